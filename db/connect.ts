@@ -1,0 +1,45 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+/** int8/bigint columns hold money in minor units and counts: parse them to numbers, refusing
+ * silently-rounded values (no real campaign reaches 2^53 cents). */
+export function parseInt8(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new Error(`int8 value ${value} is outside the safe integer range`);
+  return n;
+}
+pg.types.setTypeParser(pg.types.builtins.INT8, parseInt8);
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: 'postgres' | 'pglite';
+  /** The pg pool when on PostgreSQL (LISTEN/NOTIFY needs its own client), else undefined. */
+  pool?: pg.Pool;
+  /** The PGlite instance when embedded. */
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export async function connect(opts: { databaseUrl?: string; dataDir: string; inMemory?: boolean }): Promise<DatabaseHandle> {
+  if (opts.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+    // A dropped connection must not crash the process: the pool replaces it on the next query.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', pool, close: () => db.destroy() };
+  }
+  let dir: string | undefined;
+  if (!opts.inMemory) {
+    dir = path.resolve(opts.dataDir, 'pglite');
+    mkdirSync(dir, { recursive: true });
+  }
+  // Same int8 parsing as the pg pool, so queries behave the same on both.
+  const pglite = await PGlite.create({ ...(dir ? { dataDir: dir } : {}), parsers: { 20: parseInt8 } });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return { db, kind: 'pglite', pglite, close: () => db.destroy() };
+}

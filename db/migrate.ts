@@ -1,0 +1,37 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { fileURLToPath } from 'node:url';
+import * as m0001 from './migrations/0001_core.js';
+
+/**
+ * Migrations are listed statically (not read from the folder at run time) so that they work the
+ * same under tsx, vitest and a bundler. Add each new file here; never edit one that has landed.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_core': m0001,
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations() {
+    return migrations;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`);
+  }
+}
+
+// `npm run migrate`
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { loadConfig } = await import('../server/config.js');
+  const { connect } = await import('./connect.js');
+  const config = loadConfig();
+  const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrateToLatest(handle.db);
+  await handle.close();
+  console.log('migrations: up to date');
+}

@@ -1,0 +1,170 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface CampaignsTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  headline: string;
+  message: string;
+  currency: string; // ISO 4217, upper case
+  goal: number;
+  starts_at: Timestamp;
+  ends_at: Timestamp;
+  presets: ColumnType<number[], string, string>; // jsonb: write JSON.stringify(array)
+  fee_rate_ppm: Generated<number>;
+  fee_fixed: Generated<number>;
+  match_ratio_ppm: number | null;
+  match_cap: number | null;
+  archived_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface CampaignTotalsTable {
+  campaign_id: number;
+  raised: Generated<number>;
+  donations: Generated<number>;
+  donors: Generated<number>;
+  refunded: Generated<number>;
+  disputed: Generated<number>;
+  version: Generated<number>;
+  updated_at: CreatedAt;
+}
+
+export interface CampaignDonorsTable {
+  campaign_id: number;
+  donor_key: string;
+  payments: number;
+}
+
+export type GiftStatus = 'created' | 'pending' | 'paid' | 'failed' | 'expired' | 'voided';
+
+export interface GiftsTable {
+  id: string;
+  campaign_id: number;
+  source: 'stripe' | 'offline';
+  frequency: 'once' | 'monthly';
+  currency: string;
+  amount: number;
+  fee_amount: Generated<number>;
+  charge_amount: number;
+  status: GiftStatus;
+  name: string | null;
+  email: string | null;
+  anonymous: Generated<boolean>;
+  comment: string | null;
+  dedication_kind: 'honor' | 'memory' | null;
+  dedication_name: string | null;
+  note: string | null;
+  client_ip: string | null;
+  checkout_session_id: string | null;
+  payment_intent_id: string | null;
+  subscription_id: string | null;
+  customer_id: string | null;
+  subscription_status: string | null;
+  received_at: Timestamp | null;
+  voided_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export type PaymentKind = 'one_time' | 'first' | 'renewal' | 'offline';
+
+export interface PaymentsTable {
+  id: Generated<number>;
+  gift_id: string;
+  campaign_id: number;
+  source_key: string;
+  kind: PaymentKind;
+  payment_intent_id: string | null;
+  currency: string;
+  amount: number;
+  paid_at: Timestamp;
+  in_window: boolean;
+  donor_key: string;
+  applied_raised: Generated<number>;
+  applied_donation: Generated<number>;
+  applied_refunded: Generated<number>;
+  applied_disputed: Generated<number>;
+  voided: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface StripeChargeRefundsTable {
+  charge_id: string;
+  payment_intent_id: string;
+  amount_refunded: number;
+  as_of: number;
+}
+
+export interface StripeDisputesTable {
+  dispute_id: string;
+  payment_intent_id: string;
+  charge_id: string | null;
+  amount: number;
+  status: string;
+  as_of: number;
+}
+
+export interface StripeInvoicePaymentsTable {
+  invoice_id: string;
+  payment_intent_id: string;
+}
+
+export interface StripeEventsTable {
+  id: string;
+  type: string;
+  created: number;
+  livemode: boolean;
+  outcome: 'processed' | 'ignored';
+  detail: string | null;
+  payload: ColumnType<unknown, string, string>;
+  received_at: CreatedAt;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  points: Generated<number>;
+  expire: number | null;
+}
+
+export interface AdminsTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface AdminSessionsTable {
+  id: string;
+  admin_id: number;
+  csrf_token: string;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export interface CoreTables {
+  campaigns: CampaignsTable;
+  campaign_totals: CampaignTotalsTable;
+  campaign_donors: CampaignDonorsTable;
+  gifts: GiftsTable;
+  payments: PaymentsTable;
+  stripe_charge_refunds: StripeChargeRefundsTable;
+  stripe_disputes: StripeDisputesTable;
+  stripe_invoice_payments: StripeInvoicePaymentsTable;
+  stripe_events: StripeEventsTable;
+  rate_limits: RateLimitsTable;
+  admins: AdminsTable;
+  admin_sessions: AdminSessionsTable;
+}
+
+export type Campaign = Selectable<CampaignsTable>;
+export type NewCampaign = Insertable<CampaignsTable>;
+export type CampaignUpdate = Updateable<CampaignsTable>;
+export type Gift = Selectable<GiftsTable>;
+export type NewGift = Insertable<GiftsTable>;
+export type Payment = Selectable<PaymentsTable>;

@@ -1,0 +1,74 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { sql } from 'kysely';
+import { adminRoutes } from './admin/routes.js';
+import { ProgressCache } from './campaigns/progress-cache.js';
+import { campaignRoutes } from './campaigns/routes.js';
+import { checkoutRoutes } from './checkout/routes.js';
+import type { AppDeps } from './deps.js';
+import { AppError } from './errors.js';
+import { webRoutes } from './web/routes.js';
+import { webhookRoutes } from './webhooks/routes.js';
+
+export function createApp(deps: AppDeps) {
+  const app = new Hono();
+  const cache = new ProgressCache(deps.db, deps.bus, deps.clock);
+
+  app.use(requestId());
+
+  // Public API: readable from any origin (the widget runs on other sites). The checkout POST is
+  // allowed cross-origin too; it sets no cookie and is rate-limited per client.
+  app.use(
+    '/api/campaigns/*',
+    cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type'], maxAge: 86400 }),
+  );
+  // Huge bodies are refused before they are read (SPEC §7). Webhooks get more room: Stripe
+  // events with expanded objects can be tens of KB.
+  const tooLarge = () => {
+    throw new AppError('payload_too_large', 413, 'Request body is too large');
+  };
+  app.use('/api/*', bodyLimit({ maxSize: 32 * 1024, onError: tooLarge }));
+  app.use('/webhooks/*', bodyLimit({ maxSize: 512 * 1024, onError: tooLarge }));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/readyz', async (c) => {
+    try {
+      await sql`select 1`.execute(deps.db);
+      return c.json({ ok: true, database: 'up' });
+    } catch {
+      return c.json({ ok: false, database: 'down' }, 503);
+    }
+  });
+
+  app.route('/api/campaigns', checkoutRoutes(deps));
+  app.route('/api/campaigns', campaignRoutes(deps, cache));
+  app.route('/webhooks/stripe', webhookRoutes(deps));
+  app.route('/api/admin', adminRoutes(deps));
+  if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
+  app.route('/', webRoutes(deps));
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: 'Not found' } }, 404));
+
+  // One error shape; 500s are logged with the request id and never show their details.
+  app.onError((err, c) => {
+    if (err instanceof AppError) {
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      return c.json(err.toJSON(), err.status);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = status === 400 ? 'invalid_request' : status === 401 ? 'unauthorized' : 'http_error';
+      const message = status === 400 ? 'Malformed request body' : err.message || 'Request refused';
+      return c.json({ error: { code, message } }, status);
+    }
+    deps.log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error');
+    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on our side; please try again.' } }, 500);
+  });
+
+  return Object.assign(app, { progressCache: cache });
+}
+
+export type App = ReturnType<typeof createApp>;

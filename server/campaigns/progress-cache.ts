@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { ProgressBus } from '../live/bus.js';
+import { type Progress, getCampaign, toProgress } from './service.js';
+
+export interface CachedProgress {
+  campaignId: number;
+  progress: Progress;
+  body: string;
+  etag: string;
+  loadedAt: number;
+}
+
+/**
+ * The progress endpoint is what every page view of every embedding site hits, so each instance
+ * keeps the serialised answer per campaign and drops it when the bus says the totals changed
+ * (on any instance). A short TTL bounds staleness of time-derived fields (status) and covers
+ * a missed notification while the listener reconnects.
+ */
+export class ProgressCache {
+  private bySlug = new Map<string, CachedProgress>();
+  private inflight = new Map<string, Promise<CachedProgress>>();
+  private unsubscribe: () => void;
+
+  constructor(
+    private db: Kysely<Database>,
+    bus: ProgressBus,
+    private clock: () => Date,
+    private ttlMs = 5_000,
+  ) {
+    this.unsubscribe = bus.subscribe((campaignId) => this.invalidate(campaignId));
+  }
+
+  invalidate(campaignId: number) {
+    if (campaignId === 0) return this.bySlug.clear();
+    for (const [slug, entry] of this.bySlug) if (entry.campaignId === campaignId) this.bySlug.delete(slug);
+  }
+
+  async get(slug: string): Promise<CachedProgress> {
+    const hit = this.bySlug.get(slug);
+    if (hit && this.clock().getTime() - hit.loadedAt < this.ttlMs) return hit;
+    let pending = this.inflight.get(slug);
+    if (!pending) {
+      pending = this.load(slug).finally(() => this.inflight.delete(slug));
+      this.inflight.set(slug, pending);
+    }
+    return pending;
+  }
+
+  private async load(slug: string): Promise<CachedProgress> {
+    const c = await getCampaign(this.db, slug);
+    const progress = toProgress(c, this.clock());
+    const body = JSON.stringify(progress);
+    const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
+    const entry = { campaignId: c.id, progress, body, etag, loadedAt: this.clock().getTime() };
+    this.bySlug.set(slug, entry);
+    return entry;
+  }
+
+  close() {
+    this.unsubscribe();
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { MAX_AMOUNT, isSupportedCurrency } from '../lib/currency.js';
+
+/** Text a person typed: trimmed, no control characters or bidi overrides (unicode tricks). */
+export const plainText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/.test(s), {
+      message: 'contains control or direction-override characters',
+    });
+
+export const minorUnits = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number of minor units (cents)')
+  .positive('must be positive')
+  .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`);
+
+export const slugSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(2)
+  .max(64)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'use lower-case letters, digits and single dashes');
+
+const currency = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine(isSupportedCurrency, { message: 'is not a supported ISO 4217 currency code' });
+
+const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s));
+
+/** A fraction between 0 and 1 with at most 6 decimals, stored as parts per million. */
+const ppmFraction = (max: number) =>
+  z
+    .number()
+    .min(0)
+    .max(max)
+    .refine((v) => Math.abs(v * 1e6 - Math.round(v * 1e6)) < 1e-6, { message: 'has more than 6 decimals' });
+
+export const matchSchema = z.strictObject({
+  ratio: z.number().positive().max(10).refine((v) => Math.abs(v * 1e6 - Math.round(v * 1e6)) < 1e-6, {
+    message: 'has more than 6 decimals',
+  }),
+  cap: minorUnits,
+});
+
+const campaignFields = {
+  slug: slugSchema,
+  title: plainText(200).pipe(z.string().min(1, 'is required')),
+  headline: plainText(200).pipe(z.string().min(1, 'is required')),
+  message: plainText(2000),
+  currency,
+  goal: minorUnits,
+  startsAt: isoDate,
+  endsAt: isoDate,
+  presets: z.array(minorUnits).min(1).max(8),
+  feeRate: ppmFraction(0.5).optional(),
+  feeFixed: z.number().int().min(0).max(100_000).optional(),
+  match: matchSchema.nullable().optional(),
+};
+
+export const createCampaignSchema = z
+  .strictObject(campaignFields)
+  .refine((c) => c.endsAt > c.startsAt, { message: 'must be after startsAt', path: ['endsAt'] });
+
+export const updateCampaignSchema = z
+  .strictObject({ ...campaignFields, archived: z.boolean() })
+  .partial()
+  .refine((c) => !(c.startsAt && c.endsAt) || c.endsAt > c.startsAt, {
+    message: 'must be after startsAt',
+    path: ['endsAt'],
+  });
+
+export type CreateCampaignInput = z.infer<typeof createCampaignSchema>;
+export type UpdateCampaignInput = z.infer<typeof updateCampaignSchema>;

@@ -1,0 +1,149 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { AppError, notFound } from '../errors.js';
+import type { CreateCampaignInput, UpdateCampaignInput } from './schemas.js';
+import { type CampaignWithTotals, findBySlug, listAll } from './repository.js';
+
+export type CampaignStatus = 'scheduled' | 'open' | 'ended' | 'archived';
+
+export function campaignStatus(c: { starts_at: Date; ends_at: Date; archived_at: Date | null }, now: Date): CampaignStatus {
+  if (c.archived_at) return 'archived';
+  if (now < c.starts_at) return 'scheduled';
+  if (now >= c.ends_at) return 'ended';
+  return 'open';
+}
+
+/** SPEC §5: matched = min(floor(raised * ratio), cap), in integers (ratio held in ppm). */
+export function matchedAmount(raised: number, ratioPpm: number | null, cap: number | null): number {
+  if (!ratioPpm || cap == null || raised <= 0) return 0;
+  const m = (BigInt(raised) * BigInt(ratioPpm)) / 1_000_000n;
+  return Number(m < BigInt(cap) ? m : BigInt(cap));
+}
+
+export interface Progress {
+  slug: string;
+  title: string;
+  headline: string;
+  message: string;
+  currency: string;
+  goal: number;
+  raised: number;
+  matched: number;
+  total: number;
+  percent: number;
+  donors: number;
+  donations: number;
+  startsAt: string;
+  endsAt: string;
+  status: CampaignStatus;
+  presets: number[];
+  match: { ratio: number; cap: number } | null;
+  fees: { rate: number; fixed: number };
+}
+
+export function toProgress(c: CampaignWithTotals, now: Date): Progress {
+  const matched = matchedAmount(c.raised, c.match_ratio_ppm, c.match_cap);
+  const total = c.raised + matched;
+  return {
+    slug: c.slug,
+    title: c.title,
+    headline: c.headline,
+    message: c.message,
+    currency: c.currency,
+    goal: c.goal,
+    raised: c.raised,
+    matched,
+    total,
+    percent: Math.floor((100 * total) / c.goal),
+    donors: c.donors,
+    donations: c.donations,
+    startsAt: c.starts_at.toISOString(),
+    endsAt: c.ends_at.toISOString(),
+    status: campaignStatus(c, now),
+    presets: c.presets,
+    match: c.match_ratio_ppm && c.match_cap != null ? { ratio: c.match_ratio_ppm / 1e6, cap: c.match_cap } : null,
+    fees: { rate: c.fee_rate_ppm / 1e6, fixed: c.fee_fixed },
+  };
+}
+
+export async function getCampaign(db: Kysely<Database>, slug: string): Promise<CampaignWithTotals> {
+  const c = await findBySlug(db, slug);
+  if (!c) throw notFound('Campaign');
+  return c;
+}
+
+export async function getProgress(db: Kysely<Database>, slug: string, now: Date): Promise<Progress> {
+  return toProgress(await getCampaign(db, slug), now);
+}
+
+export async function listCampaigns(db: Kysely<Database>) {
+  return listAll(db);
+}
+
+function toRow(input: Partial<CreateCampaignInput>) {
+  return {
+    ...(input.slug !== undefined && { slug: input.slug }),
+    ...(input.title !== undefined && { title: input.title }),
+    ...(input.headline !== undefined && { headline: input.headline }),
+    ...(input.message !== undefined && { message: input.message }),
+    ...(input.currency !== undefined && { currency: input.currency }),
+    ...(input.goal !== undefined && { goal: input.goal }),
+    ...(input.startsAt !== undefined && { starts_at: input.startsAt }),
+    ...(input.endsAt !== undefined && { ends_at: input.endsAt }),
+    ...(input.presets !== undefined && { presets: JSON.stringify(input.presets) }),
+    ...(input.feeRate !== undefined && { fee_rate_ppm: Math.round(input.feeRate * 1e6) }),
+    ...(input.feeFixed !== undefined && { fee_fixed: input.feeFixed }),
+    ...(input.match !== undefined && {
+      match_ratio_ppm: input.match ? Math.round(input.match.ratio * 1e6) : null,
+      match_cap: input.match ? input.match.cap : null,
+    }),
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23505';
+}
+
+export async function createCampaign(db: Kysely<Database>, input: CreateCampaignInput): Promise<CampaignWithTotals> {
+  try {
+    await db.transaction().execute(async (trx) => {
+      const row = toRow(input);
+      const { id } = await trx
+        .insertInto('campaigns')
+        .values({ ...row, slug: input.slug, title: input.title, headline: input.headline, message: input.message,
+          currency: input.currency, goal: input.goal, starts_at: input.startsAt, ends_at: input.endsAt,
+          presets: JSON.stringify(input.presets) })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await trx.insertInto('campaign_totals').values({ campaign_id: id }).execute();
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('slug_taken', 409, `A campaign with slug "${input.slug}" already exists`, 'slug');
+    throw err;
+  }
+  return getCampaign(db, input.slug);
+}
+
+export async function updateCampaign(
+  db: Kysely<Database>,
+  slug: string,
+  input: UpdateCampaignInput,
+  now: Date,
+): Promise<{ before: CampaignWithTotals; after: CampaignWithTotals }> {
+  const before = await getCampaign(db, slug);
+  const starts = input.startsAt ?? before.starts_at;
+  const ends = input.endsAt ?? before.ends_at;
+  if (ends <= starts) throw new AppError('invalid_request', 400, 'endsAt must be after startsAt', 'endsAt');
+  const row = {
+    ...toRow(input),
+    ...(input.archived !== undefined && { archived_at: input.archived ? (before.archived_at ?? now) : null }),
+    updated_at: now,
+  };
+  try {
+    await db.updateTable('campaigns').set(row).where('id', '=', before.id).execute();
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new AppError('slug_taken', 409, `A campaign with slug "${input.slug}" already exists`, 'slug');
+    throw err;
+  }
+  return { before, after: await getCampaign(db, input.slug ?? slug) };
+}

@@ -1,0 +1,50 @@
+import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { slugSchema } from '../campaigns/schemas.js';
+import type { AppDeps } from '../deps.js';
+import { notFound } from '../errors.js';
+import { clientIp } from '../lib/client-ip.js';
+import { createLimiter } from '../lib/rate-limit.js';
+import { validationHook } from '../lib/validation.js';
+import { checkoutSchema } from './schemas.js';
+import { checkoutStatus, startCheckout } from './service.js';
+
+export function checkoutRoutes(deps: AppDeps) {
+  const perClient = createLimiter(deps.db, { keyPrefix: 'checkout-ip', points: deps.config.checkoutRateLimit, durationSeconds: 60 });
+  // A bot with many addresses still reuses e-mails; a person never needs this many tries.
+  const perEmail = createLimiter(deps.db, { keyPrefix: 'checkout-email', points: deps.config.checkoutRateLimit, durationSeconds: 60 });
+
+  return new Hono()
+    .post(
+      '/:slug/checkout',
+      zValidator('param', z.object({ slug: slugSchema }), validationHook),
+      zValidator('json', checkoutSchema, validationHook),
+      async (c) => {
+        const input = c.req.valid('json');
+        const ip = clientIp(c, deps.config.trustProxy);
+        const keys = [ip, ...(input.email ? [`e:${input.email.toLowerCase()}`] : [])];
+        await perClient.consume(keys.slice(0, 1), 'Too many donation attempts from this connection; please wait a minute and try again');
+        if (keys[1]) await perEmail.consume([keys[1]], 'Too many donation attempts for this e-mail address; please wait a minute and try again');
+        const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl: returnUrlFrom(c.req.header('referer')) });
+        return c.json({ id: result.id, url: result.url }, 201);
+      },
+    )
+    .get('/:slug/checkout/:sessionId', async (c) => {
+      const status = await checkoutStatus(deps.db, c.req.param('sessionId'));
+      if (!status || status.campaign.slug !== c.req.param('slug')) throw notFound('Checkout session');
+      c.header('Cache-Control', 'no-store');
+      return c.json(status);
+    });
+}
+
+/** Cancel on Checkout returns the donor to the page they came from (an embedding site). */
+function returnUrlFrom(referer: string | undefined): string | undefined {
+  if (!referer) return undefined;
+  try {
+    const u = new URL(referer);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { plainText } from '../campaigns/schemas.js';
+
+const optionalText = (max: number) =>
+  plainText(max)
+    .optional()
+    .transform((v) => (v ? v : undefined));
+
+export const checkoutSchema = z.strictObject({
+  amount: z
+    .number({ error: 'must be a number of minor units (cents)' })
+    .int('must be a whole number of minor units (cents)')
+    .positive('must be positive'),
+  frequency: z.enum(['once', 'monthly'], { error: 'must be "once" or "monthly"' }),
+  coverFees: z.boolean().optional().default(false),
+  name: optionalText(100),
+  email: z
+    .email('must be a valid e-mail address')
+    .max(254)
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  anonymous: z.boolean().optional().default(false),
+  comment: optionalText(500),
+  dedication: z
+    .strictObject({
+      kind: z.enum(['honor', 'memory']),
+      name: plainText(100).pipe(z.string().min(1, 'is required')),
+    })
+    .optional(),
+});
+
+export type CheckoutInput = z.infer<typeof checkoutSchema>;

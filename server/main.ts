@@ -1,0 +1,84 @@
+import { randomBytes } from 'node:crypto';
+import { serve } from '@hono/node-server';
+import { connect } from '../db/connect.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createPgBus, createPgliteBus } from './live/bus.js';
+import { createLogger } from './logger.js';
+import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
+import { createStripeEmulator } from './stripe-emulator/index.js';
+import { createStripeClient } from './stripe.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+const log = createLogger(config.logLevel);
+const clock = () => new Date();
+
+const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+await migrateToLatest(handle.db);
+const bus = handle.pglite ? createPgliteBus(handle.pglite) : createPgBus(config.databaseUrl!, log);
+
+// Demo mode: the emulator signs webhooks with a secret made up per process unless one is given.
+if (config.emulator && !config.stripeWebhookSecret) {
+  config = { ...config, stripeWebhookSecret: `whsec_${randomBytes(24).toString('base64url')}` };
+}
+const localBase = `http://127.0.0.1:${config.port}`;
+const emulator = config.emulator
+  ? createStripeEmulator({
+      webhookSecret: config.stripeWebhookSecret!,
+      publicUrl: config.publicUrl,
+      log,
+      deliver: async (body, headers) => {
+        const res = await fetch(`${localBase}/webhooks/stripe`, { method: 'POST', body, headers });
+        return { status: res.status };
+      },
+    })
+  : undefined;
+const stripe = createStripeClient(config, { emulatorBase: localBase });
+
+const seeded = await seedDemoCampaign(handle.db, clock());
+const admin = await seedAdmin(handle.db, config);
+
+const app = createApp({ db: handle.db, stripe, config, clock, bus, log, emulatorRoutes: emulator?.app });
+const server = serve({ fetch: app.fetch, port: config.port }, () => {
+  const u = config.publicUrl;
+  const lines = [
+    `Groundswell is running on ${u}  (database: ${handle.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}; payments: ${config.emulator ? 'built-in Stripe emulator, TEST MODE' : config.stripeApiBase ? `Stripe-compatible server at ${config.stripeApiBase}` : 'Stripe'})`,
+    `  demo page:   ${u}/`,
+    `  donate page: ${u}/donate/${DEMO_SLUG}${seeded ? '  (demo campaign created)' : ''}`,
+    `  admin:       ${u}/admin`,
+    ...(config.emulator ? [`  emulator:    ${u}/emulator  (renewals, refunds, disputes)`] : []),
+    ...(admin?.password ? [`  admin login: ${admin.email} / ${admin.password}  (shown once; change it in the admin)`] : []),
+  ];
+  console.log(lines.join('\n'));
+});
+
+// SIGTERM (deploys, Ctrl-C): stop accepting, let in-flight requests finish, then close the pool.
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    // Long-lived SSE streams would hold the server open: end them after a grace period.
+    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+  }, 3_000);
+  force.unref();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  emulator?.close();
+  app.progressCache.close();
+  await bus.close();
+  await handle.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,75 @@
+import { Hono } from 'hono';
+import type Stripe from 'stripe';
+import type { AppDeps } from '../deps.js';
+import { AppError } from '../errors.js';
+import { inLedgerTransaction } from '../ledger/service.js';
+import { type HandlerContext, type HandlerResult, handlers } from './handlers.js';
+
+/**
+ * Stripe → us (STYLE §7): raw body → verify → record event.id → dispatch → 2xx.
+ * The event row and its effects commit in one transaction: a crash in between leaves neither,
+ * and Stripe's retry redoes both. Duplicates (same id) stop at the unique key. 5xx only for
+ * transient trouble (database down), so that Stripe retries.
+ */
+export function webhookRoutes(deps: AppDeps) {
+  return new Hono().post('/', async (c) => {
+    const secret = deps.config.stripeWebhookSecret;
+    if (!secret) throw new AppError('webhooks_not_configured', 503, 'STRIPE_WEBHOOK_SECRET is not set');
+    const signature = c.req.header('stripe-signature');
+    if (!signature) throw new AppError('invalid_signature', 400, 'Missing Stripe-Signature header');
+    // The exact bytes Stripe signed: re-serialised JSON would not verify.
+    const raw = Buffer.from(await c.req.arrayBuffer());
+    let event: Stripe.Event;
+    try {
+      event = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300, undefined, Math.floor(deps.clock().getTime() / 1000));
+    } catch (err) {
+      deps.log.warn({ reason: (err as Error).message }, 'webhook refused: bad signature');
+      throw new AppError('invalid_signature', 400, 'Webhook signature verification failed');
+    }
+    const result = await processEvent(deps, event, raw.toString('utf8'));
+    return c.json({ received: true, ...result });
+  });
+}
+
+export async function processEvent(deps: AppDeps, event: Stripe.Event, rawPayload: string): Promise<HandlerResult & { duplicate?: boolean }> {
+  const handler = handlers[event.type];
+  const prefetched = handler ? await prefetch(deps, event) : {};
+  return inLedgerTransaction(deps.db, async (trx, batch) => {
+    const inserted = await trx
+      .insertInto('stripe_events')
+      .values({
+        id: event.id,
+        type: event.type,
+        created: event.created,
+        livemode: event.livemode,
+        outcome: 'ignored',
+        payload: rawPayload,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
+    const result: HandlerResult = handler
+      ? await handler({ trx, batch, event, deps, prefetched } satisfies HandlerContext)
+      : { outcome: 'ignored', detail: 'event type not used' };
+    await trx.updateTable('stripe_events').set({ outcome: result.outcome, detail: result.detail ?? null }).where('id', '=', event.id).execute();
+    return result;
+  });
+}
+
+/** The few facts an event does not carry, fetched before the transaction (no network call
+ * while holding row locks): a refund's charge (its cumulative amount_refunded) and a dispute's
+ * PaymentIntent when the dispute does not name it. */
+async function prefetch(deps: AppDeps, event: Stripe.Event): Promise<HandlerContext['prefetched']> {
+  const obj = event.data.object as { object?: string; charge?: string | { id: string } | null; payment_intent?: unknown };
+  const chargeId = typeof obj.charge === 'string' ? obj.charge : obj.charge?.id;
+  const needsCharge = (obj.object === 'refund' && chargeId) || (obj.object === 'dispute' && !obj.payment_intent && chargeId);
+  if (!needsCharge || !chargeId) return {};
+  const charge = await deps.stripe.charges.retrieve(chargeId);
+  const pi = charge.payment_intent;
+  return {
+    chargeId: charge.id,
+    chargeAmountRefunded: charge.amount_refunded,
+    chargePaymentIntent: typeof pi === 'string' ? pi : (pi?.id ?? null),
+  };
+}
