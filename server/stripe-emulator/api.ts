@@ -1,0 +1,337 @@
+/**
+ * The REST subset under /v1 that the app reaches through the real `stripe` SDK. Errors use
+ * Stripe's envelope and statuses so the SDK raises the same typed errors it would against
+ * api.stripe.com (StripeInvalidRequestError, StripeAuthenticationError, StripeIdempotencyError).
+ */
+import { Hono, type Context } from 'hono';
+import { validateSessionCreate } from './checkout-params.js';
+import { EmulatorError, type EmulatorCore, type RequestRef } from './core.js';
+import { list, newId, unix, type EEvent } from './objects.js';
+import { ApiError, canonical, type FormObject, onlyKeys, parseForm, readArray, readBoolean, readInteger, readObject, readString } from './params.js';
+
+const MAX_BODY = 256 * 1024;
+
+type Env = { Variables: { requestId: string } };
+
+interface StoredResponse {
+  path: string;
+  params: string;
+  status: number;
+  body: string;
+}
+
+export function createApiRoutes(
+  core: EmulatorCore,
+  clock: () => Date,
+  log?: { warn(...a: unknown[]): void },
+): Hono<Env> {
+  const app = new Hono<Env>();
+  // Stripe keeps keys for 24 h; an in-memory emulator just keeps them for its lifetime.
+  const idempotency = new Map<string, StoredResponse>();
+
+  const fail = (c: Context<Env>, err: unknown) => {
+    if (err instanceof ApiError) return c.json(err.toJSON(), err.status as 400);
+    if (err instanceof EmulatorError) return c.json(new ApiError(400, err.message).toJSON(), 400);
+    log?.warn({ err }, 'stripe emulator: unexpected error');
+    return c.json(new ApiError(500, 'An unexpected error occurred in the Groundswell Stripe emulator.', undefined, undefined, 'api_error').toJSON(), 500);
+  };
+
+  app.onError((err, c) => fail(c as Context<Env>, err));
+
+  app.use('/v1/*', async (c, next) => {
+    c.set('requestId', newId('req'));
+    c.header('Request-Id', c.get('requestId'));
+    const auth = c.req.header('Authorization') ?? '';
+    if (!auth) {
+      throw new ApiError(401, 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').');
+    }
+    // Test-mode keys only: this is a stand-in for Stripe's test mode, never for live money.
+    if (!/^Bearer (sk|rk)_test_\S+$/.test(auth)) {
+      throw new ApiError(401, 'Invalid API Key provided: the Groundswell Stripe emulator accepts only test-mode keys (sk_test_...).');
+    }
+    await next();
+  });
+
+  async function readParams(c: Context<Env>): Promise<FormObject> {
+    if (c.req.method === 'GET' || c.req.method === 'DELETE') {
+      const url = c.req.url;
+      const q = url.indexOf('?');
+      return q === -1 ? {} : parseForm(url.slice(q + 1));
+    }
+    const text = await c.req.text();
+    if (text.length > MAX_BODY) throw new ApiError(400, 'Request body too large.');
+    const type = c.req.header('Content-Type') ?? '';
+    if (text !== '' && !type.startsWith('application/x-www-form-urlencoded')) {
+      throw new ApiError(400, 'Invalid request: Stripe accepts application/x-www-form-urlencoded bodies.');
+    }
+    return parseForm(text);
+  }
+
+  function requestRef(c: Context<Env>): RequestRef {
+    return { id: c.get('requestId'), idempotency_key: c.req.header('Idempotency-Key') ?? null };
+  }
+
+  /** Same key + same params → the first response again; same key + other params → error (Stripe's rule). */
+  async function idempotent(c: Context<Env>, params: FormObject, run: () => unknown): Promise<Response> {
+    const key = c.req.header('Idempotency-Key');
+    const path = `${c.req.method} ${c.req.path}`;
+    const fingerprint = canonical(params);
+    if (key) {
+      const stored = idempotency.get(key);
+      if (stored) {
+        if (stored.path !== path || stored.params !== fingerprint) {
+          throw new ApiError(
+            400,
+            `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+            undefined,
+            undefined,
+            'idempotency_error',
+          );
+        }
+        return new Response(stored.body, {
+          status: stored.status,
+          headers: { 'Content-Type': 'application/json', 'Idempotent-Replayed': 'true', 'Request-Id': c.get('requestId') },
+        });
+      }
+    }
+    // Only successes are remembered: Stripe does not save a result for requests that failed validation.
+    const body = JSON.stringify(run());
+    if (key) idempotency.set(key, { path, params: fingerprint, status: 200, body });
+    return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json', 'Request-Id': c.get('requestId') } });
+  }
+
+  // ---- expansion: ids in responses replaced by the objects, as `expand[]` asks ----
+
+  function lookup(id: string): unknown {
+    const prefix = id.slice(0, id.indexOf('_') + 1);
+    switch (prefix) {
+      case 'cs_':
+        return core.sessions.get(id)?.session;
+      case 'pi_':
+        return core.paymentIntents.get(id);
+      case 'ch_':
+        return core.charges.get(id);
+      case 'in_':
+        return core.invoices.get(id);
+      case 'inpay_':
+        return core.invoicePayments.get(id);
+      case 'sub_':
+        return core.subscriptions.get(id)?.subscription;
+      case 'cus_':
+        return core.customers.get(id);
+      case 're_':
+        return core.refunds.get(id);
+      case 'dp_':
+        return core.disputes.get(id);
+      default:
+        return undefined;
+    }
+  }
+
+  function invoicePaymentsOf(invoiceId: string) {
+    return [...core.invoicePayments.values()].filter((p) => p.invoice === invoiceId);
+  }
+
+  function expand<T>(object: T, params: FormObject): T {
+    const paths = (readArray(params, 'expand') ?? []).map((p, i) => {
+      if (typeof p !== 'string') throw new ApiError(400, `Invalid expand[${i}]`, `expand[${i}]`);
+      return p;
+    });
+    if (paths.length === 0) return object;
+    const out = structuredClone(object) as Record<string, unknown>;
+    for (const path of paths) {
+      const segments = path.split('.');
+      if (segments.length > 4) throw new ApiError(400, `You cannot expand more than 4 levels of a property (${path}).`, 'expand');
+      let targets: Record<string, unknown>[] = [out];
+      segments.forEach((seg, depth) => {
+        const next: Record<string, unknown>[] = [];
+        for (const t of targets) {
+          if (depth === 0 && seg === 'data' && t['object'] === 'list') {
+            next.push(...(t['data'] as Record<string, unknown>[]));
+            continue;
+          }
+          // Two includable lists that are absent unless asked for, as in Stripe.
+          if (seg === 'line_items' && t['object'] === 'checkout.session') {
+            const rec = core.sessions.get(t['id'] as string)!;
+            t[seg] = list(structuredClone(rec.lineItems), `/v1/checkout/sessions/${rec.session.id}/line_items`);
+            continue;
+          }
+          if (seg === 'payments' && t['object'] === 'invoice') {
+            t[seg] = list(structuredClone(invoicePaymentsOf(t['id'] as string)), `/v1/invoice_payments?invoice=${t['id'] as string}`);
+            continue;
+          }
+          if (!(seg in t)) throw new ApiError(400, `This property cannot be expanded (${segments.slice(0, depth + 1).join('.')}).`, 'expand');
+          const v = t[seg];
+          if (typeof v === 'string') {
+            const found = lookup(v);
+            if (found === undefined) throw new ApiError(400, `This property cannot be expanded (${segments.slice(0, depth + 1).join('.')}).`, 'expand');
+            t[seg] = structuredClone(found);
+            next.push(t[seg] as Record<string, unknown>);
+          } else if (v && typeof v === 'object') {
+            next.push(v as Record<string, unknown>);
+          } else if (v !== null) {
+            throw new ApiError(400, `This property cannot be expanded (${segments.slice(0, depth + 1).join('.')}).`, 'expand');
+          }
+        }
+        targets = next;
+      });
+    }
+    return out as T;
+  }
+
+  function retrieveRoute(path: string, name: string, get: (id: string) => unknown) {
+    app.get(path, async (c) => {
+      const params = await readParams(c);
+      onlyKeys(params, ['expand']);
+      const id = c.req.param('id')!;
+      const found = get(id);
+      if (found === undefined) throw new ApiError(404, `No such ${name}: '${id}'`, 'id', 'resource_missing');
+      return c.json(expand(found, params));
+    });
+  }
+
+  // ---- Checkout Sessions ----
+
+  app.post('/v1/checkout/sessions', async (c) => {
+    const params = await readParams(c);
+    const input = validateSessionCreate(params, unix(clock()));
+    if (input.customer !== null && !core.customers.has(input.customer)) {
+      throw new ApiError(400, `No such customer: '${input.customer}'`, 'customer', 'resource_missing');
+    }
+    return idempotent(c, params, () => expand(core.createSession(input), params));
+  });
+
+  retrieveRoute('/v1/checkout/sessions/:id', 'checkout.session', (id) => core.sessions.get(id)?.session);
+
+  app.get('/v1/checkout/sessions/:id/line_items', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['expand', 'limit', 'starting_after', 'ending_before']);
+    const id = c.req.param('id');
+    const rec = core.sessions.get(id);
+    if (!rec) throw new ApiError(404, `No such checkout.session: '${id}'`, 'id', 'resource_missing');
+    return c.json(list(rec.lineItems, `/v1/checkout/sessions/${id}/line_items`));
+  });
+
+  app.post('/v1/checkout/sessions/:id/expire', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['expand']);
+    const id = c.req.param('id');
+    if (!core.sessions.has(id)) throw new ApiError(404, `No such checkout.session: '${id}'`, 'id', 'resource_missing');
+    return idempotent(c, params, () => {
+      // The webhook goes out after the response, as with Stripe: awaiting it here would deadlock
+      // an app that expires a session from inside its own webhook handler.
+      const { session, delivered } = core.expire(id, requestRef(c));
+      void delivered.catch(() => undefined);
+      return expand(session, params);
+    });
+  });
+
+  // ---- Billing and payments ----
+
+  retrieveRoute('/v1/invoices/:id', 'invoice', (id) => core.invoices.get(id));
+  retrieveRoute('/v1/invoice_payments/:id', 'invoice_payment', (id) => core.invoicePayments.get(id));
+  retrieveRoute('/v1/subscriptions/:id', 'subscription', (id) => core.subscriptions.get(id)?.subscription);
+  retrieveRoute('/v1/payment_intents/:id', 'payment_intent', (id) => core.paymentIntents.get(id));
+  retrieveRoute('/v1/charges/:id', 'charge', (id) => core.charges.get(id));
+  retrieveRoute('/v1/customers/:id', 'customer', (id) => core.customers.get(id));
+  retrieveRoute('/v1/refunds/:id', 'refund', (id) => core.refunds.get(id));
+  retrieveRoute('/v1/disputes/:id', 'dispute', (id) => core.disputes.get(id));
+
+  app.get('/v1/invoice_payments', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['expand', 'invoice', 'payment', 'status', 'limit', 'starting_after', 'ending_before', 'created']);
+    const invoice = readString(params, 'invoice');
+    const payment = readObject(params, 'payment');
+    const status = readString(params, 'status');
+    const limit = readLimit(params);
+    let data = [...core.invoicePayments.values()].reverse();
+    if (invoice) data = data.filter((p) => p.invoice === invoice);
+    if (payment) {
+      onlyKeys(payment, ['type', 'payment_intent', 'payment_record'], 'payment');
+      const pi = readString(payment, 'payment_intent', 'payment');
+      if (pi) data = data.filter((p) => p.payment.payment_intent === pi);
+    }
+    if (status) data = data.filter((p) => p.status === status);
+    const page = paginate(data, params, limit);
+    return c.json(expand(list(page.data, '/v1/invoice_payments', page.hasMore), params));
+  });
+
+  // ---- Events ----
+
+  retrieveRoute('/v1/events/:id', 'event', (id) => core.events.find((e) => e.id === id));
+
+  app.get('/v1/events', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['created', 'delivery_success', 'ending_before', 'expand', 'limit', 'starting_after', 'type', 'types']);
+    const limit = readLimit(params);
+    const type = readString(params, 'type');
+    const types = readArray(params, 'types')?.map(String);
+    if (type && types) throw new ApiError(400, 'You may only specify one of these parameters: type, types.', 'types');
+    if (types && types.length > 20) throw new ApiError(400, 'types accepts at most 20 values.', 'types');
+    const deliverySuccess = readBoolean(params, 'delivery_success');
+    const created = createdFilter(params);
+    const patterns = (types ?? (type ? [type] : [])).map(
+      (t) => new RegExp(`^${t.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
+    );
+    let data: EEvent[] = [...core.events].reverse();
+    if (patterns.length) data = data.filter((e) => patterns.some((re) => re.test(e.type)));
+    if (deliverySuccess !== undefined) {
+      data = data.filter((e) => (core.delivery.records.get(e.id)?.state === 'delivered') === deliverySuccess);
+    }
+    data = data.filter((e) => created(e.created));
+    const page = paginate(data, params, limit);
+    return c.json(list(page.data, '/v1/events', page.hasMore));
+  });
+
+  app.all('/v1/*', (c) => {
+    throw new ApiError(
+      404,
+      `Unrecognized request URL (${c.req.method}: ${c.req.path}). The Groundswell Stripe emulator implements only the subset of the API that Groundswell uses.`,
+    );
+  });
+
+  return app;
+}
+
+function readLimit(params: FormObject): number {
+  const limit = readInteger(params, 'limit') ?? 10;
+  if (limit < 1 || limit > 100) throw new ApiError(400, 'Invalid limit: must be between 1 and 100', 'limit', 'parameter_invalid_integer');
+  return limit;
+}
+
+/** Stripe's cursor pagination over a newest-first list. */
+function paginate<T extends { id: string }>(data: T[], params: FormObject, limit: number): { data: T[]; hasMore: boolean } {
+  const after = readString(params, 'starting_after');
+  const before = readString(params, 'ending_before');
+  let slice = data;
+  if (after) {
+    const i = data.findIndex((d) => d.id === after);
+    if (i === -1) throw new ApiError(400, `No such object: '${after}'`, 'starting_after', 'resource_missing');
+    slice = data.slice(i + 1);
+    return { data: slice.slice(0, limit), hasMore: slice.length > limit };
+  }
+  if (before) {
+    const i = data.findIndex((d) => d.id === before);
+    if (i === -1) throw new ApiError(400, `No such object: '${before}'`, 'ending_before', 'resource_missing');
+    slice = data.slice(0, i);
+    return { data: slice.slice(Math.max(0, slice.length - limit)), hasMore: slice.length > limit };
+  }
+  return { data: slice.slice(0, limit), hasMore: slice.length > limit };
+}
+
+function createdFilter(params: FormObject): (t: number) => boolean {
+  const exact = params['created'];
+  if (exact === undefined) return () => true;
+  if (typeof exact === 'string') {
+    const v = readInteger(params, 'created')!;
+    return (t) => t === v;
+  }
+  const range = readObject(params, 'created')!;
+  onlyKeys(range, ['gt', 'gte', 'lt', 'lte'], 'created');
+  const gt = readInteger(range, 'gt', 'created');
+  const gte = readInteger(range, 'gte', 'created');
+  const lt = readInteger(range, 'lt', 'created');
+  const lte = readInteger(range, 'lte', 'created');
+  return (t) =>
+    (gt === undefined || t > gt) && (gte === undefined || t >= gte) && (lt === undefined || t < lt) && (lte === undefined || t <= lte);
+}

@@ -1,0 +1,710 @@
+/**
+ * The emulator's in-memory Stripe account: the objects, the state transitions a donor or the
+ * Stripe dashboard would cause, and the events those transitions emit, in the order Stripe
+ * documents them. Every transition snapshots the objects into its events before delivery, so a
+ * later change never rewrites what an earlier webhook said.
+ */
+import type Stripe from 'stripe';
+import type { LineItemInput, SessionInput } from './checkout-params.js';
+import type { WebhookDelivery } from './delivery.js';
+import {
+  API_VERSION,
+  addInterval,
+  type ECharge,
+  type ECustomer,
+  type EDispute,
+  type EEvent,
+  type EInvoice,
+  type EInvoicePayment,
+  type ELineItem,
+  type EPaymentIntent,
+  type EPrice,
+  type ERefund,
+  type ESession,
+  type ESubscription,
+  list,
+  newId,
+  unix,
+} from './objects.js';
+
+/** A control action that cannot happen in this state (thrown by the control API and shown on the pages). */
+export class EmulatorError extends Error {}
+
+export interface SessionRecord {
+  session: ESession;
+  input: SessionInput;
+  lineItems: ELineItem[];
+}
+
+export interface SubscriptionRecord {
+  subscription: ESubscription;
+  input: SessionInput;
+  email: string;
+  name: string | null;
+}
+
+export interface RequestRef {
+  id: string | null;
+  idempotency_key: string | null;
+}
+
+export interface CompleteDetails {
+  email?: string;
+  name?: string;
+}
+
+export class EmulatorCore {
+  readonly sessions = new Map<string, SessionRecord>();
+  readonly customers = new Map<string, ECustomer>();
+  readonly paymentIntents = new Map<string, EPaymentIntent>();
+  readonly charges = new Map<string, ECharge>();
+  readonly subscriptions = new Map<string, SubscriptionRecord>();
+  readonly invoices = new Map<string, EInvoice>();
+  readonly invoicePayments = new Map<string, EInvoicePayment>();
+  readonly refunds = new Map<string, ERefund>();
+  readonly disputes = new Map<string, EDispute>();
+  readonly events: EEvent[] = [];
+
+  constructor(
+    private readonly publicUrl: string,
+    private readonly clock: () => Date,
+    readonly delivery: WebhookDelivery,
+  ) {}
+
+  private now(): number {
+    return unix(this.clock());
+  }
+
+  private event(type: Stripe.Event.Type, object: unknown, request: RequestRef | null = null): EEvent {
+    const e: EEvent = {
+      id: newId('evt'),
+      object: 'event',
+      api_version: API_VERSION,
+      created: this.now(),
+      data: { object: structuredClone(object) },
+      livemode: false,
+      pending_webhooks: 1,
+      request: request ?? { id: null, idempotency_key: null },
+      type,
+    };
+    this.events.push(e);
+    return e;
+  }
+
+  // ---- Checkout Sessions ----
+
+  createSession(input: SessionInput): ESession {
+    if (input.customer !== null && !this.customers.has(input.customer)) {
+      throw new EmulatorError(`No such customer: '${input.customer}'`);
+    }
+    const created = this.now();
+    const id = newId('cs_test');
+    const lineItems = input.lineItems.map((li) => this.lineItem(li, created));
+    const session: ESession = {
+      id,
+      object: 'checkout.session',
+      after_expiration: null,
+      allow_promotion_codes: null,
+      amount_subtotal: input.amountTotal,
+      amount_total: input.amountTotal,
+      billing_address_collection: null,
+      cancel_url: input.cancelUrl,
+      client_reference_id: input.clientReferenceId,
+      client_secret: null,
+      created,
+      currency: input.currency,
+      customer: input.customer,
+      customer_creation: input.mode === 'payment' && input.customer === null ? 'if_required' : null,
+      customer_details: null,
+      customer_email: input.customerEmail,
+      expires_at: input.expiresAt ?? created + 24 * 3600,
+      invoice: null,
+      livemode: false,
+      locale: (input.locale as ESession['locale']) ?? null,
+      metadata: input.metadata,
+      mode: input.mode,
+      payment_intent: null,
+      payment_link: null,
+      payment_method_collection: input.mode === 'subscription' ? 'always' : null,
+      payment_method_types: ['card'],
+      payment_status: 'unpaid',
+      recovered_from: null,
+      setup_intent: null,
+      status: 'open',
+      submit_type: input.submitType,
+      subscription: null,
+      success_url: input.successUrl,
+      total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+      ui_mode: 'hosted_page',
+      url: `${this.publicUrl}/emulator/checkout/${id}`,
+    };
+    this.sessions.set(id, { session, input, lineItems });
+    return session;
+  }
+
+  private lineItem(li: LineItemInput, created: number): ELineItem {
+    return {
+      id: newId('li'),
+      object: 'item',
+      amount_discount: 0,
+      amount_subtotal: li.unitAmount * li.quantity,
+      amount_tax: 0,
+      amount_total: li.unitAmount * li.quantity,
+      currency: li.currency,
+      description: li.name,
+      quantity: li.quantity,
+      price: this.price(li, created),
+    };
+  }
+
+  private price(li: LineItemInput, created: number): EPrice {
+    return {
+      id: newId('price'),
+      object: 'price',
+      active: false, // price_data creates an inline price that cannot be reused
+      billing_scheme: 'per_unit',
+      created,
+      currency: li.currency,
+      custom_unit_amount: null,
+      livemode: false,
+      lookup_key: null,
+      metadata: {},
+      nickname: null,
+      product: newId('prod'),
+      recurring: li.recurring ? { ...li.recurring, meter: null, trial_period_days: null, usage_type: 'licensed' } : null,
+      tax_behavior: 'unspecified',
+      tiers_mode: null,
+      transform_quantity: null,
+      type: li.recurring ? 'recurring' : 'one_time',
+      unit_amount: li.unitAmount,
+      unit_amount_decimal: String(li.unitAmount),
+    };
+  }
+
+  getSession(id: string): SessionRecord {
+    const rec = this.sessions.get(id);
+    if (!rec) throw new EmulatorError(`No such checkout session: '${id}'`);
+    return rec;
+  }
+
+  /** True once the session's own `expires_at` has passed, whether or not it was expired yet. */
+  isPastExpiry(rec: SessionRecord): boolean {
+    return rec.session.status === 'open' && this.now() >= rec.session.expires_at;
+  }
+
+  /** Expires an open session; the returned promise resolves when its webhook was delivered once. */
+  expire(id: string, request: RequestRef | null = null): { session: ESession; delivered: Promise<void> } {
+    const rec = this.getSession(id);
+    const s = rec.session;
+    if (s.status !== 'open') {
+      throw new EmulatorError(`Only Checkout Sessions with a status in ["open"] can be expired (this one is ${s.status}).`);
+    }
+    s.status = 'expired';
+    s.url = null;
+    const delivered = this.delivery.deliverAll([this.event('checkout.session.expired', s, request)]);
+    return { session: s, delivered };
+  }
+
+  async completeCheckout(id: string, outcome: 'paid' | 'async_pending' = 'paid', details: CompleteDetails = {}): Promise<void> {
+    const rec = this.getSession(id);
+    const s = rec.session;
+    if (this.isPastExpiry(rec)) {
+      await this.expire(id).delivered;
+      throw new EmulatorError('This Checkout Session has expired.');
+    }
+    if (s.status !== 'open') throw new EmulatorError(`This Checkout Session is ${s.status}; it cannot be paid.`);
+    const email = details.email?.trim() || s.customer_email || 'donor@example.com';
+    const name = details.name?.trim() || null;
+    const amount = rec.input.amountTotal;
+    const events: EEvent[] = [];
+
+    s.customer_details = {
+      address: null,
+      business_name: null,
+      email,
+      individual_name: null,
+      name,
+      phone: null,
+      tax_exempt: 'none',
+      tax_ids: [],
+    };
+    s.status = 'complete';
+    s.url = null;
+
+    if (s.mode === 'payment') {
+      const metadata = rec.input.paymentIntentMetadata;
+      const pending = outcome === 'async_pending';
+      const { pi, charge } = this.payment({
+        amount,
+        currency: rec.input.currency,
+        customer: s.customer as string | null,
+        metadata,
+        description: rec.input.paymentIntentDescription,
+        email,
+        name,
+        method: pending ? 'sepa_debit' : 'card',
+        pending,
+      });
+      s.payment_intent = pi.id;
+      s.payment_status = pending ? 'unpaid' : 'paid';
+      // Delayed methods (SEPA, bank debits) report processing now and settle days later.
+      if (pending) {
+        events.push(this.event('charge.pending', charge), this.event('payment_intent.processing', pi));
+      } else {
+        events.push(this.event('charge.succeeded', charge), this.event('payment_intent.succeeded', pi));
+      }
+      events.push(this.event('checkout.session.completed', s));
+      await this.delivery.deliverAll(events);
+      return;
+    }
+
+    if (outcome !== 'paid') {
+      s.status = 'open';
+      s.customer_details = null;
+      throw new EmulatorError('The emulator only models delayed payment methods in payment mode.');
+    }
+    let customer = s.customer ? this.customers.get(s.customer as string) : undefined;
+    if (!customer) {
+      customer = this.customer(email, name);
+      events.push(this.event('customer.created', customer));
+    }
+    const now = this.now();
+    const subId = newId('sub');
+    const recurring = rec.input.lineItems[0]!.recurring!;
+    const periodEnd = addInterval(now, recurring.interval, recurring.interval_count);
+    const subscription: ESubscription = {
+      id: subId,
+      object: 'subscription',
+      billing_cycle_anchor: now,
+      cancel_at: null,
+      cancel_at_period_end: false,
+      canceled_at: null,
+      cancellation_details: { comment: null, feedback: null, feedback_option: null, reason: null },
+      collection_method: 'charge_automatically',
+      created: now,
+      currency: rec.input.currency,
+      customer: customer.id,
+      days_until_due: null,
+      default_payment_method: null,
+      description: rec.input.subscriptionDescription,
+      ended_at: null,
+      items: list(
+        rec.lineItems.map((li) => ({
+          id: newId('si'),
+          object: 'subscription_item' as const,
+          created: now,
+          current_period_end: periodEnd,
+          current_period_start: now,
+          metadata: {},
+          price: li.price,
+          quantity: li.quantity ?? 1,
+          subscription: subId,
+        })),
+        `/v1/subscription_items?subscription=${subId}`,
+      ),
+      latest_invoice: null,
+      livemode: false,
+      metadata: rec.input.subscriptionMetadata,
+      start_date: now,
+      status: 'active',
+      trial_end: null,
+      trial_start: null,
+    };
+    const subRec: SubscriptionRecord = { subscription, input: rec.input, email, name };
+    this.subscriptions.set(subId, subRec);
+    const paid = this.invoicePaid(subRec, 'subscription_create', this.clock(), { start: now, end: now }, { start: now, end: periodEnd }, 'Subscription creation');
+    s.customer = customer.id;
+    s.subscription = subId;
+    s.invoice = paid.invoice.id;
+    s.payment_status = 'paid';
+    events.push(this.event('customer.subscription.created', subscription), ...paid.events, this.event('checkout.session.completed', s));
+    await this.delivery.deliverAll(events);
+  }
+
+  async settleAsync(id: string, outcome: 'succeeded' | 'failed'): Promise<void> {
+    const s = this.getSession(id).session;
+    const pi = s.payment_intent ? this.paymentIntents.get(s.payment_intent as string) : undefined;
+    if (!pi || pi.status !== 'processing') throw new EmulatorError('This Checkout Session has no payment waiting to settle.');
+    const charge = this.charges.get(pi.latest_charge as string)!;
+    const events: EEvent[] = [];
+    if (outcome === 'succeeded') {
+      pi.status = 'succeeded';
+      pi.amount_received = pi.amount;
+      charge.status = 'succeeded';
+      charge.paid = true;
+      charge.captured = true;
+      charge.amount_captured = charge.amount;
+      s.payment_status = 'paid';
+      events.push(
+        this.event('charge.succeeded', charge),
+        this.event('payment_intent.succeeded', pi),
+        this.event('checkout.session.async_payment_succeeded', s),
+      );
+    } else {
+      const failure = { code: 'insufficient_funds', message: "The customer's account has insufficient funds to cover this payment." };
+      pi.status = 'requires_payment_method';
+      pi.last_payment_error = { ...failure, type: 'card_error' };
+      charge.status = 'failed';
+      charge.failure_code = failure.code;
+      charge.failure_message = failure.message;
+      events.push(
+        this.event('charge.failed', charge),
+        this.event('payment_intent.payment_failed', pi),
+        this.event('checkout.session.async_payment_failed', s),
+      );
+    }
+    await this.delivery.deliverAll(events);
+  }
+
+  // ---- Subscriptions ----
+
+  getSubscription(id: string): SubscriptionRecord {
+    const rec = this.subscriptions.get(id);
+    if (!rec) throw new EmulatorError(`No such subscription: '${id}'`);
+    return rec;
+  }
+
+  async renewSubscription(id: string, opts: { paidAt?: Date } = {}): Promise<void> {
+    const rec = this.getSubscription(id);
+    const sub = rec.subscription;
+    if (sub.status !== 'active') throw new EmulatorError(`Subscription ${id} is ${sub.status}; only active subscriptions renew.`);
+    const item0 = sub.items.data[0]!;
+    const recurring = rec.input.lineItems[0]!.recurring!;
+    const previous = { start: item0.current_period_start, end: item0.current_period_end };
+    const next = { start: previous.end, end: addInterval(previous.end, recurring.interval, recurring.interval_count) };
+    for (const item of sub.items.data) {
+      item.current_period_start = next.start;
+      item.current_period_end = next.end;
+    }
+    const paid = this.invoicePaid(rec, 'subscription_cycle', opts.paidAt ?? this.clock(), previous, next, 'Subscription update');
+    await this.delivery.deliverAll(paid.events);
+  }
+
+  async cancelSubscription(id: string): Promise<void> {
+    const sub = this.getSubscription(id).subscription;
+    if (sub.status === 'canceled') throw new EmulatorError(`Subscription ${id} is already canceled.`);
+    const now = this.now();
+    sub.status = 'canceled';
+    sub.canceled_at = now;
+    sub.ended_at = now;
+    sub.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason: 'cancellation_requested' };
+    await this.delivery.deliverAll([this.event('customer.subscription.deleted', sub)]);
+  }
+
+  /**
+   * One paid subscription invoice and the money behind it. In this API version the Invoice no
+   * longer names its payment: the PaymentIntent is reachable only through the InvoicePayment.
+   */
+  private invoicePaid(
+    rec: SubscriptionRecord,
+    reason: 'subscription_create' | 'subscription_cycle',
+    paidAtDate: Date,
+    invoicePeriod: { start: number; end: number },
+    linePeriod: { start: number; end: number },
+    description: string,
+  ): { invoice: EInvoice; events: EEvent[] } {
+    const sub = rec.subscription;
+    const paidAt = unix(paidAtDate);
+    const amount = sub.items.data.reduce((s, i) => s + (i.price.unit_amount ?? 0) * (i.quantity ?? 1), 0);
+    const customer = sub.customer as string;
+    const invoiceId = newId('in');
+    const { pi, charge } = this.payment({
+      amount,
+      currency: sub.currency,
+      customer,
+      metadata: {}, // Subscription PaymentIntents and Charges carry no metadata (STRIPE.md)
+      description,
+      email: rec.email,
+      name: rec.name,
+      method: 'card',
+      pending: false,
+      created: paidAt,
+    });
+    const invoiceCount = [...this.invoices.values()].filter((i) => i.customer === customer).length;
+    const invoice: EInvoice = {
+      id: invoiceId,
+      object: 'invoice',
+      amount_due: amount,
+      amount_overpaid: 0,
+      amount_paid: amount,
+      amount_remaining: 0,
+      amount_shipping: 0,
+      attempt_count: 1,
+      attempted: true,
+      billing_reason: reason,
+      collection_method: 'charge_automatically',
+      created: paidAt,
+      currency: sub.currency,
+      customer,
+      customer_email: rec.email,
+      customer_name: rec.name,
+      description: null,
+      hosted_invoice_url: null,
+      invoice_pdf: null,
+      livemode: false,
+      metadata: {},
+      number: `${customer.slice(4, 12).toUpperCase()}-${String(invoiceCount + 1).padStart(4, '0')}`,
+      parent: {
+        quote_details: null,
+        // Frozen at finalisation: later changes to the subscription's metadata do not reach old invoices.
+        subscription_details: { metadata: { ...sub.metadata }, subscription: sub.id },
+        type: 'subscription_details',
+      },
+      period_end: invoicePeriod.end,
+      period_start: invoicePeriod.start,
+      status: 'paid',
+      status_transitions: { finalized_at: paidAt, marked_uncollectible_at: null, paid_at: paidAt, voided_at: null },
+      subtotal: amount,
+      total: amount,
+      lines: list(
+        sub.items.data.map((item) => ({
+          id: newId('il'),
+          object: 'line_item' as const,
+          amount: (item.price.unit_amount ?? 0) * (item.quantity ?? 1),
+          currency: sub.currency,
+          description: `${item.quantity ?? 1} × ${rec.input.lineItems[0]!.name}`,
+          invoice: invoiceId,
+          livemode: false,
+          metadata: {},
+          parent: {
+            invoice_item_details: null,
+            subscription_item_details: {
+              invoice_item: null,
+              proration: false,
+              proration_details: { credited_items: null },
+              subscription: sub.id,
+              subscription_item: item.id,
+            },
+            type: 'subscription_item_details',
+          },
+          period: { ...linePeriod },
+          pricing: {
+            type: 'price_details' as const,
+            price_details: { price: item.price.id, product: item.price.product as string },
+            unit_amount_decimal: item.price.unit_amount_decimal,
+          },
+          quantity: item.quantity ?? 1,
+        })),
+        `/v1/invoices/${invoiceId}/lines`,
+      ),
+    };
+    this.invoices.set(invoiceId, invoice);
+    const inpay: EInvoicePayment = {
+      id: newId('inpay'),
+      object: 'invoice_payment',
+      amount_paid: amount,
+      amount_requested: amount,
+      created: paidAt,
+      currency: sub.currency,
+      invoice: invoiceId,
+      is_default: true,
+      livemode: false,
+      payment: { type: 'payment_intent', payment_intent: pi.id },
+      status: 'paid',
+      status_transitions: { canceled_at: null, paid_at: paidAt },
+    };
+    this.invoicePayments.set(inpay.id, inpay);
+    sub.latest_invoice = invoiceId;
+    return {
+      invoice,
+      events: [
+        this.event('charge.succeeded', charge),
+        this.event('payment_intent.succeeded', pi),
+        this.event('invoice.paid', invoice),
+        this.event('invoice.payment_succeeded', invoice),
+        this.event('invoice_payment.paid', inpay),
+      ],
+    };
+  }
+
+  private customer(email: string, name: string | null): ECustomer {
+    const c: ECustomer = {
+      id: newId('cus'),
+      object: 'customer',
+      balance: 0,
+      created: this.now(),
+      default_source: null,
+      delinquent: false,
+      description: null,
+      email,
+      invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+      livemode: false,
+      metadata: {},
+      name,
+      phone: null,
+      preferred_locales: [],
+      shipping: null,
+      tax_exempt: 'none',
+    };
+    this.customers.set(c.id, c);
+    return c;
+  }
+
+  private payment(p: {
+    amount: number;
+    currency: string;
+    customer: string | null;
+    metadata: Record<string, string>;
+    description: string | null;
+    email: string;
+    name: string | null;
+    method: 'card' | 'sepa_debit';
+    pending: boolean;
+    created?: number;
+  }): { pi: EPaymentIntent; charge: ECharge } {
+    const created = p.created ?? this.now();
+    const piId = newId('pi');
+    const pm = newId('pm');
+    const charge: ECharge = {
+      id: newId('ch'),
+      object: 'charge',
+      amount: p.amount,
+      amount_captured: p.pending ? 0 : p.amount,
+      amount_refunded: 0,
+      balance_transaction: null,
+      billing_details: { address: null, email: p.email, name: p.name, phone: null, tax_id: null },
+      captured: !p.pending,
+      created,
+      currency: p.currency,
+      customer: p.customer,
+      description: p.description,
+      disputed: false,
+      failure_code: null,
+      failure_message: null,
+      livemode: false,
+      metadata: { ...p.metadata },
+      outcome: p.pending
+        ? null
+        : {
+            advice_code: null,
+            network_advice_code: null,
+            network_decline_code: null,
+            network_status: 'approved_by_network',
+            reason: null,
+            risk_level: 'normal',
+            seller_message: 'Payment complete.',
+            type: 'authorized',
+          },
+      paid: !p.pending,
+      payment_intent: piId,
+      payment_method: pm,
+      payment_method_details: { type: p.method },
+      receipt_email: null,
+      receipt_url: null,
+      refunded: false,
+      status: p.pending ? 'pending' : 'succeeded',
+    };
+    const pi: EPaymentIntent = {
+      id: piId,
+      object: 'payment_intent',
+      amount: p.amount,
+      amount_capturable: 0,
+      amount_received: p.pending ? 0 : p.amount,
+      canceled_at: null,
+      cancellation_reason: null,
+      capture_method: 'automatic',
+      client_secret: `${piId}_secret_${newId('x').slice(2)}`,
+      confirmation_method: 'automatic',
+      created,
+      currency: p.currency,
+      customer: p.customer,
+      description: p.description,
+      last_payment_error: null,
+      latest_charge: charge.id,
+      livemode: false,
+      metadata: { ...p.metadata },
+      next_action: null,
+      payment_method: pm,
+      payment_method_types: [p.method],
+      processing: null,
+      receipt_email: null,
+      setup_future_usage: null,
+      shipping: null,
+      statement_descriptor: null,
+      status: p.pending ? 'processing' : 'succeeded',
+    };
+    this.charges.set(charge.id, charge);
+    this.paymentIntents.set(pi.id, pi);
+    return { pi, charge };
+  }
+
+  // ---- refunds and disputes (what the Stripe dashboard or the donor's bank would do) ----
+
+  private succeededCharge(paymentIntentId: string): { pi: EPaymentIntent; charge: ECharge } {
+    const pi = this.paymentIntents.get(paymentIntentId);
+    if (!pi) throw new EmulatorError(`No such payment_intent: '${paymentIntentId}'`);
+    const charge = pi.latest_charge ? this.charges.get(pi.latest_charge as string) : undefined;
+    if (!charge || charge.status !== 'succeeded') throw new EmulatorError(`PaymentIntent ${paymentIntentId} has no succeeded charge.`);
+    return { pi, charge };
+  }
+
+  async refund(paymentIntentId: string, amount?: number): Promise<void> {
+    const { charge } = this.succeededCharge(paymentIntentId);
+    const open = [...this.disputes.values()].find((d) => d.charge === charge.id && !['won', 'lost'].includes(d.status));
+    if (open) throw new EmulatorError(`Charge ${charge.id} has an open dispute (${open.id}); it cannot be refunded.`);
+    const remaining = charge.amount - charge.amount_refunded;
+    const value = amount ?? remaining;
+    if (!Number.isInteger(value) || value < 1) throw new EmulatorError('The refund amount must be a positive integer in minor units.');
+    if (value > remaining) throw new EmulatorError(`Refund amount (${value}) is greater than the unrefunded amount on the charge (${remaining}).`);
+    const refund: ERefund = {
+      id: newId('re'),
+      object: 'refund',
+      amount: value,
+      balance_transaction: null,
+      charge: charge.id,
+      created: this.now(),
+      currency: charge.currency,
+      metadata: {},
+      payment_intent: paymentIntentId,
+      reason: 'requested_by_customer',
+      receipt_number: null,
+      status: 'succeeded',
+    };
+    this.refunds.set(refund.id, refund);
+    charge.amount_refunded += value;
+    charge.refunded = charge.amount_refunded === charge.amount;
+    // charge.refunded carries the cumulative amount_refunded; refund.created the single refund.
+    await this.delivery.deliverAll([this.event('charge.refunded', charge), this.event('refund.created', refund)]);
+  }
+
+  async dispute(paymentIntentId: string, opts: { amount?: number } = {}): Promise<string> {
+    const { pi, charge } = this.succeededCharge(paymentIntentId);
+    if (charge.disputed) throw new EmulatorError(`Charge ${charge.id} is already disputed.`);
+    const amount = opts.amount ?? charge.amount - charge.amount_refunded;
+    if (!Number.isInteger(amount) || amount < 1 || amount > charge.amount) {
+      throw new EmulatorError(`The disputed amount must be between 1 and ${charge.amount}.`);
+    }
+    const dispute: EDispute = {
+      id: newId('dp'),
+      object: 'dispute',
+      amount,
+      balance_transactions: [],
+      charge: charge.id,
+      created: this.now(),
+      currency: charge.currency,
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: pi.id,
+      reason: 'fraudulent',
+      status: 'needs_response',
+    };
+    this.disputes.set(dispute.id, dispute);
+    charge.disputed = true;
+    await this.delivery.deliverAll([
+      this.event('charge.dispute.created', dispute),
+      this.event('charge.dispute.funds_withdrawn', dispute),
+    ]);
+    return dispute.id;
+  }
+
+  async closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<void> {
+    const dispute = this.disputes.get(disputeId);
+    if (!dispute) throw new EmulatorError(`No such dispute: '${disputeId}'`);
+    if (dispute.status === 'won' || dispute.status === 'lost') throw new EmulatorError(`Dispute ${disputeId} is already ${dispute.status}.`);
+    dispute.status = outcome;
+    const events = [this.event('charge.dispute.closed', dispute)];
+    if (outcome === 'won') events.push(this.event('charge.dispute.funds_reinstated', dispute));
+    await this.delivery.deliverAll(events);
+  }
+}

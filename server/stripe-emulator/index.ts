@@ -1,0 +1,136 @@
+/**
+ * The built-in Stripe emulator (SPEC §2): used when STRIPE_SECRET_KEY is unset, reached by the app
+ * only through the real `stripe` SDK pointed at this server. It serves `/v1/*` (the REST subset)
+ * and `/emulator/*` (test checkout page, dashboard), keeps its state in memory, and delivers
+ * signed webhooks to the app. Test mode only: it never touches real money or Stripe's servers.
+ */
+import { Hono } from 'hono';
+import type Stripe from 'stripe';
+import { createApiRoutes } from './api.js';
+import { EmulatorCore, EmulatorError } from './core.js';
+import { WebhookDelivery } from './delivery.js';
+import { createPageRoutes, type PageControls } from './pages.js';
+
+export { EmulatorError } from './core.js';
+
+export interface EmulatorOptions {
+  /** whsec_...; every delivery is signed with it. */
+  webhookSecret: string;
+  /** Base for hosted checkout URLs: `${publicUrl}/emulator/checkout/${session.id}`. */
+  publicUrl: string;
+  /** POSTs one event to the app's /webhooks/stripe. */
+  deliver: (body: string, headers: Record<string, string>) => Promise<{ status: number }>;
+  clock?: () => Date;
+  /** Retry schedule after a non-2xx answer or a thrown error; tests pass [] or small values. */
+  retryDelaysMs?: number[];
+  /** How long after "Pay with delayed method" on the checkout page the bank answers (default 5 s). */
+  asyncSettleDelayMs?: number;
+  log?: { info(...a: unknown[]): void; warn(...a: unknown[]): void };
+}
+
+export interface StripeEmulator {
+  app: Hono;
+  fetch: typeof fetch;
+  completeCheckout(sessionId: string, outcome?: 'paid' | 'async_pending', details?: { email?: string; name?: string }): Promise<void>;
+  settleAsync(sessionId: string, outcome: 'succeeded' | 'failed'): Promise<void>;
+  /** The donor pressed cancel: no webhook, the session stays open. Resolves to its cancel_url. */
+  cancelCheckout(sessionId: string): Promise<string | null>;
+  expireCheckout(sessionId: string): Promise<void>;
+  renewSubscription(subscriptionId: string, opts?: { paidAt?: Date }): Promise<void>;
+  cancelSubscription(subscriptionId: string): Promise<void>;
+  refund(paymentIntentId: string, amount?: number): Promise<void>;
+  dispute(paymentIntentId: string, opts?: { amount?: number }): Promise<string>;
+  closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<void>;
+  events(): Stripe.Event[];
+  flush(): Promise<void>;
+  close(): void;
+}
+
+export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
+  const clock = opts.clock ?? (() => new Date());
+  const publicUrl = opts.publicUrl.replace(/\/+$/, '');
+  const delivery = new WebhookDelivery({
+    webhookSecret: opts.webhookSecret,
+    deliver: opts.deliver,
+    retryDelaysMs: opts.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000],
+    log: opts.log,
+  });
+  const core = new EmulatorCore(publicUrl, clock, delivery);
+
+  // Delayed-method settlements started from the checkout page; flush() waits for them too.
+  const settlements = new Set<{ timer: NodeJS.Timeout; done: Promise<void>; fire: () => void }>();
+  let closed = false;
+  const settleLater = (id: string, outcome: 'succeeded' | 'failed') => {
+    if (closed) return;
+    let fire!: () => void;
+    const fired = new Promise<void>((resolve) => (fire = resolve));
+    const entry = {
+      timer: setTimeout(() => fire(), opts.asyncSettleDelayMs ?? 5_000),
+      fire,
+      done: fired.then(async () => {
+        settlements.delete(entry);
+        if (closed) return;
+        try {
+          await core.settleAsync(id, outcome);
+        } catch (err) {
+          // Already settled by hand from the dashboard: nothing left to do.
+          if (!(err instanceof EmulatorError)) opts.log?.warn({ err, session: id }, 'emulator settlement failed');
+        }
+      }),
+    };
+    settlements.add(entry);
+  };
+
+  const emulator: StripeEmulator = {
+    app: new Hono(),
+    fetch: async (input, init) => emulator.app.fetch(input instanceof Request && !init ? input : new Request(input, init)),
+    completeCheckout: (id, outcome = 'paid', details = {}) => core.completeCheckout(id, outcome, details),
+    settleAsync: (id, outcome) => core.settleAsync(id, outcome),
+    cancelCheckout: async (id) => core.getSession(id).session.cancel_url,
+    expireCheckout: async (id) => {
+      await core.expire(id).delivered;
+    },
+    renewSubscription: (id, o) => core.renewSubscription(id, o),
+    cancelSubscription: (id) => core.cancelSubscription(id),
+    refund: (id, amount) => core.refund(id, amount),
+    dispute: (id, o) => core.dispute(id, o),
+    closeDispute: (id, outcome) => core.closeDispute(id, outcome),
+    events: () => core.events as unknown as Stripe.Event[],
+    flush: async () => {
+      await delivery.flush();
+      while (settlements.size > 0) {
+        await Promise.all([...settlements].map((s) => s.done));
+        await delivery.flush();
+      }
+    },
+    close: () => {
+      closed = true;
+      for (const s of settlements) {
+        clearTimeout(s.timer);
+        s.fire();
+      }
+      delivery.close();
+    },
+  };
+
+  const controls: PageControls = {
+    completeCheckout: emulator.completeCheckout,
+    settleAsync: emulator.settleAsync,
+    settleLater,
+    expireCheckout: emulator.expireCheckout,
+    renewSubscription: (id) => emulator.renewSubscription(id),
+    cancelSubscription: emulator.cancelSubscription,
+    refund: emulator.refund,
+    dispute: emulator.dispute,
+    closeDispute: emulator.closeDispute,
+  };
+
+  const pages = createPageRoutes(core, controls, publicUrl);
+  emulator.app.onError((err, c) => {
+    opts.log?.warn({ err }, 'emulator page error');
+    return c.text('The Stripe emulator hit an unexpected error; see the server log.', 500);
+  });
+  emulator.app.route('/', createApiRoutes(core, clock, opts.log));
+  emulator.app.route('/', pages);
+  return emulator;
+}
