@@ -21,7 +21,7 @@ export function webhookRoutes(deps: AppDeps) {
     const raw = Buffer.from(await c.req.arrayBuffer());
     let event: Stripe.Event;
     try {
-      event = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300, undefined, Math.floor(deps.clock().getTime() / 1000));
+      event = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300, undefined, deps.clock().getTime()); // receivedAt in ms
     } catch (err) {
       deps.log.warn({ reason: (err as Error).message }, 'webhook refused: bad signature');
       throw new AppError('invalid_signature', 400, 'Webhook signature verification failed');
