@@ -217,7 +217,7 @@ describe('mounting', () => {
     const parent = new Hono();
     parent.onError((_e, c) => c.json({ error: { code: 'internal', message: 'app error' } }, 500));
     parent.route('/', emulator.app);
-    const stripe = new Stripe('sk_test_x', { httpClient: Stripe.createFetchHttpClient((i, init) => parent.fetch(new Request(i, init))), maxNetworkRetries: 0 });
+    const stripe = new Stripe('sk_test_x', { httpClient: Stripe.createFetchHttpClient(async (i, init) => parent.fetch(new Request(i, init))), maxNetworkRetries: 0 });
     const err = await stripeError(stripe.checkout.sessions.create(paymentParams({ success_url: undefined })));
     expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(err.param).toBe('success_url');
