@@ -1,3 +1,21 @@
-/** Tables of the admin console beyond login (audit log, ...; see migrations/0003_*). */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface AdminTables {}
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+type Json = ColumnType<unknown, string | null, string | null>; // jsonb: write JSON.stringify(value)
+
+/** Tables of the admin console beyond login (migrations/0003_admin). */
+export interface AdminAuditLogTable {
+  id: Generated<number>;
+  admin_id: number | null;
+  action: string;
+  entity: 'campaign' | 'gift' | 'admin';
+  entity_id: string;
+  before: Json;
+  after: Json;
+  at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface AdminTables {
+  admin_audit_log: AdminAuditLogTable;
+}
+
+export type AuditEntry = Selectable<AdminAuditLogTable>;

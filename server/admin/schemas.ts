@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { minorUnits, plainText } from '../campaigns/schemas.js';
+
+export const loginSchema = z.strictObject({
+  email: z.string().trim().toLowerCase().min(1, 'is required').max(254),
+  password: z.string().min(1, 'is required').max(1024),
+});
+
+/** At least 10 characters like ADMIN_PASSWORD; the upper bound keeps argon2 input sane. */
+export const passwordSchema = z.string().min(10, 'must be at least 10 characters').max(200, 'must be at most 200 characters');
+
+export const newAdminSchema = z.strictObject({
+  email: z.email('must be a valid e-mail address').max(254).transform((e) => e.toLowerCase()),
+  password: passwordSchema,
+});
+
+export const changePasswordSchema = z.strictObject({
+  currentPassword: z.string().min(1, 'is required').max(1024),
+  newPassword: passwordSchema,
+});
+
+const isoDate = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date' })
+  .or(z.iso.date({ error: 'must be an ISO 8601 date' }))
+  .transform((s) => new Date(s));
+
+const optionalName = plainText(100)
+  .nullable()
+  .optional()
+  .transform((v) => (v === undefined ? undefined : v || null));
+const optionalEmail = z
+  .email('must be a valid e-mail address')
+  .max(254)
+  .nullable()
+  .optional()
+  .or(z.literal('').transform(() => null));
+const optionalNote = plainText(1000)
+  .nullable()
+  .optional()
+  .transform((v) => (v === undefined ? undefined : v || null));
+
+export const offlineGiftSchema = z.strictObject({
+  amount: minorUnits,
+  receivedAt: isoDate,
+  name: optionalName,
+  email: optionalEmail,
+  note: optionalNote,
+});
+
+export const offlineGiftUpdateSchema = z
+  .strictObject({
+    amount: minorUnits.optional(),
+    receivedAt: isoDate.optional(),
+    name: optionalName,
+    email: optionalEmail,
+    note: optionalNote,
+    voided: z.boolean().optional(),
+  })
+  .refine((o) => Object.values(o).some((v) => v !== undefined), { message: 'nothing to change' });
+
+export const donationStatuses = ['paid', 'pending', 'failed', 'refunded', 'partially_refunded', 'disputed', 'expired', 'voided'] as const;
+export type DonationStatus = (typeof donationStatuses)[number] | 'created';
+
+export const donationFilterSchema = z.strictObject({
+  q: z.string().trim().max(200).optional().transform((v) => v || undefined),
+  status: z.enum(donationStatuses).optional(),
+  frequency: z.enum(['once', 'monthly']).optional(),
+  source: z.enum(['stripe', 'offline']).optional(),
+});
+
+export const donationListSchema = donationFilterSchema.extend({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const pageSchema = z.strictObject({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const auditQuerySchema = pageSchema.extend({
+  entity: z.enum(['campaign', 'gift', 'admin']).optional(),
+  entityId: z.string().max(100).optional(),
+});
+
+export const giftIdSchema = z.object({ giftId: z.uuid('must be a gift id') });
+
+export type DonationFilter = z.infer<typeof donationFilterSchema>;
+export type OfflineGiftInput = z.infer<typeof offlineGiftSchema>;
+export type OfflineGiftUpdate = z.infer<typeof offlineGiftUpdateSchema>;
