@@ -21,7 +21,8 @@ export function webhookRoutes(deps: AppDeps) {
     const raw = Buffer.from(await c.req.arrayBuffer());
     let event: Stripe.Event;
     try {
-      event = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300, undefined, deps.clock().getTime()); // receivedAt in ms
+      // Freshness is judged by the wall clock, like Stripe's own signer (a replay window is real time).
+      event = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
     } catch (err) {
       deps.log.warn({ reason: (err as Error).message }, 'webhook refused: bad signature');
       throw new AppError('invalid_signature', 400, 'Webhook signature verification failed');

@@ -39,7 +39,7 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     expect(forged.status).toBe(400);
     expect(await forged.json()).toMatchObject({ error: { code: 'invalid_signature' } });
 
-    const stale = await ctx.deliver(e, { timestamp: Math.floor(ctx.clock().getTime() / 1000) - 301 });
+    const stale = await ctx.deliver(e, { timestamp: Math.floor(Date.now() / 1000) - 301 });
     expect(stale.status).toBe(400);
 
     const unsigned = await ctx.app.request('/webhooks/stripe', { method: 'POST', body: JSON.stringify(e) });
@@ -51,7 +51,7 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const tampered = await ctx.app.request('/webhooks/stripe', {
       method: 'POST',
       body: body.replace('"amount_total": 5000', '"amount_total": 500000'),
-      headers: { 'stripe-signature': signPayload(body, undefined, Math.floor(ctx.clock().getTime() / 1000)) },
+      headers: { 'stripe-signature': signPayload(body) },
     });
     expect(tampered.status).toBe(400);
 
