@@ -49,6 +49,7 @@ export function createApiRoutes(
     if (!/^Bearer (sk|rk)_test_\S+$/.test(auth)) {
       throw new ApiError(401, 'Invalid API Key provided: the Groundswell Stripe emulator accepts only test-mode keys (sk_test_...).');
     }
+    core.sweepExpired();
     await next();
   });
 

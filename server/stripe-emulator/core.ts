@@ -192,6 +192,17 @@ export class EmulatorCore {
     return rec.session.status === 'open' && this.now() >= rec.session.expires_at;
   }
 
+  /**
+   * Stripe expires sessions on its own once `expires_at` passes and sends checkout.session.expired.
+   * The emulator has no background job for that: it sweeps lazily whenever someone looks (an API
+   * request or a page), and lets the webhooks go out after the answer, as Stripe's would.
+   */
+  sweepExpired(): void {
+    for (const rec of this.sessions.values()) {
+      if (this.isPastExpiry(rec)) void this.expire(rec.session.id).delivered.catch(() => undefined);
+    }
+  }
+
   /** Expires an open session; the returned promise resolves when its webhook was delivered once. */
   expire(id: string, request: RequestRef | null = null): { session: ESession; delivered: Promise<void> } {
     const rec = this.getSession(id);

@@ -95,7 +95,7 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     refund: (id, amount) => core.refund(id, amount),
     dispute: (id, o) => core.dispute(id, o),
     closeDispute: (id, outcome) => core.closeDispute(id, outcome),
-    events: () => core.events as unknown as Stripe.Event[],
+    events: () => [...core.events] as unknown as Stripe.Event[],
     flush: async () => {
       await delivery.flush();
       while (settlements.size > 0) {

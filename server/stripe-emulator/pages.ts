@@ -63,6 +63,16 @@ function page(title: string, body: Html): Html {
 </html>`;
 }
 
+/**
+ * The dashboard has no login (it is a local test tool), so it never shows a whole e-mail address:
+ * a demo server reachable by others must not become a list of its donors.
+ */
+export function maskEmail(email: string | null | undefined): string {
+  if (!email) return '';
+  const at = email.lastIndexOf('@');
+  return at <= 0 ? '***' : `${email[0]}***${email.slice(at)}`;
+}
+
 const fmtTime = (t: number | null | undefined) => (t ? new Date(t * 1000).toISOString().replace('.000Z', 'Z') : '');
 
 function checkoutPage(rec: SessionRecord, expiredByTime: boolean, error?: string): Html {
@@ -129,7 +139,7 @@ function dashboard(core: EmulatorCore, notice?: string, error?: string): Html {
       <td><a href="/emulator/checkout/${s.id}"><code>${s.id}</code></a><br>${fmtTime(s.created)}</td>
       <td>${s.mode}</td><td>${s.status} / ${s.payment_status}</td>
       <td>${formatAmount(s.amount_total ?? 0, s.currency ?? 'usd')}</td>
-      <td>${s.customer_details?.email ?? s.customer_email ?? ''}</td>
+      <td>${maskEmail(s.customer_details?.email ?? s.customer_email)}</td>
       <td>${s.status === 'open' ? actionForm('expire', { id: s.id }, 'Expire') : ''}
           ${pi?.status === 'processing' ? html`${actionForm('settle', { id: s.id, outcome: 'succeeded' }, 'Settle: succeeded')}${actionForm('settle', { id: s.id, outcome: 'failed' }, 'Settle: failed')}` : ''}</td>
     </tr>`;
@@ -154,7 +164,7 @@ function dashboard(core: EmulatorCore, notice?: string, error?: string): Html {
     return html`<tr>
       <td><code>${sub.id}</code><br>${fmtTime(sub.created)}</td>
       <td>${item ? formatAmount(item.price.unit_amount ?? 0, sub.currency) : ''} / ${item?.price.recurring?.interval ?? ''}</td>
-      <td>${sub.status}</td><td>${email}</td><td>${fmtTime(item?.current_period_end)}</td>
+      <td>${sub.status}</td><td>${maskEmail(email)}</td><td>${fmtTime(item?.current_period_end)}</td>
       <td>${sub.status === 'active' ? html`${actionForm('renew', { id: sub.id }, 'Renew now')}${actionForm('cancel-subscription', { id: sub.id }, 'Cancel')}` : ''}</td>
     </tr>`;
   });
@@ -217,6 +227,7 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
         return c.html(page('Refused', html`<p class="error" role="alert">Cross-site form posts are refused.</p>`), 403);
       }
     }
+    core.sweepExpired();
     c.header('Cache-Control', 'no-store');
     c.header('X-Frame-Options', 'DENY');
     await next();

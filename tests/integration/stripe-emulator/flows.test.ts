@@ -96,6 +96,21 @@ describe('one-time gifts', () => {
   });
 });
 
+describe('automatic expiry', () => {
+  it('a session past expires_at is expired by the next API request, with its webhook after the answer', async () => {
+    let now = new Date('2025-12-01T12:00:00Z');
+    const { stripe, emulator, types } = env({ clock: () => now });
+    const s = await stripe.checkout.sessions.create(paymentParams({ expires_at: Date.parse('2025-12-01T13:00:00Z') / 1000 }));
+    expect(s.expires_at).toBe(Date.parse('2025-12-01T13:00:00Z') / 1000);
+    now = new Date('2025-12-01T12:59:59Z');
+    expect((await stripe.checkout.sessions.retrieve(s.id)).status).toBe('open');
+    now = new Date('2025-12-01T13:00:00Z');
+    expect((await stripe.checkout.sessions.retrieve(s.id)).status).toBe('expired');
+    await emulator.flush();
+    expect(types()).toEqual(['checkout.session.expired']);
+  });
+});
+
 describe('monthly gifts', () => {
   it('subscription checkout: customer, subscription, invoice (new shape), invoice payment, session', async () => {
     const { stripe, emulator, received, types } = env();

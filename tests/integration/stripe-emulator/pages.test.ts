@@ -133,6 +133,8 @@ describe('dashboard', () => {
     expect(page).toContain(sub);
     expect(page).toContain('checkout.session.completed');
     expect(page).not.toContain('<b>x</b>');
+    expect(page).toContain('m***@example.org'); // no login on the dashboard, so no whole addresses
+    expect(page).not.toContain('monthly@example.org');
 
     const post = (action: string, fields: Record<string, string>) => emulator.fetch(`${PUBLIC_URL}/emulator/actions/${action}`, form(fields));
     const r1 = await post('refund', { id: pi, amount: '500' });
