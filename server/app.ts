@@ -10,12 +10,14 @@ import { campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
+import { onLedgerCommit } from './ledger/service.js';
 import { webRoutes } from './web/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   const cache = new ProgressCache(deps.db, deps.bus, deps.clock);
+  const stopLocalNotify = onLedgerCommit(deps.db, (ids) => ids.forEach((id) => deps.bus.emitLocal(id)));
 
   app.use(requestId());
 
@@ -68,7 +70,13 @@ export function createApp(deps: AppDeps) {
     return c.json({ error: { code: 'internal_error', message: 'Something went wrong on our side; please try again.' } }, 500);
   });
 
-  return Object.assign(app, { progressCache: cache });
+  return Object.assign(app, {
+    progressCache: cache,
+    close() {
+      stopLocalNotify();
+      cache.close();
+    },
+  });
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -75,7 +75,7 @@ async function shutdown(signal: string) {
   force.unref();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   emulator?.close();
-  app.progressCache.close();
+  app.close();
   await bus.close();
   await handle.close();
   process.exit(0);

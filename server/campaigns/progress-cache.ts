@@ -22,6 +22,8 @@ export class ProgressCache {
   private bySlug = new Map<string, CachedProgress>();
   private inflight = new Map<string, Promise<CachedProgress>>();
   private unsubscribe: () => void;
+  /** Bumped by every invalidation: a load that started before it must not store its result. */
+  private generation = 0;
 
   constructor(
     private db: Kysely<Database>,
@@ -33,6 +35,8 @@ export class ProgressCache {
   }
 
   invalidate(campaignId: number) {
+    this.generation++;
+    this.inflight.clear();
     if (campaignId === 0) return this.bySlug.clear();
     for (const [slug, entry] of this.bySlug) if (entry.campaignId === campaignId) this.bySlug.delete(slug);
   }
@@ -42,19 +46,23 @@ export class ProgressCache {
     if (hit && this.clock().getTime() - hit.loadedAt < this.ttlMs) return hit;
     let pending = this.inflight.get(slug);
     if (!pending) {
-      pending = this.load(slug).finally(() => this.inflight.delete(slug));
-      this.inflight.set(slug, pending);
+      const p = this.load(slug).finally(() => {
+        if (this.inflight.get(slug) === p) this.inflight.delete(slug);
+      });
+      pending = p;
+      this.inflight.set(slug, p);
     }
     return pending;
   }
 
   private async load(slug: string): Promise<CachedProgress> {
+    const generation = this.generation;
     const c = await getCampaign(this.db, slug);
     const progress = toProgress(c, this.clock());
     const body = JSON.stringify(progress);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
     const entry = { campaignId: c.id, progress, body, etag, loadedAt: this.clock().getTime() };
-    this.bySlug.set(slug, entry);
+    if (generation === this.generation) this.bySlug.set(slug, entry);
     return entry;
   }
 

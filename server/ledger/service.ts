@@ -218,17 +218,35 @@ export async function recordPayment(trx: Transaction<Database>, np: NewPayment, 
   return { created: false, paymentId: existing.id };
 }
 
+const commitListeners = new WeakMap<object, Set<(campaignIds: number[]) => void>>();
+
+/**
+ * Called in this process right after a ledger transaction that moved totals commits. The NOTIFY
+ * reaches every instance a moment later; this lets the instance that took the money answer
+ * with the new totals at once (read-your-writes for the webhook sender and the admin).
+ */
+export function onLedgerCommit(db: Kysely<Database>, fn: (campaignIds: number[]) => void): () => void {
+  let set = commitListeners.get(db);
+  if (!set) commitListeners.set(db, (set = new Set()));
+  set.add(fn);
+  return () => void set.delete(fn);
+}
+
 /** Runs fn in a transaction with a fresh TotalsBatch applied at its end. Retries the rare
  * deadlock or serialization failure (the work is idempotent) before giving up with the error. */
 export async function inLedgerTransaction<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>, batch: TotalsBatch) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction().execute(async (trx) => {
+      let touched: number[] = [];
+      const result = await db.transaction().execute(async (trx) => {
         const batch = new TotalsBatch();
-        const result = await fn(trx, batch);
+        const r = await fn(trx, batch);
         await batch.apply(trx);
-        return result;
+        touched = batch.touched;
+        return r;
       });
+      if (touched.length) for (const listener of commitListeners.get(db) ?? []) listener(touched);
+      return result;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (attempt < 4 && (code === '40P01' || code === '40001' || code === '23505')) continue;

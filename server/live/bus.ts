@@ -16,7 +16,10 @@ export const PROGRESS_CHANNEL = 'groundswell_progress';
 export interface ProgressBus {
   /** Call inside the money transaction. */
   notify(db: Kysely<Database>, campaignId: number): Promise<void>;
+  /** campaignId 0 means "anything may have changed" (after a reconnect). */
   subscribe(fn: (campaignId: number) => void): () => void;
+  /** Tells this process's subscribers at once (the NOTIFY follows for everyone). */
+  emitLocal(campaignId: number): void;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,7 @@ export function createPgliteBus(pglite: PGlite): ProgressBus {
   return {
     notify: notifyProgress,
     subscribe: (fn) => listeners.add(fn),
+    emitLocal: (id) => listeners.emit(String(id)),
     async close() {
       await (await unlisten)();
     },
@@ -91,6 +95,7 @@ export function createPgBus(connectionString: string, log: Logger): ProgressBus 
   return {
     notify: notifyProgress,
     subscribe: (fn) => listeners.add(fn),
+    emitLocal: (id) => listeners.emit(String(id)),
     async close() {
       closed = true;
       await client?.end().catch(() => {});

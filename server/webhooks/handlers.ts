@@ -166,7 +166,7 @@ const onChargeRefundSnapshot: Handler = async ({ trx, batch, event, prefetched }
   let paymentIntentId: string | null;
   let amountRefunded: number;
   if ((event.data.object as { object?: string }).object === 'refund') {
-    if (prefetched.chargeId == null || prefetched.chargeAmountRefunded == null) return ignored('refund without charge');
+    if (prefetched.chargeId == null || prefetched.chargeAmountRefunded == null) return ignored('refund covered by charge.refunded');
     chargeId = prefetched.chargeId;
     paymentIntentId = prefetched.chargePaymentIntent ?? null;
     amountRefunded = prefetched.chargeAmountRefunded;

@@ -59,18 +59,30 @@ export async function processEvent(deps: AppDeps, event: Stripe.Event, rawPayloa
 }
 
 /** The few facts an event does not carry, fetched before the transaction (no network call
- * while holding row locks): a refund's charge (its cumulative amount_refunded) and a dispute's
- * PaymentIntent when the dispute does not name it. */
+ * while holding row locks): the charge behind a failed refund (its cumulative amount_refunded
+ * went down again) and a dispute's PaymentIntent when the dispute does not name it. Other
+ * refund.* events need nothing: charge.refunded already carries the cumulative figure. */
 async function prefetch(deps: AppDeps, event: Stripe.Event): Promise<HandlerContext['prefetched']> {
-  const obj = event.data.object as { object?: string; charge?: string | { id: string } | null; payment_intent?: unknown };
+  const obj = event.data.object as { object?: string; status?: string; charge?: string | { id: string } | null; payment_intent?: unknown };
   const chargeId = typeof obj.charge === 'string' ? obj.charge : obj.charge?.id;
-  const needsCharge = (obj.object === 'refund' && chargeId) || (obj.object === 'dispute' && !obj.payment_intent && chargeId);
+  const needsCharge = (obj.object === 'refund' && obj.status === 'failed') || (obj.object === 'dispute' && !obj.payment_intent);
   if (!needsCharge || !chargeId) return {};
-  const charge = await deps.stripe.charges.retrieve(chargeId);
-  const pi = charge.payment_intent;
-  return {
-    chargeId: charge.id,
-    chargeAmountRefunded: charge.amount_refunded,
-    chargePaymentIntent: typeof pi === 'string' ? pi : (pi?.id ?? null),
-  };
+  try {
+    const charge = await deps.stripe.charges.retrieve(chargeId);
+    const pi = charge.payment_intent;
+    return {
+      chargeId: charge.id,
+      chargeAmountRefunded: charge.amount_refunded,
+      chargePaymentIntent: typeof pi === 'string' ? pi : (pi?.id ?? null),
+    };
+  } catch (err) {
+    const e = err as { statusCode?: number };
+    // Stripe says the charge does not exist (4xx): a retry cannot help, acknowledge the event.
+    // Anything else (network, 5xx) propagates as a 500 so that Stripe retries later.
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      deps.log.warn({ eventId: event.id, chargeId }, 'charge of event not found at Stripe');
+      return {};
+    }
+    throw err;
+  }
 }

@@ -93,7 +93,7 @@ export async function createTestContext(kind: DbKind, opts: { env?: Record<strin
     deliver,
     async close() {
       emulator.close();
-      app!.progressCache.close();
+      app!.close();
       await bus.close();
       await database.drop();
     },
