@@ -28,8 +28,11 @@ export interface DatabaseHandle {
 export async function connect(opts: { databaseUrl?: string; dataDir: string; inMemory?: boolean }): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
-    // A dropped connection must not crash the process: the pool replaces it on the next query.
+    // A dropped connection (database restart, failover) must not crash the process: the failing
+    // query rejects on its own and the pool opens a new connection for the next one. pg-pool only
+    // listens for errors on idle clients, so give every client a listener of its own too.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', pool, close: () => db.destroy() };
   }
