@@ -38,7 +38,8 @@ describe.each(testDatabaseKinds())('admin donations API on %s', (kind) => {
   let ctx: TestContext;
   let admin: AdminClient;
   const slug = 'gifts';
-  const g: Record<string, { giftId: string; paymentIntent: string; subscription: string | null }> = {};
+  type Donated = { giftId: string; paymentIntent: string; subscription: string | null };
+  const g = {} as Record<'ada' | 'bo' | 'cy' | 'di' | 'mo', Donated>;
   beforeAll(async () => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z'), env: { CHECKOUT_RATE_LIMIT: '1000' } });
     admin = await signIn(ctx);

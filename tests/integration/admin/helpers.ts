@@ -34,7 +34,7 @@ export async function signIn(ctx: TestContext, email = ADMIN_EMAIL): Promise<Adm
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
   const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
   const { csrfToken } = (await res.json()) as { csrfToken: string };
-  const req: AdminClient['req'] = (path, init = {}) =>
+  const req: AdminClient['req'] = async (path, init = {}) =>
     ctx.app.request(`/api/admin${path}`, {
       method: init.method ?? 'GET',
       ...(init.body !== undefined && { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
