@@ -1,7 +1,183 @@
-import { Hono } from 'hono';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { zValidator } from '@hono/zod-validator';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import { findBySlug } from '../campaigns/repository.js';
+import { slugSchema } from '../campaigns/schemas.js';
+import { checkoutStatus } from '../checkout/service.js';
 import type { AppDeps } from '../deps.js';
+import { digestRoutes } from '../digest/routes.js';
+import { notFound } from '../errors.js';
+import { validationHook } from '../lib/validation.js';
+import { DEMO_SLUG } from '../seed.js';
 
-/** Pages and assets: /, /embed.js, /donate/:slug, /thanks, /admin (owned by the web work). */
-export function webRoutes(_deps: AppDeps) {
-  return new Hono();
+/** Where `npm run build` writes (web/vite.config.ts, web/vite.embed.config.ts). */
+export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web');
+
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/**
+ * Our own pages load only our own scripts and talk only to our own origin. style-src needs
+ * 'unsafe-inline': the widget puts its CSS in a <style> inside its shadow root.
+ */
+const PAGE_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'; object-src 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'strict-origin-when-cross-origin',
+  'Cache-Control': 'no-cache',
+};
+
+interface Built {
+  mtimeMs: number;
+  body: Buffer;
+  gzip: Buffer;
+  etag: string;
+}
+
+/** Built files read once per change on disk (a rebuild is picked up without a restart). */
+class DistCache {
+  private files = new Map<string, Built>();
+  constructor(private dir: string) {}
+
+  async get(rel: string): Promise<Built | null> {
+    const file = path.resolve(this.dir, rel);
+    if (!file.startsWith(this.dir + path.sep)) return null;
+    let st;
+    try {
+      st = await stat(file);
+    } catch {
+      return null;
+    }
+    if (!st.isFile()) return null;
+    const hit = this.files.get(file);
+    if (hit && hit.mtimeMs === st.mtimeMs) return hit;
+    const body = await readFile(file);
+    const built: Built = {
+      mtimeMs: st.mtimeMs,
+      body,
+      gzip: gzipSync(body, { level: 9 }),
+      etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`,
+    };
+    this.files.set(file, built);
+    return built;
+  }
+}
+
+function sendBuilt(c: Context, f: Built, headers: Record<string, string>) {
+  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  c.header('ETag', f.etag);
+  c.header('Vary', 'Accept-Encoding');
+  if (c.req.header('If-None-Match') === f.etag) return c.body(null, 304);
+  if (/\bgzip\b/.test(c.req.header('Accept-Encoding') ?? '')) {
+    c.header('Content-Encoding', 'gzip');
+    return c.body(new Uint8Array(f.gzip));
+  }
+  return c.body(new Uint8Array(f.body));
+}
+
+const notBuilt = (what: string) =>
+  `<!doctype html><meta charset="utf-8"><title>Not built</title><p>The ${what} has not been built yet: run <code>npm run build</code>, then reload.</p>`;
+
+/** Pages and assets: /, /embed.js, /donate/:slug, /thanks, /assets/*; the web's small APIs. */
+export function webRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
+  const dist = new DistCache(opts.distDir ?? WEB_DIST);
+  const app = new Hono();
+
+  const page = async (c: Context, rel: string, vars: Record<string, string> = {}, status: 200 | 404 = 200) => {
+    const f = await dist.get(rel);
+    if (!f) return c.html(notBuilt('web page'), 503, PAGE_HEADERS);
+    let html = f.body.toString('utf8');
+    // Values are slugs (validated: [a-z0-9-]) but are escaped anyway, in case that ever changes.
+    for (const [k, v] of Object.entries(vars)) html = html.replaceAll(k, escapeHtml(v));
+    return c.html(html, status, PAGE_HEADERS);
+  };
+
+  // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread.
+  app.get('/embed.js', async (c) => {
+    const f = await dist.get('embed.js');
+    const headers = {
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Access-Control-Allow-Origin': '*',
+      'Cross-Origin-Resource-Policy': 'cross-origin',
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'public, max-age=300',
+    };
+    if (!f) {
+      return c.body('console.warn("[groundswell] embed.js has not been built: run npm run build on the server");', 503, {
+        ...headers,
+        'Cache-Control': 'no-store',
+      });
+    }
+    return sendBuilt(c, f, headers);
+  });
+
+  app.get('/assets/:file', async (c) => {
+    const name = c.req.param('file');
+    const type = TYPES[path.extname(name)];
+    if (!type || !/^[\w.-]+$/.test(name) || name.startsWith('.')) throw notFound('File');
+    const f = await dist.get(`assets/${name}`);
+    if (!f) throw notFound('File');
+    // Vite names built assets by content hash: a name never changes meaning.
+    return sendBuilt(c, f, { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'public, max-age=31536000, immutable' });
+  });
+
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));
+
+  // The demo article page shows ?campaign=… or the demo campaign, else the newest open campaign.
+  app.get('/', async (c) => {
+    const asked = slugSchema.safeParse(c.req.query('campaign') ?? '');
+    let slug = asked.success ? asked.data : DEMO_SLUG;
+    if (!asked.success && !(await findBySlug(deps.db, slug))) {
+      const latest = await deps.db
+        .selectFrom('campaigns')
+        .select('slug')
+        .where('archived_at', 'is', null)
+        .orderBy('created_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (latest) slug = latest.slug;
+    }
+    return page(c, 'pages/demo.html', { __GS_CAMPAIGN__: slug });
+  });
+
+  app.get('/donate/:slug', async (c) => {
+    const parsed = slugSchema.safeParse(c.req.param('slug'));
+    const known = parsed.success && (await findBySlug(deps.db, parsed.data));
+    // Unknown campaigns still get the page (it says so in words) but with a 404 status.
+    return page(c, 'pages/donate.html', {}, known ? 200 : 404);
+  });
+
+  app.get('/thanks', (c) => page(c, 'pages/thanks.html'));
+
+  // /thanks only knows Checkout's session id (success_url has no slug).
+  app.get(
+    '/api/checkout-sessions/:id',
+    zValidator('param', z.object({ id: z.string().min(1).max(255).regex(/^[\w-]+$/) }), validationHook),
+    async (c) => {
+      const status = await checkoutStatus(deps.db, c.req.valid('param').id);
+      if (!status) throw notFound('Checkout session');
+      c.header('Cache-Control', 'no-store');
+      return c.json(status);
+    },
+  );
+
+  app.route('/api/digest', digestRoutes(deps));
+
+  return app;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }

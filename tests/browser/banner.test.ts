@@ -1,0 +1,278 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launch, screenshotPath } from './helpers/browser.js';
+import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
+
+const HOSTILE_CSS = `
+  * { color: red !important; font-size: 40px; font-family: "Comic Sans MS", cursive !important; line-height: 3 !important;
+      letter-spacing: 4px; text-transform: uppercase; box-sizing: content-box !important; }
+  div, section, button, p, h2 { display: inline !important; margin: 17px !important; padding: 9px !important; background: lime !important; border: 5px dashed blue !important; }
+  button { visibility: hidden; }
+  html { font-size: 5px; }
+`;
+
+describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', () => {
+  let app: RunningApp;
+  let host: { base: string; close(): Promise<void> };
+  let browser: Browser;
+  const pages: Page[] = [];
+
+  async function open(path: string, opts: { width?: number; init?: string } = {}): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 800 } });
+    const page = await ctx.newPage();
+    pages.push(page);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    (page as Page & { errors?: string[] }).errors = errors;
+    if (opts.init) await page.addInitScript(opts.init);
+    await page.goto(`${host.base}${path}`);
+    return page;
+  }
+  const pageErrors = (p: Page) => (p as Page & { errors?: string[] }).errors ?? [];
+
+  beforeAll(async () => {
+    app = await startApp();
+    await app.campaign({ slug: 'year-end', match: { ratio: 1, cap: 1_000_000 } });
+    await app.campaign({ slug: 'spring-drive', headline: 'Spring membership drive', currency: 'EUR', goal: 200_000, presets: [500, 1500] });
+    // $6,172.50 given, matched 1:1 → $12,345 of $50,000 = 24 %.
+    await app.give('year-end', { amount: 500_000, frequency: 'once', name: 'Ada', email: 'ada@example.org' });
+    await app.give('year-end', { amount: 117_250, frequency: 'once', email: 'bob@example.org' });
+    const tag = (attrs: string) => `<script src="${app.base}/embed.js" ${attrs} async></script>`;
+    host = await startHostSite({
+      '/': `<!doctype html><html><head><meta name="viewport" content="width=device-width"><style>${HOSTILE_CSS}</style>
+        <script>window.__before = Object.keys(window);</script></head>
+        <body><h1 id="first">The host page</h1><p id="para">Some article text.</p>${tag('data-campaign="year-end"')}</body></html>`,
+      '/two': `<!doctype html><html><head><style>body{font:16px serif}</style></head><body>
+        <h1>Two campaigns</h1>
+        <div id="inline-mount" data-groundswell-campaign="spring-drive" data-accent="#0b6e4f" data-locale="de-DE"></div>
+        <p>Text between.</p>
+        ${tag('data-campaign="year-end" data-placement="bottom"')}
+        ${tag('data-campaign="spring-drive" data-placement="inline"')}
+        </body></html>`,
+      '/missing': `<!doctype html><html><body><p id="para">Nothing to see.</p>${tag('data-campaign="no-such-campaign"')}</body></html>`,
+    });
+    browser = await launch();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await app?.close();
+  });
+
+  it('renders the right numbers in a shadow root that the host CSS cannot reach', async () => {
+    const page = await open('/');
+    const meter = page.getByRole('progressbar');
+    await expect.poll(() => meter.getAttribute('aria-valuenow')).toBe('24');
+    expect(await meter.getAttribute('aria-valuemin')).toBe('0');
+    expect(await meter.getAttribute('aria-valuemax')).toBe('100');
+    expect(await meter.getAttribute('aria-valuetext')).toBe('$12,345 raised of $50,000 goal, 24%');
+    const banner = page.locator('groundswell-banner');
+    await expect.poll(() => banner.evaluate((el) => el.shadowRoot?.mode)).toBe('open');
+    const text = await banner.evaluate((el) => el.shadowRoot!.textContent);
+    expect(text).toContain('Urgent End Of Year Fundraising Campaign');
+    expect(text).toContain('Online donations are back!');
+    expect(text).toContain('$12,345 raised of $50,000 goal');
+    expect(text).toContain('2 donors');
+    expect(text).toMatch(/30 days left/);
+    expect(text).toContain('Gifts matched 1:1 up to $10,000');
+    await expect.poll(() => page.getByRole('button', { name: 'Donate' }).isVisible()).toBe(true);
+
+    // Host CSS: colour, font, display and visibility inside the banner are the banner's own.
+    const styles = await banner.evaluate((el) => {
+      const root = el.shadowRoot!;
+      const get = (sel: string) => getComputedStyle(root.querySelector(sel)!);
+      const h = get('.hl');
+      const b = get('.gs-btn');
+      return { color: h.color, size: h.fontSize, family: h.fontFamily, transform: h.textTransform, btnVis: b.visibility, btnBg: b.backgroundColor, gsDisplay: get('.gs').display };
+    });
+    expect(styles.color).not.toBe('rgb(255, 0, 0)');
+    expect(styles.size).toBe('19px');
+    expect(styles.family).not.toMatch(/Comic/);
+    expect(styles.transform).toBe('none');
+    expect(styles.btnVis).toBe('visible');
+    expect(styles.btnBg).toBe('rgb(179, 38, 30)');
+    expect(styles.gsDisplay).toBe('grid');
+
+    // It sits at the top of the page, as a fixed-height block, and adds exactly one global.
+    const layout = await page.evaluate(() => {
+      const host = document.querySelector('groundswell-banner')!;
+      return {
+        first: document.body.firstElementChild === host,
+        height: host.getBoundingClientRect().height,
+        h1Top: document.getElementById('first')!.getBoundingClientRect().top,
+        globals: Object.keys(window).filter((k) => !(window as unknown as { __before: string[] }).__before.includes(k) && k !== '__before'),
+      };
+    });
+    expect(layout.first).toBe(true);
+    expect(layout.height).toBe(120);
+    expect(layout.h1Top).toBeGreaterThanOrEqual(120);
+    expect(layout.globals).toEqual(['Groundswell']);
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('reserves its height before the data arrives (no second shift of the host page)', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await ctx.newPage();
+    pages.push(page);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    await page.route(`${app.base}/api/campaigns/year-end`, async (route) => {
+      await gate;
+      await route.continue();
+    });
+    await page.goto(`${host.base}/`);
+    const host0 = page.locator('groundswell-banner');
+    await host0.waitFor({ state: 'attached' });
+    const before = await page.evaluate(() => ({
+      h: document.querySelector('groundswell-banner')!.getBoundingClientRect().height,
+      top: document.getElementById('first')!.getBoundingClientRect().top,
+    }));
+    release();
+    await expect.poll(() => page.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('24');
+    const after = await page.evaluate(() => ({
+      h: document.querySelector('groundswell-banner')!.getBoundingClientRect().height,
+      top: document.getElementById('first')!.getBoundingClientRect().top,
+    }));
+    expect(before.h).toBe(120);
+    expect(after).toEqual(before);
+  });
+
+  it('shows several banners on one page independently, themed by data-* attributes', async () => {
+    const page = await open('/two');
+    const hosts = page.locator('groundswell-banner');
+    await expect.poll(() => hosts.count()).toBe(3);
+    await expect.poll(() => page.getByRole('progressbar').count()).toBe(3);
+    const info = await page.evaluate(() =>
+      [...document.querySelectorAll('groundswell-banner')].map((h) => ({
+        campaign: h.getAttribute('data-campaign'),
+        placement: h.getAttribute('data-placement'),
+        position: getComputedStyle(h).position,
+        inMount: h.parentElement?.id === 'inline-mount',
+        fill: getComputedStyle(h.shadowRoot!.querySelector('.fill')!).backgroundColor,
+        text: h.shadowRoot!.querySelector('.fig')?.textContent,
+      })),
+    );
+    const bottom = info.find((i) => i.placement === 'bottom')!;
+    expect(bottom.campaign).toBe('year-end');
+    expect(bottom.position).toBe('fixed');
+    const mounted = info.find((i) => i.inMount)!;
+    expect(mounted.campaign).toBe('spring-drive');
+    expect(mounted.fill).toBe('rgb(11, 110, 79)'); // data-accent
+    expect(mounted.text).toMatch(/0\s€ raised of 2\.000\s€ goal/); // data-locale="de-DE"
+    expect(info.filter((i) => i.campaign === 'spring-drive' && i.placement === 'inline')).toHaveLength(2);
+    // Closing one leaves the others.
+    await page.locator('groundswell-banner[data-placement=bottom]').getByRole('button', { name: 'Close the fundraising banner' }).click();
+    await expect.poll(() => hosts.count()).toBe(2);
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('removes itself quietly when the campaign does not exist', async () => {
+    const warnings: string[] = [];
+    const page = await open('/missing');
+    page.on('console', (m) => warnings.push(m.text()));
+    await expect.poll(() => warnings.some((w) => w.includes('[groundswell]'))).toBe(true);
+    expect(await page.locator('groundswell-banner').count()).toBe(0);
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('remembers a dismissal per campaign across reloads, and survives blocked storage', async () => {
+    const page = await open('/');
+    await page.getByRole('button', { name: 'Close the fundraising banner' }).click();
+    await expect.poll(() => page.locator('groundswell-banner').count()).toBe(0);
+    const stored = await page.evaluate(() => Number(localStorage.getItem('groundswell:dismissed:year-end')));
+    expect(stored - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+    expect(stored - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
+    await page.reload();
+    await page.waitForLoadState('networkidle');
+    expect(await page.locator('groundswell-banner').count()).toBe(0);
+
+    const blocked = await open('/', {
+      init: `Object.defineProperty(window, 'localStorage', { get() { throw new DOMException('blocked', 'SecurityError'); } });`,
+    });
+    await expect.poll(() => blocked.getByRole('progressbar').count()).toBe(1);
+    await blocked.getByRole('button', { name: 'Close the fundraising banner' }).click();
+    await expect.poll(() => blocked.locator('groundswell-banner').count()).toBe(0);
+    expect(pageErrors(blocked)).toEqual([]);
+  });
+
+  it('opens an accessible dialog: keyboard only, focus trapped, Escape closes, focus returns', async () => {
+    const page = await open('/');
+    const donate = page.getByRole('button', { name: 'Donate' });
+    await donate.waitFor();
+    await donate.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Support The Riverside Ledger' });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    const focusInDialog = () =>
+      page.evaluate(() => {
+        const root = document.querySelector('groundswell-banner')!.shadowRoot!;
+        return !!root.activeElement?.closest('dialog');
+      });
+    expect(await focusInDialog()).toBe(true);
+    for (let i = 0; i < 25; i++) {
+      await page.keyboard.press(i % 7 === 6 ? 'Shift+Tab' : 'Tab');
+      expect(await focusInDialog()).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    const focused = await page.evaluate(() => document.querySelector('groundswell-banner')!.shadowRoot!.activeElement?.textContent);
+    expect(focused).toBe('Donate');
+
+    // Enter submits; the chooser checks the minimum as the server does, in words.
+    await page.keyboard.press('Enter');
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    const other = dialog.getByLabel('Other amount (USD)');
+    await other.fill('0.25');
+    await other.press('Enter');
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('Please check the highlighted fields');
+    expect(await dialog.textContent()).toContain('The minimum gift is $0.50');
+    expect(await other.getAttribute('aria-invalid')).toBe('true');
+
+    // Cover the fees: the exact added amount, computed like the server (ceil((25 + 0.30) / 0.971)).
+    await other.fill('25');
+    await dialog.getByLabel(/to cover the payment processing fees/).check();
+    expect(await dialog.textContent()).toContain('Add $1.06 to cover');
+    expect(await dialog.getByRole('button', { name: /^Donate/ }).textContent()).toBe('Donate $26.06');
+
+    // Server refusals are shown in the server's words.
+    const answers = [
+      { status: 429, headers: { 'Retry-After': '42' }, error: { code: 'rate_limited', message: 'Too many donation attempts from this connection; please wait a minute and try again' } },
+      { status: 409, error: { code: 'campaign_closed', message: 'This campaign has ended and is not taking gifts' } },
+      { status: 400, error: { code: 'amount_too_small', message: 'The minimum gift is $0.50', field: 'amount' } },
+    ];
+    for (const a of answers) {
+      await page.route(`${app.base}/api/campaigns/year-end/checkout`, (route) =>
+        route.fulfill({
+          status: a.status,
+          contentType: 'application/json',
+          headers: { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Retry-After', ...a.headers },
+          body: JSON.stringify({ error: a.error }),
+        }),
+      );
+      await dialog.getByRole('button', { name: /^Donate/ }).click();
+      await expect.poll(() => dialog.getByRole('alert').textContent()).toContain(a.error.message);
+      if (a.status === 429) {
+        expect(await dialog.getByRole('alert').textContent()).toContain('try again in 42 seconds');
+        expect(await dialog.getByRole('button', { name: /^Donate/ }).isDisabled()).toBe(true);
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Enter'); // reopening starts a fresh form
+        await expect.poll(() => dialog.isVisible()).toBe(true);
+      }
+      await page.unroute(`${app.base}/api/campaigns/year-end/checkout`);
+    }
+    expect(await other.getAttribute('aria-invalid')).toBe('true');
+    expect(pageErrors(page)).toEqual([]);
+  });
+
+  it('is screenshotted on desktop and mobile', async () => {
+    for (const [w, name] of [
+      [1280, 'banner-host-desktop-1280.png'],
+      [390, 'banner-host-mobile-390.png'],
+    ] as const) {
+      const page = await open('/two', { width: w });
+      await expect.poll(() => page.getByRole('progressbar').count()).toBe(3);
+      await page.screenshot({ path: screenshotPath(name) });
+    }
+  });
+});

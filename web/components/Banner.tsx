@@ -1,0 +1,44 @@
+import { type CSSProperties, useLayoutEffect, useRef, useState } from 'react';
+import { createPortal } from 'react-dom';
+import { type BannerOptions, BannerView } from './BannerView.js';
+import { bannerCss } from './styles.js';
+
+export type BannerProps = Omit<BannerOptions, 'api'> & {
+  /** Origin of the Groundswell server; same origin when omitted. */
+  api?: string;
+  className?: string;
+  style?: CSSProperties;
+};
+
+/**
+ * The banner for React sites: the same view as embed.js, inside an open shadow root that this
+ * component attaches to its own host element, so the site's CSS and the banner's cannot meet.
+ *
+ *   <Banner campaign="year-end" api="https://give.example.org" placement="inline" />
+ */
+export function Banner({ api = '', placement = 'inline', className, style, ...rest }: BannerProps) {
+  const hostRef = useRef<HTMLDivElement>(null);
+  const [shadow, setShadow] = useState<ShadowRoot | null>(null);
+  const [gone, setGone] = useState(false);
+
+  useLayoutEffect(() => {
+    const host = hostRef.current;
+    if (!host) return;
+    setShadow(host.shadowRoot ?? host.attachShadow({ mode: 'open' }));
+  }, []);
+
+  if (gone) return null;
+  return (
+    <div ref={hostRef} className={className} style={style} data-placement={placement} data-campaign={rest.campaign}>
+      {shadow
+        ? createPortal(
+            <>
+              <style>{bannerCss}</style>
+              <BannerView api={api} placement={placement} {...rest} onHide={() => setGone(true)} />
+            </>,
+            shadow,
+          )
+        : null}
+    </div>
+  );
+}

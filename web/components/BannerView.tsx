@@ -1,0 +1,136 @@
+import { useEffect, useRef, useState } from 'react';
+import { type CampaignProgress, fetchProgress } from '../lib/api.js';
+import { isDismissed, rememberDismissal } from '../lib/dismiss.js';
+import { subscribeProgress } from '../lib/live.js';
+import { Dialog } from './Dialog.js';
+import { DonateForm } from './DonateForm.js';
+import { matchText, plural, timeLeft } from './format.js';
+import { GoalMeter } from './GoalMeter.js';
+
+export type Placement = 'top' | 'bottom' | 'inline';
+
+export interface BannerOptions {
+  /** Origin of the Groundswell server, e.g. "https://give.example.org" ('' = same origin). */
+  api: string;
+  campaign: string;
+  placement?: Placement;
+  /** BCP 47 tag for numbers and money (data-locale); the browser's own by default. */
+  locale?: string;
+  /** Accent colour (data-accent); any CSS colour. --gs-accent on an ancestor works too. */
+  accent?: string;
+  /** How long "close" hides the banner for this campaign; 0 = this page view only. */
+  dismissDays?: number;
+  /** Live updates from the event stream (default true). */
+  live?: boolean;
+  /** Tests and previews: where Checkout opens. */
+  navigate?: (url: string) => void;
+}
+
+/**
+ * The banner itself, rendered into a shadow root by the embed loader or by the React component.
+ * It renders from one API call, then follows the live feed. onHide tells the owner to remove
+ * the host element (dismissed, or the campaign could not be loaded: nothing is better than a
+ * broken box on someone else's page).
+ */
+export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' | 'unavailable') => void; initial?: CampaignProgress }) {
+  const { api, campaign, locale, live = true } = props;
+  const [p, setP] = useState<CampaignProgress | null>(props.initial ?? null);
+  const [hidden, setHidden] = useState(() => isDismissed(campaign));
+  const [open, setOpen] = useState(false);
+  const donateRef = useRef<HTMLButtonElement>(null);
+  const onHide = useRef(props.onHide);
+  onHide.current = props.onHide;
+
+  useEffect(() => {
+    if (hidden) return;
+    let stop: (() => void) | undefined;
+    let cancelled = false;
+    const follow = () => {
+      if (live && !cancelled) stop = subscribeProgress(api, campaign, (next) => setP(next));
+    };
+    if (props.initial) follow();
+    else {
+      fetchProgress(api, campaign)
+        .then((first) => {
+          if (cancelled) return;
+          if (first.status === 'archived') throw new Error('archived');
+          setP(first);
+          follow();
+        })
+        .catch((err: unknown) => {
+          if (cancelled) return;
+          console.warn(`[groundswell] campaign "${campaign}" is unavailable:`, (err as Error)?.message ?? err);
+          setHidden(true);
+          onHide.current?.('unavailable');
+        });
+    }
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, campaign, live, hidden]);
+
+  if (hidden) return null;
+
+  const dismiss = () => {
+    rememberDismissal(campaign, props.dismissDays ?? 7);
+    setHidden(true);
+    onHide.current?.('dismissed');
+  };
+  const style = props.accent ? ({ '--gs-accent': props.accent } as Record<string, string>) : undefined;
+
+  if (!p) {
+    return (
+      <div className="gs-root" style={style}>
+        <div className="gs" aria-busy="true" aria-label="Loading fundraising campaign">
+          <div className="copy">
+            <div className="sk" style={{ width: '70%', height: 20 }} />
+            <div className="sk" style={{ width: '90%' }} />
+          </div>
+          <div className="mcol">
+            <div className="track" />
+            <div className="sk" style={{ width: '60%' }} />
+          </div>
+        </div>
+      </div>
+    );
+  }
+
+  const match = matchText(p, locale);
+  const now = Date.now();
+  return (
+    <div className="gs-root" style={style}>
+      <section className="gs" aria-label={`Fundraising: ${p.title}`}>
+        <div className="copy">
+          <h2 className="hl" title={p.headline}>
+            {p.headline}
+          </h2>
+          {p.message ? <p className="msg">{p.message}</p> : null}
+        </div>
+        <div className="mcol">
+          <GoalMeter progress={p} locale={locale} />
+        </div>
+        <div className="sts">
+          <p className="stats">
+            {plural(p.donors, 'donor', 'donors', locale)} · {timeLeft(p, now, locale)}
+          </p>
+          {match ? <p className="stats">{match}</p> : null}
+        </div>
+        <div className="cta">
+          {p.status === 'open' ? (
+            <button type="button" className="gs-btn" ref={donateRef} aria-haspopup="dialog" onClick={() => setOpen(true)}>
+              Donate
+            </button>
+          ) : null}
+        </div>
+        <button type="button" className="x" aria-label="Close the fundraising banner" onClick={dismiss}>
+          ×
+        </button>
+      </section>
+      <Dialog open={open} onClose={() => setOpen(false)} title={`Support ${p.title}`} returnFocus={donateRef}>
+        <DonateForm api={api} progress={p} locale={locale} navigate={props.navigate} />
+      </Dialog>
+    </div>
+  );
+}

@@ -1,0 +1,292 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { ApiError, type CampaignProgress, type CheckoutBody, goToCheckout, startCheckout } from '../lib/api.js';
+import { chargeWithFees, checkGiftAmount, formatMoney, minimumAmount, parseMoney } from '../lib/money.js';
+
+/** Same rule as server/campaigns/schemas.ts plainText: no control or bidi-override characters. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+type Field = 'amount' | 'name' | 'email' | 'comment' | 'dedication.name';
+type Errors = Partial<Record<Field, string>>;
+
+export interface DonateFormProps {
+  api: string;
+  progress: CampaignProgress;
+  locale?: string;
+  /** Where the donor goes once Checkout exists; the top window by default (tests override). */
+  navigate?: (url: string) => void;
+}
+
+function textProblem(v: string, max: number, label: string): string | undefined {
+  if (v.length > max) return `${label} must be at most ${max} characters`;
+  if (CONTROL.test(v)) return `${label} contains characters that are not allowed`;
+  return undefined;
+}
+
+/**
+ * The amount chooser. Every rule the server applies (minimum and maximum per currency, fee
+ * arithmetic, text lengths) is checked here first with the same numbers, so the server's refusal
+ * is the exception; when it does refuse, its own words are shown next to the field it names.
+ */
+export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }: DonateFormProps) {
+  const id = useId();
+  const presets = p.presets.length ? p.presets : [1000, 2500, 5000];
+  const [frequency, setFrequency] = useState<'once' | 'monthly'>('once');
+  const [preset, setPreset] = useState<number | null>(presets[Math.min(1, presets.length - 1)] ?? null);
+  const [custom, setCustom] = useState('');
+  const [coverFees, setCoverFees] = useState(false);
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [anonymous, setAnonymous] = useState(false);
+  const [comment, setComment] = useState('');
+  const [dedKind, setDedKind] = useState<'' | 'honor' | 'memory'>('');
+  const [dedName, setDedName] = useState('');
+  const [errors, setErrors] = useState<Errors>({});
+  const [alert, setAlert] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [waitUntil, setWaitUntil] = useState(0);
+  const formRef = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    if (!waitUntil) return;
+    const t = setTimeout(() => setWaitUntil(0), Math.max(0, waitUntil - Date.now()));
+    return () => clearTimeout(t);
+  }, [waitUntil]);
+
+  const money = (n: number, exact = false) => formatMoney(n, p.currency, { locale, exact });
+  const parsed = custom.trim() !== '' ? parseMoney(custom, p.currency) : preset != null ? { ok: true as const, amount: preset } : null;
+  const amount = parsed?.ok ? parsed.amount : null;
+  const withFees = amount != null ? chargeWithFees(amount, p.fees) : null;
+  const feeable = withFees != null && amount != null && withFees > amount;
+  const charge = amount != null ? (coverFees && withFees != null ? withFees : amount) : null;
+  const open = p.status === 'open';
+  const monthly = frequency === 'monthly';
+
+  function validate(): Errors {
+    const e: Errors = {};
+    if (!parsed) e.amount = 'Choose or enter an amount';
+    else if (!parsed.ok) e.amount = parsed.message;
+    else {
+      const problem = checkGiftAmount(parsed.amount, charge ?? parsed.amount, p.currency, locale);
+      if (problem) e.amount = problem;
+    }
+    const n = textProblem(name.trim(), 100, 'Name');
+    if (n) e.name = n;
+    if (email.trim() && (!EMAIL.test(email.trim()) || email.trim().length > 254)) e.email = 'Enter a valid e-mail address, or leave it empty';
+    const c = textProblem(comment.trim(), 500, 'Comment');
+    if (c) e.comment = c;
+    if (dedKind) {
+      const d = dedName.trim() ? textProblem(dedName.trim(), 100, 'The name') : 'Enter the name of the person';
+      if (d) e['dedication.name'] = d;
+    }
+    return e;
+  }
+
+  function focusField(field: string) {
+    const el = formRef.current?.querySelector<HTMLElement>(`[data-field="${field}"]`);
+    el?.focus();
+  }
+
+  async function submit(ev: FormEvent) {
+    ev.preventDefault();
+    if (busy || waitUntil) return;
+    setAlert('');
+    const e = validate();
+    setErrors(e);
+    const first = Object.keys(e)[0];
+    if (first) {
+      setAlert('Please check the highlighted fields.');
+      focusField(first);
+      return;
+    }
+    const body: CheckoutBody = { amount: amount!, frequency, coverFees };
+    if (name.trim()) body.name = name.trim();
+    if (email.trim()) body.email = email.trim();
+    if (anonymous) body.anonymous = true;
+    if (comment.trim()) body.comment = comment.trim();
+    if (dedKind) body.dedication = { kind: dedKind, name: dedName.trim() };
+    setBusy(true);
+    try {
+      const { url } = await startCheckout(api, p.slug, body);
+      setAlert('');
+      navigate(url);
+      // stay busy: the page is going away
+    } catch (err) {
+      setBusy(false);
+      const ae = err instanceof ApiError ? err : new ApiError('Something went wrong; please try again.', 0, 'unknown');
+      let msg = ae.message;
+      if (ae.status === 429) {
+        const secs = ae.retryAfter ?? 60;
+        msg = `${msg.replace(/\.?$/, '.')} You can try again in ${secs} second${secs === 1 ? '' : 's'}.`;
+        setWaitUntil(Date.now() + secs * 1000);
+      }
+      setAlert(msg);
+      const field = ae.field === 'amount' || ae.field === 'name' || ae.field === 'email' || ae.field === 'comment' || ae.field === 'dedication.name' ? ae.field : undefined;
+      if (field) {
+        setErrors({ [field]: ae.message });
+        focusField(field);
+      }
+    }
+  }
+
+  const err = (f: Field) =>
+    errors[f] ? (
+      <p className="gs-err" id={`${id}-${f}-err`}>
+        {errors[f]}
+      </p>
+    ) : null;
+  const described = (f: Field, hint?: string) => [errors[f] ? `${id}-${f}-err` : '', hint ?? ''].filter(Boolean).join(' ') || undefined;
+
+  if (!open) {
+    return (
+      <p className="gs-alert" role="status">
+        {p.status === 'scheduled' ? 'This campaign has not started yet.' : 'This campaign has ended and is no longer taking gifts. Thank you!'}
+      </p>
+    );
+  }
+
+  return (
+    <form className="gs-form" ref={formRef} onSubmit={submit} noValidate aria-describedby={`${id}-alert`}>
+      <fieldset>
+        <legend>How often?</legend>
+        <div className="gs-seg">
+          {(['once', 'monthly'] as const).map((f) => (
+            <label className="gs-opt" key={f}>
+              <input type="radio" name={`${id}-freq`} value={f} checked={frequency === f} onChange={() => setFrequency(f)} />
+              <span>{f === 'once' ? 'Once' : 'Monthly'}</span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+
+      <fieldset aria-describedby={described('amount')}>
+        <legend>Amount{monthly ? ' per month' : ''}</legend>
+        <div className="gs-seg">
+          {presets.map((a) => (
+            <label className="gs-opt" key={a}>
+              <input
+                type="radio"
+                name={`${id}-amount`}
+                value={String(a)}
+                checked={custom.trim() === '' && preset === a}
+                onChange={() => {
+                  setPreset(a);
+                  setCustom('');
+                  setErrors((x) => ({ ...x, amount: undefined }));
+                }}
+                data-autofocus={preset === a && custom.trim() === '' ? '' : undefined}
+              />
+              <span>{money(a)}</span>
+            </label>
+          ))}
+        </div>
+        <label className="gs-lbl" htmlFor={`${id}-custom`} style={{ marginTop: 10 }}>
+          Other amount ({p.currency})
+        </label>
+        <input
+          id={`${id}-custom`}
+          className="gs-in"
+          data-field="amount"
+          inputMode="decimal"
+          autoComplete="off"
+          placeholder={`Minimum ${money(minimumAmount(p.currency))}`}
+          value={custom}
+          aria-invalid={errors.amount ? true : undefined}
+          aria-describedby={described('amount')}
+          onInput={(e) => {
+            setCustom((e.target as HTMLInputElement).value);
+            setErrors((x) => ({ ...x, amount: undefined }));
+          }}
+        />
+        {err('amount')}
+      </fieldset>
+
+      {feeable && amount != null && withFees != null ? (
+        <label className="gs-chk">
+          <input type="checkbox" checked={coverFees} onChange={(e) => setCoverFees((e.target as HTMLInputElement).checked)} />
+          <span>
+            Add <strong>{money(withFees - amount, true)}</strong> to cover the payment processing fees, so {p.title} receives the full {money(amount, true)}
+            {monthly ? ' each month' : ''}.
+          </span>
+        </label>
+      ) : null}
+
+      <div className="gs-row">
+        <div>
+          <label className="gs-lbl" htmlFor={`${id}-name`}>
+            Your name (optional)
+          </label>
+          <input id={`${id}-name`} className="gs-in" data-field="name" autoComplete="name" maxLength={100} value={name}
+            aria-invalid={errors.name ? true : undefined} aria-describedby={described('name')}
+            onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+          {err('name')}
+        </div>
+        <div>
+          <label className="gs-lbl" htmlFor={`${id}-email`}>
+            E-mail (optional)
+          </label>
+          <input id={`${id}-email`} className="gs-in" data-field="email" type="email" autoComplete="email" value={email}
+            aria-invalid={errors.email ? true : undefined} aria-describedby={described('email', `${id}-email-hint`)}
+            onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+          <p className="gs-hint" id={`${id}-email-hint`}>For your receipt; never shown publicly.</p>
+          {err('email')}
+        </div>
+      </div>
+
+      <label className="gs-chk">
+        <input type="checkbox" checked={anonymous} onChange={(e) => setAnonymous((e.target as HTMLInputElement).checked)} />
+        <span>Give anonymously (your name is not shown on the donor wall)</span>
+      </label>
+
+      <div>
+        <label className="gs-lbl" htmlFor={`${id}-comment`}>
+          Public comment (optional)
+        </label>
+        <textarea id={`${id}-comment`} className="gs-in" data-field="comment" rows={2} maxLength={500} value={comment}
+          aria-invalid={errors.comment ? true : undefined} aria-describedby={described('comment')}
+          onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
+        {err('comment')}
+      </div>
+
+      <div className="gs-row">
+        <div>
+          <label className="gs-lbl" htmlFor={`${id}-ded`}>
+            Dedicate this gift
+          </label>
+          <select id={`${id}-ded`} className="gs-in" value={dedKind} onChange={(e) => setDedKind((e.target as HTMLSelectElement).value as '' | 'honor' | 'memory')}>
+            <option value="">No dedication</option>
+            <option value="honor">In honor of…</option>
+            <option value="memory">In memory of…</option>
+          </select>
+        </div>
+        {dedKind ? (
+          <div>
+            <label className="gs-lbl" htmlFor={`${id}-dedname`}>
+              {dedKind === 'honor' ? 'In honor of' : 'In memory of'}
+            </label>
+            <input id={`${id}-dedname`} className="gs-in" data-field="dedication.name" maxLength={100} value={dedName}
+              aria-invalid={errors['dedication.name'] ? true : undefined} aria-describedby={described('dedication.name')}
+              onInput={(e) => setDedName((e.target as HTMLInputElement).value)} />
+            {err('dedication.name')}
+          </div>
+        ) : null}
+      </div>
+
+      <div className="gs-alert" id={`${id}-alert`} role="alert">
+        {alert}
+      </div>
+
+      {charge != null && parsed?.ok ? (
+        <p className="gs-total">
+          You will be charged <strong>{money(charge, true)}</strong>
+          {monthly ? ' every month until you cancel' : ' once'}.
+        </p>
+      ) : null}
+
+      <button type="submit" className="gs-btn" disabled={busy || waitUntil > 0} aria-busy={busy || undefined}>
+        {busy ? 'Opening secure checkout…' : `Donate ${charge != null && parsed?.ok ? money(charge, true) : ''}${monthly ? ' monthly' : ''}`.replace(/\s+/g, ' ')}
+      </button>
+      <p className="gs-hint">Payments are processed securely by Stripe. You can review your gift before paying.</p>
+    </form>
+  );
+}

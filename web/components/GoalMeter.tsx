@@ -1,0 +1,42 @@
+import { useEffect, useRef, useState } from 'react';
+import type { CampaignProgress } from '../lib/api.js';
+import { formatMoney } from '../lib/money.js';
+import { meterText } from './format.js';
+
+/**
+ * The goal meter: a progressbar (value capped at 100 even when the campaign is over its goal)
+ * whose fill slides to a new total; the slide is a CSS transition that prefers-reduced-motion
+ * switches off. transform, not width, so a change never re-lays out the host page.
+ */
+export function GoalMeter({ progress: p, locale }: { progress: CampaignProgress; locale?: string }) {
+  const value = Math.max(0, Math.min(100, p.percent));
+  const fill = Math.max(0, Math.min(1, p.goal > 0 ? p.total / p.goal : 0));
+  const prev = useRef(p.total);
+  const [bump, setBump] = useState(false);
+  useEffect(() => {
+    if (p.total === prev.current) return;
+    prev.current = p.total;
+    setBump(true);
+    const t = setTimeout(() => setBump(false), 1000);
+    return () => clearTimeout(t);
+  }, [p.total]);
+  return (
+    <div className={bump ? 'meter bump' : 'meter'}>
+      <div
+        className="track"
+        role="progressbar"
+        aria-label="Fundraising progress"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={value}
+        aria-valuetext={meterText(p, locale)}
+      >
+        <div className="fill" style={{ transform: `scaleX(${fill})` }} />
+      </div>
+      <p className="fig" aria-hidden="true">
+        <strong>{formatMoney(p.total, p.currency, { locale })}</strong> raised of {formatMoney(p.goal, p.currency, { locale })} goal ·{' '}
+        <strong>{p.percent}%</strong>
+      </p>
+    </div>
+  );
+}

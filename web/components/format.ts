@@ -1,0 +1,38 @@
+import type { CampaignProgress } from '../lib/api.js';
+import { formatMoney } from '../lib/money.js';
+
+const DAY = 86_400_000;
+
+/** "$12,345 raised of $50,000 goal, 24%" (the meter's aria-valuetext and its visible figures). */
+export function meterText(p: CampaignProgress, locale?: string): string {
+  return `${formatMoney(p.total, p.currency, { locale })} raised of ${formatMoney(p.goal, p.currency, { locale })} goal, ${p.percent}%`;
+}
+
+export function plural(n: number, one: string, many: string, locale?: string): string {
+  let s: string;
+  try {
+    s = new Intl.NumberFormat(locale).format(n);
+  } catch {
+    s = String(n);
+  }
+  return `${s} ${n === 1 ? one : many}`;
+}
+
+/** Days left in words; calendar-free on purpose: the campaign ends at an instant, not a date. */
+export function timeLeft(p: CampaignProgress, now: number, locale?: string): string {
+  if (p.status === 'ended' || p.status === 'archived') return 'Campaign ended';
+  if (p.status === 'scheduled') {
+    const d = Math.max(1, Math.ceil((Date.parse(p.startsAt) - now) / DAY));
+    return `Starts in ${plural(d, 'day', 'days', locale)}`;
+  }
+  const ms = Date.parse(p.endsAt) - now;
+  if (ms <= DAY) return 'Last day';
+  return `${plural(Math.ceil(ms / DAY), 'day', 'days', locale)} left`;
+}
+
+/** "Every gift matched 1:1 up to $10,000" */
+export function matchText(p: CampaignProgress, locale?: string): string | null {
+  if (!p.match) return null;
+  const r = Number.isInteger(p.match.ratio) ? `${p.match.ratio}:1` : `${Math.round(p.match.ratio * 100)}%`;
+  return `Gifts matched ${r} up to ${formatMoney(p.match.cap, p.currency, { locale })}`;
+}

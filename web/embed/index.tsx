@@ -1,0 +1,150 @@
+/**
+ * embed.js: one <script> tag on any page of any origin.
+ *
+ *   <script src="https://give.example.org/embed.js" data-campaign="year-end" async></script>
+ *   <div data-groundswell-campaign="year-end"></div>   (inline mounts, any number)
+ *
+ * Attributes: data-placement="top|bottom|inline" (script only; top by default), data-accent,
+ * data-locale, data-dismiss-days. Built as one IIFE with Preact behind the React API (Plausible-
+ * and Umami-style: small, configured by attributes, one global at most, never throws into the
+ * host page).
+ */
+import { createRoot } from 'react-dom/client';
+import { type BannerOptions, BannerView, type Placement } from '../components/BannerView.js';
+import { bannerCss } from '../components/styles.js';
+import { isDismissed } from '../lib/dismiss.js';
+
+// Captured synchronously: document.currentScript is null once this first run is over.
+const currentScript = document.currentScript as HTMLScriptElement | null;
+
+const DONE = 'data-groundswell-mounted';
+
+export interface GroundswellGlobal {
+  version: string;
+  /** Mounts every banner described by `script` and every unmounted [data-groundswell-campaign]. */
+  scan(script?: HTMLScriptElement | null): void;
+  /** Programmatic mount (single-page apps): renders a banner inside `el`. */
+  mount(el: Element, opts: Partial<BannerOptions> & { campaign: string }): () => void;
+}
+
+declare global {
+  interface Window {
+    Groundswell?: GroundswellGlobal;
+  }
+}
+
+function warn(...args: unknown[]) {
+  try {
+    console.warn('[groundswell]', ...args);
+  } catch {
+    /* no console */
+  }
+}
+
+/** The Groundswell server is wherever embed.js came from (PUBLIC_URL may carry a path). */
+function apiBase(script: HTMLScriptElement | null): string {
+  const src = script?.src || document.querySelector<HTMLScriptElement>('script[src*="/embed.js"]')?.src || '';
+  try {
+    return new URL('.', new URL(src, location.href)).href.replace(/\/$/, '');
+  } catch {
+    return location.origin;
+  }
+}
+
+function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Omit<BannerOptions, 'campaign'> {
+  const attr = (name: string) => el.getAttribute(name) ?? fallback?.getAttribute(name) ?? undefined;
+  const days = Number(attr('data-dismiss-days'));
+  return {
+    api,
+    accent: attr('data-accent'),
+    locale: attr('data-locale'),
+    dismissDays: attr('data-dismiss-days') !== undefined && Number.isFinite(days) && days >= 0 ? days : 7,
+  };
+}
+
+function render(host: HTMLElement, opts: BannerOptions): () => void {
+  host.setAttribute('data-placement', opts.placement ?? 'inline');
+  host.setAttribute('data-campaign', opts.campaign);
+  const shadow = host.attachShadow({ mode: 'open' });
+  const style = document.createElement('style');
+  style.textContent = bannerCss;
+  const mountPoint = document.createElement('div');
+  shadow.append(style, mountPoint);
+  const root = createRoot(mountPoint);
+  const remove = () => {
+    try {
+      root.unmount();
+    } finally {
+      host.remove();
+    }
+  };
+  root.render(<BannerView {...opts} onHide={() => setTimeout(remove)} />);
+  return remove;
+}
+
+function mountScript(script: HTMLScriptElement, api: string) {
+  const campaign = script.getAttribute('data-campaign');
+  if (!campaign || script.hasAttribute(DONE)) return;
+  const raw = script.getAttribute('data-placement');
+  const placement: Placement = raw === 'bottom' || raw === 'inline' ? raw : 'top';
+  if (placement !== 'inline' && !document.body) return; // retried on DOMContentLoaded
+  script.setAttribute(DONE, '');
+  // Dismissed: no element at all, so not even an empty box moves the host page.
+  if (isDismissed(campaign)) return;
+  const opts = { ...options(script, null, api), campaign, placement };
+  const host = document.createElement('groundswell-banner');
+  if (placement === 'inline') script.after(host);
+  else if (placement === 'top') document.body.prepend(host);
+  else document.body.append(host);
+  render(host, opts);
+}
+
+function mountDivs(script: HTMLScriptElement | null, api: string) {
+  for (const el of document.querySelectorAll<HTMLElement>(`[data-groundswell-campaign]:not([${DONE}])`)) {
+    const campaign = el.getAttribute('data-groundswell-campaign');
+    if (!campaign) continue;
+    el.setAttribute(DONE, '');
+    if (isDismissed(campaign)) continue;
+    const host = document.createElement('groundswell-banner');
+    el.append(host);
+    try {
+      render(host, { ...options(el, script, api), campaign, placement: 'inline' });
+    } catch (err) {
+      warn(err);
+    }
+  }
+}
+
+const groundswell: GroundswellGlobal = {
+  version: '1',
+  scan(script = null) {
+    const api = apiBase(script);
+    const run = () => {
+      try {
+        if (script) mountScript(script, api);
+        mountDivs(script, api);
+      } catch (err) {
+        warn(err);
+      }
+    };
+    run();
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
+  },
+  mount(el, opts) {
+    const host = document.createElement('groundswell-banner');
+    el.append(host);
+    return render(host, { api: opts.api ?? apiBase(currentScript), dismissDays: 7, placement: 'inline', ...opts });
+  },
+};
+
+try {
+  // A second copy of the script (two tags for two campaigns) reuses the first copy's global.
+  const existing = window.Groundswell;
+  if (existing && typeof existing.scan === 'function') existing.scan(currentScript);
+  else {
+    window.Groundswell = groundswell;
+    groundswell.scan(currentScript);
+  }
+} catch (err) {
+  warn(err);
+}

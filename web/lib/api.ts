@@ -1,0 +1,140 @@
+/** The public HTTP API as the widget and pages see it (SPEC §4). No dependency beyond fetch. */
+
+export interface CampaignProgress {
+  slug: string;
+  title: string;
+  headline: string;
+  message: string;
+  currency: string;
+  goal: number;
+  raised: number;
+  matched: number;
+  total: number;
+  percent: number;
+  donors: number;
+  donations: number;
+  startsAt: string;
+  endsAt: string;
+  status: 'scheduled' | 'open' | 'ended' | 'archived';
+  presets: number[];
+  match: { ratio: number; cap: number } | null;
+  fees: { rate: number; fixed: number };
+}
+
+export interface CheckoutBody {
+  amount: number;
+  frequency: 'once' | 'monthly';
+  coverFees?: boolean;
+  name?: string;
+  email?: string;
+  anonymous?: boolean;
+  comment?: string;
+  dedication?: { kind: 'honor' | 'memory'; name: string };
+}
+
+export interface PublicDonor {
+  name: string;
+  amount: number;
+  currency: string;
+  frequency: 'once' | 'monthly';
+  comment: string | null;
+  dedication: { kind: 'honor' | 'memory'; name: string } | null;
+  at: string;
+}
+
+export interface CheckoutSessionStatus {
+  status: 'processing' | 'paid' | 'pending' | 'failed' | 'expired';
+  amount: number;
+  chargeAmount: number;
+  currency: string;
+  frequency: 'once' | 'monthly';
+  campaign: { slug: string; title: string };
+}
+
+/** An error answer of the API in words, plus what the UI needs to act on it. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly field?: string,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
+
+const enc = encodeURIComponent;
+
+async function toApiError(res: Response): Promise<ApiError> {
+  let code = 'http_error';
+  let message = '';
+  let field: string | undefined;
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string; field?: string } };
+    code = body.error?.code ?? code;
+    message = body.error?.message ?? '';
+    field = body.error?.field;
+  } catch {
+    // not JSON (a proxy's error page): fall through to a generic sentence
+  }
+  // Retry-After is readable cross-origin only if the server exposes it; the message says enough otherwise.
+  const ra = Number(res.headers.get('Retry-After'));
+  const retryAfter = Number.isFinite(ra) && ra > 0 ? ra : undefined;
+  if (!message) {
+    message =
+      res.status === 429 ? 'Too many attempts; please wait a minute and try again.'
+      : res.status >= 500 ? 'Something went wrong on our side; please try again in a moment.'
+      : `The request was refused (${res.status}).`;
+  }
+  return new ApiError(message, res.status, code, field, retryAfter);
+}
+
+async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, { credentials: 'omit', ...init });
+  } catch {
+    throw new ApiError('Could not reach the donation server; check your connection and try again.', 0, 'network_error');
+  }
+  if (!res.ok) throw await toApiError(res);
+  return (await res.json()) as T;
+}
+
+export function fetchProgress(api: string, slug: string, init?: RequestInit): Promise<CampaignProgress> {
+  return getJson(`${api}/api/campaigns/${enc(slug)}`, init);
+}
+
+export function fetchDonors(api: string, slug: string, limit: number): Promise<{ donors: PublicDonor[] }> {
+  return getJson(`${api}/api/campaigns/${enc(slug)}/donors?limit=${limit}`);
+}
+
+export function startCheckout(api: string, slug: string, body: CheckoutBody): Promise<{ id: string; url: string }> {
+  return getJson(`${api}/api/campaigns/${enc(slug)}/checkout`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+export function fetchCheckoutStatus(api: string, sessionId: string): Promise<CheckoutSessionStatus> {
+  return getJson(`${api}/api/checkout-sessions/${enc(sessionId)}`, { cache: 'no-store' });
+}
+
+export function subscribeDigest(api: string, email: string): Promise<{ subscribed: boolean; message: string }> {
+  return getJson(`${api}/api/digest/subscribe`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, consent: true }),
+  });
+}
+
+/** Sends the donor to Stripe Checkout in the top window: never inside a widget or frame (STYLE §11). */
+export function goToCheckout(url: string): void {
+  try {
+    window.top!.location.href = url;
+  } catch {
+    // A cross-origin frame without user activation may not navigate the top window.
+    window.location.assign(url);
+  }
+}

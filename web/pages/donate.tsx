@@ -1,0 +1,65 @@
+import { useEffect, useState } from 'react';
+import { DonateForm } from '../components/DonateForm.js';
+import { matchText, plural, timeLeft } from '../components/format.js';
+import { GoalMeter } from '../components/GoalMeter.js';
+import { ApiError, type CampaignProgress, fetchProgress } from '../lib/api.js';
+import { subscribeProgress } from '../lib/live.js';
+import { API, mountPage } from './shared.js';
+
+/** /donate/:slug — the banner's donate flow as a whole page (links, e-mails, no-JS-widget sites). */
+function DonatePage({ slug }: { slug: string }) {
+  const [p, setP] = useState<CampaignProgress | null>(null);
+  const [error, setError] = useState('');
+  const canceled = new URLSearchParams(location.search).has('canceled');
+
+  useEffect(() => {
+    let stop: (() => void) | undefined;
+    fetchProgress(API, slug)
+      .then((first) => {
+        setP(first);
+        document.title = `Donate to ${first.title}`;
+        stop = subscribeProgress(API, slug, setP);
+      })
+      .catch((e: unknown) => setError(e instanceof ApiError && e.status === 404 ? 'There is no campaign at this address.' : (e as Error).message));
+    return () => stop?.();
+  }, [slug]);
+
+  if (error) {
+    return (
+      <>
+        <h1>Campaign not found</h1>
+        <p role="alert">{error}</p>
+        <p>
+          <a href="/">Back to the front page</a>
+        </p>
+      </>
+    );
+  }
+  if (!p) return <p>Loading the campaign…</p>;
+  const match = matchText(p);
+  return (
+    <>
+      {canceled ? (
+        <p className="notice" role="status">
+          Your checkout was canceled and nothing was charged. You can try again below.
+        </p>
+      ) : null}
+      <h1>{p.headline}</h1>
+      {p.message ? <p className="lede">{p.message}</p> : null}
+      <GoalMeter progress={p} />
+      <p className="stats">
+        {plural(p.donors, 'donor', 'donors')} · {timeLeft(p, Date.now())}
+        {match ? ` · ${match}` : ''}
+      </p>
+      <section className="card" aria-labelledby="give">
+        <h2 id="give" style={{ marginTop: 0 }}>
+          Make your gift
+        </h2>
+        <DonateForm api={API} progress={p} />
+      </section>
+    </>
+  );
+}
+
+const slug = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() ?? '');
+mountPage('app', <DonatePage slug={slug} />);

@@ -1,0 +1,16 @@
+import { type ReactNode, StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { formCss, meterCss } from '../components/styles.js';
+import './pages.css';
+
+/** The pages talk to their own origin. */
+export const API = '';
+
+/** The chooser and meter CSS strings the widget injects into its shadow root, here in the page. */
+export function mountPage(id: string, node: ReactNode) {
+  const style = document.createElement('style');
+  style.textContent = formCss + meterCss;
+  document.head.append(style);
+  const el = document.getElementById(id);
+  if (el) createRoot(el).render(<StrictMode>{node}</StrictMode>);
+}
