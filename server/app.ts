@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { sql } from 'kysely';
+import { adminPageRoutes } from './admin/pages.js';
 import { adminRoutes } from './admin/routes.js';
 import { ProgressCache } from './campaigns/progress-cache.js';
 import { campaignRoutes } from './campaigns/routes.js';
@@ -50,6 +51,7 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks/stripe', webhookRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
+  app.route('/', adminPageRoutes());
   app.route('/', webRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'Not found' } }, 404));

@@ -1,0 +1,91 @@
+import { useEffect, useState } from 'react';
+import { api } from '../api.js';
+import { Link } from '../router.js';
+import type { AuditEntry } from '../types.js';
+import { ErrorNote, dateTime } from '../ui.js';
+
+const ACTIONS: Record<string, string> = {
+  'campaign.create': 'created campaign',
+  'campaign.update': 'edited campaign',
+  'campaign.archive': 'archived campaign',
+  'campaign.unarchive': 'unarchived campaign',
+  'offline_gift.create': 'recorded offline gift',
+  'offline_gift.update': 'corrected offline gift',
+  'offline_gift.void': 'voided offline gift',
+  'offline_gift.restore': 'restored offline gift',
+  'admin.create': 'added admin',
+  'admin.password': 'changed the password of admin',
+};
+
+const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+export function AuditLog() {
+  const [rows, setRows] = useState<AuditEntry[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState('');
+
+  const load = async (after: string | null) => {
+    try {
+      const r = await api<{ entries: AuditEntry[]; nextCursor: string | null }>(`/audit-log?limit=50${after ? `&cursor=${after}` : ''}`);
+      setRows((cur) => (after && cur ? [...cur, ...r.entries] : r.entries));
+      setCursor(r.nextCursor);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  useEffect(() => void load(null), []);
+
+  return (
+    <>
+      <header className="page-head">
+        <h1>Audit log</h1>
+      </header>
+      <ErrorNote error={error} />
+      {rows && rows.length === 0 && <p className="empty">No changes yet.</p>}
+      {rows && rows.length > 0 && (
+        <table className="table audit">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Who</th>
+              <th scope="col">What</th>
+              <th scope="col">Change</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((e) => {
+              const keys = [...new Set([...Object.keys(e.before ?? {}), ...Object.keys(e.after ?? {})])];
+              return (
+                <tr key={e.id}>
+                  <td>{dateTime(e.at)}</td>
+                  <td>{e.admin ?? <span className="muted">command line</span>}</td>
+                  <td>
+                    {ACTIONS[e.action] ?? e.action}{' '}
+                    {e.entity === 'gift' ? <Link to={`/admin/donations/${e.entityId}`}>{e.entityId.slice(0, 8)}</Link> : <span className="mono">{e.entity === 'campaign' ? show(e.after?.slug ?? e.before?.slug ?? `#${e.entityId}`) : show(e.after?.email ?? `#${e.entityId}`)}</span>}
+                  </td>
+                  <td>
+                    <ul className="changes">
+                      {keys.map((k) => (
+                        <li key={k}>
+                          <span className="muted">{k}:</span> {e.before ? <>{show(e.before[k])} → </> : null}
+                          {show(e.after?.[k])}
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {cursor && (
+        <p className="more">
+          <button type="button" onClick={() => void load(cursor)}>
+            Load more
+          </button>
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,223 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, fieldErrors } from '../api.js';
+import { currencyDecimals, parseMoney } from '../../lib/money.js';
+import { navigate } from '../router.js';
+import type { AdminCampaign } from '../types.js';
+import { ErrorNote, Field, fieldProps, fromLocalInput, toLocalInput } from '../ui.js';
+
+const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'NZD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'HUF', 'JPY', 'MXN', 'BRL', 'INR', 'SGD', 'HKD', 'ZAR'];
+
+interface FormState {
+  slug: string;
+  title: string;
+  headline: string;
+  message: string;
+  currency: string;
+  goal: string;
+  startsAt: string;
+  endsAt: string;
+  presets: string;
+  feePercent: string;
+  feeFixed: string;
+  matchOn: boolean;
+  matchRatio: string;
+  matchCap: string;
+}
+
+const major = (amount: number, currency: string) => {
+  const d = currencyDecimals(currency);
+  return d === 0 ? String(amount) : (amount / 10 ** d).toFixed(d).replace(/\.0+$/, '');
+};
+
+function initial(c?: AdminCampaign): FormState {
+  if (!c) {
+    const start = new Date();
+    start.setMinutes(0, 0, 0);
+    const end = new Date(start.getTime() + 30 * 86_400_000);
+    return {
+      slug: '', title: '', headline: '', message: '', currency: 'USD', goal: '', startsAt: toLocalInput(start.toISOString()),
+      endsAt: toLocalInput(end.toISOString()), presets: '10, 25, 50, 100', feePercent: '2.9', feeFixed: '0.30',
+      matchOn: false, matchRatio: '1', matchCap: '',
+    };
+  }
+  return {
+    slug: c.slug, title: c.title, headline: c.headline, message: c.message, currency: c.currency, goal: major(c.goal, c.currency),
+    startsAt: toLocalInput(c.startsAt), endsAt: toLocalInput(c.endsAt), presets: c.presets.map((p) => major(p, c.currency)).join(', '),
+    feePercent: String(Math.round(c.fees.rate * 1e6) / 1e4), feeFixed: major(c.fees.fixed, c.currency),
+    matchOn: !!c.match, matchRatio: c.match ? String(c.match.ratio) : '1', matchCap: c.match ? major(c.match.cap, c.currency) : '',
+  };
+}
+
+/** Builds the API body, or field errors for what cannot even be parsed as money. */
+function toBody(f: FormState): { body?: Record<string, unknown>; errors: Record<string, string> } {
+  const errors: Record<string, string> = {};
+  const amount = (field: string, v: string) => {
+    const r = parseMoney(v, f.currency);
+    if (!r.ok) errors[field] = r.message;
+    return r.ok ? r.amount : 0;
+  };
+  const goal = amount('goal', f.goal);
+  const presets = f.presets.split(/[;,\s]+/).filter(Boolean).map((p) => amount('presets', p));
+  if (!presets.length) errors.presets = 'Enter at least one amount';
+  const feeRate = Number(f.feePercent.replace(',', '.')) / 100;
+  if (!Number.isFinite(feeRate) || feeRate < 0) errors.feeRate = 'Enter a percentage like 2.9';
+  const feeFixed = f.feeFixed.trim() === '' || Number(f.feeFixed) === 0 ? 0 : amount('feeFixed', f.feeFixed);
+  let match: { ratio: number; cap: number } | null = null;
+  if (f.matchOn) {
+    const ratio = Number(f.matchRatio.replace(',', '.'));
+    if (!Number.isFinite(ratio) || ratio <= 0) errors.match = 'Enter a ratio like 1 (one-for-one) or 0.5';
+    match = { ratio, cap: amount('match', f.matchCap) };
+  }
+  if (Object.keys(errors).length) return { errors };
+  return {
+    errors,
+    body: {
+      slug: f.slug.trim(), title: f.title, headline: f.headline, message: f.message, currency: f.currency, goal,
+      startsAt: fromLocalInput(f.startsAt), endsAt: fromLocalInput(f.endsAt), presets,
+      feeRate: Math.round(feeRate * 1e6) / 1e6, feeFixed, match,
+    },
+  };
+}
+
+export function CampaignForm({ slug }: { slug?: string }) {
+  const [campaign, setCampaign] = useState<AdminCampaign | undefined>();
+  const [f, setF] = useState<FormState>(initial());
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    if (!slug) return;
+    api<AdminCampaign>(`/campaigns/${slug}`).then((c) => {
+      setCampaign(c);
+      setF(initial(c));
+    }, (e: Error) => setGeneral(e.message));
+  }, [slug]);
+
+  const set = <K extends keyof FormState>(k: K) => (e: { target: { value: string } }) => setF((s) => ({ ...s, [k]: e.target.value }));
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const { body, errors: local } = toBody(f);
+    setErrors(local);
+    setGeneral('');
+    if (!body) return;
+    setBusy(true);
+    try {
+      const saved = slug
+        ? await api<AdminCampaign>(`/campaigns/${slug}`, { method: 'PATCH', body })
+        : await api<AdminCampaign>('/campaigns', { method: 'POST', body });
+      navigate(`/admin/campaigns/${saved.slug}`);
+    } catch (err) {
+      const fe = fieldErrors(err);
+      setErrors(fe.fields);
+      setGeneral(fe.general || (Object.keys(fe.fields).length ? 'Please correct the highlighted field.' : ''));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const archive = async (archived: boolean) => {
+    if (!slug) return;
+    setBusy(true);
+    try {
+      const c = await api<AdminCampaign>(`/campaigns/${slug}`, { method: 'PATCH', body: { archived } });
+      setCampaign(c);
+    } catch (err) {
+      setGeneral((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (slug && !campaign && !general) return <p>Loading…</p>;
+  const e = errors;
+  return (
+    <>
+      <header className="page-head">
+        <h1>{slug ? `Edit ${campaign?.title ?? slug}` : 'New campaign'}</h1>
+      </header>
+      <form className="card form" onSubmit={submit} noValidate>
+        <fieldset>
+          <legend>Copy</legend>
+          <Field label="Title (for you and the donate page)" name="title" error={e.title}>
+            <input {...fieldProps('title', e.title)} value={f.title} onChange={set('title')} maxLength={200} required />
+          </Field>
+          <Field label="Address" name="slug" error={e.slug} hint="Lower-case letters, digits and dashes: /donate/your-slug and data-campaign=&quot;your-slug&quot;">
+            <input {...fieldProps('slug', e.slug)} value={f.slug} onChange={set('slug')} pattern="[a-z0-9-]+" required />
+          </Field>
+          <Field label="Headline (banner)" name="headline" error={e.headline}>
+            <input {...fieldProps('headline', e.headline)} value={f.headline} onChange={set('headline')} maxLength={200} required />
+          </Field>
+          <Field label="Message" name="message" error={e.message}>
+            <textarea {...fieldProps('message', e.message)} value={f.message} onChange={set('message')} maxLength={2000} rows={3} />
+          </Field>
+        </fieldset>
+        <fieldset>
+          <legend>Money and dates</legend>
+          <div className="row">
+            <Field label="Currency" name="currency" error={e.currency} hint={campaign && campaign.donations > 0 ? 'Fixed once money has come in' : undefined}>
+              <select {...fieldProps('currency', e.currency)} value={f.currency} onChange={set('currency')} disabled={!!campaign && campaign.donations > 0}>
+                {CURRENCIES.map((c) => (
+                  <option key={c}>{c}</option>
+                ))}
+              </select>
+            </Field>
+            <Field label="Goal" name="goal" error={e.goal}>
+              <input {...fieldProps('goal', e.goal)} inputMode="decimal" value={f.goal} onChange={set('goal')} required />
+            </Field>
+          </div>
+          <div className="row">
+            <Field label="Starts" name="startsAt" error={e.startsAt}>
+              <input {...fieldProps('startsAt', e.startsAt)} type="datetime-local" value={f.startsAt} onChange={set('startsAt')} required />
+            </Field>
+            <Field label="Ends" name="endsAt" error={e.endsAt}>
+              <input {...fieldProps('endsAt', e.endsAt)} type="datetime-local" value={f.endsAt} onChange={set('endsAt')} required />
+            </Field>
+          </div>
+          <Field label="Suggested amounts" name="presets" error={e.presets} hint="Separated by commas, e.g. 10, 25, 50, 100">
+            <input {...fieldProps('presets', e.presets)} value={f.presets} onChange={set('presets')} />
+          </Field>
+          <div className="row">
+            <Field label="Processing fee %" name="feeRate" error={e.feeRate} hint="For “cover the fees”">
+              <input {...fieldProps('feeRate', e.feeRate)} inputMode="decimal" value={f.feePercent} onChange={set('feePercent')} />
+            </Field>
+            <Field label="Fixed fee" name="feeFixed" error={e.feeFixed}>
+              <input {...fieldProps('feeFixed', e.feeFixed)} inputMode="decimal" value={f.feeFixed} onChange={set('feeFixed')} />
+            </Field>
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Matching</legend>
+          <label className="check">
+            <input type="checkbox" checked={f.matchOn} onChange={(ev) => setF((s) => ({ ...s, matchOn: ev.target.checked }))} /> A sponsor matches donations
+          </label>
+          {f.matchOn && (
+            <div className="row">
+              <Field label="Ratio" name="matchRatio" error={e.match} hint="1 = one-for-one, 0.5 = half">
+                <input {...fieldProps('matchRatio', e.match)} inputMode="decimal" value={f.matchRatio} onChange={set('matchRatio')} />
+              </Field>
+              <Field label="Up to" name="matchCap">
+                <input {...fieldProps('matchCap')} inputMode="decimal" value={f.matchCap} onChange={set('matchCap')} />
+              </Field>
+            </div>
+          )}
+        </fieldset>
+        <ErrorNote error={general} />
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Saving…' : slug ? 'Save changes' : 'Create campaign'}
+          </button>
+          <button type="button" onClick={() => history.back()}>
+            Cancel
+          </button>
+          {campaign && (
+            <button type="button" className="danger" disabled={busy} onClick={() => archive(campaign.status !== 'archived')}>
+              {campaign.status === 'archived' ? 'Unarchive' : 'Archive campaign'}
+            </button>
+          )}
+        </div>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,70 @@
+import { useEffect, useState } from 'react';
+import { api } from '../api.js';
+import { ErrorNote, dateTime } from '../ui.js';
+
+interface Subscriber {
+  id: number;
+  email: string;
+  consentedAt: string;
+  createdAt: string;
+  sourceIp: string | null;
+}
+
+export function Subscribers() {
+  const [rows, setRows] = useState<Subscriber[] | null>(null);
+  const [total, setTotal] = useState(0);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState('');
+
+  const load = async (after: string | null) => {
+    try {
+      const r = await api<{ subscribers: Subscriber[]; nextCursor: string | null; total: number }>(`/digest-subscribers?limit=100${after ? `&cursor=${after}` : ''}`);
+      setRows((cur) => (after && cur ? [...cur, ...r.subscribers] : r.subscribers));
+      setCursor(r.nextCursor);
+      setTotal(r.total);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  useEffect(() => void load(null), []);
+
+  return (
+    <>
+      <header className="page-head">
+        <h1>Digest subscribers {rows && <span className="muted">({total})</span>}</h1>
+        <a className="button" href="/api/admin/digest-subscribers.csv" download>
+          Export CSV
+        </a>
+      </header>
+      <ErrorNote error={error} />
+      {rows && rows.length === 0 && <p className="empty">Nobody has signed up for the daily digest yet.</p>}
+      {rows && rows.length > 0 && (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">E-mail</th>
+              <th scope="col">Consented</th>
+              <th scope="col">Signed up</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((s) => (
+              <tr key={s.id}>
+                <td>{s.email}</td>
+                <td>{dateTime(s.consentedAt)}</td>
+                <td>{dateTime(s.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {cursor && (
+        <p className="more">
+          <button type="button" onClick={() => void load(cursor)}>
+            Load more
+          </button>
+        </p>
+      )}
+    </>
+  );
+}

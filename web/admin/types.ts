@@ -1,0 +1,106 @@
+export type CampaignStatus = 'scheduled' | 'open' | 'ended' | 'archived';
+
+export interface AdminCampaign {
+  id: number;
+  slug: string;
+  title: string;
+  headline: string;
+  message: string;
+  currency: string;
+  goal: number;
+  raised: number;
+  matched: number;
+  total: number;
+  percent: number;
+  donors: number;
+  donations: number;
+  startsAt: string;
+  endsAt: string;
+  status: CampaignStatus;
+  presets: number[];
+  match: { ratio: number; cap: number } | null;
+  fees: { rate: number; fixed: number };
+  daysLeft: number;
+  refunded: number;
+  disputed: number;
+  archivedAt: string | null;
+}
+
+export interface DailyPoint {
+  date: string;
+  amount: number;
+  gross: number;
+  donations: number;
+}
+
+export interface Dashboard extends AdminCampaign {
+  averageGift: number;
+  monthlyDonors: number;
+  monthlyAmount: number;
+  daily: DailyPoint[];
+}
+
+export type DonationStatus = 'paid' | 'pending' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed' | 'expired' | 'voided' | 'created';
+
+export interface Donation {
+  id: string;
+  source: 'stripe' | 'offline';
+  frequency: 'once' | 'monthly';
+  status: DonationStatus;
+  giftStatus: string;
+  currency: string;
+  amount: number;
+  feeAmount: number;
+  chargeAmount: number;
+  counted: number;
+  refunded: number;
+  disputed: number;
+  payments: number;
+  name: string | null;
+  email: string | null;
+  anonymous: boolean;
+  comment: string | null;
+  dedication: { kind: 'honor' | 'memory'; name: string } | null;
+  note: string | null;
+  createdAt: string;
+  receivedAt: string | null;
+  voidedAt: string | null;
+  stripe: {
+    checkoutSessionId: string | null;
+    paymentIntentId: string | null;
+    subscriptionId: string | null;
+    customerId: string | null;
+    subscriptionStatus: string | null;
+  };
+}
+
+export interface Movement {
+  id: number;
+  kind: 'one_time' | 'first' | 'renewal' | 'offline';
+  sourceKey: string;
+  paymentIntentId: string | null;
+  amount: number;
+  currency: string;
+  paidAt: string;
+  inWindow: boolean;
+  voided: boolean;
+  counted: { raised: number; donation: number; refunded: number; disputed: number };
+  refunds: { chargeId: string; amountRefunded: number; asOf: string }[];
+  disputes: { disputeId: string; chargeId: string | null; amount: number; status: string; asOf: string }[];
+}
+
+export interface DonationDetail extends Donation {
+  campaign: { slug: string; title: string };
+  movements: Movement[];
+}
+
+export interface AuditEntry {
+  id: number;
+  admin: string | null;
+  action: string;
+  entity: 'campaign' | 'gift' | 'admin';
+  entityId: string;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  at: string;
+}

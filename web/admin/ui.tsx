@@ -1,0 +1,76 @@
+import type { ReactNode } from 'react';
+import { formatMoney } from '../lib/money.js';
+import type { DonationStatus } from './types.js';
+
+export const money = (amount: number, currency: string) => formatMoney(amount, currency, { exact: true });
+export const moneyShort = (amount: number, currency: string) => formatMoney(amount, currency);
+
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+export const date = (iso: string | null) => (iso ? dateFmt.format(new Date(iso)) : '—');
+export const dateTime = (iso: string | null) => (iso ? dateTimeFmt.format(new Date(iso)) : '—');
+
+/** A labelled input with its error underneath, tied together for screen readers. */
+export function Field({ label, name, error, hint, children }: { label: string; name: string; error?: string; hint?: string; children: ReactNode }) {
+  return (
+    <div className={`field${error ? ' has-error' : ''}`}>
+      <label htmlFor={`f-${name}`}>{label}</label>
+      {children}
+      {hint && !error && <small id={`f-${name}-hint`} className="hint">{hint}</small>}
+      {error && (
+        <small id={`f-${name}-error`} className="error" role="alert">
+          {error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/** Props for the input inside a Field: id, name and the aria links to hint/error. */
+export const fieldProps = (name: string, error?: string) => ({
+  id: `f-${name}`,
+  name,
+  'aria-invalid': error ? true : undefined,
+  'aria-describedby': error ? `f-${name}-error` : `f-${name}-hint`,
+});
+
+const STATUS_LABEL: Record<string, string> = {
+  paid: 'Paid',
+  pending: 'Pending',
+  failed: 'Failed',
+  refunded: 'Refunded',
+  partially_refunded: 'Partly refunded',
+  disputed: 'Disputed',
+  expired: 'Expired',
+  voided: 'Voided',
+  created: 'Started',
+  open: 'Open',
+  scheduled: 'Scheduled',
+  ended: 'Ended',
+  archived: 'Archived',
+};
+
+export function Badge({ status }: { status: DonationStatus | string }) {
+  return <span className={`badge badge-${status}`}>{STATUS_LABEL[status] ?? status}</span>;
+}
+
+export function ErrorNote({ error }: { error: string }) {
+  return error ? (
+    <p className="error-note" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+/** ISO instant → the value a datetime-local input shows (the admin's local time). */
+export function toLocalInput(iso: string): string {
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** datetime-local value (local time) → ISO instant with offset, as the API wants. */
+export function fromLocalInput(v: string): string {
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? v : d.toISOString();
+}
