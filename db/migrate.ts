@@ -9,6 +9,7 @@ import * as m0001 from './migrations/0001_core.js';
 const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_digest': await import('./migrations/0002_digest.js'),
+  '0003_admin': await import('./migrations/0003_admin.js'),
 };
 
 class StaticProvider implements MigrationProvider {
