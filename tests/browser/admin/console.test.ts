@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../../server/admin/passwords.js';
+import { recordOfflineGift } from '../../../server/ledger/service.js';
+import { hasChromium, launch, screenshotPath } from '../helpers/browser.js';
+import { DIST, ROOT } from '../helpers/build.js';
+import { type RunningApp, startApp } from '../helpers/server.js';
+
+const EMAIL = 'ops@example.org';
+const PASSWORD = 'correct horse battery';
+const DAY = 86_400_000;
+
+if (!hasChromium) console.warn('!! tests/browser/admin SKIPPED: /usr/bin/chromium is missing; the admin console was NOT exercised in a browser.');
+
+const localInput = (d: Date) => {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
+
+describe.skipIf(!hasChromium)('admin console in Chromium', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    app = await startApp();
+    // The shared build helper checks the public pages; make sure the admin entry made it in too.
+    if (!existsSync(path.join(DIST, 'admin/index.html'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    await app.db.insertInto('admins').values({ email: EMAIL, password_hash: await hashPassword(PASSWORD) }).execute();
+    browser = await launch();
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
+    ctx.setDefaultTimeout(10_000);
+    page = await ctx.newPage();
+    page.on('pageerror', (e) => errors.push(String(e)));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  const stat = (id: string) => page.getByTestId(`stat-${id}`);
+
+  it('refuses a wrong password, then signs in', async () => {
+    await page.goto(`${app.base}/admin`);
+    await page.getByLabel('E-mail').fill(EMAIL);
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('do not match');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
+    expect(await page.getByText('No campaigns yet').isVisible()).toBe(true);
+    const cookies = await page.context().cookies();
+    expect(cookies.find((c) => c.name === 'gs_admin')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+  });
+
+  it('creates a campaign, showing a server error next to its field', async () => {
+    await page.getByRole('link', { name: 'New campaign' }).click();
+    await page.getByLabel('Title (for you and the donate page)').fill('Winter appeal');
+    await page.getByLabel('Address').fill('winter-appeal');
+    await page.getByLabel('Headline (banner)').fill('Keep independent media alive');
+    await page.getByLabel('Message').fill('Online donations are back!');
+    await page.getByLabel('Goal').fill('2,500');
+    const start = new Date(Date.now() - 9 * DAY);
+    await page.getByLabel('Starts').fill(localInput(start));
+    // ends before it starts: the API names the field, the form shows it there
+    await page.getByLabel('Ends').fill(localInput(new Date(start.getTime() - DAY)));
+    await page.getByRole('button', { name: 'Create campaign' }).click();
+    const endsError = page.locator('#f-endsAt-error');
+    await endsError.waitFor();
+    expect(await endsError.textContent()).toMatch(/after startsAt/);
+    expect(await page.getByLabel('Ends').getAttribute('aria-invalid')).toBe('true');
+
+    await page.getByLabel('Ends').fill(localInput(new Date(Date.now() + 20 * DAY)));
+    await page.getByRole('button', { name: 'Create campaign' }).click();
+    await page.getByRole('heading', { name: 'Winter appeal' }).waitFor();
+    expect(page.url()).toBe(`${app.base}/admin/campaigns/winter-appeal`);
+    expect(await stat('raised').textContent()).toBe('$0.00');
+    expect(await stat('goal').textContent()).toBe('$2,500.00');
+  });
+
+  it('records an offline gift and the totals change', async () => {
+    await page.getByLabel('Amount (USD)').fill('250');
+    await page.getByLabel('Name (optional)').fill('Parish council');
+    await page.getByLabel('Note (optional)').fill('Cheque #1042');
+    await page.getByRole('button', { name: 'Record gift' }).click();
+    await page.getByText('Recorded: the totals include it now.').waitFor();
+    await expect.poll(() => stat('raised').textContent()).toBe('$250.00');
+    expect(await stat('donors').textContent()).toBe('1');
+    expect(await stat('donations').textContent()).toBe('1');
+    // ...and the public progress agrees
+    const pub = (await (await fetch(`${app.base}/api/campaigns/winter-appeal`)).json()) as { raised: number };
+    expect(pub.raised).toBe(25_000);
+  });
+
+  it('updates live when money arrives elsewhere, and draws the daily chart', async () => {
+    await page.locator('.live.on').waitFor();
+    await app.give('winter-appeal', { amount: 5_000, frequency: 'once', name: 'Ada', email: 'ada@example.org' });
+    await expect.poll(() => stat('raised').textContent(), { timeout: 10_000 }).toBe('$300.00');
+    // A fuller history for the dashboard picture: gifts on earlier days, a monthly donor, a refund.
+    const c = await app.db.selectFrom('campaigns').where('slug', '=', 'winter-appeal').select(['id']).executeTakeFirstOrThrow();
+    const amounts = [4_000, 12_500, 7_500, 20_000, 9_000, 15_000, 30_000, 11_000];
+    for (const [i, amount] of amounts.entries()) {
+      await recordOfflineGift(app.db, { giftId: randomUUID(), campaignId: c.id, currency: 'USD', amount, receivedAt: new Date(Date.now() - (8 - i) * DAY), name: `Donor ${i}` });
+    }
+    await app.give('winter-appeal', { amount: 2_500, frequency: 'monthly', name: 'Mo', email: 'mo@example.org' });
+    await app.give('winter-appeal', { amount: 10_000, frequency: 'once', name: 'Bo', email: 'bo@example.org' });
+    const bo = await app.db.selectFrom('gifts').where('name', '=', 'Bo').select('payment_intent_id').executeTakeFirstOrThrow();
+    await app.emulator.refund(bo.payment_intent_id!, 4_000);
+    await app.emulator.flush();
+    const total = 25_000 + 5_000 + amounts.reduce((a, b) => a + b, 0) + 2_500 + 10_000 - 4_000;
+    await expect.poll(() => stat('raised').textContent(), { timeout: 10_000 }).toBe(`$${(total / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`);
+    await expect.poll(() => stat('refunded').textContent()).toBe('$40.00');
+    expect(await stat('monthly-donors').textContent()).toBe('1');
+    expect(await stat('monthly-amount').textContent()).toBe('$25.00');
+    expect(await page.locator('.recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(9);
+
+    const shot = screenshotPath('admin-dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+    copyFileSync(shot, path.join(ROOT, 'docs/admin-dashboard.png'));
+  });
+
+  it('lists, searches and filters donations, and shows one with its refund', async () => {
+    await page.getByRole('link', { name: 'Donations', exact: true }).click();
+    await page.getByRole('heading', { name: 'Donations' }).waitFor();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(12);
+    await page.getByLabel('Search by name or e-mail').fill('ada@');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    await page.getByLabel('Search by name or e-mail').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByLabel('Status').selectOption('partially_refunded');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    expect(page.url()).toContain('status=partially_refunded');
+    const csv = page.getByRole('link', { name: 'Export CSV' });
+    expect(await csv.getAttribute('href')).toBe('/api/admin/campaigns/winter-appeal/donations.csv?status=partially_refunded');
+    await page.locator('tbody tr a').first().click();
+    await page.getByRole('heading', { name: /from Bo/ }).waitFor();
+    expect(await page.getByText('Refunded $40.00').isVisible()).toBe(true);
+    await page.screenshot({ path: screenshotPath('admin-donation.png'), fullPage: true });
+  });
+
+  it('corrects and voids an offline gift, and the audit log tells who did it', async () => {
+    await page.goto(`${app.base}/admin/campaigns/winter-appeal/donations?source=offline&q=Parish`);
+    await page.locator('tbody tr a').first().click();
+    await page.getByRole('heading', { name: /Parish council/ }).waitFor();
+    await page.getByLabel('Amount (USD)').fill('275');
+    await page.getByRole('button', { name: 'Save correction' }).click();
+    await page.getByText('Saved.').waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Void gift' }).click();
+    await page.getByRole('button', { name: 'Restore' }).waitFor();
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const rows = page.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(4);
+    expect(await rows.nth(0).textContent()).toContain('voided offline gift');
+    expect(await rows.nth(1).textContent()).toMatch(/corrected offline gift.*amount: 25000 → 27500/);
+    expect(await rows.nth(3).textContent()).toContain(`${EMAIL}created campaign`);
+  });
+
+  it('signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    const res = await page.evaluate(async () => (await fetch('/api/admin/campaigns')).status);
+    expect(res).toBe(401);
+    expect(errors).toEqual([]);
+  });
+});
