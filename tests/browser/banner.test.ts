@@ -19,6 +19,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
   async function open(path: string, opts: { width?: number; init?: string } = {}): Promise<Page> {
     const ctx = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 800 } });
+    ctx.setDefaultTimeout(10_000);
     const page = await ctx.newPage();
     pages.push(page);
     const errors: string[] = [];
@@ -113,6 +114,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
   it('reserves its height before the data arrives (no second shift of the host page)', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    ctx.setDefaultTimeout(10_000);
     const page = await ctx.newPage();
     pages.push(page);
     let release!: () => void;

@@ -105,8 +105,8 @@ export function fetchProgress(api: string, slug: string, init?: RequestInit): Pr
   return getJson(`${api}/api/campaigns/${enc(slug)}`, init);
 }
 
-export function fetchDonors(api: string, slug: string, limit: number): Promise<{ donors: PublicDonor[] }> {
-  return getJson(`${api}/api/campaigns/${enc(slug)}/donors?limit=${limit}`);
+export function fetchDonors(api: string, slug: string, limit: number, init?: RequestInit): Promise<{ donors: PublicDonor[] }> {
+  return getJson(`${api}/api/campaigns/${enc(slug)}/donors?limit=${limit}`, init);
 }
 
 export function startCheckout(api: string, slug: string, body: CheckoutBody): Promise<{ id: string; url: string }> {

@@ -23,15 +23,16 @@ function DonorWall() {
   const [error, setError] = useState('');
   useEffect(() => {
     let alive = true;
-    const load = () =>
-      fetchDonors(API, slug, 8)
+    // After a change the wall must not come from the HTTP cache (the list is cacheable for 10 s).
+    const load = (fresh = false) =>
+      fetchDonors(API, slug, 8, fresh ? { cache: 'no-cache' } : undefined)
         .then((r) => alive && (setDonors(r.donors), setError('')))
         .catch((e: Error) => alive && setError(e.message));
     void load();
     // A new gift moves the totals: reload the wall then (the live feed is shared with the banner's logic).
     let last = -1;
     const stop = subscribeProgress(API, slug, (p) => {
-      if (last !== -1 && p.donations !== last) void load();
+      if (last !== -1 && p.donations !== last) void load(true);
       last = p.donations;
     });
     return () => {

@@ -36,7 +36,8 @@ const DAY = 86_400_000;
  */
 export async function startApp(opts: { kind?: DbKind; env?: Record<string, string> } = {}): Promise<RunningApp> {
   await ensureWebBuilt();
-  const database = await createTestDatabase(opts.kind ?? 'pglite');
+  // Real PostgreSQL when CI provides it (LISTEN/NOTIFY across pool connections), else PGlite.
+  const database = await createTestDatabase(opts.kind ?? (process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'));
   let handler: (req: Request, env: unknown) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
   const server = serve({ fetch: (req, env) => handler(req, env), port: 0, hostname: '127.0.0.1' }) as Server;
   await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));

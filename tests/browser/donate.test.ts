@@ -1,0 +1,185 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chargeForAmount } from '../../server/checkout/fees.js';
+import { ROOT } from './helpers/build.js';
+import { hasChromium, launch, screenshotPath } from './helpers/browser.js';
+import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
+
+describe.skipIf(!hasChromium)('giving through the banner and the donate page (Chromium + Stripe emulator)', () => {
+  let app: RunningApp;
+  let host: { base: string; close(): Promise<void> };
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  async function newPage(width = 1280): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width, height: width < 600 ? 844 : 900 } });
+    contexts.push(ctx);
+    ctx.setDefaultTimeout(10_000);
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => {
+      throw e;
+    });
+    return page;
+  }
+
+  const meterOf = (page: Page) => page.locator('groundswell-banner').first().getByRole('progressbar');
+  const totals = async () => (await (await fetch(`${app.base}/api/campaigns/year-end`, { cache: 'no-store' })).json()) as { raised: number; donations: number };
+
+  /** On the emulator's hosted page: Stripe Checkout stands here. */
+  async function pay(page: Page, button = 'Pay') {
+    await page.waitForURL(/\/emulator\/checkout\//);
+    const email = page.getByLabel('Email');
+    if (!(await email.inputValue())) await email.fill('donor@example.org');
+    await page.getByRole('button', { name: button, exact: true }).click();
+    await page.waitForURL(/\/thanks\?session_id=/);
+  }
+
+  beforeAll(async () => {
+    app = await startApp();
+    await app.campaign({ slug: 'year-end', match: { ratio: 1, cap: 1_000_000 } });
+    host = await startHostSite({
+      '/article': `<!doctype html><html><head><meta name="viewport" content="width=device-width"><title>Host</title></head>
+        <body><h1>An article on someone else's site</h1>
+        <script src="${app.base}/embed.js" data-campaign="year-end" async></script></body></html>`,
+    });
+    browser = await launch();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    await app?.close();
+  });
+
+  it('a one-time gift with fees covered, from the banner on another site; a second open page updates live', async () => {
+    // The watcher: our own demo page, left open.
+    const watcher = await newPage();
+    await watcher.goto(`${app.base}/`);
+    await expect.poll(() => meterOf(watcher).getAttribute('aria-valuetext')).toBe('$0 raised of $50,000 goal, 0%');
+
+    const page = await newPage();
+    await page.goto(`${host.base}/article`);
+    await page.getByRole('button', { name: 'Donate' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('radio', { name: '$50', exact: true }).check();
+    await dialog.getByLabel(/to cover the payment processing fees/).check();
+    const charge = chargeForAmount(5000, 29_000, 30); // 2.9 % + 30 ¢, the server's own function
+    expect(charge).toBe(5181);
+    expect(await dialog.textContent()).toContain('Add $1.81 to cover');
+    await dialog.getByLabel('Your name (optional)').fill('Grace Hopper');
+    await dialog.getByLabel('E-mail (optional)').fill('grace@example.org');
+    await dialog.getByLabel('Public comment (optional)').fill('Keep digging.');
+    await dialog.getByLabel('Dedicate this gift').selectOption('memory');
+    await dialog.getByLabel('In memory of').fill('Margaret');
+    await dialog.getByRole('button', { name: 'Donate $51.81' }).click();
+
+    // Checkout opens in the top window, on the emulator's hosted page, with the charged amount.
+    await page.waitForURL(/\/emulator\/checkout\//);
+    expect(await page.textContent('body')).toContain('$51.81');
+    await pay(page);
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('is confirmed');
+    const thanks = await page.textContent('main');
+    expect(thanks).toContain('Thank you!');
+    expect(thanks).toContain('gift of $51.81 to The Riverside Ledger is confirmed');
+    expect(thanks).toContain('including $1.81 to cover the fees');
+    await page.screenshot({ path: screenshotPath('thanks-desktop-1280.png') });
+
+    // The watcher's meter moved without a reload: $51.81 raised + $51.81 matched.
+    expect((await totals()).raised).toBe(5181);
+    await expect.poll(() => meterOf(watcher).getAttribute('aria-valuetext'), { timeout: 10_000 }).toBe('$103.62 raised of $50,000 goal, 0%');
+    // …and its donor wall too.
+    await expect.poll(() => watcher.locator('.donors').textContent(), { timeout: 10_000 }).toContain('Grace Hopper');
+    expect(await watcher.locator('.donors').textContent()).toContain('In memory of Margaret');
+  });
+
+  it('a monthly gift of a custom amount on the full donate page', async () => {
+    const page = await newPage(390);
+    await page.goto(`${app.base}/donate/year-end`);
+    await page.getByRole('radio', { name: 'Monthly' }).check();
+    await page.getByLabel('Other amount (USD)').fill('12.34');
+    await page.getByLabel('E-mail (optional)').fill('monthly@example.org');
+    expect(await page.textContent('main')).toContain('You will be charged $12.34 every month until you cancel');
+    await page.screenshot({ path: screenshotPath('donate-mobile-390.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Donate $12.34 monthly' }).click();
+    await page.waitForURL(/\/emulator\/checkout\//);
+    expect(await page.textContent('body')).toMatch(/\$12\.34\s*per month/);
+    await pay(page);
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
+    expect(await page.textContent('main')).toContain('renews every month');
+  });
+
+  it('says "processing" on /thanks while the bank has not confirmed', async () => {
+    const page = await newPage();
+    await page.goto(`${app.base}/donate/year-end`);
+    await page.getByRole('button', { name: 'Donate $25.00' }).click();
+    await pay(page, 'Pay with delayed method (succeeds)');
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('is processing');
+    expect(await page.textContent('main')).toContain('bank is still confirming');
+  });
+
+  it('shows donor text as text on the donor wall, never as HTML', async () => {
+    await app.give('year-end', {
+      amount: 777,
+      frequency: 'once',
+      name: '<img src=x onerror="window.__pwned=1">Mallory',
+      comment: '<b>bold</b><script>window.__pwned=2</script>',
+      dedication: { kind: 'honor', name: '"><svg onload=window.__pwned=3>' },
+    });
+    await app.give('year-end', { amount: 1500, frequency: 'once', name: 'Hidden Person', anonymous: true, comment: 'quietly' });
+    const page = await newPage();
+    await page.goto(`${app.base}/`);
+    const wall = page.locator('.donors');
+    await expect.poll(() => wall.textContent()).toContain('<img src=x onerror="window.__pwned=1">Mallory');
+    const text = await wall.textContent();
+    expect(text).toContain('“<b>bold</b><script>window.__pwned=2</script>”');
+    expect(text).toContain('In honor of "><svg onload=window.__pwned=3>');
+    expect(text).toContain('Anonymous');
+    expect(text).not.toContain('Hidden Person');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await wall.locator('img, script, svg, b').count()).toBe(0);
+  });
+
+  it('signs readers up to the daily digest (once per address, any case)', async () => {
+    const page = await newPage();
+    await page.goto(`${app.base}/`);
+    const form = page.locator('.digest');
+    await form.getByLabel('E-mail address').fill('Reader@Example.org');
+    await form.getByRole('button', { name: 'Sign up' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toContain('Please tick the box');
+    await form.getByLabel(/I agree to receive the daily digest/).check();
+    await form.getByRole('button', { name: 'Sign up' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toContain('You are signed up');
+    await form.getByLabel('E-mail address').fill('reader@example.ORG');
+    await form.getByLabel(/I agree to receive the daily digest/).check();
+    await form.getByRole('button', { name: 'Sign up' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toContain('already signed up');
+    const rows = await app.db.selectFrom('digest_subscribers').select(['email', 'consented_at']).execute();
+    expect(rows.map((r) => r.email)).toEqual(['reader@example.org']);
+  });
+
+  it('screenshots the demo page (desktop 1280, mobile 390) and the dialog', async () => {
+    const desktop = await newPage(1280);
+    await desktop.goto(`${app.base}/`);
+    await expect.poll(() => meterOf(desktop).count()).toBe(1);
+    await desktop.locator('.donors').waitFor();
+    await desktop.waitForTimeout(1000); // the meter's fill transition
+    const banner = screenshotPath('demo-desktop-1280.png');
+    await desktop.screenshot({ path: banner });
+    mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
+    copyFileSync(banner, path.join(ROOT, 'docs/banner.png'));
+    await desktop.getByRole('button', { name: 'Donate' }).click();
+    await desktop.getByRole('dialog').waitFor();
+    await desktop.screenshot({ path: screenshotPath('dialog-desktop-1280.png') });
+
+    const mobile = await newPage(390);
+    await mobile.goto(`${app.base}/`);
+    await expect.poll(() => meterOf(mobile).count()).toBe(1);
+    await mobile.waitForTimeout(1000);
+    await mobile.screenshot({ path: screenshotPath('demo-mobile-390.png') });
+    await mobile.getByRole('button', { name: 'Donate' }).click();
+    await mobile.getByRole('dialog').waitFor();
+    await mobile.screenshot({ path: screenshotPath('dialog-mobile-390.png') });
+  });
+});
