@@ -1,0 +1,217 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { type ReplayFile, type ReplayResult, replay, which } from './load.js';
+import type { Section } from './run.js';
+import { startApp } from './servers.js';
+
+/**
+ * SPEC §8: webhook ingestion of the real server on real PostgreSQL against the same transaction
+ * driven by pgbench.
+ *
+ * App side: WARMUP + EVENTS distinct `checkout.session.completed` events (one per pending gift,
+ * all for one campaign: a year-end rush), pretty-printed and signed as Stripe sends them, POSTed
+ * to /webhooks/stripe with HTTP_CONCURRENCY in flight by a child process. The app's pg pool has
+ * 10 connections (db/connect.ts), so at most 10 ledger transactions run at once.
+ *
+ * Baseline: pgbench with 10 clients (the pool's size) running the statements that one such
+ * event costs, in the same order, with the same locks, on a fresh database migrated by
+ * migrateToLatest. The list was captured from the pg client while delivering one event
+ * (server/webhooks/routes.ts processEvent → handlers.ts onCheckoutSession → ledger/service.ts
+ * recordPayment, recomputePayment, TotalsBatch.apply): keep it in step when those change.
+ * `-M extended` because node-postgres sends every parameterised query with the extended
+ * protocol (parse/bind/execute of an unnamed statement), as pgbench does in that mode.
+ *
+ * The ratio (events/s ÷ tps) is the share of the database's own speed that reaches Stripe's
+ * webhooks through HTTP, signature checking, JSON parsing, Kysely and the pool: 1.0 would mean
+ * the app adds nothing on top of its SQL.
+ */
+const WARMUP = 300;
+const EVENTS = 4000;
+const HTTP_CONCURRENCY = 16;
+const PGBENCH_CLIENTS = 10;
+const PGBENCH_SECONDS = 10;
+const PGBENCH_GIFTS = 100_000;
+
+export async function webhookSection(): Promise<Section> {
+  const section: Section = {
+    id: 'webhooks',
+    title: `Webhook ingestion vs pgbench (checkout.session.completed, PostgreSQL, pool/clients ${PGBENCH_CLIENTS})`,
+    status: 'ok',
+    rows: [],
+    notes: [],
+  };
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) {
+    section.status = 'skipped';
+    section.notes.push('needs real PostgreSQL: set TEST_DATABASE_URL, e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench');
+    return section;
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'gs-bench-'));
+  try {
+    const app = await measureApp(dir);
+    const pgbench = which('pgbench');
+    let tps: number | undefined;
+    if (!pgbench) {
+      section.notes.push('no baseline: pgbench not found (Debian: apt-get install -y postgresql-client).');
+    } else {
+      const b = await measurePgbench(dir);
+      tps = b.tps;
+      section.details = { app, pgbench: b };
+      if (b.failed) section.notes.push(`pgbench: ${b.failed} failed transactions.`);
+    }
+    section.details ??= { app };
+    section.rows.push({ metric: 'events/s (HTTP) vs tps', unit: '/s', value: app.perSecond, baseline: tps, baselineLabel: `pgbench -c ${PGBENCH_CLIENTS}`, better: 'higher' });
+    section.rows.push({ metric: 'webhook latency p50 / p99', unit: 'ms', value: app.p50Ms, display: `${app.p50Ms.toFixed(1)} / ${app.p99Ms.toFixed(1)} ms`, better: 'lower' });
+    return section;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function signedRequests(events: object[], sign: (payload: string) => string): ReplayFile['requests'] {
+  return events.map((e) => {
+    // Stripe sends pretty-printed JSON; the signature covers these exact bytes.
+    const body = JSON.stringify(e, null, 2);
+    return { method: 'POST', path: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) }, body };
+  });
+}
+
+async function measureApp(dir: string): Promise<ReplayResult & { recorded: number }> {
+  const { signPayload } = await import('../tests/helpers/app.js');
+  const { makeCampaign } = await import('../tests/helpers/factories.js');
+  const { checkoutSession, event, sid } = await import('../tests/helpers/events.js');
+  const app = await startApp('postgres');
+  try {
+    const now = Date.now();
+    const campaign = await makeCampaign(app.ctx.db, { slug: 'bench-webhooks', startsAt: new Date(now - 86_400_000), endsAt: new Date(now + 30 * 86_400_000) });
+    const gifts = Array.from({ length: WARMUP + EVENTS }, (_, i) => ({ id: randomUUID(), amount: 1000 + 500 * (i % 9), email: `donor-${i}@example.org` }));
+    for (let i = 0; i < gifts.length; i += 1000) {
+      await app.ctx.db
+        .insertInto('gifts')
+        .values(gifts.slice(i, i + 1000).map((g) => ({
+          id: g.id, campaign_id: campaign.id, source: 'stripe', frequency: 'once', currency: 'USD',
+          amount: g.amount, charge_amount: g.amount, status: 'created', email: g.email,
+        })))
+        .execute();
+    }
+    const created = Math.floor(Date.now() / 1000);
+    const events = gifts.map((g) =>
+      event('checkout.session.completed', checkoutSession({ ...g, campaignSlug: campaign.slug }, { paymentIntent: sid('pi') }), created),
+    );
+    // Signed now: the app accepts signatures up to 300 s old, far more than the run takes.
+    const write = (name: string, list: object[]) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, JSON.stringify({ base: app.url, requests: signedRequests(list, (p) => signPayload(p)) } satisfies ReplayFile));
+      return file;
+    };
+    const warmFile = write('warmup.json', events.slice(0, WARMUP));
+    const mainFile = write('events.json', events.slice(WARMUP));
+    await replay(warmFile, HTTP_CONCURRENCY, 120_000);
+    const result = await replay(mainFile, HTTP_CONCURRENCY, 180_000);
+    // Every event must have counted exactly once, or the speed is not of the real work.
+    const totals = await app.ctx.db.selectFrom('campaign_totals').where('campaign_id', '=', campaign.id).select('donations').executeTakeFirstOrThrow();
+    if (totals.donations !== WARMUP + EVENTS) throw new Error(`ledger counted ${totals.donations} donations for ${WARMUP + EVENTS} events (HTTP statuses ${JSON.stringify(result.statuses)})`);
+    return { ...result, recorded: totals.donations };
+  } finally {
+    await app.stop();
+  }
+}
+
+/** The pgbench script: the statements of one checkout.session.completed, in order. */
+export function pgbenchScript(): string {
+  // A payload of the same shape and size as the events the app receives. pgbench replaces
+  // ":name" even inside quotes in extended mode, so the colons of the JSON travel as '~'.
+  const sample = {
+    id: 'evt_bench_@R@', object: 'event', api_version: '2026-10-28.endive', created: 1_790_000_000,
+    data: { object: {
+      id: 'cs_bench_@R@', object: 'checkout.session', mode: 'payment', status: 'complete', payment_status: 'paid',
+      amount_subtotal: 2500, amount_total: 2500, currency: 'usd', client_reference_id: '@G@', customer: null,
+      customer_details: { email: 'donor-@G@@example.org', name: null }, customer_email: 'donor-@G@@example.org',
+      metadata: { gift_id: '@G@', campaign: 'bench-webhooks' }, payment_intent: 'pi_bench_@R@', subscription: null,
+      invoice: null, livemode: false, submit_type: 'donate',
+    } },
+    livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'checkout.session.completed',
+  };
+  const payload = `replace('${JSON.stringify(sample, null, 2).replaceAll("'", "''").replaceAll(':', '~').replaceAll('@R@', "' || :r || '").replaceAll('@G@', "' || :g || '")}', '~', chr(58))::jsonb`;
+  const gift = `md5('g' || :g)::uuid`;
+  const email = `'donor-' || :g || '@example.org'`;
+  const donorKey = `'email' || chr(58) || ${email}`;
+  return `\\set r random(1, 1000000000000000)
+\\set g random(1, :ngifts)
+BEGIN;
+insert into stripe_events (id, type, created, livemode, outcome, payload) values ('evt_bench_' || :r, 'checkout.session.completed', extract(epoch from now())::bigint, false, 'ignored', ${payload}) on conflict (id) do nothing returning id;
+select pg_advisory_xact_lock(hashtextextended('cs_bench_' || :r, 0));
+select pg_advisory_xact_lock(hashtextextended('pi_bench_' || :r, 0));
+select * from gifts where source = 'stripe' and id = ${gift} for update;
+update gifts set checkout_session_id = 'cs_bench_' || :r, payment_intent_id = 'pi_bench_' || :r, subscription_id = null, customer_id = null, email = ${email}, updated_at = now() where id = ${gift};
+insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, in_window, donor_key) values (${gift}, :campaign, 'pi_bench_' || :r, 'one_time', 'pi_bench_' || :r, 'USD', 2500, now(), true, ${donorKey}) on conflict (source_key) do nothing returning id \\gset
+select p.id, p.campaign_id, p.payment_intent_id, p.amount, p.currency, p.in_window, p.voided, p.donor_key, p.applied_raised, p.applied_donation, p.applied_refunded, p.applied_disputed, c.currency as campaign_currency from payments as p inner join campaigns as c on c.id = p.campaign_id where p.id = :id for update of p;
+select coalesce(sum(amount_refunded), 0) as refunded from stripe_charge_refunds where payment_intent_id = 'pi_bench_' || :r;
+select amount, status from stripe_disputes where payment_intent_id = 'pi_bench_' || :r;
+update payments set applied_raised = 2500, applied_donation = 1, applied_refunded = 0, applied_disputed = 0, updated_at = now() where id = :id;
+update gifts set status = 'paid', updated_at = now() where id = ${gift};
+update stripe_events set outcome = 'processed', detail = null where id = 'evt_bench_' || :r;
+insert into campaign_donors (campaign_id, donor_key, payments) values (:campaign, ${donorKey}, 1) on conflict (campaign_id, donor_key) do update set payments = campaign_donors.payments + 1 returning payments;
+update campaign_totals set raised = raised + 2500, donations = donations + 1, donors = donors + 1, refunded = refunded + 0, disputed = disputed + 0, version = version + 1, updated_at = now() where campaign_id = :campaign;
+select pg_notify('groundswell_progress', :campaign::text);
+END;
+`;
+}
+
+interface PgbenchResult {
+  tps: number;
+  latencyAvgMs: number;
+  transactions: number;
+  failed: number;
+  clients: number;
+  seconds: number;
+}
+
+function runPgbench(url: string, script: string, vars: Record<string, string | number>, seconds: number): Promise<PgbenchResult> {
+  const args = ['-n', '-M', 'extended', '-f', script, '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(seconds)];
+  for (const [k, v] of Object.entries(vars)) args.push('-D', `${k}=${v}`);
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    execFile('pgbench', args, { timeout: (seconds + 60) * 1000 }, (err, stdout, stderr) => {
+      const out = `${stdout}\n${stderr}`;
+      if (err) return reject(new Error(`pgbench failed: ${err.message}\n${out.slice(-2000)}`));
+      const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? NaN);
+      resolve({
+        tps: num(/tps = ([\d.]+) \(without initial connection time\)/),
+        latencyAvgMs: num(/latency average = ([\d.]+) ms/),
+        transactions: num(/number of transactions actually processed: (\d+)/),
+        failed: num(/number of failed transactions: (\d+)/) || 0,
+        clients: PGBENCH_CLIENTS,
+        seconds,
+      });
+    });
+  });
+}
+
+async function measurePgbench(dir: string): Promise<PgbenchResult> {
+  const { createTestDatabase } = await import('../tests/helpers/db.js');
+  const { makeCampaign } = await import('../tests/helpers/factories.js');
+  const database = await createTestDatabase('postgres');
+  try {
+    const campaign = await makeCampaign(database.db, { slug: 'bench-webhooks' });
+    // Pending gifts to pay; the script picks one at random (a repeat does the same statements).
+    await sql`insert into gifts (id, campaign_id, source, frequency, currency, amount, charge_amount, status, email)
+      select md5('g' || i)::uuid, ${campaign.id}, 'stripe', 'once', 'USD', 2500, 2500, 'created', 'donor-' || i || '@example.org'
+      from generate_series(1, ${PGBENCH_GIFTS}) as i`.execute(database.db);
+    await sql`analyze`.execute(database.db);
+    const script = path.join(dir, 'checkout-session-completed.sql');
+    writeFileSync(script, pgbenchScript());
+    const vars = { campaign: campaign.id, ngifts: PGBENCH_GIFTS };
+    await runPgbench(database.url!, script, vars, 2);
+    const result = await runPgbench(database.url!, script, vars, PGBENCH_SECONDS);
+    const totals = await database.db.selectFrom('campaign_totals').where('campaign_id', '=', campaign.id).select('donations').executeTakeFirstOrThrow();
+    if (totals.donations < result.transactions) throw new Error(`pgbench counted ${totals.donations} donations for ${result.transactions} transactions`);
+    return result;
+  } finally {
+    await database.drop();
+  }
+}

@@ -1,0 +1,169 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { median } from './load.js';
+import type { Section } from './run.js';
+import { HEADLINE, seedCampaign, startApp, startBare } from './servers.js';
+
+/**
+ * SPEC §8: the widget's size (min+gzip) against its budget, and the time to first banner paint
+ * in Chromium against the same host page carrying a plain inline <div> of the same text.
+ *
+ * Each load is a new browser context (cold cache, no stored dismissal), as for a reader's first
+ * visit. The host page lives on its own origin, like a real site embedding the widget from the
+ * Groundswell server. "Paint" is the first animation frame after the headline is in the DOM (the
+ * banner's shadow root or the plain <div>), read with performance.now(), whose zero is the start
+ * of navigation. Loads alternate widget / plain so that noise falls on both.
+ */
+const BUDGET_BYTES = 20 * 1024;
+const LOADS = 10;
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const root = fileURLToPath(new URL('..', import.meta.url));
+const EMBED = fileURLToPath(new URL('../dist/web/embed.js', import.meta.url));
+
+const MESSAGE = 'Every gift before December 31 is matched by the Friends of the Library, up to $5,000.';
+
+/** Host page; `banner` is the script tag or the static <div>. The head script resolves
+ * window.__gsPaint with the time of the first frame that has the headline. */
+function hostPage(banner: string): string {
+  const article = Array.from({ length: 6 }, (_, i) => `<p>Paragraph ${i + 1} of a local news article. The river rose again this week and the reading room on Mill Street moved its children's shelves upstairs.</p>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>River Gazette</title>
+<style>body{font:16px/1.5 Georgia,serif;margin:0}main{max-width:40em;margin:2em auto}</style>
+<script>
+(function () {
+  var H = ${JSON.stringify(HEADLINE)};
+  window.__gsPaint = new Promise(function (resolve) {
+    var done = false, watched = [];
+    function watch(node) { watched.push(node); new MutationObserver(check).observe(node, { childList: true, subtree: true, characterData: true }); }
+    function check() {
+      if (done) return;
+      var host = document.querySelector('groundswell-banner');
+      if (host && host.shadowRoot && watched.indexOf(host.shadowRoot) < 0) watch(host.shadowRoot);
+      var el = (host && host.shadowRoot) || document.getElementById('static-banner');
+      if (!el || (el.textContent || '').indexOf(H) < 0) return;
+      done = true;
+      var found = performance.now();
+      requestAnimationFrame(function () { resolve({ found: found, frame: performance.now() }); });
+    }
+    watch(document.documentElement);
+    check();
+  });
+})();
+</script></head>
+<body>${banner}
+<main><h1>Library reading room stays open</h1>
+${article}
+</main></body></html>`;
+}
+
+function staticBanner(): string {
+  return `<div id="static-banner" style="display:flex;gap:1em;padding:12px 16px;background:#fff8e6;border-bottom:1px solid #e5d3a1;font:15px/1.4 system-ui,sans-serif">
+<div><h2 style="margin:0;font-size:18px">${HEADLINE}</h2><p style="margin:4px 0 0">${MESSAGE}</p></div>
+<div><div style="width:200px;height:8px;background:#eee;border-radius:4px"><div style="width:12%;height:8px;background:#0a7;border-radius:4px"></div></div>
+<p style="margin:4px 0 0">40 donors · 30 days left</p></div>
+<div><button type="button">Donate</button></div></div>`;
+}
+
+function ensureBuilt(notes: string[]): boolean {
+  if (existsSync(EMBED)) return true;
+  notes.push('dist/web/embed.js was missing: ran npm run build.');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
+  if (r.status !== 0) notes.push(`npm run build failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+  return existsSync(EMBED);
+}
+
+export async function widgetSection(): Promise<Section> {
+  const section: Section = { id: 'widget', title: `Widget: dist/web/embed.js size and first banner paint (Chromium, median of ${LOADS} cold loads)`, status: 'ok', rows: [], notes: [] };
+  if (!ensureBuilt(section.notes)) {
+    section.status = 'skipped';
+    section.notes.unshift('skipped: embed.js not built (web/embed is built by npm run build into dist/web/embed.js).');
+    return section;
+  }
+  const js = readFileSync(EMBED);
+  const gz = gzipSync(js, { level: 9 }).length;
+  section.rows.push({ metric: 'embed.js min+gzip', unit: 'B', value: gz, baseline: BUDGET_BYTES, baselineLabel: 'budget 20 KiB', better: 'lower', display: `${gz.toLocaleString('en')} B (${js.length.toLocaleString('en')} B raw)` });
+  section.details = { rawBytes: js.length, gzipBytes: gz, budgetBytes: BUDGET_BYTES };
+
+  try {
+    await import('playwright-core');
+  } catch {
+    section.notes.push('first paint not measured: playwright-core is not installed (it is a devDependency: npm ci).');
+    return section;
+  }
+  if (!existsSync(CHROMIUM)) {
+    section.notes.push(`first paint not measured: ${CHROMIUM} not found (Debian: apt-get install -y chromium).`);
+    return section;
+  }
+
+  try {
+    await measurePaint(section);
+  } catch (err) {
+    section.status = 'failed';
+    section.notes.push(`first paint failed: ${(err as Error).message}`);
+  }
+  return section;
+}
+
+async function measurePaint(section: Section): Promise<void> {
+  const { chromium } = await import('playwright-core');
+  let served = 'the app (/embed.js)';
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const app = await startApp(process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite', async (req, appFetch) => {
+      const res = await appFetch(req);
+      // Until server/web/routes.ts serves /embed.js, hand out the built file the same way.
+      if (res.status === 404 && new URL(req.url).pathname === '/embed.js') {
+        served = 'the bench (the app does not serve /embed.js yet)';
+        return new Response(readFileSync(EMBED), { headers: { 'content-type': 'text/javascript; charset=utf-8' } });
+      }
+      return res;
+    });
+    stops.unshift(app.stop);
+    await seedCampaign(app.ctx, 'bench-widget', 40);
+    const pages: Record<string, string> = {
+      '/widget.html': hostPage(`<script src="${app.url}/embed.js" data-campaign="bench-widget" async></script>`),
+      '/plain.html': hostPage(staticBanner()),
+    };
+    const host = await startBare((req, res) => {
+      const page = pages[req.url ?? ''];
+      res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(page ?? 'not found');
+    });
+    stops.unshift(host.stop);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    stops.unshift(() => browser.close());
+
+    const load = async (name: 'widget' | 'plain') => {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        page.setDefaultTimeout(15_000);
+        // The timing is taken inside the page; waiting for DOMContentLoaded only makes sure the
+        // head script that holds it has run.
+        await page.goto(`${host.url}/${name}.html`, { waitUntil: 'domcontentloaded' });
+        const t = await Promise.race([
+          page.evaluate(() => (window as unknown as { __gsPaint: Promise<{ found: number; frame: number }> }).__gsPaint),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${name}: no headline within 15 s`)), 15_000).unref()),
+        ]);
+        return t.frame;
+      } finally {
+        await context.close();
+      }
+    };
+    await load('widget');
+    await load('plain');
+    const times = { widget: [] as number[], plain: [] as number[] };
+    for (let i = 0; i < LOADS; i++) {
+      times.widget.push(await load('widget'));
+      times.plain.push(await load('plain'));
+    }
+    section.rows.push({ metric: 'first banner paint', unit: 'ms', value: median(times.widget), baseline: median(times.plain), baselineLabel: 'inline <div>', better: 'lower' });
+    section.notes.push(`embed.js served by ${served}.`);
+    section.details = { ...(section.details as object), paintMs: times };
+  } finally {
+    for (const stop of stops) await stop();
+  }
+}
