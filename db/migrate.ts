@@ -10,6 +10,7 @@ const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_digest': await import('./migrations/0002_digest.js'),
   '0003_admin': await import('./migrations/0003_admin.js'),
+  '0004_parked_events': await import('./migrations/0004_parked_events.js'),
 };
 
 class StaticProvider implements MigrationProvider {

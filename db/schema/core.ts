@@ -126,6 +126,11 @@ export interface StripeEventsTable {
   received_at: CreatedAt;
 }
 
+export interface StripeParkedEventsTable {
+  event_id: string;
+  subscription_id: string;
+}
+
 export interface RateLimitsTable {
   key: string;
   points: Generated<number>;
@@ -157,6 +162,7 @@ export interface CoreTables {
   stripe_disputes: StripeDisputesTable;
   stripe_invoice_payments: StripeInvoicePaymentsTable;
   stripe_events: StripeEventsTable;
+  stripe_parked_events: StripeParkedEventsTable;
   rate_limits: RateLimitsTable;
   admins: AdminsTable;
   admin_sessions: AdminSessionsTable;

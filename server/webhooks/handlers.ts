@@ -44,8 +44,52 @@ async function findGift(trx: Transaction<Database>, by: { giftId?: string | null
   return q.forUpdate().executeTakeFirst();
 }
 
+/**
+ * The PaymentIntent that paid an invoice, if invoice_payment.paid told us already. Once known,
+ * it is locked too: a dispute or refund of that PaymentIntent running at the same time would
+ * otherwise not see the payment this transaction is about to write (and vice versa).
+ * Lock order stays acyclic: every handler takes in_… before pi_… and nobody takes pi_… before sub_….
+ */
+async function linkedPaymentIntent(trx: Transaction<Database>, invoiceId: string): Promise<string | null> {
+  const link = await trx.selectFrom('stripe_invoice_payments').where('invoice_id', '=', invoiceId).select('payment_intent_id').executeTakeFirst();
+  if (!link) return null;
+  await lockStripeIds(trx, [link.payment_intent_id]);
+  return link.payment_intent_id;
+}
+
+/** Parks an event whose subscription no gift knows yet (see migration 0004). */
+async function park(trx: Transaction<Database>, eventId: string, subscriptionId: string): Promise<HandlerResult> {
+  await trx.insertInto('stripe_parked_events').values({ event_id: eventId, subscription_id: subscriptionId }).onConflict((oc) => oc.doNothing()).execute();
+  return ignored('parked: subscription of no known gift yet');
+}
+
+/** Replays, in order, the parked events of a subscription its gift has just learnt about. */
+async function replayParked(ctx: HandlerContext, subscriptionId: string): Promise<void> {
+  const parked = await ctx.trx
+    .deleteFrom('stripe_parked_events')
+    .where('subscription_id', '=', subscriptionId)
+    .returning('event_id')
+    .execute();
+  if (!parked.length) return;
+  const rows = await ctx.trx
+    .selectFrom('stripe_events')
+    .where('id', 'in', parked.map((p) => p.event_id))
+    .select(['id', 'payload'])
+    .orderBy('created')
+    .orderBy('id')
+    .execute();
+  for (const row of rows) {
+    const parkedEvent = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Stripe.Event;
+    const handler = handlers[parkedEvent.type];
+    if (!handler) continue;
+    const result = await handler({ ...ctx, event: parkedEvent, prefetched: {} });
+    await ctx.trx.updateTable('stripe_events').set({ outcome: result.outcome, detail: `replayed: ${result.detail ?? ''}` }).where('id', '=', row.id).execute();
+  }
+}
+
 /** checkout.session.completed / async_payment_succeeded / async_payment_failed. */
-const onCheckoutSession: Handler = async ({ trx, batch, event, deps }) => {
+const onCheckoutSession: Handler = async (ctx) => {
+  const { trx, batch, event, deps } = ctx;
   const s = event.data.object as Stripe.Checkout.Session;
   const paymentIntentId = idOf(s.payment_intent);
   const invoiceId = idOf(s.invoice);
@@ -68,6 +112,10 @@ const onCheckoutSession: Handler = async ({ trx, batch, event, deps }) => {
     .where('id', '=', gift.id)
     .execute();
   gift.email = gift.email ?? payerEmail;
+  if (subscriptionId && !gift.subscription_id) {
+    gift.subscription_id = subscriptionId;
+    await replayParked(ctx, subscriptionId);
+  }
 
   if (event.type === 'checkout.session.async_payment_failed') {
     await setGiftStatus(trx, gift, 'failed');
@@ -89,8 +137,8 @@ const onCheckoutSession: Handler = async ({ trx, batch, event, deps }) => {
     // The first payment of a monthly gift arrives twice: here and as invoice.paid
     // (billing_reason subscription_create). Both are keyed by the invoice id, so it counts once.
     if (!invoiceId) return ignored('subscription checkout without invoice id');
-    const link = await trx.selectFrom('stripe_invoice_payments').where('invoice_id', '=', invoiceId).select('payment_intent_id').executeTakeFirst();
-    await recordPayment(trx, { gift, sourceKey: invoiceId, kind: 'first', paymentIntentId: link?.payment_intent_id ?? null, amount, currency, paidAt, payerEmail }, batch);
+    const paymentIntent = await linkedPaymentIntent(trx, invoiceId);
+    await recordPayment(trx, { gift, sourceKey: invoiceId, kind: 'first', paymentIntentId: paymentIntent, amount, currency, paidAt, payerEmail }, batch);
   } else {
     if (!paymentIntentId) return ignored('paid checkout without payment intent');
     await recordPayment(trx, { gift, sourceKey: paymentIntentId, kind: 'one_time', paymentIntentId, amount, currency, paidAt, payerEmail }, batch);
@@ -119,11 +167,11 @@ const onInvoicePaid: Handler = async ({ trx, batch, event }) => {
   if (!subscriptionId || !inv.id) return ignored('invoice without subscription');
   await lockStripeIds(trx, [inv.id, subscriptionId]);
   const gift = await findGift(trx, { giftId: details?.metadata?.gift_id, subscriptionId });
-  if (!gift) return ignored('subscription of no gift of ours');
+  if (!gift) return park(trx, event.id, subscriptionId);
   if (!gift.subscription_id) {
     await trx.updateTable('gifts').set({ subscription_id: subscriptionId, customer_id: gift.customer_id ?? idOf(inv.customer as string | null) }).where('id', '=', gift.id).execute();
   }
-  const link = await trx.selectFrom('stripe_invoice_payments').where('invoice_id', '=', inv.id).select('payment_intent_id').executeTakeFirst();
+  const paymentIntent = await linkedPaymentIntent(trx, inv.id);
   const paidAtSec = inv.status_transitions?.paid_at ?? event.created;
   const kind = inv.billing_reason === 'subscription_create' ? 'first' : 'renewal';
   await recordPayment(
@@ -132,7 +180,7 @@ const onInvoicePaid: Handler = async ({ trx, batch, event }) => {
       gift,
       sourceKey: inv.id,
       kind,
-      paymentIntentId: link?.payment_intent_id ?? null,
+      paymentIntentId: paymentIntent,
       amount: inv.amount_paid,
       currency: inv.currency,
       paidAt: new Date(paidAtSec * 1000),
@@ -223,7 +271,7 @@ const onSubscriptionChange: Handler = async ({ trx, event }) => {
   const sub = event.data.object as Stripe.Subscription;
   await lockStripeIds(trx, [sub.id]);
   const gift = await findGift(trx, { giftId: sub.metadata?.gift_id, subscriptionId: sub.id });
-  if (!gift) return ignored('subscription of no gift of ours');
+  if (!gift) return park(trx, event.id, sub.id);
   const status = event.type === 'customer.subscription.deleted' ? 'canceled' : sub.status;
   await trx.updateTable('gifts').set({ subscription_id: gift.subscription_id ?? sub.id, subscription_status: status, updated_at: sql`now()` }).where('id', '=', gift.id).execute();
   return processed(status);

@@ -185,7 +185,7 @@ describe.each(testDatabaseKinds())('ledger property on %s', (kind) => {
         ctx.app.progressCache.invalidate(0);
         expect(await totals(ctx, shuffled.slug)).toEqual(want);
       }),
-      { numRuns: kind === 'postgres' ? 20 : 30 },
+      { numRuns: kind === 'postgres' ? 60 : 30 },
     );
   }, 300_000);
 });

@@ -108,6 +108,24 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     expect(gift.subscription_status).toBe('canceled');
   });
 
+  it('parks a renewal that names no gift until the checkout completion links its subscription', async () => {
+    const c = await makeCampaign(ctx.db);
+    const g = await makeGift(ctx.db, c, { amount: 1200, frequency: 'monthly', email: 'pat@example.org' });
+    const ref = { id: g.id, amount: 1200, campaignSlug: c.slug, email: 'pat@example.org' };
+    const sub = sid('sub');
+    const in1 = sid('in');
+    const bare = (inv: ReturnType<typeof invoice>) => ({ ...inv, parent: { ...inv.parent, subscription_details: { subscription: sub, metadata: {} } } });
+    // A Stripe-compatible server that does not copy subscription metadata onto invoices:
+    await ctx.deliver(event('invoice.paid', bare(invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: T })), T));
+    await ctx.deliver(event('invoice.paid', bare(invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 100 })), T + 100));
+    await ctx.deliver(event('customer.subscription.deleted', { id: sub, object: 'subscription', status: 'canceled', metadata: {} }, T + 200));
+    expect(await progress(c.slug)).toMatchObject({ raised: 0, donations: 0 });
+    await ctx.deliver(event('checkout.session.completed', checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), T + 1));
+    expect(await progress(c.slug)).toMatchObject({ raised: 2400, donations: 2, donors: 1 });
+    const gift = await ctx.db.selectFrom('gifts').where('id', '=', g.id).select(['subscription_status', 'status']).executeTakeFirstOrThrow();
+    expect(gift).toEqual({ subscription_status: 'canceled', status: 'paid' });
+  });
+
   it('applies cumulative partial refunds in any order, and a renewal refund through its invoice payment', async () => {
     const c = await makeCampaign(ctx.db);
     const { pi } = await paidOnce(c.slug, c, 10_000);
