@@ -258,8 +258,11 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
         expect(await dialog.getByRole('alert').textContent()).toContain('try again in 42 seconds');
         expect(await dialog.getByRole('button', { name: /^Donate/ }).isDisabled()).toBe(true);
         await page.keyboard.press('Escape');
-        await page.keyboard.press('Enter'); // reopening starts a fresh form
+        await expect.poll(() => dialog.isVisible()).toBe(false);
+        await page.keyboard.press('Enter'); // focus is back on Donate; reopening starts a fresh form
         await expect.poll(() => dialog.isVisible()).toBe(true);
+        await dialog.getByLabel('Other amount (USD)').fill('25');
+        await dialog.getByLabel(/to cover the payment processing fees/).check();
       }
       await page.unroute(`${app.base}/api/campaigns/year-end/checkout`);
     }

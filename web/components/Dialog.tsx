@@ -41,6 +41,9 @@ export function Dialog({
   const titleId = useId();
   const close = useRef(onClose);
   close.current = onClose;
+  const closingByUs = useRef(false);
+  const ret = useRef(returnFocus);
+  ret.current = returnFocus;
 
   useEffect(() => {
     const d = ref.current;
@@ -54,10 +57,13 @@ export function Dialog({
       const first = d.querySelector<HTMLElement>('[data-autofocus]') ?? focusables(d)[0];
       first?.focus();
     } else if (!open && d.open) {
+      // The 'close' event comes a task later, possibly after the dialog was opened again:
+      // it must not be taken for a close we did not start.
+      closingByUs.current = true;
       d.close();
-      returnFocus?.current?.focus();
+      ret.current?.current?.focus();
     }
-  }, [open, returnFocus]);
+  }, [open]);
 
   useEffect(() => {
     const d = ref.current;
@@ -93,10 +99,22 @@ export function Dialog({
       const r = d.getBoundingClientRect();
       if (e.clientX < r.left || e.clientX > r.right || e.clientY < r.top || e.clientY > r.bottom) close.current();
     };
+    // A close we did not start (the browser's own close watcher, a form method=dialog): the
+    // state follows and focus goes back to the button that opened it.
+    const onClosed = () => {
+      if (closingByUs.current) {
+        closingByUs.current = false;
+        return;
+      }
+      close.current();
+      ret.current?.current?.focus();
+    };
+    d.addEventListener('close', onClosed);
     d.addEventListener('cancel', onCancel);
     d.addEventListener('keydown', onKey);
     d.addEventListener('click', onClick);
     return () => {
+      d.removeEventListener('close', onClosed);
       d.removeEventListener('cancel', onCancel);
       d.removeEventListener('keydown', onKey);
       d.removeEventListener('click', onClick);
