@@ -121,7 +121,7 @@ export async function startApp(opts: { kind?: DbKind; env?: Record<string, strin
   };
 }
 
-/** Another origin: serves fixed HTML pages by path (an embedding site). */
+/** Another origin: serves fixed pages (HTML, or JS for *.js paths) by path (an embedding site). */
 export async function startHostSite(pages: Record<string, string>): Promise<{ base: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const html = pages[(req.url ?? '/').split('?')[0]!];
@@ -129,7 +129,8 @@ export async function startHostSite(pages: Record<string, string>): Promise<{ ba
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
+    const type = /\.m?js$/.test(req.url ?? '') ? 'text/javascript' : 'text/html';
+    res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' }).end(html);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
