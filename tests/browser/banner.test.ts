@@ -178,6 +178,18 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(pageErrors(page)).toEqual([]);
   });
 
+  it('animates the meter, except under prefers-reduced-motion', async () => {
+    const duration = (p: Page) =>
+      p.evaluate(() => getComputedStyle(document.querySelector('groundswell-banner')!.shadowRoot!.querySelector('.fill')!).transitionDuration);
+    const moving = await open('/');
+    await moving.getByRole('progressbar').waitFor();
+    expect(await duration(moving)).toBe('0.9s');
+    const still = await open('/');
+    await still.emulateMedia({ reducedMotion: 'reduce' });
+    await still.getByRole('progressbar').waitFor();
+    expect(await duration(still)).toBe('0s');
+  });
+
   it('remembers a dismissal per campaign across reloads, and survives blocked storage', async () => {
     const page = await open('/');
     await page.getByRole('button', { name: 'Close the fundraising banner' }).click();

@@ -9,6 +9,7 @@
  * and Umami-style: small, configured by attributes, one global at most, never throws into the
  * host page).
  */
+import { Component, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { type BannerOptions, BannerView, type Placement } from '../components/BannerView.js';
 import { bannerCss } from '../components/styles.js';
@@ -62,6 +63,19 @@ function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Om
   };
 }
 
+/** A bug in the banner ends the banner, never the host page's scripts. */
+class Guard extends Component<{ children: ReactNode; onError: () => void }, { failed: boolean }> {
+  override state = { failed: false };
+  override componentDidCatch(err: unknown) {
+    warn(err);
+    this.setState({ failed: true });
+    this.props.onError();
+  }
+  override render() {
+    return this.state.failed ? null : this.props.children;
+  }
+}
+
 function render(host: HTMLElement, opts: BannerOptions): () => void {
   host.setAttribute('data-placement', opts.placement ?? 'inline');
   host.setAttribute('data-campaign', opts.campaign);
@@ -78,7 +92,12 @@ function render(host: HTMLElement, opts: BannerOptions): () => void {
       host.remove();
     }
   };
-  root.render(<BannerView {...opts} onHide={() => setTimeout(remove)} />);
+  const later = () => setTimeout(remove);
+  root.render(
+    <Guard onError={later}>
+      <BannerView {...opts} onHide={later} />
+    </Guard>,
+  );
   return remove;
 }
 
