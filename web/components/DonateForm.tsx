@@ -193,7 +193,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
           value={custom}
           aria-invalid={errors.amount ? true : undefined}
           aria-describedby={described('amount')}
-          onInput={(e) => {
+          onChange={(e) => {
             setCustom((e.target as HTMLInputElement).value);
             setErrors((x) => ({ ...x, amount: undefined }));
           }}
@@ -218,7 +218,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
           </label>
           <input id={`${id}-name`} className="gs-in" data-field="name" autoComplete="name" maxLength={100} value={name}
             aria-invalid={errors.name ? true : undefined} aria-describedby={described('name')}
-            onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+            onChange={(e) => setName((e.target as HTMLInputElement).value)} />
           {err('name')}
         </div>
         <div>
@@ -227,7 +227,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
           </label>
           <input id={`${id}-email`} className="gs-in" data-field="email" type="email" autoComplete="email" value={email}
             aria-invalid={errors.email ? true : undefined} aria-describedby={described('email', `${id}-email-hint`)}
-            onInput={(e) => setEmail((e.target as HTMLInputElement).value)} />
+            onChange={(e) => setEmail((e.target as HTMLInputElement).value)} />
           <p className="gs-hint" id={`${id}-email-hint`}>For your receipt; never shown publicly.</p>
           {err('email')}
         </div>
@@ -244,7 +244,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
         </label>
         <textarea id={`${id}-comment`} className="gs-in" data-field="comment" rows={2} maxLength={500} value={comment}
           aria-invalid={errors.comment ? true : undefined} aria-describedby={described('comment')}
-          onInput={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
+          onChange={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
         {err('comment')}
       </div>
 
@@ -266,7 +266,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
             </label>
             <input id={`${id}-dedname`} className="gs-in" data-field="dedication.name" maxLength={100} value={dedName}
               aria-invalid={errors['dedication.name'] ? true : undefined} aria-describedby={described('dedication.name')}
-              onInput={(e) => setDedName((e.target as HTMLInputElement).value)} />
+              onChange={(e) => setDedName((e.target as HTMLInputElement).value)} />
             {err('dedication.name')}
           </div>
         ) : null}
