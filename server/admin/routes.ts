@@ -7,7 +7,7 @@ import { createCampaignSchema, slugSchema, updateCampaignSchema } from '../campa
 import { createCampaign, getCampaign, listCampaigns, updateCampaign } from '../campaigns/service.js';
 import type { AppDeps } from '../deps.js';
 import { AppError, notFound } from '../errors.js';
-import { inLedgerTransaction, recomputeCampaignWindow, recordOfflineGift, updateOfflineGift } from '../ledger/service.js';
+import { recordOfflineGift, updateOfflineGift } from '../ledger/service.js';
 import { clientIp } from '../lib/client-ip.js';
 import { createLimiter, type Limiter } from '../lib/rate-limit.js';
 import { validationHook } from '../lib/validation.js';
@@ -150,20 +150,9 @@ export function adminRoutes(deps: AppDeps) {
       async (c) => {
         const input = c.req.valid('json');
         const { slug } = c.req.valid('param');
-        if (input.currency) {
-          const current = await getCampaign(db, slug);
-          const hasMoney = await db.selectFrom('payments').where('campaign_id', '=', current.id).select('id').limit(1).executeTakeFirst();
-          // Payments are counted only in the campaign's currency: switching it would silently drop them.
-          if (hasMoney && input.currency !== current.currency) {
-            throw new AppError('invalid_request', 400, 'currency cannot change once the campaign has received money', 'currency');
-          }
-        }
         const now = clock();
+        // Currency guard and the renewal-window recompute happen inside updateCampaign's transaction.
         const { before, after } = await updateCampaign(db, slug, input, now);
-        if (before.starts_at.getTime() !== after.starts_at.getTime() || before.ends_at.getTime() !== after.ends_at.getTime()) {
-          // Renewals count by when they were paid relative to the window (SPEC §5): new dates, new membership.
-          await inLedgerTransaction(db, (trx, batch) => recomputeCampaignWindow(trx, after.id, batch));
-        }
         // Copy, goal and dates are part of the public progress: refresh every instance's cache and live banners.
         await deps.bus.notify(db, after.id);
         const change = diff(campaignSnapshot(before), campaignSnapshot(after));

@@ -66,7 +66,8 @@ export function campaignRoutes(deps: AppDeps, cache: ProgressCache) {
             if (stream.aborted || stream.closed) break;
             if (dirty) {
               dirty = false;
-              cache.invalidate(entry.campaignId);
+              // The cache's own subscriber ran first and dropped the entry: every stream of this
+              // instance shares one reload (no query per open banner).
               entry = await cache.get(slug);
             } else {
               await stream.write(': keep-alive\n\n');

@@ -17,6 +17,14 @@ export const minorUnits = z
   .positive('must be positive')
   .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`);
 
+/** Goals and match caps are totals, not single charges: far above Stripe's 8-digit charge limit,
+ * still exact as JavaScript numbers. */
+export const totalMinorUnits = z
+  .number({ error: 'must be a number' })
+  .int('must be a whole number of minor units (cents)')
+  .positive('must be positive')
+  .max(1e13, 'must be at most 10000000000000');
+
 export const slugSchema = z
   .string()
   .trim()
@@ -45,7 +53,7 @@ export const matchSchema = z.strictObject({
   ratio: z.number().positive().max(10).refine((v) => Math.abs(v * 1e6 - Math.round(v * 1e6)) < 1e-6, {
     message: 'has more than 6 decimals',
   }),
-  cap: minorUnits,
+  cap: totalMinorUnits,
 });
 
 const campaignFields = {
@@ -54,7 +62,7 @@ const campaignFields = {
   headline: plainText(200).pipe(z.string().min(1, 'is required')),
   message: plainText(2000),
   currency,
-  goal: minorUnits,
+  goal: totalMinorUnits,
   startsAt: isoDate,
   endsAt: isoDate,
   presets: z.array(minorUnits).min(1).max(8),

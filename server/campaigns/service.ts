@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { AppError, notFound } from '../errors.js';
 import type { CreateCampaignInput, UpdateCampaignInput } from './schemas.js';
+import { inLedgerTransaction, recomputeCampaignWindow } from '../ledger/service.js';
 import { type CampaignWithTotals, findBySlug, listAll } from './repository.js';
 
 export type CampaignStatus = 'scheduled' | 'open' | 'ended' | 'archived';
@@ -124,26 +125,51 @@ export async function createCampaign(db: Kysely<Database>, input: CreateCampaign
   return getCampaign(db, input.slug);
 }
 
+/**
+ * Edits a campaign in one ledger transaction holding its row: new dates re-decide which renewals
+ * fall inside the window (SPEC §5) before anyone reads the new totals, and a renewal being
+ * recorded at the same moment waits for the row (recordPayment reads it FOR SHARE).
+ */
 export async function updateCampaign(
   db: Kysely<Database>,
   slug: string,
   input: UpdateCampaignInput,
   now: Date,
 ): Promise<{ before: CampaignWithTotals; after: CampaignWithTotals }> {
-  const before = await getCampaign(db, slug);
-  const starts = input.startsAt ?? before.starts_at;
-  const ends = input.endsAt ?? before.ends_at;
-  if (ends <= starts) throw new AppError('invalid_request', 400, 'endsAt must be after startsAt', 'endsAt');
-  const row = {
-    ...toRow(input),
-    ...(input.archived !== undefined && { archived_at: input.archived ? (before.archived_at ?? now) : null }),
-    updated_at: now,
-  };
   try {
-    await db.updateTable('campaigns').set(row).where('id', '=', before.id).execute();
+    return await inLedgerTransaction(db, async (trx, batch) => {
+      const locked = await trx.selectFrom('campaigns').where('slug', '=', slug).select('id').forUpdate().executeTakeFirst();
+      if (!locked) throw notFound('Campaign');
+      const before = await getCampaign(trx, slug);
+      const starts = input.startsAt ?? before.starts_at;
+      const ends = input.endsAt ?? before.ends_at;
+      if (ends <= starts) throw new AppError('invalid_request', 400, 'endsAt must be after startsAt', 'endsAt');
+      if (input.currency && input.currency !== before.currency) {
+        // Payments count only in the campaign's currency, and a checkout started in the old one
+        // may still be paid (sessions live 24 h, bank debits settle for days): refuse the switch
+        // once any gift that is not failed or expired exists.
+        const live = await trx
+          .selectFrom('gifts')
+          .where('campaign_id', '=', before.id)
+          .where('status', 'not in', ['failed', 'expired'])
+          .select('id')
+          .limit(1)
+          .executeTakeFirst();
+        if (live) throw new AppError('invalid_request', 400, 'currency cannot change once the campaign has gifts', 'currency');
+      }
+      const row = {
+        ...toRow(input),
+        ...(input.archived !== undefined && { archived_at: input.archived ? (before.archived_at ?? now) : null }),
+        updated_at: now,
+      };
+      await trx.updateTable('campaigns').set(row).where('id', '=', before.id).execute();
+      if (starts.getTime() !== before.starts_at.getTime() || ends.getTime() !== before.ends_at.getTime()) {
+        await recomputeCampaignWindow(trx, before.id, batch);
+      }
+      return { before, after: await getCampaign(trx, input.slug ?? slug) };
+    });
   } catch (err) {
     if (isUniqueViolation(err)) throw new AppError('slug_taken', 409, `A campaign with slug "${input.slug}" already exists`, 'slug');
     throw err;
   }
-  return { before, after: await getCampaign(db, input.slug ?? slug) };
 }

@@ -184,7 +184,9 @@ export interface NewPayment {
 export async function recordPayment(trx: Transaction<Database>, np: NewPayment, batch: TotalsBatch): Promise<{ created: boolean; paymentId: number }> {
   let inWindow = true;
   if (np.kind === 'renewal') {
-    const c = await trx.selectFrom('campaigns').where('id', '=', np.gift.campaign_id).select(['starts_at', 'ends_at']).executeTakeFirstOrThrow();
+    // FOR SHARE: a concurrent edit of the campaign's dates (which recomputes every renewal's
+    // window) either finishes first or waits for this payment, never misses it.
+    const c = await trx.selectFrom('campaigns').where('id', '=', np.gift.campaign_id).select(['starts_at', 'ends_at']).forShare().executeTakeFirstOrThrow();
     inWindow = np.paidAt >= c.starts_at && np.paidAt <= c.ends_at;
   }
   const email = (np.gift.email ?? np.payerEmail ?? '').trim().toLowerCase();

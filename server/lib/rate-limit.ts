@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Database } from '../../db/schema.js';
@@ -35,7 +36,7 @@ export function createLimiter(
     async consume(keys: string[], message: string): Promise<void> {
       for (const key of keys) {
         try {
-          await limiter.consume(key);
+          await limiter.consume(storeKey(key));
         } catch (res) {
           if (res instanceof RateLimiterRes) {
             const retryAfter = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
@@ -46,9 +47,15 @@ export function createLimiter(
       }
     },
     async reset(key: string) {
-      await limiter.delete(key);
+      await limiter.delete(storeKey(key));
     },
   };
+}
+
+/** Keys carry user input (e-mails up to 254 chars, forwarded addresses): hashed, they always fit
+ * the store's varchar(255) and never reveal an e-mail to whoever reads the table. */
+function storeKey(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
 }
 
 export type Limiter = ReturnType<typeof createLimiter>;

@@ -115,6 +115,8 @@ const onCheckoutSession: Handler = async (ctx) => {
   if (subscriptionId && !gift.subscription_id) {
     gift.subscription_id = subscriptionId;
     await replayParked(ctx, subscriptionId);
+    // A replayed invoice may have marked the gift paid: never step back from what it wrote.
+    gift.status = (await trx.selectFrom('gifts').where('id', '=', gift.id).select('status').executeTakeFirstOrThrow()).status;
   }
 
   if (event.type === 'checkout.session.async_payment_failed') {

@@ -59,13 +59,13 @@ export async function processEvent(deps: AppDeps, event: Stripe.Event, rawPayloa
 }
 
 /** The few facts an event does not carry, fetched before the transaction (no network call
- * while holding row locks): the charge behind a failed refund (its cumulative amount_refunded
+ * while holding row locks): the charge behind a failed or canceled refund (its cumulative amount_refunded
  * went down again) and a dispute's PaymentIntent when the dispute does not name it. Other
  * refund.* events need nothing: charge.refunded already carries the cumulative figure. */
 async function prefetch(deps: AppDeps, event: Stripe.Event): Promise<HandlerContext['prefetched']> {
   const obj = event.data.object as { object?: string; status?: string; charge?: string | { id: string } | null; payment_intent?: unknown };
   const chargeId = typeof obj.charge === 'string' ? obj.charge : obj.charge?.id;
-  const needsCharge = (obj.object === 'refund' && obj.status === 'failed') || (obj.object === 'dispute' && !obj.payment_intent);
+  const needsCharge = (obj.object === 'refund' && (obj.status === 'failed' || obj.status === 'canceled')) || (obj.object === 'dispute' && !obj.payment_intent);
   if (!needsCharge || !chargeId) return {};
   try {
     const charge = await deps.stripe.charges.retrieve(chargeId);

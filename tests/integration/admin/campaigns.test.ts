@@ -190,4 +190,27 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
     expect(await cur.json()).toMatchObject({ error: { field: 'currency' } });
     expect((await admin.req(`/campaigns/${slug}`, { method: 'PATCH', body: { currency: 'usd' } })).status).toBe(200);
   });
+
+  it('refuses a currency change while a checkout in the old currency may still be paid', async () => {
+    const slug = 'open-checkout';
+    await admin.json('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug, currency: 'EUR', match: null } });
+    const started = await ctx.app.request(`/api/campaigns/${slug}/checkout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: 2500, frequency: 'once', email: 'late@example.org' }),
+    });
+    expect(started.status).toBe(201);
+    const cur = await admin.req(`/campaigns/${slug}`, { method: 'PATCH', body: { currency: 'USD' } });
+    expect(cur.status).toBe(400);
+    expect(await cur.json()).toMatchObject({ error: { field: 'currency' } });
+    // the donor pays later: the gift still counts
+    await ctx.emulator.completeCheckout(((await started.json()) as { id: string }).id);
+    expect(await publicProgress(slug)).toMatchObject({ raised: 2500, donations: 1, currency: 'EUR' });
+  });
+
+  it('takes goals and match caps far above the single-charge limit', async () => {
+    const big = await admin.req('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug: 'capital', currency: 'HUF', goal: 50_000_000_000, match: { ratio: 1, cap: 10_000_000_000 } } });
+    expect(big.status).toBe(201);
+    expect(await big.json()).toMatchObject({ goal: 50_000_000_000, match: { cap: 10_000_000_000 } });
+  });
 });

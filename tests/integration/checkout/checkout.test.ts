@@ -97,6 +97,13 @@ describe.each(testDatabaseKinds())('POST /api/campaigns/:slug/checkout on %s', (
     expect(await giftCount()).toBe(before);
   });
 
+  it('accepts the longest valid e-mail (rate-limit keys stay within the store)', async () => {
+    const email = `${'a'.repeat(64)}@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(50)}.org`;
+    expect(email.length).toBeLessThanOrEqual(254);
+    const res = await post({ amount: 2500, frequency: 'once', email });
+    expect(res.status).toBe(201);
+  });
+
   it('stores SQL and HTML in donor text as plain text', async () => {
     const name = "Robert'); DROP TABLE gifts;-- <img src=x onerror=alert(1)>";
     const res = await post({ amount: 2500, frequency: 'once', name });
@@ -113,6 +120,25 @@ describe.each(testDatabaseKinds())('checkout rate limit on %s', (kind) => {
     await makeCampaign(ctx.db, { slug: 'year-end' });
   });
   afterAll(async () => ctx?.close());
+
+  it('behind a trusted proxy, counts the address the proxy appended, not the one a bot made up', async () => {
+    const proxied = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z'), env: { CHECKOUT_RATE_LIMIT: '2', TRUST_PROXY: 'true' } });
+    try {
+      await makeCampaign(proxied.db, { slug: 'year-end' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await proxied.app.request('/api/campaigns/year-end/checkout', {
+          method: 'POST',
+          body: JSON.stringify({ amount: 1000, frequency: 'once' }),
+          headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.0.0.${i}, 203.0.113.7` },
+        });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([201, 201, 429, 429]);
+    } finally {
+      await proxied.close();
+    }
+  });
 
   it('answers 429 with Retry-After past CHECKOUT_RATE_LIMIT per client, and creates no session', async () => {
     const statuses: number[] = [];
