@@ -26,7 +26,7 @@ export function createApp(deps: AppDeps) {
   // allowed cross-origin too; it sets no cookie and is rate-limited per client.
   app.use(
     '/api/campaigns/*',
-    cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type'], maxAge: 86400 }),
+    cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type'], exposeHeaders: ['Retry-After', 'ETag'], maxAge: 86400 }),
   );
   // Huge bodies are refused before they are read (SPEC §7). Webhooks get more room: Stripe
   // events with expanded objects can be tens of KB.

@@ -1,25 +1,10 @@
-export type CampaignStatus = 'scheduled' | 'open' | 'ended' | 'archived';
+import type { CampaignStatus, Progress } from '../../server/campaigns/service.js';
 
-export interface AdminCampaign {
+export type { CampaignStatus };
+
+/** The admin campaign: the public progress fields (the server's own type) plus the admin's. */
+export interface AdminCampaign extends Progress {
   id: number;
-  slug: string;
-  title: string;
-  headline: string;
-  message: string;
-  currency: string;
-  goal: number;
-  raised: number;
-  matched: number;
-  total: number;
-  percent: number;
-  donors: number;
-  donations: number;
-  startsAt: string;
-  endsAt: string;
-  status: CampaignStatus;
-  presets: number[];
-  match: { ratio: number; cap: number } | null;
-  fees: { rate: number; fixed: number };
   daysLeft: number;
   refunded: number;
   disputed: number;

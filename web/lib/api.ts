@@ -1,25 +1,11 @@
 /** The public HTTP API as the widget and pages see it (SPEC §4). No dependency beyond fetch. */
 
-export interface CampaignProgress {
-  slug: string;
-  title: string;
-  headline: string;
-  message: string;
-  currency: string;
-  goal: number;
-  raised: number;
-  matched: number;
-  total: number;
-  percent: number;
-  donors: number;
-  donations: number;
-  startsAt: string;
-  endsAt: string;
-  status: 'scheduled' | 'open' | 'ended' | 'archived';
-  presets: number[];
-  match: { ratio: number; cap: number } | null;
-  fees: { rate: number; fixed: number };
-}
+// The response shapes are the server's own types (type-only imports, erased from the bundle), so
+// the widget and the API cannot drift apart.
+export type { Progress as CampaignProgress } from '../../server/campaigns/service.js';
+export type { PublicDonor } from '../../server/campaigns/donors.js';
+import type { Progress as CampaignProgress } from '../../server/campaigns/service.js';
+import type { PublicDonor } from '../../server/campaigns/donors.js';
 
 export interface CheckoutBody {
   amount: number;
@@ -32,15 +18,6 @@ export interface CheckoutBody {
   dedication?: { kind: 'honor' | 'memory'; name: string };
 }
 
-export interface PublicDonor {
-  name: string;
-  amount: number;
-  currency: string;
-  frequency: 'once' | 'monthly';
-  comment: string | null;
-  dedication: { kind: 'honor' | 'memory'; name: string } | null;
-  at: string;
-}
 
 export interface CheckoutSessionStatus {
   status: 'processing' | 'paid' | 'pending' | 'failed' | 'expired';
