@@ -1,20 +1,10 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import Stripe from 'stripe';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PUBLIC_URL, paymentParams, setup, subscriptionParams } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { PUBLIC_URL, paymentParams, setup, subscriptionParams, emulatorPerTest } from './harness.js';
 
-let cleanup: (() => void)[] = [];
-afterEach(() => {
-  for (const f of cleanup) f();
-  cleanup = [];
-});
-
-function env(...a: Parameters<typeof setup>) {
-  const h = setup(...a);
-  cleanup.push(() => h.emulator.close());
-  return h;
-}
+const env = emulatorPerTest();
 
 async function stripeError(p: Promise<unknown>): Promise<Stripe.errors.StripeError> {
   try {
@@ -226,7 +216,7 @@ describe('mounting', () => {
   it('serves the SDK over a real socket with {host, port, protocol: http}', async () => {
     const { emulator } = env();
     const server = serve({ fetch: emulator.app.fetch, port: 0, hostname: '127.0.0.1' });
-    cleanup.push(() => server.close());
+    env.defer(() => server.close());
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     const { port } = server.address() as { port: number };
     const stripe = new Stripe('sk_test_emulator', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });

@@ -1,18 +1,9 @@
 import Stripe from 'stripe';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createStripeEmulator } from '../../../server/stripe-emulator/index.js';
-import { WEBHOOK_SECRET, paymentParams, setup } from './harness.js';
+import { WEBHOOK_SECRET, paymentParams, setup, emulatorPerTest } from './harness.js';
 
-let closers: (() => void)[] = [];
-afterEach(() => {
-  for (const f of closers) f();
-  closers = [];
-});
-function env(...a: Parameters<typeof setup>) {
-  const h = setup(...a);
-  closers.push(() => h.emulator.close());
-  return h;
-}
+const env = emulatorPerTest();
 
 describe('webhook delivery', () => {
   it('retries a 500 with a freshly signed header until the app answers 2xx', async () => {
@@ -47,7 +38,7 @@ describe('webhook delivery', () => {
         throw new Error('connection refused');
       },
     });
-    closers.push(() => emulator.close());
+    env.defer(() => emulator.close());
     const stripe = new Stripe('sk_test_x', { httpClient: Stripe.createFetchHttpClient(emulator.fetch), maxNetworkRetries: 0 });
     const s = await stripe.checkout.sessions.create(paymentParams());
     await emulator.completeCheckout(s.id);

@@ -1,17 +1,8 @@
 import type Stripe from 'stripe';
-import { afterEach, describe, expect, it } from 'vitest';
-import { paymentParams, setup, subscriptionParams } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { paymentParams, setup, subscriptionParams, emulatorPerTest } from './harness.js';
 
-let closers: (() => void)[] = [];
-afterEach(() => {
-  for (const f of closers) f();
-  closers = [];
-});
-function env(...a: Parameters<typeof setup>) {
-  const h = setup(...a);
-  closers.push(() => h.emulator.close());
-  return h;
-}
+const env = emulatorPerTest();
 
 const objectOf = <T>(r: { event: Stripe.Event }) => r.event.data.object as unknown as T;
 

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 /**
  * Drives the emulator the way the app does: through the real `stripe` SDK, whose fetch client
  * builds `https://api.stripe.com:443/v1/...` URLs; emulator.fetch hands the request to the Hono
@@ -68,3 +69,19 @@ export const subscriptionParams = (over: Partial<Stripe.Checkout.SessionCreatePa
   subscription_data: { metadata: { gift_id: 'gift-m', campaign: 'demo' } },
   ...over,
 });
+
+/** A fresh emulator per call, each closed after its test (timers and retries stop);
+ * `env.defer(fn)` adds other clean-up (servers, hand-made emulators). */
+export function emulatorPerTest() {
+  let closers: (() => void)[] = [];
+  afterEach(() => {
+    for (const f of closers) f();
+    closers = [];
+  });
+  const env = (...a: Parameters<typeof setup>) => {
+    const h = setup(...a);
+    closers.push(() => h.emulator.close());
+    return h;
+  };
+  return Object.assign(env, { defer: (fn: () => void) => void closers.push(fn) });
+}

@@ -1,19 +1,10 @@
 import type Stripe from 'stripe';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PUBLIC_URL, paymentParams, setup, subscriptionParams } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { PUBLIC_URL, paymentParams, setup, subscriptionParams, emulatorPerTest } from './harness.js';
 
 const BANNER = 'TEST MODE — Groundswell Stripe emulator, no real money';
 
-let closers: (() => void)[] = [];
-afterEach(() => {
-  for (const f of closers) f();
-  closers = [];
-});
-function env(...a: Parameters<typeof setup>) {
-  const h = setup(...a);
-  closers.push(() => h.emulator.close());
-  return h;
-}
+const env = emulatorPerTest();
 
 const form = (fields: Record<string, string>, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST',
