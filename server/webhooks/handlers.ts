@@ -16,7 +16,7 @@ export interface HandlerContext {
   event: Stripe.Event;
   deps: Pick<AppDeps, 'log' | 'clock'>;
   /** Facts fetched from Stripe before the transaction (see prefetch). */
-  prefetched: { chargePaymentIntent?: string | null; chargeAmountRefunded?: number; chargeId?: string };
+  prefetched: { chargePaymentIntent?: string | null; chargeAmountRefunded?: number; chargeId?: string; invoicePaymentIntent?: string | null };
 }
 
 type Handler = (ctx: HandlerContext) => Promise<HandlerResult>;
@@ -160,7 +160,8 @@ const onCheckoutExpired: Handler = async ({ trx, event }) => {
 };
 
 /** invoice.paid (and invoice.payment_succeeded, its twin): first payments and renewals. */
-const onInvoicePaid: Handler = async ({ trx, batch, event }) => {
+const onInvoicePaid: Handler = async (ctx) => {
+  const { trx, batch, event } = ctx;
   const inv = event.data.object as Stripe.Invoice;
   if (inv.status !== 'paid') return ignored(`invoice status ${inv.status}`);
   // API 2026-10-28: an invoice names its subscription under parent.subscription_details.
@@ -172,6 +173,11 @@ const onInvoicePaid: Handler = async ({ trx, batch, event }) => {
   if (!gift) return park(trx, event.id, subscriptionId);
   if (!gift.subscription_id) {
     await trx.updateTable('gifts').set({ subscription_id: subscriptionId, customer_id: gift.customer_id ?? idOf(inv.customer as string | null) }).where('id', '=', gift.id).execute();
+  }
+  if (ctx.prefetched.invoicePaymentIntent) {
+    // Learnt from the invoice itself or GET /v1/invoice_payments: the same fact invoice_payment.paid
+    // would bring, recorded now so a refund of this renewal finds it even if that event never comes.
+    await trx.insertInto('stripe_invoice_payments').values({ invoice_id: inv.id, payment_intent_id: ctx.prefetched.invoicePaymentIntent }).onConflict((oc) => oc.column('invoice_id').doNothing()).execute();
   }
   const paymentIntent = await linkedPaymentIntent(trx, inv.id);
   const paidAtSec = inv.status_transitions?.paid_at ?? event.created;

@@ -63,6 +63,9 @@ export async function processEvent(deps: AppDeps, event: Stripe.Event, rawPayloa
  * went down again) and a dispute's PaymentIntent when the dispute does not name it. Other
  * refund.* events need nothing: charge.refunded already carries the cumulative figure. */
 async function prefetch(deps: AppDeps, event: Stripe.Event): Promise<HandlerContext['prefetched']> {
+  if (event.type === 'invoice.paid' || event.type === 'invoice.payment_succeeded') {
+    return { invoicePaymentIntent: await invoicePaymentIntent(deps, event.data.object as Stripe.Invoice) };
+  }
   const obj = event.data.object as { object?: string; status?: string; charge?: string | { id: string } | null; payment_intent?: unknown };
   const chargeId = typeof obj.charge === 'string' ? obj.charge : obj.charge?.id;
   const needsCharge = (obj.object === 'refund' && (obj.status === 'failed' || obj.status === 'canceled')) || (obj.object === 'dispute' && !obj.payment_intent);
@@ -84,5 +87,29 @@ async function prefetch(deps: AppDeps, event: Stripe.Event): Promise<HandlerCont
       return {};
     }
     throw err;
+  }
+}
+
+/**
+ * Which PaymentIntent paid a subscription invoice (API 2026-10-28: invoices no longer name it).
+ * From the event's own `payments` list when Stripe included it, else GET /v1/invoice_payments.
+ * Only an answer that names this very invoice as paid is believed, and any failure is fine:
+ * invoice_payment.paid brings the same fact, and the money of the invoice itself never waits on it.
+ */
+async function invoicePaymentIntent(deps: AppDeps, inv: Stripe.Invoice): Promise<string | null> {
+  if (inv.status !== 'paid' || !inv.parent?.subscription_details || !inv.id) return null;
+  const pick = (list: Stripe.InvoicePayment[] | undefined) => {
+    const paid = list?.find((p) => (typeof p.invoice === 'string' ? p.invoice : p.invoice?.id) === inv.id && p.status === 'paid');
+    const pi = paid?.payment?.payment_intent;
+    return pi ? (typeof pi === 'string' ? pi : pi.id) : null;
+  };
+  const inline = pick(inv.payments?.data);
+  if (inline) return inline;
+  try {
+    const listed = await deps.stripe.invoicePayments.list({ invoice: inv.id, limit: 10 }, { maxNetworkRetries: 0, timeout: 5_000 });
+    return pick(listed.data);
+  } catch (err) {
+    deps.log.debug({ invoice: inv.id, err: (err as Error).message }, 'invoice payments not available; waiting for invoice_payment.paid');
+    return null;
   }
 }

@@ -150,6 +150,19 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     expect(await progress(c.slug)).toMatchObject({ raised: 1500, donations: 1, donors: 1 });
   });
 
+  it('ties a renewal refund to its invoice through the invoice\'s own payments when invoice_payment.paid never comes', async () => {
+    const c = await makeCampaign(ctx.db);
+    const g = await makeGift(ctx.db, c, { amount: 3000, frequency: 'monthly', email: 'dee@example.org' });
+    const ref = { id: g.id, amount: 3000, campaignSlug: c.slug, email: 'dee@example.org' };
+    const sub = sid('sub');
+    const inv = sid('in');
+    const pi = sid('pi');
+    const paid = { ...invoice(ref, { id: inv, subscription: sub, billingReason: 'subscription_cycle', paidAt: T }), payments: { object: 'list', data: [invoicePayment(inv, pi, 3000)], has_more: false } };
+    await ctx.deliver(event('invoice.paid', paid, T));
+    await ctx.deliver(event('charge.refunded', charge({ id: sid('ch'), paymentIntent: pi, amount: 3000, amountRefunded: 1000 }), T + 60));
+    expect(await progress(c.slug)).toMatchObject({ raised: 2000, donations: 1 });
+  });
+
   it('subtracts a dispute while open or lost, puts it back when won, ignores inquiries', async () => {
     const c = await makeCampaign(ctx.db);
     const a = await paidOnce(c.slug, c, 4000, 'a@example.org');
