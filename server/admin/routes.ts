@@ -50,7 +50,11 @@ export function adminRoutes(deps: AppDeps) {
   const { db, config, clock } = deps;
   // Guessing passwords: a few tries per account, more per address (an office shares one).
   const perIp = createLimiter(db, { keyPrefix: 'admin-login-ip', points: 20, durationSeconds: 15 * 60 });
+  // Guessing one account is stopped per (account, address): 5 tries. Keyed on the account alone,
+  // anyone who knows an admin's e-mail could keep that admin locked out; the account-wide limit
+  // is therefore much higher, and only slows guessing spread over many addresses.
   const perAccount = createLimiter(db, { keyPrefix: 'admin-login-account', points: 5, durationSeconds: 15 * 60 });
+  const perAccountAnywhere = createLimiter(db, { keyPrefix: 'admin-login-account-all', points: 100, durationSeconds: 15 * 60 });
   // Unknown e-mails are checked against a real hash too, so timing does not reveal which
   // addresses are admins.
   let dummyHash: Promise<string> | undefined;
@@ -64,14 +68,16 @@ export function adminRoutes(deps: AppDeps) {
 
   app.post('/login', zValidator('json', loginSchema, validationHook), async (c) => {
     const { email, password } = c.req.valid('json');
-    await limited(perIp, clientIp(c, config.trustProxy), 'Too many sign-in attempts from this connection');
-    await limited(perAccount, email, 'Too many sign-in attempts for this account');
+    const ip = clientIp(c, config.trustProxy);
+    await limited(perIp, ip, 'Too many sign-in attempts from this connection');
+    await limited(perAccount, `${email}|${ip}`, 'Too many sign-in attempts for this account');
+    await limited(perAccountAnywhere, email, 'Too many sign-in attempts for this account');
     const admin = await db.selectFrom('admins').where('email', '=', email).select(['id', 'email', 'password_hash']).executeTakeFirst();
     const ok = admin
       ? await verifyPassword(admin.password_hash, password)
       : (await verifyPassword(await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))), password), false);
     if (!admin || !ok) throw new AppError('invalid_credentials', 401, 'E-mail or password is incorrect');
-    await perAccount.reset(email);
+    await perAccount.reset(`${email}|${ip}`);
     // A session id from before sign-in is never reused (session fixation).
     const old = await loadSession(db, getCookie(c, sessionCookieName(config)), clock());
     if (old) await endSession(db, old.id);

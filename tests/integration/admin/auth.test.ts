@@ -208,6 +208,21 @@ describe.each(testDatabaseKinds())('admin login rate limiting on %s', (kind) => 
   });
 });
 
+describe('admin lockout is per address', () => {
+  it('an attacker who knows the e-mail cannot lock the admin out from elsewhere', async () => {
+    const ctx = await createTestContext('pglite', { env: { TRUST_PROXY: 'true' } });
+    try {
+      await makeAdmin(ctx);
+      const from = (ip: string) => ({ 'x-forwarded-for': ip });
+      for (let i = 0; i < 6; i++) await loginRequest(ctx, ADMIN_EMAIL, `guess-${i}`, from('198.51.100.9'));
+      expect((await loginRequest(ctx, ADMIN_EMAIL, ADMIN_PASSWORD, from('198.51.100.9'))).status).toBe(429);
+      expect((await loginRequest(ctx, ADMIN_EMAIL, ADMIN_PASSWORD, from('203.0.113.20'))).status).toBe(200);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
 describe('admin cookie over https', () => {
   it('is Secure with the __Host- prefix', async () => {
     const ctx = await createTestContext('pglite', { env: { PUBLIC_URL: 'https://give.example.org' } });
