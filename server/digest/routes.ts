@@ -14,9 +14,9 @@ export function digestRoutes(deps: Pick<AppDeps, 'db' | 'config' | 'clock'>) {
   return new Hono().post('/subscribe', zValidator('json', subscribeSchema, validationHook), async (c) => {
     const ip = clientIp(c, deps.config.trustProxy);
     await limiter.consume([ip], 'Too many sign-up attempts from this connection; please wait a minute and try again');
-    const { created } = await subscribe(deps.db, c.req.valid('json'), { now: deps.clock(), sourceIp: ip });
-    return created
-      ? c.json({ subscribed: true, message: 'Thanks! You are signed up to the daily digest.' }, 201)
-      : c.json({ subscribed: true, message: 'You are already signed up to the daily digest.' }, 200);
+    // A new and a known address get the same answer: the form must not tell a stranger whether
+    // someone reads the digest. The duplicate changes nothing (first consent is kept).
+    await subscribe(deps.db, c.req.valid('json'), { now: deps.clock(), sourceIp: ip });
+    return c.json({ subscribed: true, message: 'Thanks! You are signed up to the daily digest.' }, 201);
   });
 }

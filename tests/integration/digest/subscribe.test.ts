@@ -26,11 +26,13 @@ describe.each(testDatabaseKinds())('POST /api/digest/subscribe on %s', (kind) =>
     expect(row!.consented_at.toISOString()).toBe('2026-12-05T10:00:00.000Z');
   });
 
-  it('ignores a duplicate in any case and keeps the first consent: 200', async () => {
+  it('ignores a duplicate in any case, keeps the first consent, and answers as for a new address', async () => {
     ctx.clock.advance(3_600_000);
+    const fresh = await post({ email: 'someone-new@example.org', consent: true });
     const res = await post({ email: 'READER@example.org', consent: true });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ subscribed: true });
+    expect(res.status).toBe(fresh.status);
+    expect(await res.json()).toEqual(await fresh.json());
+    await ctx.db.deleteFrom('digest_subscribers').where('email', '=', 'someone-new@example.org').execute();
     const all = await rows();
     expect(all).toHaveLength(1);
     expect(all[0]!.consented_at.toISOString()).toBe('2026-12-05T10:00:00.000Z');
