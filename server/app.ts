@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { adminPageRoutes } from './admin/pages.js';
 import { adminRoutes } from './admin/routes.js';
 import { ProgressCache } from './campaigns/progress-cache.js';
-import { campaignRoutes } from './campaigns/routes.js';
+import { type StreamRegistry, campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
@@ -47,7 +47,8 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/api/campaigns', checkoutRoutes(deps));
-  app.route('/api/campaigns', campaignRoutes(deps, cache));
+  const streams: StreamRegistry = new Set();
+  app.route('/api/campaigns', campaignRoutes(deps, cache, streams));
   app.route('/webhooks/stripe', webhookRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
@@ -74,6 +75,10 @@ export function createApp(deps: AppDeps) {
 
   return Object.assign(app, {
     progressCache: cache,
+    /** Ends every open event stream (shutdown): banners reconnect, to another instance if need be. */
+    endStreams() {
+      for (const end of [...streams]) end();
+    },
     close() {
       stopLocalNotify();
       cache.close();

@@ -68,12 +68,13 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
-  const force = setTimeout(() => {
-    // Long-lived SSE streams would hold the server open: end them after a grace period.
-    (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-  }, 3_000);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Event streams never finish by themselves: end them now (the widget reconnects elsewhere).
+  app.endStreams();
+  // A request still running after 10 s is cut, so a stuck client cannot block a deploy.
+  const force = setTimeout(() => (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(), 10_000);
   force.unref();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await closed;
   emulator?.close();
   app.close();
   await bus.close();

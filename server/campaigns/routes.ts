@@ -10,7 +10,10 @@ import { slugSchema } from './schemas.js';
 
 const slugParam = z.object({ slug: slugSchema });
 
-export function campaignRoutes(deps: AppDeps, cache: ProgressCache) {
+/** Open event streams, so that shutdown can end them (clients reconnect to another instance). */
+export type StreamRegistry = Set<() => void>;
+
+export function campaignRoutes(deps: AppDeps, cache: ProgressCache, streams: StreamRegistry = new Set()) {
   return new Hono()
     .get('/:slug', zValidator('param', slugParam, validationHook), async (c) => {
       const entry = await cache.get(c.req.valid('param').slug);
@@ -45,25 +48,34 @@ export function campaignRoutes(deps: AppDeps, cache: ProgressCache) {
           dirty = true;
           wake?.();
         });
+        let ending = false;
+        const end = () => {
+          ending = true;
+          wake?.();
+        };
+        streams.add(end);
         stream.onAbort(() => {
           unsubscribe();
           wake?.();
         });
         let sent = '';
         try {
-          while (!stream.aborted && !stream.closed) {
+          while (!stream.aborted && !stream.closed && !ending) {
             if (entry.body !== sent) {
               await stream.writeSSE({ event: 'progress', data: entry.body, id: entry.etag.replaceAll('"', '') });
               sent = entry.body;
             }
             // Sleep until a change or a 25 s heartbeat (keeps proxies from closing idle streams).
+            let heartbeat: NodeJS.Timeout | undefined;
             await new Promise<void>((resolve) => {
               wake = resolve;
-              if (dirty) resolve();
-              setTimeout(resolve, 25_000).unref();
+              if (dirty || ending) resolve();
+              heartbeat = setTimeout(resolve, 25_000);
+              heartbeat.unref();
             });
+            clearTimeout(heartbeat);
             wake = undefined;
-            if (stream.aborted || stream.closed) break;
+            if (stream.aborted || stream.closed || ending) break;
             if (dirty) {
               dirty = false;
               // The cache's own subscriber ran first and dropped the entry: every stream of this
@@ -75,6 +87,7 @@ export function campaignRoutes(deps: AppDeps, cache: ProgressCache) {
           }
         } finally {
           unsubscribe();
+          streams.delete(end);
         }
       });
     });
