@@ -65,7 +65,10 @@ export async function startCheckout(
       },
     ],
     success_url: `${config.publicUrl}/thanks?session_id={CHECKOUT_SESSION_ID}`,
-    cancel_url: ctx.returnUrl ?? `${config.publicUrl}/donate/${encodeURIComponent(campaign.slug)}?canceled=1`,
+    // Cancel lands on our own donate page, which offers the way back to the page the donor came
+    // from as a visible link: a cancel_url taken straight from a request header would let anyone
+    // mint a Checkout page of this organisation whose "back" leads to a site of their choosing.
+    cancel_url: `${config.publicUrl}/donate/${encodeURIComponent(campaign.slug)}?canceled=1${ctx.returnUrl ? `&return=${encodeURIComponent(ctx.returnUrl)}` : ''}`,
     client_reference_id: giftId,
     metadata,
     ...(input.email ? { customer_email: input.email } : {}),

@@ -141,6 +141,18 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     expect(await wall.locator('img, script, svg, b').count()).toBe(0);
   });
 
+  it('after a canceled checkout, offers the way back to the page the donor came from, and nothing else', async () => {
+    const page = await newPage();
+    await page.goto(`${app.base}/donate/year-end?canceled=1&return=${encodeURIComponent('https://news.example/2026/12/lead-pipes')}`);
+    const notice = page.getByRole('status').filter({ hasText: 'canceled' });
+    await expect.poll(() => notice.textContent()).toContain('nothing was charged');
+    const back = notice.getByRole('link', { name: 'go back to news.example' });
+    expect(await back.getAttribute('href')).toBe('https://news.example/2026/12/lead-pipes');
+    await page.goto(`${app.base}/donate/year-end?canceled=1&return=${encodeURIComponent('javascript:alert(1)')}`);
+    await expect.poll(() => notice.textContent()).toContain('nothing was charged');
+    expect(await notice.getByRole('link').count()).toBe(0);
+  });
+
   it('signs readers up to the daily digest (once per address, any case)', async () => {
     const page = await newPage();
     await page.goto(`${app.base}/`);

@@ -10,7 +10,9 @@ import { API, mountPage } from './shared.js';
 function DonatePage({ slug }: { slug: string }) {
   const [p, setP] = useState<CampaignProgress | null>(null);
   const [error, setError] = useState('');
-  const canceled = new URLSearchParams(location.search).has('canceled');
+  const params = new URLSearchParams(location.search);
+  const canceled = params.has('canceled');
+  const back = returnLink(params.get('return'));
 
   useEffect(() => {
     let stop: (() => void) | undefined;
@@ -41,7 +43,14 @@ function DonatePage({ slug }: { slug: string }) {
     <>
       {canceled ? (
         <p className="notice" role="status">
-          Your checkout was canceled and nothing was charged. You can try again below.
+          Your checkout was canceled and nothing was charged. You can try again below
+          {back ? (
+            <>
+              {' '}
+              or <a href={back.href}>go back to {back.host}</a>
+            </>
+          ) : null}
+          .
         </p>
       ) : null}
       <h1>{p.headline}</h1>
@@ -59,6 +68,17 @@ function DonatePage({ slug }: { slug: string }) {
       </section>
     </>
   );
+}
+
+/** The page the donor came from (set by the server on cancel_url), shown with its host name. */
+function returnLink(raw: string | null): { href: string; host: string } | null {
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? { href: u.href, host: u.host } : null;
+  } catch {
+    return null;
+  }
 }
 
 const slug = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() ?? '');

@@ -28,6 +28,7 @@ describe.each(testDatabaseKinds())('POST /api/campaigns/:slug/checkout on %s', (
     const session = await ctx.stripe.checkout.sessions.retrieve(id);
     expect(session).toMatchObject({ mode: 'payment', submit_type: 'donate', amount_total: 2606, currency: 'usd', customer_email: 'ada@example.org' });
     expect(session.success_url).toBe('http://groundswell.test/thanks?session_id={CHECKOUT_SESSION_ID}');
+    expect(session.cancel_url).toBe(`http://groundswell.test/donate/${slug}?canceled=1`);
     const gift = await ctx.db.selectFrom('gifts').where('checkout_session_id', '=', id).selectAll().executeTakeFirstOrThrow();
     expect(session.metadata).toEqual({ gift_id: gift.id, campaign: slug });
     expect(gift).toMatchObject({ amount: 2500, fee_amount: 106, charge_amount: 2606, comment: 'Keep going', dedication_kind: 'memory', dedication_name: 'Grace', status: 'created' });
@@ -95,6 +96,13 @@ describe.each(testDatabaseKinds())('POST /api/campaigns/:slug/checkout on %s', (
     expect(closed.status).toBe(409);
     expect(await closed.json()).toMatchObject({ error: { code: 'campaign_closed' } });
     expect(await giftCount()).toBe(before);
+  });
+
+  it('sends a canceled donor back through our donate page, never straight to a URL from a header', async () => {
+    const res = await post({ amount: 2500, frequency: 'once' }, slug, { referer: 'https://news.example/2026/12/lead-pipes?utm=x' });
+    const { id } = (await res.json()) as { id: string };
+    const session = await ctx.stripe.checkout.sessions.retrieve(id);
+    expect(session.cancel_url).toBe(`http://groundswell.test/donate/${slug}?canceled=1&return=${encodeURIComponent('https://news.example/2026/12/lead-pipes?utm=x')}`);
   });
 
   it('accepts the longest valid e-mail (rate-limit keys stay within the store)', async () => {
