@@ -67,6 +67,22 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
     expect((await ctx.app.request('/api/campaigns/Bad%20Slug!')).status).toBe(400);
   });
 
+  it('lets pages on any origin read progress and start a checkout (CORS preflight)', async () => {
+    const pre = await ctx.app.request('/api/campaigns/year-end/checkout', {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://news.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('*');
+    expect(pre.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(pre.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
+    const post = await ctx.app.request('/api/campaigns/year-end/checkout', { method: 'POST', headers: { Origin: 'https://news.example', 'content-type': 'application/json' }, body: '{}' });
+    expect(post.headers.get('access-control-allow-origin')).toBe('*');
+    expect(post.headers.get('access-control-expose-headers')).toContain('Retry-After');
+    const get = await ctx.app.request('/api/campaigns/year-end/donors', { headers: { Origin: 'https://news.example' } });
+    expect(get.headers.get('access-control-allow-origin')).toBe('*');
+  });
+
   it('matched is capped, percent may pass 100, and a change invalidates the cached answer', async () => {
     await give(9000, { email: 'one@example.org' });
     const p = (await (await ctx.app.request('/api/campaigns/year-end')).json()) as Record<string, number>;
