@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -37,12 +37,67 @@ export async function connect(opts: { databaseUrl?: string; dataDir: string; inM
     return { db, kind: 'postgres', pool, close: () => db.destroy() };
   }
   let dir: string | undefined;
+  let unlock = () => {};
   if (!opts.inMemory) {
     dir = path.resolve(opts.dataDir, 'pglite');
     mkdirSync(dir, { recursive: true });
+    unlock = lockDataDir(dir);
   }
   // Same int8 parsing as the pg pool, so queries behave the same on both.
   const pglite = await PGlite.create({ ...(dir ? { dataDir: dir } : {}), parsers: { 20: parseInt8 } });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', pglite, close: () => db.destroy() };
+  return {
+    db,
+    kind: 'pglite',
+    pglite,
+    async close() {
+      await db.destroy();
+      unlock();
+    },
+  };
+}
+
+export class DatabaseInUseError extends Error {}
+
+/**
+ * PGlite is a database inside this process: a second process opening the same directory (a
+ * second `npm start`, or `npm run admin` while the server runs) would work on its own copy and
+ * one of them would silently lose its writes. A lock file with the owner's pid refuses that;
+ * a lock left by a process that no longer exists (a crash) is taken over.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, '..', 'pglite.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      const release = () => {
+        try {
+          if (readFileSync(file, 'utf8') === String(process.pid)) unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new DatabaseInUseError(
+          `The embedded database in ${path.dirname(file)} is in use by process ${owner}. Stop that process first, or use PostgreSQL (DATABASE_URL) to run several processes.`,
+        );
+      }
+      unlinkSync(file); // stale: its owner is gone
+    }
+  }
+  throw new DatabaseInUseError(`Could not lock the embedded database in ${path.dirname(file)}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

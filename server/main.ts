@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
-import { connect } from '../db/connect.js';
+import { type DatabaseHandle, DatabaseInUseError, connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -23,7 +23,16 @@ try {
 const log = createLogger(config.logLevel);
 const clock = () => new Date();
 
-const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+let handle: DatabaseHandle;
+try {
+  handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+} catch (err) {
+  if (err instanceof DatabaseInUseError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
 await migrateToLatest(handle.db);
 const bus = handle.pglite ? createPgliteBus(handle.pglite) : createPgBus(config.databaseUrl!, log);
 

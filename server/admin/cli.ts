@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { connect } from '../../db/connect.js';
+import { DatabaseInUseError, connect } from '../../db/connect.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { audit } from './audit.js';
@@ -74,7 +74,9 @@ try {
   if (err instanceof ConfigError) fail(err.message);
   throw err;
 }
-const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((err: Error) =>
+  err instanceof DatabaseInUseError ? fail(`${err.message}\n(npm run admin needs the server stopped when it runs on the embedded database.)`) : Promise.reject(err),
+);
 try {
   await migrateToLatest(handle.db);
   const db = handle.db;

@@ -78,6 +78,10 @@ describe('server process', () => {
     // Restart on the same data: no second demo campaign, no new admin password.
     const again = start({ PORT: String(port), DATA_DIR: dir });
     await waitFor(() => again.output().includes('admin:'));
+    // A second process on the same embedded database is refused instead of forking its data.
+    const intruder = start({ PORT: String(await freePort()), DATA_DIR: dir });
+    expect(await intruder.exited).toBe(1);
+    expect(intruder.output()).toMatch(/embedded database .* is in use by process \d+/);
     expect(again.output()).not.toContain('admin login:');
     expect(again.output()).not.toContain('demo campaign created');
     again.child.kill('SIGTERM');
