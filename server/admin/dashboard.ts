@@ -60,6 +60,9 @@ export async function campaignDashboard(db: Kysely<Database>, c: CampaignWithTot
     db
       .selectFrom('payments')
       .where('campaign_id', '=', c.id)
+      // Voided entries and renewals paid outside the window are money of no day of this campaign.
+      .where('voided', '=', false)
+      .where('in_window', '=', true)
       .select([
         sql<string>`to_char(paid_at at time zone 'UTC', 'YYYY-MM-DD')`.as('day'),
         sql<number>`sum(applied_raised)::int8`.as('amount'),

@@ -78,6 +78,9 @@ export function adminRoutes(deps: AppDeps) {
       : (await verifyPassword(await (dummyHash ??= hashPassword(randomBytes(16).toString('hex'))), password), false);
     if (!admin || !ok) throw new AppError('invalid_credentials', 401, 'E-mail or password is incorrect');
     await perAccount.reset(`${email}|${ip}`);
+    // Only failures count against the address: an office of admins behind one IP signing in
+    // all day is not an attack.
+    await perIp.refund(ip);
     // A session id from before sign-in is never reused (session fixation).
     const old = await loadSession(db, getCookie(c, sessionCookieName(config)), clock());
     if (old) await endSession(db, old.id);
@@ -211,6 +214,7 @@ export function adminRoutes(deps: AppDeps) {
       async (c) => {
         const campaign = await getCampaign(db, c.req.valid('param').slug);
         const input = c.req.valid('json');
+        checkReceivedAt(input.receivedAt, clock());
         const giftId = randomUUID();
         await recordOfflineGift(db, {
           giftId,
@@ -235,6 +239,7 @@ export function adminRoutes(deps: AppDeps) {
         const { giftId } = c.req.valid('param');
         const before = await getDonation(db, giftId);
         if (before.source !== 'offline') throw notFound('Offline donation');
+        if (c.req.valid('json').receivedAt) checkReceivedAt(c.req.valid('json').receivedAt!, clock());
         await updateOfflineGift(db, giftId, c.req.valid('json'));
         const after = await getDonation(db, giftId);
         const change = diff(offlineGiftSnapshot(giftState(before)), offlineGiftSnapshot(giftState(after)));
@@ -305,4 +310,15 @@ function donationCsvRow(d: Donation): unknown[] {
     d.dedication?.kind, d.dedication?.name, d.note, d.stripe.checkoutSessionId, d.stripe.paymentIntentId,
     d.stripe.subscriptionId, d.stripe.customerId, d.stripe.subscriptionStatus,
   ];
+}
+
+/** A cheque cannot have arrived tomorrow or last century: a mistyped year would otherwise
+ * count and stretch the dashboard's daily chart over decades. */
+function checkReceivedAt(at: Date, now: Date): void {
+  if (at.getTime() > now.getTime() + 24 * 3600 * 1000) {
+    throw new AppError('invalid_request', 400, 'receivedAt cannot be in the future', 'receivedAt');
+  }
+  if (at < new Date('2000-01-01T00:00:00Z')) {
+    throw new AppError('invalid_request', 400, 'receivedAt is too far in the past', 'receivedAt');
+  }
 }

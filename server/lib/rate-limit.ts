@@ -46,6 +46,10 @@ export function createLimiter(
         }
       }
     },
+    /** Gives back the point a request spent (e.g. a successful sign-in is not an attempt to throttle). */
+    async refund(key: string) {
+      await limiter.reward(storeKey(key), 1);
+    },
     async reset(key: string) {
       await limiter.delete(storeKey(key));
     },

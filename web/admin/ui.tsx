@@ -9,6 +9,12 @@ const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 export const date = (iso: string | null) => (iso ? dateFmt.format(new Date(iso)) : '—');
 export const dateTime = (iso: string | null) => (iso ? dateTimeFmt.format(new Date(iso)) : '—');
+// Offline gifts carry a calendar date (stored as UTC midnight): shown as that date everywhere,
+// not shifted into the previous day west of UTC.
+const dateOnlyFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+export const dateOnly = (iso: string | null) => (iso ? dateOnlyFmt.format(new Date(iso)) : '—');
+/** When a gift happened: the received date of an offline gift, else the time it was made. */
+export const giftDate = (g: { receivedAt: string | null; createdAt: string }) => (g.receivedAt ? dateOnly(g.receivedAt) : dateTime(g.createdAt));
 
 /** A labelled input with its error underneath, tied together for screen readers. */
 export function Field({ label, name, error, hint, children }: { label: string; name: string; error?: string; hint?: string; children: ReactNode }) {

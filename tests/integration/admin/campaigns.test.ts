@@ -208,6 +208,24 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
     expect(await publicProgress(slug)).toMatchObject({ raised: 2500, donations: 1, currency: 'EUR' });
   });
 
+  it('refuses an offline gift dated in the future, and leaves voided gifts out of the daily chart', async () => {
+    const slug = 'cheques';
+    await admin.json('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug, currency: 'USD', match: null } });
+    const future = await admin.req(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 100, receivedAt: '2099-01-01' } });
+    expect(future.status).toBe(400);
+    expect(await future.json()).toMatchObject({ error: { field: 'receivedAt' } });
+    const kept = (await admin.json(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 700, receivedAt: '2026-12-02' } })) as { id: string };
+    const voided = (await admin.json(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 300, receivedAt: '2026-12-03' } })) as { id: string };
+    expect(kept.id).toBeTruthy();
+    const moved = await admin.req(`/offline-donations/${voided.id}`, { method: 'PATCH', body: { receivedAt: '2030-01-01' } });
+    expect(moved.status).toBe(400);
+    await admin.json(`/offline-donations/${voided.id}`, { method: 'PATCH', body: { voided: true } });
+    const dash = (await admin.json(`/campaigns/${slug}`)) as { raised: number; daily: { date: string; amount: number; gross: number }[] };
+    expect(dash.raised).toBe(700);
+    expect(dash.daily.reduce((s, d) => s + d.amount, 0)).toBe(700);
+    expect(dash.daily.reduce((s, d) => s + d.gross, 0)).toBe(700);
+  });
+
   it('takes goals and match caps far above the single-charge limit', async () => {
     const big = await admin.req('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug: 'capital', currency: 'HUF', goal: 50_000_000_000, match: { ratio: 1, cap: 10_000_000_000 } } });
     expect(big.status).toBe(201);

@@ -50,7 +50,7 @@ export function Campaigns() {
                 <td>
                   <Badge status={c.status} />
                 </td>
-                <td className="num">{moneyShort(c.total, c.currency)}</td>
+                <td className="num">{moneyShort(c.raised, c.currency)}</td>
                 <td className="num">{moneyShort(c.goal, c.currency)}</td>
                 <td className="num">
                   <span className="mini-meter" aria-hidden="true">

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { Link } from '../router.js';
 import type { DonationDetail } from '../types.js';
-import { Badge, ErrorNote, dateTime, money } from '../ui.js';
+import { Badge, ErrorNote, dateTime, giftDate, money } from '../ui.js';
 import { OfflineGiftForm } from './OfflineGiftForm.js';
 
 const KIND: Record<string, string> = { one_time: 'One-time payment', first: 'First monthly payment', renewal: 'Renewal', offline: 'Offline' };
@@ -78,7 +78,7 @@ export function Donation({ id }: { id: string }) {
               </>
             )}
             <dt>{g.source === 'offline' ? 'Received' : 'Started'}</dt>
-            <dd>{dateTime(g.receivedAt ?? g.createdAt)}</dd>
+            <dd>{giftDate(g)}</dd>
             {g.comment && (
               <>
                 <dt>Comment</dt>

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { Link, navigate, useLocation } from '../router.js';
 import type { AdminCampaign, Donation } from '../types.js';
-import { Badge, ErrorNote, dateTime, money } from '../ui.js';
+import { Badge, ErrorNote, dateTime, giftDate, money } from '../ui.js';
 
 const STATUSES = ['paid', 'pending', 'failed', 'refunded', 'partially_refunded', 'disputed', 'expired', 'voided'];
 const FILTERS = ['q', 'status', 'frequency', 'source'] as const;
@@ -124,7 +124,7 @@ export function Donations({ slug }: { slug: string }) {
             {rows.map((d) => (
               <tr key={d.id}>
                 <td>
-                  <Link to={`/admin/donations/${d.id}`}>{dateTime(d.receivedAt ?? d.createdAt)}</Link>
+                  <Link to={`/admin/donations/${d.id}`}>{giftDate(d)}</Link>
                 </td>
                 <td>
                   {d.name || <span className="muted">No name</span>}
