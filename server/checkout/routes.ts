@@ -24,8 +24,8 @@ export function checkoutRoutes(deps: AppDeps) {
         const input = c.req.valid('json');
         const ip = clientIp(c, deps.config.trustProxy);
         const keys = [ip, ...(input.email ? [`e:${input.email.toLowerCase()}`] : [])];
-        await perClient.consume(keys.slice(0, 1), 'Too many donation attempts from this connection; please wait a minute and try again');
-        if (keys[1]) await perEmail.consume([keys[1]], 'Too many donation attempts for this e-mail address; please wait a minute and try again');
+        await perClient.consume(keys.slice(0, 1), 'Too many donation attempts from this connection');
+        if (keys[1]) await perEmail.consume([keys[1]], 'Too many donation attempts for this e-mail address');
         const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl: returnUrlFrom(c.req.header('referer')) });
         return c.json({ id: result.id, url: result.url }, 201);
       },

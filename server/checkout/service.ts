@@ -64,7 +64,7 @@ export async function startCheckout(
         },
       },
     ],
-    success_url: `${config.publicUrl}/thanks?session_id={CHECKOUT_SESSION_ID}`,
+    success_url: `${config.publicUrl}/thanks?session_id={CHECKOUT_SESSION_ID}${ctx.returnUrl ? `&return=${encodeURIComponent(ctx.returnUrl)}` : ''}`,
     // Cancel lands on our own donate page, which offers the way back to the page the donor came
     // from as a visible link: a cancel_url taken straight from a request header would let anyone
     // mint a Checkout page of this organisation whose "back" leads to a site of their choosing.

@@ -163,9 +163,16 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(mounted.fill).toBe('rgb(11, 110, 79)'); // data-accent
     expect(mounted.text).toMatch(/0\s€ raised of 2\.000\s€ goal/); // data-locale="de-DE"
     expect(info.filter((i) => i.campaign === 'spring-drive' && i.placement === 'inline')).toHaveLength(2);
+    // The fixed bottom banner keeps room of its own height below the content, so it never covers
+    // the end of the page; the room goes with the banner.
+    const spacer = () => page.evaluate(() => (document.querySelector('[data-groundswell-spacer]') as HTMLElement | null)?.offsetHeight ?? null);
+    const bottomHeight = await page.locator('groundswell-banner[data-placement=bottom]').evaluate((h) => (h as HTMLElement).offsetHeight);
+    expect(bottomHeight).toBeGreaterThan(0);
+    expect(await spacer()).toBe(bottomHeight);
     // Closing one leaves the others.
     await page.locator('groundswell-banner[data-placement=bottom]').getByRole('button', { name: 'Close the fundraising banner' }).click();
     await expect.poll(() => hosts.count()).toBe(2);
+    expect(await spacer()).toBeNull();
     expect(pageErrors(page)).toEqual([]);
   });
 

@@ -34,5 +34,8 @@ export function timeLeft(p: CampaignProgress, now: number, locale?: string): str
 export function matchText(p: CampaignProgress, locale?: string): string | null {
   if (!p.match) return null;
   const r = Number.isInteger(p.match.ratio) ? `${p.match.ratio}:1` : `${Math.round(p.match.ratio * 100)}%`;
-  return `Gifts matched ${r} up to ${formatMoney(p.match.cap, p.currency, { locale })}`;
+  const cap = formatMoney(p.match.cap, p.currency, { locale });
+  // Once the match is used up, promising it would mislead the next donor.
+  if (p.matched >= p.match.cap) return `Matching of ${cap} reached`;
+  return `Gifts matched ${r} up to ${cap}`;
 }

@@ -76,7 +76,7 @@ class Guard extends Component<{ children: ReactNode; onError: () => void }, { fa
   }
 }
 
-function render(host: HTMLElement, opts: BannerOptions): () => void {
+function render(host: HTMLElement, opts: BannerOptions, cleanup?: () => void): () => void {
   host.setAttribute('data-placement', opts.placement ?? 'inline');
   host.setAttribute('data-campaign', opts.campaign);
   const shadow = host.attachShadow({ mode: 'open' });
@@ -90,6 +90,7 @@ function render(host: HTMLElement, opts: BannerOptions): () => void {
       root.unmount();
     } finally {
       host.remove();
+      cleanup?.();
     }
   };
   const later = () => setTimeout(remove);
@@ -99,6 +100,28 @@ function render(host: HTMLElement, opts: BannerOptions): () => void {
     </Guard>,
   );
   return remove;
+}
+
+/**
+ * A bottom banner is fixed over the page: without room reserved below the content it would
+ * cover the end of every article. An empty block at the end of the body keeps its height.
+ */
+function reserveBottom(host: HTMLElement): () => void {
+  const spacer = document.createElement('div');
+  spacer.setAttribute('aria-hidden', 'true');
+  spacer.setAttribute('data-groundswell-spacer', '');
+  spacer.style.cssText = 'display:block;height:0;margin:0;padding:0;border:0';
+  host.before(spacer);
+  const fit = () => {
+    spacer.style.height = `${host.offsetHeight}px`;
+  };
+  const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(fit) : undefined;
+  ro?.observe(host);
+  fit();
+  return () => {
+    ro?.disconnect();
+    spacer.remove();
+  };
 }
 
 function mountScript(script: HTMLScriptElement, api: string) {
@@ -115,7 +138,7 @@ function mountScript(script: HTMLScriptElement, api: string) {
   if (placement === 'inline') script.after(host);
   else if (placement === 'top') document.body.prepend(host);
   else document.body.append(host);
-  render(host, opts);
+  render(host, opts, placement === 'bottom' ? reserveBottom(host) : undefined);
 }
 
 function mountDivs(script: HTMLScriptElement | null, api: string) {

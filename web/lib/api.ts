@@ -60,7 +60,7 @@ async function toApiError(res: Response): Promise<ApiError> {
   const retryAfter = Number.isFinite(ra) && ra > 0 ? ra : undefined;
   if (!message) {
     message =
-      res.status === 429 ? 'Too many attempts; please wait a minute and try again.'
+      res.status === 429 ? 'Too many attempts.'
       : res.status >= 500 ? 'Something went wrong on our side; please try again in a moment.'
       : `The request was refused (${res.status}).`;
   }
@@ -89,6 +89,9 @@ export function fetchDonors(api: string, slug: string, limit: number, init?: Req
 export function startCheckout(api: string, slug: string, body: CheckoutBody): Promise<{ id: string; url: string }> {
   return getJson(`${api}/api/campaigns/${enc(slug)}/checkout`, {
     method: 'POST',
+    // Cross-origin, browsers cut the Referer to the origin by default; the full page address is
+    // what lets Checkout bring the donor back to the article they were reading.
+    referrerPolicy: 'no-referrer-when-downgrade',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });

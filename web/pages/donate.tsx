@@ -4,7 +4,7 @@ import { matchText, plural, timeLeft } from '../components/format.js';
 import { GoalMeter } from '../components/GoalMeter.js';
 import { ApiError, type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { subscribeProgress } from '../lib/live.js';
-import { API, mountPage } from './shared.js';
+import { API, mountPage, returnLink } from './shared.js';
 
 /** /donate/:slug — the banner's donate flow as a whole page (links, e-mails, no-JS-widget sites). */
 function DonatePage({ slug }: { slug: string }) {
@@ -68,17 +68,6 @@ function DonatePage({ slug }: { slug: string }) {
       </section>
     </>
   );
-}
-
-/** The page the donor came from (set by the server on cancel_url), shown with its host name. */
-function returnLink(raw: string | null): { href: string; host: string } | null {
-  if (!raw) return null;
-  try {
-    const u = new URL(raw);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? { href: u.href, host: u.host } : null;
-  } catch {
-    return null;
-  }
 }
 
 const slug = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() ?? '');

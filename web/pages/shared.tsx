@@ -14,3 +14,15 @@ export function mountPage(id: string, node: ReactNode) {
   const el = document.getElementById(id);
   if (el) createRoot(el).render(<StrictMode>{node}</StrictMode>);
 }
+
+/** The page the donor came from (the server puts it on the Checkout return URLs), shown with its host name. */
+export function returnLink(raw: string | null): { href: string; host: string } | null {
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? { href: u.href, host: u.host } : null;
+  } catch {
+    return null;
+  }
+}
+

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError, type CheckoutSessionStatus, fetchCheckoutStatus } from '../lib/api.js';
 import { formatMoney } from '../lib/money.js';
-import { API, mountPage } from './shared.js';
+import { API, mountPage, returnLink } from './shared.js';
 
 type View = { kind: 'loading' } | { kind: 'missing' } | { kind: 'error'; message: string } | { kind: 'status'; s: CheckoutSessionStatus; gaveUp?: boolean };
 
@@ -72,6 +72,7 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
   const fees = s.chargeAmount - s.amount;
   const gift = s.frequency === 'monthly' ? `monthly gift of ${charged}` : `gift of ${charged}`;
   const back = `/donate/${encodeURIComponent(s.campaign.slug)}`;
+  const cameFrom = returnLink(new URLSearchParams(location.search).get('return'));
   if (s.status === 'paid') {
     return (
       <section className="status ok" role="status">
@@ -81,9 +82,7 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
           {fees > 0 ? ` (including ${formatMoney(fees, s.currency, { exact: true })} to cover the fees)` : ''}.
         </p>
         {s.frequency === 'monthly' ? <p>It renews every month until you cancel; every receipt comes by e-mail.</p> : <p>A receipt is on its way by e-mail.</p>}
-        <p>
-          <a href="/">Back to the front page</a>
-        </p>
+        <p>{cameFrom ? <a href={cameFrom.href}>Back to {cameFrom.host}</a> : <a href="/">Back to the front page</a>}</p>
       </section>
     );
   }
