@@ -83,6 +83,7 @@ export function createApp(deps: AppDeps) {
   });
 
   return Object.assign(app, {
+    deps,
     progressCache: cache,
     /** Ends every open event stream (shutdown): banners reconnect, to another instance if need be. */
     endStreams() {

@@ -9,6 +9,7 @@ import { createLogger } from './logger.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
 import { createStripeEmulator } from './stripe-emulator/index.js';
 import { createStripeClient } from './stripe.js';
+import { scheduleReconciliation } from './webhooks/reconcile.js';
 
 let config;
 try {
@@ -58,6 +59,7 @@ const seeded = await seedDemoCampaign(handle.db, clock());
 const admin = await seedAdmin(handle.db, config);
 
 const app = createApp({ db: handle.db, stripe, config, clock, bus, log, emulatorRoutes: emulator?.app });
+const stopReconciliation = scheduleReconciliation({ db: handle.db, stripe, config, clock, bus, log });
 const server = serve({ fetch: app.fetch, port: config.port }, () => {
   const u = config.publicUrl;
   const lines = [
@@ -84,6 +86,7 @@ async function shutdown(signal: string) {
   const force = setTimeout(() => (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.(), 10_000);
   force.unref();
   await closed;
+  stopReconciliation();
   emulator?.close();
   app.close();
   await bus.close();
