@@ -225,10 +225,12 @@ export function adminRoutes(deps: AppDeps) {
           name: input.name ?? null,
           email: input.email ?? null,
           note: input.note ?? null,
+        }, async (trx) => {
+          // The audit row commits with the gift, or neither does.
+          const gift = await getDonation(trx, giftId);
+          await audit(trx, { adminId: c.get('session').adminId, action: 'offline_gift.create', entity: 'gift', entityId: giftId, after: offlineGiftSnapshot(giftState(gift)), at: clock() });
         });
-        const gift = await getDonation(db, giftId);
-        await audit(db, { adminId: c.get('session').adminId, action: 'offline_gift.create', entity: 'gift', entityId: giftId, after: offlineGiftSnapshot(giftState(gift)), at: clock() });
-        return c.json(gift, 201);
+        return c.json(await getDonation(db, giftId), 201);
       },
     )
     .patch(
@@ -240,16 +242,17 @@ export function adminRoutes(deps: AppDeps) {
         const before = await getDonation(db, giftId);
         if (before.source !== 'offline') throw notFound('Offline donation');
         if (c.req.valid('json').receivedAt) checkReceivedAt(c.req.valid('json').receivedAt!, clock());
-        await updateOfflineGift(db, giftId, c.req.valid('json'));
-        const after = await getDonation(db, giftId);
-        const change = diff(offlineGiftSnapshot(giftState(before)), offlineGiftSnapshot(giftState(after)));
-        if (change) {
+        await updateOfflineGift(db, giftId, c.req.valid('json'), async (trx) => {
+          // The audit row commits with the change, or neither does.
+          const after = await getDonation(trx, giftId);
+          const change = diff(offlineGiftSnapshot(giftState(before)), offlineGiftSnapshot(giftState(after)));
+          if (!change) return;
           const voided = c.req.valid('json').voided;
           const action = voided === true && before.giftStatus !== 'voided' ? 'offline_gift.void'
             : voided === false && before.giftStatus === 'voided' ? 'offline_gift.restore' : 'offline_gift.update';
-          await audit(db, { adminId: c.get('session').adminId, action, entity: 'gift', entityId: giftId, ...change, at: clock() });
-        }
-        return c.json(after);
+          await audit(trx, { adminId: c.get('session').adminId, action, entity: 'gift', entityId: giftId, ...change, at: clock() });
+        });
+        return c.json(await getDonation(db, giftId));
       },
     )
 

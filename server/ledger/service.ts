@@ -275,6 +275,8 @@ export async function recomputeCampaignWindow(trx: Transaction<Database>, campai
 export async function recordOfflineGift(
   db: Kysely<Database>,
   input: { campaignId: number; currency: string; amount: number; receivedAt: Date; name?: string | null; email?: string | null; note?: string | null; giftId: string },
+  /** Runs in the same transaction after the gift is written (the admin's audit row). */
+  alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {
   await inLedgerTransaction(db, async (trx, batch) => {
     await trx
@@ -307,6 +309,7 @@ export async function recordOfflineGift(
       },
       batch,
     );
+    await alsoInTransaction?.(trx);
   });
 }
 
@@ -315,6 +318,8 @@ export async function updateOfflineGift(
   db: Kysely<Database>,
   giftId: string,
   change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean },
+  /** Runs in the same transaction after the change (the admin's audit row). */
+  alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {
   await inLedgerTransaction(db, async (trx, batch) => {
     const gift = await trx.selectFrom('gifts').where('id', '=', giftId).where('source', '=', 'offline').selectAll().forUpdate().executeTakeFirstOrThrow();
@@ -350,5 +355,6 @@ export async function updateOfflineGift(
       .where('id', '=', payment.id)
       .execute();
     await recomputePayment(trx, payment.id, batch);
+    await alsoInTransaction?.(trx);
   });
 }
