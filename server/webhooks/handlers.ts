@@ -173,6 +173,9 @@ const onInvoicePaid: Handler = async (ctx) => {
   if (!gift) return park(trx, event.id, subscriptionId);
   if (!gift.subscription_id) {
     await trx.updateTable('gifts').set({ subscription_id: subscriptionId, customer_id: gift.customer_id ?? idOf(inv.customer as string | null) }).where('id', '=', gift.id).execute();
+    gift.subscription_id = subscriptionId;
+    // Subscription events that came before and named no gift can be applied now.
+    await replayParked(ctx, subscriptionId);
   }
   if (ctx.prefetched.invoicePaymentIntent) {
     // Learnt from the invoice itself or GET /v1/invoice_payments: the same fact invoice_payment.paid

@@ -126,6 +126,18 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     expect(gift).toEqual({ subscription_status: 'canceled', status: 'paid' });
   });
 
+  it('applies a parked subscription status once an invoice with gift metadata links the subscription', async () => {
+    const c = await makeCampaign(ctx.db);
+    const g = await makeGift(ctx.db, c, { amount: 900, frequency: 'monthly', email: 'sam@example.org' });
+    const ref = { id: g.id, amount: 900, campaignSlug: c.slug, email: 'sam@example.org' };
+    const sub = sid('sub');
+    await ctx.deliver(event('customer.subscription.updated', { id: sub, object: 'subscription', status: 'past_due', metadata: {} }, T));
+    await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T - 10 }), T + 1));
+    const gift = await ctx.db.selectFrom('gifts').where('id', '=', g.id).select(['subscription_id', 'subscription_status']).executeTakeFirstOrThrow();
+    expect(gift).toEqual({ subscription_id: sub, subscription_status: 'past_due' });
+    expect(await progress(c.slug)).toMatchObject({ raised: 900, donations: 1 });
+  });
+
   it('applies cumulative partial refunds in any order, and a renewal refund through its invoice payment', async () => {
     const c = await makeCampaign(ctx.db);
     const { pi } = await paidOnce(c.slug, c, 10_000);
