@@ -1,4 +1,5 @@
-import type { ReactNode } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { fieldErrors } from './api.js';
 import { formatMoney } from '../lib/money.js';
 import type { DonationStatus } from './types.js';
 
@@ -79,4 +80,61 @@ export function toLocalInput(iso: string): string {
 export function fromLocalInput(v: string): string {
   const d = new Date(v);
   return Number.isNaN(d.getTime()) ? v : d.toISOString();
+}
+
+/**
+ * A list read page by page through the API's cursor (newest first): the rows so far, the
+ * error, and `more` when another page exists. Shared by the audit log and the subscribers.
+ */
+export function useCursorList<T>(fetchPage: (cursor: string | null) => Promise<{ rows: T[]; nextCursor: string | null }>) {
+  const [rows, setRows] = useState<T[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState('');
+  const load = async (after: string | null) => {
+    try {
+      const page = await fetchPage(after);
+      setRows((cur) => (after && cur ? [...cur, ...page.rows] : page.rows));
+      setCursor(page.nextCursor);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  useEffect(() => void load(null), []);
+  const more = cursor ? () => void load(cursor) : null;
+  return { rows, error, more };
+}
+
+export function LoadMore({ more }: { more: (() => void) | null }) {
+  if (!more) return null;
+  return (
+    <p className="more">
+      <button type="button" onClick={more}>
+        Load more
+      </button>
+    </p>
+  );
+}
+
+/**
+ * A form that posts to the API and shows the server's field errors next to the fields, a
+ * general error, and a success note: `run` does the request and returns the note to show.
+ */
+export function useApiForm(run: () => Promise<string>) {
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState('');
+  const [done, setDone] = useState('');
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setDone('');
+    try {
+      setDone(await run());
+      setErrors({});
+      setGeneral('');
+    } catch (err) {
+      const fe = fieldErrors(err);
+      setErrors(fe.fields);
+      setGeneral(fe.general);
+    }
+  };
+  return { errors, general, done, submit };
 }

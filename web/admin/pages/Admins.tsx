@@ -1,6 +1,6 @@
-import { type FormEvent, useEffect, useState } from 'react';
-import { api, fieldErrors } from '../api.js';
-import { ErrorNote, Field, date, fieldProps } from '../ui.js';
+import { useEffect, useState } from 'react';
+import { api } from '../api.js';
+import { ErrorNote, Field, date, fieldProps, useApiForm } from '../ui.js';
 
 interface Admin {
   id: number;
@@ -45,26 +45,13 @@ export function Admins({ me }: { me: string }) {
 function NewAdmin({ onAdded }: { onAdded: () => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState('');
-  const [done, setDone] = useState('');
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setDone('');
-    try {
-      await api('/admins', { method: 'POST', body: { email, password } });
-      setDone(`${email} can now sign in. Give them the password through a safe channel.`);
-      setEmail('');
-      setPassword('');
-      setErrors({});
-      setGeneral('');
-      onAdded();
-    } catch (err) {
-      const fe = fieldErrors(err);
-      setErrors(fe.fields);
-      setGeneral(fe.general);
-    }
-  };
+  const { errors, general, done, submit } = useApiForm(async () => {
+    await api('/admins', { method: 'POST', body: { email, password } });
+    setEmail('');
+    setPassword('');
+    onAdded();
+    return `${email} can now sign in. Give them the password through a safe channel.`;
+  });
   return (
     <form onSubmit={submit} noValidate>
       <Field label="E-mail" name="new-email" error={errors.email}>
@@ -85,25 +72,12 @@ function NewAdmin({ onAdded }: { onAdded: () => void }) {
 function ChangePassword() {
   const [currentPassword, setCurrent] = useState('');
   const [newPassword, setNew] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState('');
-  const [done, setDone] = useState('');
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setDone('');
-    try {
-      await api('/password', { method: 'POST', body: { currentPassword, newPassword } });
-      setDone('Password changed. Your other sessions are signed out.');
-      setCurrent('');
-      setNew('');
-      setErrors({});
-      setGeneral('');
-    } catch (err) {
-      const fe = fieldErrors(err);
-      setErrors(fe.fields);
-      setGeneral(fe.general);
-    }
-  };
+  const { errors, general, done, submit } = useApiForm(async () => {
+    await api('/password', { method: 'POST', body: { currentPassword, newPassword } });
+    setCurrent('');
+    setNew('');
+    return 'Password changed. Your other sessions are signed out.';
+  });
   return (
     <form onSubmit={submit} noValidate>
       <Field label="Current password" name="currentPassword" error={errors.currentPassword}>

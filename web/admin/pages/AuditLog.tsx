@@ -1,8 +1,7 @@
-import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { Link } from '../router.js';
 import type { AuditEntry } from '../types.js';
-import { ErrorNote, dateTime } from '../ui.js';
+import { ErrorNote, LoadMore, dateTime, useCursorList } from '../ui.js';
 
 const ACTIONS: Record<string, string> = {
   'campaign.create': 'created campaign',
@@ -20,20 +19,10 @@ const ACTIONS: Record<string, string> = {
 const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 export function AuditLog() {
-  const [rows, setRows] = useState<AuditEntry[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState('');
-
-  const load = async (after: string | null) => {
-    try {
-      const r = await api<{ entries: AuditEntry[]; nextCursor: string | null }>(`/audit-log?limit=50${after ? `&cursor=${after}` : ''}`);
-      setRows((cur) => (after && cur ? [...cur, ...r.entries] : r.entries));
-      setCursor(r.nextCursor);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  useEffect(() => void load(null), []);
+  const { rows, error, more } = useCursorList(async (after) => {
+    const r = await api<{ entries: AuditEntry[]; nextCursor: string | null }>(`/audit-log?limit=50${after ? `&cursor=${after}` : ''}`);
+    return { rows: r.entries, nextCursor: r.nextCursor };
+  });
 
   return (
     <>
@@ -79,13 +68,7 @@ export function AuditLog() {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <p className="more">
-          <button type="button" onClick={() => void load(cursor)}>
-            Load more
-          </button>
-        </p>
-      )}
+      <LoadMore more={more} />
     </>
   );
 }

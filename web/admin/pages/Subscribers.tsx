@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../api.js';
-import { ErrorNote, dateTime } from '../ui.js';
+import { ErrorNote, LoadMore, dateTime, useCursorList } from '../ui.js';
 
 interface Subscriber {
   id: number;
@@ -11,22 +11,12 @@ interface Subscriber {
 }
 
 export function Subscribers() {
-  const [rows, setRows] = useState<Subscriber[] | null>(null);
   const [total, setTotal] = useState(0);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState('');
-
-  const load = async (after: string | null) => {
-    try {
-      const r = await api<{ subscribers: Subscriber[]; nextCursor: string | null; total: number }>(`/digest-subscribers?limit=100${after ? `&cursor=${after}` : ''}`);
-      setRows((cur) => (after && cur ? [...cur, ...r.subscribers] : r.subscribers));
-      setCursor(r.nextCursor);
-      setTotal(r.total);
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  useEffect(() => void load(null), []);
+  const { rows, error, more } = useCursorList(async (after) => {
+    const r = await api<{ subscribers: Subscriber[]; nextCursor: string | null; total: number }>(`/digest-subscribers?limit=100${after ? `&cursor=${after}` : ''}`);
+    setTotal(r.total);
+    return { rows: r.subscribers, nextCursor: r.nextCursor };
+  });
 
   return (
     <>
@@ -58,13 +48,7 @@ export function Subscribers() {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <p className="more">
-          <button type="button" onClick={() => void load(cursor)}>
-            Load more
-          </button>
-        </p>
-      )}
+      <LoadMore more={more} />
     </>
   );
 }
