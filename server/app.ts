@@ -12,7 +12,7 @@ import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
 import { onLedgerCommit } from './ledger/service.js';
-import { webRoutes } from './web/routes.js';
+import { siteRoutes } from './site/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
   app.route('/', adminPageRoutes());
-  app.route('/', webRoutes(deps));
+  app.route('/', siteRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'Not found' } }, 404));
 

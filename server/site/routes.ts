@@ -91,7 +91,7 @@ const notBuilt = (what: string) =>
   `<!doctype html><meta charset="utf-8"><title>Not built</title><p>The ${what} has not been built yet: run <code>npm run build</code>, then reload.</p>`;
 
 /** Pages and assets: /, /embed.js, /donate/:slug, /thanks, /assets/*; the web's small APIs. */
-export function webRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
+export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
   const dist = new DistCache(opts.distDir ?? WEB_DIST);
   const app = new Hono();
 
