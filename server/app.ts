@@ -17,7 +17,7 @@ import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  const cache = new ProgressCache(deps.db, deps.bus, deps.clock);
+  const cache = new ProgressCache(deps.db, deps.bus, deps.clock, undefined, { testMode: deps.config.testMode });
   const stopLocalNotify = onLedgerCommit(deps.db, (ids) => ids.forEach((id) => deps.bus.emitLocal(id)));
 
   app.use(requestId());
@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks/stripe', webhookRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
-  app.route('/', adminPageRoutes());
+  app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'Not found' } }, 404));
