@@ -23,6 +23,8 @@ export function matchedAmount(raised: number, ratioPpm: number | null, cap: numb
 
 export interface Progress {
   slug: string;
+  /** Present (true) only while money is not live: emulator or test key (SPEC §2). */
+  testMode?: true;
   title: string;
   headline: string;
   message: string;

@@ -78,6 +78,9 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(text).toMatch(/30 days left/);
     expect(text).toContain('Gifts matched 1:1 up to $10,000');
     await expect.poll(() => page.getByRole('button', { name: 'Donate' }).isVisible()).toBe(true);
+    // The suite runs on the emulator: the banner says TEST MODE (SPEC §2), visibly, without moving the layout.
+    const note = page.getByRole('note').filter({ hasText: 'TEST MODE' });
+    expect(await note.isVisible()).toBe(true);
 
     // Host CSS: colour, font, display and visibility inside the banner are the banner's own.
     const styles = await banner.evaluate((el) => {
