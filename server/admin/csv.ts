@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { currencyInfo } from '../lib/currency.js';
+import { currencyInfo } from '../../common/money.js';
 
 /**
  * A cell that starts with = + - @ (or a tab or CR, which some spreadsheets skip before reading a

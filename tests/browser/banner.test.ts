@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
   beforeAll(async () => {
     app = await startApp();
-    await app.campaign({ slug: 'year-end', match: { ratio: 1, cap: 1_000_000 } });
+    await app.campaign({ slug: 'year-end', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 } });
     await app.campaign({ slug: 'spring-drive', headline: 'Spring membership drive', currency: 'EUR', goal: 200_000, presets: [500, 1500] });
     // $6,172.50 given, matched 1:1 → $12,345 of $50,000 = 24 %.
     await app.give('year-end', { amount: 500_000, frequency: 'once', name: 'Ada', email: 'ada@example.org' });

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chargeForAmount } from '../../server/checkout/fees.js';
+import { chargeForAmount } from '../../common/money.js';
 import { ROOT } from './helpers/build.js';
 import { hasChromium, launch, screenshotPath } from './helpers/browser.js';
 import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
@@ -38,7 +38,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
 
   beforeAll(async () => {
     app = await startApp();
-    await app.campaign({ slug: 'year-end', match: { ratio: 1, cap: 1_000_000 } });
+    await app.campaign({ slug: 'year-end', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 } });
     host = await startHostSite({
       '/article': `<!doctype html><html><head><meta name="viewport" content="width=device-width"><title>Host</title></head>
         <body><h1>An article on someone else's site</h1>
@@ -178,7 +178,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
 
   it('screenshots the demo page (desktop 1280, mobile 390) and the dialog', async () => {
     // A campaign of its own, with believable gifts, so the pictures do not depend on test order.
-    await app.campaign({ slug: 'readme-demo', title: 'The Riverside Ledger', match: { ratio: 1, cap: 1_000_000 } });
+    await app.campaign({ slug: 'readme-demo', title: 'The Riverside Ledger', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 } });
     await app.give('readme-demo', { amount: 1_500_000, frequency: 'once', name: 'The Millbrook Family Fund', comment: 'Local news is infrastructure.' });
     await app.give('readme-demo', { amount: 5_000, frequency: 'monthly', name: 'Dana K.', comment: 'For the lead-pipes reporting. Thank you.' });
     await app.give('readme-demo', { amount: 2_500, frequency: 'once', anonymous: true, name: 'Someone' });

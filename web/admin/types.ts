@@ -1,8 +1,8 @@
-import type { CampaignStatus, Progress } from '../../server/campaigns/service.js';
+import type { CampaignStatus, OrgSettings, Progress } from '../../common/api.js';
 
-export type { CampaignStatus };
+export type { CampaignStatus, OrgSettings };
 
-/** The admin campaign: the public progress fields (the server's own type) plus the admin's. */
+/** The admin campaign: the public progress fields (common/api.ts) plus the admin's. */
 export interface AdminCampaign extends Progress {
   id: number;
   daysLeft: number;

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ApiError, type CampaignProgress, type CheckoutBody, goToCheckout, startCheckout } from '../lib/api.js';
-import { chargeWithFees, checkGiftAmount, formatMoney, minimumAmount, parseMoney } from '../lib/money.js';
+import { chargeWithFees, checkAmount, formatMoney, minimumAmount, parseMoney } from '../../common/money.js';
 
 /** Same rule as server/campaigns/schemas.ts plainText: no control or bidi-override characters. */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/;
@@ -67,8 +67,8 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
     if (!parsed) e.amount = 'Choose or enter an amount';
     else if (!parsed.ok) e.amount = parsed.message;
     else {
-      const problem = checkGiftAmount(parsed.amount, charge ?? parsed.amount, p.currency, locale);
-      if (problem) e.amount = problem;
+      const problem = checkAmount(parsed.amount, charge ?? parsed.amount, p.currency, locale);
+      if (problem) e.amount = problem.message;
     }
     const n = textProblem(name.trim(), 100, 'Name');
     if (n) e.name = n;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ApiError, type CheckoutSessionStatus, fetchCheckoutStatus } from '../lib/api.js';
-import { formatMoney } from '../lib/money.js';
+import { formatMoney } from '../../common/money.js';
 import { API, mountPage, returnLink } from './shared.js';
 
 type View = { kind: 'loading' } | { kind: 'missing' } | { kind: 'error'; message: string } | { kind: 'status'; s: CheckoutSessionStatus; gaveUp?: boolean };

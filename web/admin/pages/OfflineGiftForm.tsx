@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { api, fieldErrors } from '../api.js';
-import { currencyDecimals, parseMoney } from '../../lib/money.js';
+import { parseMoney, toMajor } from '../../../common/money.js';
 import type { DonationDetail } from '../types.js';
 import { ErrorNote, Field, fieldProps } from '../ui.js';
 
@@ -22,7 +22,7 @@ export function OfflineGiftForm({ slug, currency, gift, onSaved }: { slug: strin
   const blank: OfflineValues = { amount: '', receivedAt: today(), name: '', email: '', note: '' };
   const [v, setV] = useState<OfflineValues>(
     gift
-      ? { amount: (gift.amount / 10 ** currencyDecimals(currency)).toFixed(currencyDecimals(currency)), receivedAt: (gift.receivedAt ?? gift.createdAt).slice(0, 10), name: gift.name ?? '', email: gift.email ?? '', note: gift.note ?? '' }
+      ? { amount: toMajor(gift.amount, currency), receivedAt: (gift.receivedAt ?? gift.createdAt).slice(0, 10), name: gift.name ?? '', email: gift.email ?? '', note: gift.note ?? '' }
       : blank,
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
