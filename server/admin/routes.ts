@@ -29,6 +29,8 @@ import { campaignDashboard, toAdminCampaign } from './dashboard.js';
 import { listDigestSubscribers } from './digest.js';
 import { type Donation, getDonation, listDonations } from './donations.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { settingsRoutes } from './settings.js';
+import { orgTimeZone } from '../settings/service.js';
 import {
   auditQuerySchema,
   changePasswordSchema,
@@ -91,6 +93,7 @@ export function adminRoutes(deps: AppDeps) {
 
   app.use('*', requireSession(db, config, clock));
   app.use('*', requireCsrfToken());
+  app.route('/settings', settingsRoutes(deps));
 
   const routes = app
     .post('/logout', async (c) => {
@@ -146,11 +149,11 @@ export function adminRoutes(deps: AppDeps) {
     .post('/campaigns', zValidator('json', createCampaignSchema, validationHook), async (c) => {
       const created = await createCampaign(db, c.req.valid('json'));
       await audit(db, { adminId: c.get('session').adminId, action: 'campaign.create', entity: 'campaign', entityId: created.id, after: campaignSnapshot(created), at: clock() });
-      return c.json(await campaignDashboard(db, created, clock()), 201);
+      return c.json(await campaignDashboard(db, created, clock(), await orgTimeZone(db, config)), 201);
     })
     .get('/campaigns/:slug', zValidator('param', slugParam, validationHook), async (c) => {
       const campaign = await getCampaign(db, c.req.valid('param').slug);
-      return c.json(await campaignDashboard(db, campaign, clock()));
+      return c.json(await campaignDashboard(db, campaign, clock(), await orgTimeZone(db, config)));
     })
     .patch(
       '/campaigns/:slug',
@@ -170,7 +173,7 @@ export function adminRoutes(deps: AppDeps) {
             : input.archived === false && before.archived_at ? 'campaign.unarchive' : 'campaign.update';
           await audit(db, { adminId: c.get('session').adminId, action, entity: 'campaign', entityId: after.id, ...change, at: now });
         }
-        return c.json(await campaignDashboard(db, await getCampaign(db, after.slug), now));
+        return c.json(await campaignDashboard(db, await getCampaign(db, after.slug), now, await orgTimeZone(db, config)));
       },
     )
 
