@@ -252,8 +252,13 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
     // Cover the fees: the exact added amount, computed like the server (ceil((25 + 0.30) / 0.971)).
     await other.fill('25');
-    await dialog.getByLabel(/to cover the payment processing fees/).check();
-    expect(await dialog.textContent()).toContain('Add $1.06 to cover');
+    await dialog.getByLabel(/to help cover processing fees/).check();
+    expect(await dialog.textContent()).toContain('Add $1.06 to help cover processing fees');
+    // Typing a new amount keeps the donor's choice; the added sum follows the amount.
+    await other.fill('50');
+    expect(await dialog.getByLabel(/to help cover processing fees/).isChecked()).toBe(true);
+    expect(await dialog.textContent()).toContain('Add $1.81 to help cover processing fees');
+    await other.fill('25');
     expect(await dialog.getByRole('button', { name: /^Donate/ }).textContent()).toBe('Donate $26.06');
 
     // Server refusals are shown in the server's words.
@@ -281,7 +286,9 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
         await page.keyboard.press('Enter'); // focus is back on Donate; reopening starts a fresh form
         await expect.poll(() => dialog.isVisible()).toBe(true);
         await dialog.getByLabel('Other amount (USD)').fill('25');
-        await dialog.getByLabel(/to cover the payment processing fees/).check();
+        // A fresh form: cover-the-fees starts unticked again.
+        expect(await dialog.getByLabel(/to help cover processing fees/).isChecked()).toBe(false);
+        await dialog.getByLabel(/to help cover processing fees/).check();
       }
       await page.unroute(`${app.base}/api/campaigns/year-end/checkout`);
     }

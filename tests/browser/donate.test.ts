@@ -64,10 +64,20 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.getByRole('button', { name: 'Donate' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('radio', { name: '$50', exact: true }).check();
-    await dialog.getByLabel(/to cover the payment processing fees/).check();
+    // Cover-the-fees is offered as help, never pre-selected, never a promise of the full amount.
+    const cover = dialog.getByLabel(/to help cover processing fees/);
+    expect(await cover.isChecked()).toBe(false);
+    expect(await dialog.textContent()).not.toMatch(/receives the full|full amount/);
+    await cover.check();
     const charge = chargeForAmount(5000, 29_000, 30); // 2.9 % + 30 ¢, the server's own function
     expect(charge).toBe(5181);
-    expect(await dialog.textContent()).toContain('Add $1.81 to cover');
+    expect(await dialog.textContent()).toContain('Add $1.81 to help cover processing fees');
+    // The donor's choice stays when they change the amount; the added sum follows the amount.
+    await dialog.getByRole('radio', { name: '$25', exact: true }).check();
+    expect(await cover.isChecked()).toBe(true);
+    expect(await dialog.textContent()).toContain('Add $1.06 to help cover processing fees');
+    await dialog.getByRole('radio', { name: '$50', exact: true }).check();
+    expect(await cover.isChecked()).toBe(true);
     await dialog.getByLabel('Your name (optional)').fill('Grace Hopper');
     await dialog.getByLabel('E-mail (optional)').fill('grace@example.org');
     await dialog.getByLabel('Public comment (optional)').fill('Keep digging.');
@@ -83,7 +93,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     const thanks = await page.textContent('main');
     expect(thanks).toContain('Thank you!');
     expect(thanks).toContain('gift of $51.81 to The Riverside Ledger is confirmed');
-    expect(thanks).toContain('including $1.81 to cover the fees');
+    expect(thanks).toContain('including $1.81 to help cover processing fees');
     // and the way back leads to the article on the embedding site, not to our front page
     expect(await page.getByRole('link', { name: /^Back to / }).getAttribute('href')).toBe(`${host.base}/article`);
     await page.screenshot({ path: screenshotPath('thanks-desktop-1280.png') });
@@ -100,7 +110,12 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     const page = await newPage(390);
     await page.goto(`${app.base}/donate/year-end`);
     await page.getByRole('radio', { name: 'Monthly' }).check();
+    // Not pre-selected on the donate page either; a "no" also survives a change of amount.
+    const cover = page.getByLabel(/to help cover processing fees/);
+    expect(await cover.isChecked()).toBe(false);
     await page.getByLabel('Other amount (USD)').fill('12.34');
+    expect(await cover.isChecked()).toBe(false);
+    expect(await page.textContent('main')).toContain('each month to help cover processing fees');
     await page.getByLabel('E-mail (optional)').fill('monthly@example.org');
     expect(await page.textContent('main')).toContain('You will be charged $12.34 every month until you cancel');
     await page.screenshot({ path: screenshotPath('donate-mobile-390.png'), fullPage: true });

@@ -34,6 +34,8 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
   const [frequency, setFrequency] = useState<'once' | 'monthly'>('once');
   const [preset, setPreset] = useState<number | null>(presets[Math.min(1, presets.length - 1)] ?? null);
   const [custom, setCustom] = useState('');
+  // Never pre-selected (SPEC §5), and kept when the donor changes the amount or frequency: the
+  // added sum follows the amount, the donor's yes or no does not.
   const [coverFees, setCoverFees] = useState(false);
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
@@ -204,9 +206,11 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
       {feeable && amount != null && withFees != null ? (
         <label className="gs-chk">
           <input type="checkbox" checked={coverFees} onChange={(e) => setCoverFees((e.target as HTMLInputElement).checked)} />
+          {/* Help toward the fees, never a promise of what the organisation nets: international
+              cards, conversion, bank debits and refunds cost more than this estimate (SPEC §5). */}
           <span>
-            Add <strong>{money(withFees - amount, true)}</strong> to cover the payment processing fees, so {p.title} receives the full {money(amount, true)}
-            {monthly ? ' each month' : ''}.
+            Add <strong>{money(withFees - amount, true)}</strong>
+            {monthly ? ' each month' : ''} to help cover processing fees
           </span>
         </label>
       ) : null}
