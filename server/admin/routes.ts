@@ -30,7 +30,7 @@ import { listDigestSubscribers } from './digest.js';
 import { type Donation, getDonation, listDonations } from './donations.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { settingsRoutes } from './settings.js';
-import { orgTimeZone } from '../settings/service.js';
+import { instantOf, orgTimeZone } from '../settings/service.js';
 import {
   auditQuerySchema,
   changePasswordSchema,
@@ -217,14 +217,15 @@ export function adminRoutes(deps: AppDeps) {
       async (c) => {
         const campaign = await getCampaign(db, c.req.valid('param').slug);
         const input = c.req.valid('json');
-        checkReceivedAt(input.receivedAt, clock());
+        const receivedAt = instantOf(input.receivedAt, await orgTimeZone(db, config));
+        checkReceivedAt(receivedAt, clock());
         const giftId = randomUUID();
         await recordOfflineGift(db, {
           giftId,
           campaignId: campaign.id,
           currency: campaign.currency,
           amount: input.amount,
-          receivedAt: input.receivedAt,
+          receivedAt,
           name: input.name ?? null,
           email: input.email ?? null,
           note: input.note ?? null,
@@ -244,8 +245,10 @@ export function adminRoutes(deps: AppDeps) {
         const { giftId } = c.req.valid('param');
         const before = await getDonation(db, giftId);
         if (before.source !== 'offline') throw notFound('Offline donation');
-        if (c.req.valid('json').receivedAt) checkReceivedAt(c.req.valid('json').receivedAt!, clock());
-        await updateOfflineGift(db, giftId, c.req.valid('json'), async (trx) => {
+        const json = c.req.valid('json');
+        const edit = { ...json, receivedAt: json.receivedAt && instantOf(json.receivedAt, await orgTimeZone(db, config)) };
+        if (edit.receivedAt) checkReceivedAt(edit.receivedAt, clock());
+        await updateOfflineGift(db, giftId, edit, async (trx) => {
           // The audit row commits with the change, or neither does.
           const after = await getDonation(trx, giftId);
           const change = diff(offlineGiftSnapshot(giftState(before)), offlineGiftSnapshot(giftState(after)));

@@ -4,7 +4,7 @@ import type { AppDeps } from '../deps.js';
 import { validationHook } from '../lib/validation.js';
 import { updateSettingsSchema } from '../settings/schemas.js';
 import { getOrgSettings, updateOrgSettings } from '../settings/service.js';
-import { audit } from './audit.js';
+import { audit, diff } from './audit.js';
 import type { AdminEnv } from './auth.js';
 
 /**
@@ -24,7 +24,8 @@ export function settingsRoutes(deps: Pick<AppDeps, 'db' | 'config' | 'clock'>) {
         const before = await getOrgSettings(trx, config);
         await updateOrgSettings(trx, input, now);
         const after = await getOrgSettings(trx, config);
-        await audit(trx, { adminId: c.get('session').adminId, action: 'organisation.update', entity: 'organisation', entityId: 1, before: { ...before }, after: { ...after }, at: now });
+        const change = diff({ ...before }, { ...after });
+        if (change) await audit(trx, { adminId: c.get('session').adminId, action: 'organisation.update', entity: 'organisation', entityId: 1, ...change, at: now });
         return after;
       });
       return c.json(after);

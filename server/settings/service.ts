@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { OrgSettings } from '../../common/api.js';
+import { fromZonedInput } from '../../common/time.js';
 import type { Database } from '../../db/schema.js';
 import type { Config } from '../config.js';
 import type { UpdateSettingsInput } from './schemas.js';
@@ -40,4 +41,11 @@ export async function updateOrgSettings(db: Db, input: UpdateSettingsInput, now:
     .values({ id: 1, ...row })
     .onConflict((oc) => oc.column('id').doUpdateSet(row))
     .execute();
+}
+
+/** A calendar date given for something that happened (an offline gift): the start of that day in
+ * the organisation's zone; an instant stays what it is. */
+export function instantOf(at: { instant: Date } | { day: string }, timeZone: string): Date {
+  if ('instant' in at) return at.instant;
+  return new Date(fromZonedInput(at.day, timeZone) ?? `${at.day}T00:00:00Z`);
 }

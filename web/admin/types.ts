@@ -83,7 +83,7 @@ export interface AuditEntry {
   id: number;
   admin: string | null;
   action: string;
-  entity: 'campaign' | 'gift' | 'admin';
+  entity: 'campaign' | 'gift' | 'admin' | 'organisation';
   entityId: string;
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;

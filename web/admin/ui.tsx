@@ -27,10 +27,9 @@ function inOrgZone(style: 'date' | 'dateTime'): Intl.DateTimeFormat {
 }
 export const date = (iso: string | null) => (iso ? inOrgZone('date').format(new Date(iso)) : '—');
 export const dateTime = (iso: string | null) => (iso ? inOrgZone('dateTime').format(new Date(iso)) : '—');
-// Offline gifts carry a calendar date (stored as UTC midnight): shown as that date everywhere,
-// not shifted into the previous day west of UTC.
-const dateOnlyFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
-export const dateOnly = (iso: string | null) => (iso ? dateOnlyFmt.format(new Date(iso)) : '—');
+// Offline gifts carry a calendar date (stored as its midnight in the organisation's zone): shown
+// as that date, in that zone, everywhere.
+export const dateOnly = date;
 /** When a gift happened: the received date of an offline gift, else the time it was made. */
 export const giftDate = (g: { receivedAt: string | null; createdAt: string }) => (g.receivedAt ? dateOnly(g.receivedAt) : dateTime(g.createdAt));
 

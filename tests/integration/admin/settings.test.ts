@@ -86,6 +86,9 @@ describe.each(testDatabaseKinds())("the organisation's settings and time zone on
     await gift(800, '2026-11-02T05:00:00Z'); // Nov 2, 00:00 EST
     await gift(1600, '2026-12-01T04:30:00Z'); // Nov 30, 23:30 EST
     await gift(3200, '2026-12-01T05:30:00Z'); // Dec 1, 00:30 EST
+    // A cheque dated Nov 15 (a calendar date, no time) is a Nov 15 gift in New York, not Nov 14.
+    const cheque = await gift(6400, '2026-11-15');
+    expect(cheque).toMatchObject({ receivedAt: '2026-11-15T05:00:00.000Z' });
 
     const ny = await admin.json<{ daily: Daily; raised: number }>('/campaigns/days');
     const day = (d: Daily, date: string) => d.find((p) => p.date === date);
@@ -96,6 +99,7 @@ describe.each(testDatabaseKinds())("the organisation's settings and time zone on
     expect(day(ny.daily, '2026-11-02')).toMatchObject({ amount: 800, donations: 1 });
     expect(day(ny.daily, '2026-11-30')).toMatchObject({ amount: 1600, donations: 1 });
     expect(day(ny.daily, '2026-12-01')).toMatchObject({ amount: 3200, donations: 1 });
+    expect(day(ny.daily, '2026-11-15')).toMatchObject({ amount: 6400, donations: 1 });
     expect(ny.daily.reduce((s, p) => s + p.amount, 0)).toBe(ny.raised);
     // Every calendar day once, in order, none skipped or doubled by the DST change.
     const dates = ny.daily.map((p) => p.date);
