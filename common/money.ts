@@ -193,13 +193,17 @@ export function formatMoney(amount: number, currency: string, opts: { locale?: s
   return f.format(toMajor(amount, currency) as `${number}`);
 }
 
-/** Minor units → the major amount as exact decimal text, trailing zeros dropped: 2550 USD → "25.5". */
-export function toMajor(amount: number, currency: string): string {
+/**
+ * Minor units → the major amount as exact decimal text: 2550 USD → "25.5" (trailing zeros
+ * dropped, for a form field) or, with `allDigits`, "25.50" (for spreadsheets).
+ */
+export function toMajor(amount: number, currency: string, opts: { allDigits?: boolean } = {}): string {
   const decimals = currencyDecimals(currency);
   const neg = amount < 0;
   const s = String(Math.abs(amount)).padStart(decimals + 1, '0');
   const whole = s.slice(0, s.length - decimals);
-  const frac = s.slice(s.length - decimals).replace(/0+$/, '');
+  const digits = s.slice(s.length - decimals);
+  const frac = opts.allDigits ? digits : digits.replace(/0+$/, '');
   return `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
 }
 

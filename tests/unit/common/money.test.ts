@@ -127,6 +127,9 @@ describe('minor and major units', () => {
     expect(toMajor(2550, 'USD')).toBe('25.5');
     expect(toMajor(5, 'USD')).toBe('0.05');
     expect(toMajor(500, 'JPY')).toBe('500');
+    expect(toMajor(2500, 'USD', { allDigits: true })).toBe('25.00');
+    expect(toMajor(-5, 'USD', { allDigits: true })).toBe('-0.05');
+    expect(toMajor(500, 'JPY', { allDigits: true })).toBe('500');
   });
 
   it('formats with Intl.NumberFormat, whole amounts without cents unless exact, never losing a cent', () => {
