@@ -216,7 +216,10 @@ export type ParseResult = { ok: true; amount: number } | { ok: false; message: s
 export function parseMoney(input: string, currency: string): ParseResult {
   const decimals = currencyDecimals(currency);
   if (/-/.test(input)) return { ok: false, message: 'Enter a positive amount' };
-  let s = input.trim().replace(/[\s\u00a0\u202f]/g, '').replace(/^[^\d.,]+|[^\d.,]+$/g, '');
+  let s = input
+    .trim()
+    .replace(/[\s\u00a0\u202f]/g, '')
+    .replace(/^[^\d.,]+|[^\d.,]+$/g, '');
   if (s === '') return { ok: false, message: 'Enter an amount' };
   if (!/^[\d.,]+$/.test(s)) return { ok: false, message: 'Enter the amount as a number, like 25 or 25.50' };
   // The last separator followed by 1–2 digits is the decimal point; the others group thousands.

@@ -3,23 +3,18 @@ import { canonicalTimeZone } from '../../common/time.js';
 import { plainText } from '../campaigns/schemas.js';
 
 /** An IANA zone, stored in its canonical spelling ("america/new_york" → "America/New_York"). */
-export const timeZoneSchema = z
-  .string({ error: 'must be a string' })
-  .transform((v, ctx) => {
-    const zone = canonicalTimeZone(v);
-    if (zone) return zone;
-    ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as America/New_York' });
-    return z.NEVER;
-  });
+export const timeZoneSchema = z.string({ error: 'must be a string' }).transform((v, ctx) => {
+  const zone = canonicalTimeZone(v);
+  if (zone) return zone;
+  ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as America/New_York' });
+  return z.NEVER;
+});
 
 /** PATCH /api/admin/settings: any subset; an empty string clears a field back to its default. */
 export const updateSettingsSchema = z
   .strictObject({
     name: plainText(200),
-    address: z.string().trim().max(500, 'must be at most 500 characters')
-      .refine((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/.test(s), {
-        message: 'contains control or direction-override characters',
-      }),
+    address: plainText(500), // newlines allowed: an address has lines
     timeZone: z.literal('').or(timeZoneSchema),
     taxId: plainText(100),
   })

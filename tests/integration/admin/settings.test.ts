@@ -31,7 +31,11 @@ describe.each(testDatabaseKinds())("the organisation's settings and time zone on
     expect(await admin.json('/settings')).toEqual({ name: 'The Riverside Ledger', address: '', timeZone: 'America/New_York', taxId: '' });
     const anon = await ctx.app.request('/api/admin/settings');
     expect(anon.status).toBe(401);
-    const anonPatch = await ctx.app.request('/api/admin/settings', { method: 'PATCH', body: '{"timeZone":"UTC"}', headers: { 'content-type': 'application/json' } });
+    const anonPatch = await ctx.app.request('/api/admin/settings', {
+      method: 'PATCH',
+      body: '{"timeZone":"UTC"}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(anonPatch.status).toBe(401);
   });
 
@@ -50,13 +54,31 @@ describe.each(testDatabaseKinds())("the organisation's settings and time zone on
   });
 
   it('saves a zone in its canonical spelling, keeps the other fields, and audits the change', async () => {
-    const saved = await admin.json('/settings', { method: 'PATCH', body: { timeZone: 'europe/berlin', address: '1 River St\nSpringfield', taxId: '12-3456789' } });
-    expect(saved).toEqual({ name: 'The Riverside Ledger', address: '1 River St\nSpringfield', timeZone: 'Europe/Berlin', taxId: '12-3456789' });
+    const saved = await admin.json('/settings', {
+      method: 'PATCH',
+      body: { timeZone: 'europe/berlin', address: '1 River St\nSpringfield', taxId: '12-3456789' },
+    });
+    expect(saved).toEqual({
+      name: 'The Riverside Ledger',
+      address: '1 River St\nSpringfield',
+      timeZone: 'Europe/Berlin',
+      taxId: '12-3456789',
+    });
     expect(await admin.json('/settings')).toEqual(saved);
-    const { entries } = await admin.json<{ entries: { action: string; entity: string; before: { timeZone: string }; after: { timeZone: string } }[] }>('/audit-log');
-    expect(entries[0]).toMatchObject({ action: 'organisation.update', entity: 'organisation', before: { timeZone: 'America/New_York' }, after: { timeZone: 'Europe/Berlin' } });
+    const { entries } = await admin.json<{
+      entries: { action: string; entity: string; before: { timeZone: string }; after: { timeZone: string } }[];
+    }>('/audit-log');
+    expect(entries[0]).toMatchObject({
+      action: 'organisation.update',
+      entity: 'organisation',
+      before: { timeZone: 'America/New_York' },
+      after: { timeZone: 'Europe/Berlin' },
+    });
     // An empty value goes back to the environment default.
-    expect(await admin.json('/settings', { method: 'PATCH', body: { timeZone: '' } })).toMatchObject({ timeZone: 'America/New_York', taxId: '12-3456789' });
+    expect(await admin.json('/settings', { method: 'PATCH', body: { timeZone: '' } })).toMatchObject({
+      timeZone: 'America/New_York',
+      taxId: '12-3456789',
+    });
   });
 
   it('ends a campaign meant to end at midnight on December 31 in New York at 05:00 UTC', async () => {
@@ -64,7 +86,10 @@ describe.each(testDatabaseKinds())("the organisation's settings and time zone on
     expect(zone).toBe('America/New_York');
     // What the campaign form sends for "2027-01-01 00:00" typed in the organisation's zone.
     const endsAt = fromZonedInput('2027-01-01T00:00', zone);
-    const created = await admin.json('/campaigns', { method: 'POST', body: { ...CAMPAIGN, slug: 'nye', startsAt: fromZonedInput('2026-12-01T00:00', zone), endsAt } });
+    const created = await admin.json('/campaigns', {
+      method: 'POST',
+      body: { ...CAMPAIGN, slug: 'nye', startsAt: fromZonedInput('2026-12-01T00:00', zone), endsAt },
+    });
     expect(created).toMatchObject({ startsAt: '2026-12-01T05:00:00.000Z', endsAt: '2027-01-01T05:00:00.000Z' });
     const status = async (at: string) => {
       ctx.clock.set(at);
@@ -77,7 +102,10 @@ describe.each(testDatabaseKinds())("the organisation's settings and time zone on
   });
 
   it("groups the daily chart by the organisation's calendar days, across midnight and the end of summer time", async () => {
-    await admin.json('/campaigns', { method: 'POST', body: { ...CAMPAIGN, slug: 'days', startsAt: '2026-10-30T00:00:00Z', endsAt: '2027-01-01T05:00:00Z' } });
+    await admin.json('/campaigns', {
+      method: 'POST',
+      body: { ...CAMPAIGN, slug: 'days', startsAt: '2026-10-30T00:00:00Z', endsAt: '2027-01-01T05:00:00Z' },
+    });
     const gift = (amount: number, receivedAt: string) =>
       admin.json('/campaigns/days/offline-donations', { method: 'POST', body: { amount, receivedAt } });
     await gift(100, '2026-11-01T03:59:00Z'); // Oct 31, 23:59 EDT

@@ -20,7 +20,8 @@ import {
 const fcParams = process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {};
 
 /** The fee as a reference computes it, in exact rationals (BigInt): net = c - c*ppm/1e6 - fixed. */
-const netTimes1e6 = (c: number, ppm: number, fixed: number) => BigInt(c) * 1_000_000n - BigInt(c) * BigInt(ppm) - BigInt(fixed) * 1_000_000n;
+const netTimes1e6 = (c: number, ppm: number, fixed: number) =>
+  BigInt(c) * 1_000_000n - BigInt(c) * BigInt(ppm) - BigInt(fixed) * 1_000_000n;
 
 describe('cover-the-fees', () => {
   it('charges the smallest amount whose estimated fee leaves the chosen amount, never a cent more', () => {
@@ -29,12 +30,17 @@ describe('cover-the-fees', () => {
     expect(chargeForAmount(5000, 29_000, 30)).toBe(5181);
     expect(chargeForAmount(2500, 0, 0)).toBe(2500);
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: MAX_AMOUNT }), fc.integer({ min: 0, max: 500_000 }), fc.integer({ min: 0, max: 100_000 }), (amount, ppm, fixed) => {
-        const c = chargeForAmount(amount, ppm, fixed);
-        const want = BigInt(amount) * 1_000_000n;
-        expect(netTimes1e6(c, ppm, fixed) >= want).toBe(true);
-        expect(netTimes1e6(c - 1, ppm, fixed) < want).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: MAX_AMOUNT }),
+        fc.integer({ min: 0, max: 500_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (amount, ppm, fixed) => {
+          const c = chargeForAmount(amount, ppm, fixed);
+          const want = BigInt(amount) * 1_000_000n;
+          expect(netTimes1e6(c, ppm, fixed) >= want).toBe(true);
+          expect(netTimes1e6(c - 1, ppm, fixed) < want).toBe(true);
+        },
+      ),
       fcParams,
     );
   });
@@ -42,9 +48,14 @@ describe('cover-the-fees', () => {
   it('gives the widget the server charge from the rate as the API publishes it (exact decimal text)', () => {
     expect(chargeWithFees(2500, { rate: '0.029', fixed: 30 })).toBe(2606);
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: MAX_AMOUNT }), fc.integer({ min: 0, max: 500_000 }), fc.integer({ min: 0, max: 100_000 }), (amount, ppm, fixed) => {
-        expect(chargeWithFees(amount, { rate: ppmToDecimal(ppm), fixed })).toBe(chargeForAmount(amount, ppm, fixed));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: MAX_AMOUNT }),
+        fc.integer({ min: 0, max: 500_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (amount, ppm, fixed) => {
+          expect(chargeWithFees(amount, { rate: ppmToDecimal(ppm), fixed })).toBe(chargeForAmount(amount, ppm, fixed));
+        },
+      ),
       fcParams,
     );
     // A rate that is not an exact decimal adds nothing rather than a guess.
@@ -70,7 +81,8 @@ describe('rates travel as exact decimals', () => {
     expect(parseRate(1e-6)).toEqual({ ok: true, ppm: 1 });
     // 0.1 + 0.2 is 0.30000000000000004 in floats: 17 decimals, refused rather than rounded.
     expect(parseRate(0.1 + 0.2).ok).toBe(false);
-    for (const bad of ['-0.1', 'abc', '', '1e3', '0.0000001', '.', Number.NaN, Number.POSITIVE_INFINITY]) expect(parseRate(bad).ok).toBe(false);
+    for (const bad of ['-0.1', 'abc', '', '1e3', '0.0000001', '.', Number.NaN, Number.POSITIVE_INFINITY])
+      expect(parseRate(bad).ok).toBe(false);
   });
 });
 

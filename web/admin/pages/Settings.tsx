@@ -38,7 +38,8 @@ export function Settings() {
   if (loadError) return <ErrorNote error={loadError} />;
   if (!f) return <p>Loading…</p>;
   const set = (k: keyof OrgSettings) => (e: { target: { value: string } }) => setF((s) => (s ? { ...s, [k]: e.target.value } : s));
-  const zoneError = errors.timeZone ?? (f.timeZone && !isTimeZone(f.timeZone) ? 'Not a time zone this browser knows, e.g. America/New_York' : undefined);
+  const zoneError =
+    errors.timeZone ?? (f.timeZone && !isTimeZone(f.timeZone) ? 'Not a time zone this browser knows, e.g. America/New_York' : undefined);
 
   return (
     <>
@@ -55,8 +56,20 @@ export function Settings() {
         <Field label="Tax id" name="taxId" error={errors.taxId}>
           <input {...fieldProps('taxId', errors.taxId)} value={f.taxId} onChange={set('taxId')} maxLength={100} />
         </Field>
-        <Field label="Time zone" name="timeZone" error={zoneError} hint="Campaign dates are entered and shown in this zone; the dashboard's days are its days">
-          <input {...fieldProps('timeZone', zoneError)} value={f.timeZone} onChange={set('timeZone')} list="gs-zones" autoComplete="off" required />
+        <Field
+          label="Time zone"
+          name="timeZone"
+          error={zoneError}
+          hint="Campaign dates are entered and shown in this zone; the dashboard's days are its days"
+        >
+          <input
+            {...fieldProps('timeZone', zoneError)}
+            value={f.timeZone}
+            onChange={set('timeZone')}
+            list="gs-zones"
+            autoComplete="off"
+            required
+          />
         </Field>
         <datalist id="gs-zones">
           {zones.map((z) => (
