@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalTimeZone } from '../common/time.js';
 
 /**
  * The only reader of process.env (STYLE §5). A bad value stops start-up with one line naming
@@ -37,6 +38,16 @@ const schema = z.object({
   CHECKOUT_RATE_LIMIT: z.coerce.number().int().min(1).max(100000).default(10),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The organisation's defaults (SPEC §3); an owner can change them in the admin's Settings.
+  ORG_NAME: optionalString.pipe(z.string().max(200).optional()),
+  ORG_ADDRESS: optionalString.pipe(z.string().max(500).optional()),
+  ORG_TIMEZONE: optionalString.pipe(
+    z
+      .string()
+      .transform((v, ctx) => canonicalTimeZone(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as America/New_York' }), z.NEVER))
+      .optional(),
+  ),
+  ORG_TAX_ID: optionalString.pipe(z.string().max(100).optional()),
 });
 
 export interface Config {
@@ -57,6 +68,8 @@ export interface Config {
   /** Believe X-Forwarded-For (only behind a reverse proxy that sets it). */
   trustProxy: boolean;
   logLevel: string;
+  /** Defaults for the organisation settings (the database row wins where set). */
+  org: { name: string; address: string; timeZone: string; taxId: string };
 }
 
 export class ConfigError extends Error {}
@@ -106,5 +119,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     checkoutRateLimit: e.CHECKOUT_RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    org: { name: e.ORG_NAME ?? '', address: e.ORG_ADDRESS ?? '', timeZone: e.ORG_TIMEZONE ?? 'UTC', taxId: e.ORG_TAX_ID ?? '' },
   };
 }

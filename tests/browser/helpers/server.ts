@@ -76,7 +76,7 @@ export async function startApp(opts: { kind?: DbKind; env?: Record<string, strin
         startsAt: new Date(now - DAY),
         endsAt: new Date(now + 30 * DAY - 3_600_000),
         presets: [1000, 2500, 5000, 10000],
-        feeRate: 0.029,
+        feeRate: { ppm: 29_000 }, // 2.9 %
         feeFixed: 30,
         match: null,
         ...input,

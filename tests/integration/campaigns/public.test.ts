@@ -40,7 +40,7 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
   let c: Awaited<ReturnType<typeof makeCampaign>>;
   beforeAll(async () => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:05:00Z') });
-    c = await makeCampaign(ctx.db, { slug: 'year-end', goal: 10_000, match: { ratio: 1, cap: 500 } });
+    c = await makeCampaign(ctx.db, { slug: 'year-end', goal: 10_000, match: { ratio: { ppm: 1_000_000 }, cap: 500 } });
   });
   afterAll(async () => ctx?.close());
 

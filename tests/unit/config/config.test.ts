@@ -7,6 +7,11 @@ describe('configuration', () => {
     expect(c).toMatchObject({ port: 3000, publicUrl: 'http://localhost:3000', databaseUrl: undefined, emulator: true, checkoutRateLimit: 10, dataDir: './data' });
   });
 
+  it('takes the organisation defaults, the time zone in its canonical spelling, UTC when unset', () => {
+    expect(loadConfig({}).org).toEqual({ name: '', address: '', timeZone: 'UTC', taxId: '' });
+    expect(loadConfig({ ORG_NAME: 'Riverside', ORG_TIMEZONE: 'america/new_york' }).org).toMatchObject({ name: 'Riverside', timeZone: 'America/New_York' });
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
@@ -18,6 +23,8 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ ADMIN_EMAIL: 'a@b.org' }, 'ADMIN_PASSWORD'],
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+    [{ ORG_TIMEZONE: 'Eastern' }, 'ORG_TIMEZONE'],
+    [{ ORG_TIMEZONE: '+05:00' }, 'ORG_TIMEZONE'],
   ])('refuses %o with one line naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {
