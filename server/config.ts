@@ -34,6 +34,11 @@ const schema = z.object({
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
   CHECKOUT_RATE_LIMIT: z.coerce.number().int().min(1).max(100000).default(10),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+  SMTP_URL: optionalString.pipe(
+    z.string().regex(/^smtps?:\/\/[^/\s]+/, 'must look like smtp://user:pass@host:587 or smtps://user:pass@host:465').optional(),
+  ),
+  MAIL_FROM: optionalString.pipe(z.string().max(320).regex(/^[^\r\n]+@[^\r\n]+$/, 'must be an address, e.g. "Riverside Ledger <news@example.org>"').optional()),
+  ORG_NAME: optionalString.pipe(z.string().max(200).regex(/^[^\r\n<>]+$/, 'must be one line without < or >').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -53,6 +58,12 @@ export interface Config {
   /** Believe X-Forwarded-For (only behind a reverse proxy that sets it). */
   trustProxy: boolean;
   logLevel: string;
+  /** SMTP server for outgoing mail; unset → mail is kept in the built-in outbox (/admin/outbox). */
+  smtpUrl: string | undefined;
+  /** From header of every mail; defaults to the organisation name at no-reply@<PUBLIC_URL host>. */
+  mailFrom: string;
+  /** The organisation's name until organisation settings exist (server/mail/organisation.ts). */
+  orgName: string;
 }
 
 export class ConfigError extends Error {}
@@ -88,5 +99,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     checkoutRateLimit: e.CHECKOUT_RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? `"${(e.ORG_NAME ?? 'Groundswell').replace(/["\\]/g, '')}" <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>`,
+    orgName: e.ORG_NAME ?? 'Groundswell',
   };
 }

@@ -1,0 +1,91 @@
+import { button, esc, layout } from './html.js';
+import type { Organisation } from './organisation.js';
+
+/**
+ * Every kind of mail and the data its fact stores. The data is what the worker renders from, so it
+ * holds no secrets beyond the one-purpose tokens the mail itself carries.
+ */
+export interface MailKinds {
+  /** Double opt-in: sent on sign-up; the link opens a page whose button confirms. */
+  'digest.confirm': { token: string };
+  /** After confirmation; carries the one-click unsubscribe link (RFC 8058). */
+  'digest.welcome': { unsubscribeToken: string };
+}
+export type MailKind = keyof MailKinds;
+export const MAIL_KINDS = ['digest.confirm', 'digest.welcome'] as const satisfies readonly MailKind[];
+
+export interface RenderContext {
+  org: Organisation;
+  /** PUBLIC_URL without a trailing slash: every link in a mail is absolute. */
+  publicUrl: string;
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+  /** Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058). */
+  headers: Record<string, string>;
+}
+
+type Templates = { [K in MailKind]: (data: MailKinds[K], ctx: RenderContext) => RenderedMail };
+
+const templates: Templates = {
+  'digest.confirm': ({ token }, { org, publicUrl }) => {
+    const url = `${publicUrl}/digest/confirm?token=${encodeURIComponent(token)}`;
+    const subject = `Please confirm your subscription to the daily digest of ${org.name}`;
+    const text = [
+      `Hello,`,
+      ``,
+      `Someone, hopefully you, asked to receive the daily digest of ${org.name} at this address.`,
+      `To confirm, open this page and press "Confirm my subscription":`,
+      ``,
+      url,
+      ``,
+      `The link works for 7 days. If you did not ask for this, ignore this e-mail: without your`,
+      `confirmation you will not receive anything from us.`,
+      ``,
+      `${org.name}`,
+    ].join('\n');
+    const html = layout({
+      orgName: org.name,
+      title: subject,
+      body: `<p>Hello,</p>
+<p>Someone, hopefully you, asked to receive the daily digest of <strong>${esc(org.name)}</strong> at this address. To confirm, open the page below and press “Confirm my subscription”.</p>
+${button(url, 'Confirm my subscription')}
+<p>The link works for 7 days. If you did not ask for this, ignore this e-mail: without your confirmation you will not receive anything from us.</p>`,
+      footer: `You received this one e-mail because this address was entered in the digest sign-up form of ${esc(org.name)}.`,
+    });
+    return { subject, text, html, headers: {} };
+  },
+
+  'digest.welcome': ({ unsubscribeToken }, { org, publicUrl }) => {
+    const url = `${publicUrl}/digest/unsubscribe?token=${encodeURIComponent(unsubscribeToken)}`;
+    const subject = `You are subscribed to the daily digest of ${org.name}`;
+    const text = [
+      `Thank you for confirming: you will receive the daily digest of ${org.name} at this address.`,
+      ``,
+      `To unsubscribe at any time, open this page and press "Unsubscribe":`,
+      url,
+      ``,
+      `${org.name}`,
+    ].join('\n');
+    const html = layout({
+      orgName: org.name,
+      title: subject,
+      body: `<p>Thank you for confirming: you will receive the daily digest of <strong>${esc(org.name)}</strong> at this address.</p>`,
+      footer: `To stop receiving the digest, <a href="${esc(url)}" style="color:#5c5c5c;">unsubscribe</a> (${esc(url)}).`,
+    });
+    // RFC 8058: a mail client may POST "List-Unsubscribe=One-Click" to this URL without showing
+    // our page; RFC 2369 requires the angle brackets.
+    return { subject, text, html, headers: { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
+  },
+};
+
+export function isMailKind(kind: string): kind is MailKind {
+  return (MAIL_KINDS as readonly string[]).includes(kind);
+}
+
+export function renderMail<K extends MailKind>(kind: K, data: MailKinds[K], ctx: RenderContext): RenderedMail {
+  return templates[kind](data, ctx);
+}
