@@ -261,9 +261,9 @@ export function adminRoutes(deps: AppDeps) {
       return c.json(await listDigestSubscribers(db, c.req.valid('query')));
     })
     .get('/digest-subscribers.csv', async (c) => {
-      const body = csvStream<string>(['Email', 'Consented at', 'Signed up at'], undefined, async (cursor) => {
+      const body = csvStream<string>(['Email', 'Consented at', 'Confirmed at', 'Source page'], undefined, async (cursor) => {
         const page = await listDigestSubscribers(db, { cursor, limit: CSV_BATCH });
-        return { rows: page.subscribers.map((s) => [s.email, s.consentedAt, s.createdAt]), cursor: page.nextCursor };
+        return { rows: page.subscribers.map((s) => [s.email, s.consentedAt, s.confirmedAt ?? '', s.sourcePage ?? '']), cursor: page.nextCursor };
       });
       return c.body(body, 200, {
         'Content-Type': 'text/csv; charset=utf-8',
