@@ -28,6 +28,7 @@ import { csvStream, majorUnits } from './csv.js';
 import { campaignDashboard, toAdminCampaign } from './dashboard.js';
 import { listDigestSubscribers } from './digest.js';
 import { type Donation, getDonation, listDonations } from './donations.js';
+import { outboxRoutes } from './outbox.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import {
   auditQuerySchema,
@@ -91,6 +92,7 @@ export function adminRoutes(deps: AppDeps) {
 
   app.use('*', requireSession(db, config, clock));
   app.use('*', requireCsrfToken());
+  app.route('/outbox', outboxRoutes(deps));
 
   const routes = app
     .post('/logout', async (c) => {

@@ -8,6 +8,7 @@ import { Dashboard } from './pages/Dashboard.js';
 import { Donation } from './pages/Donation.js';
 import { Donations } from './pages/Donations.js';
 import { Login } from './pages/Login.js';
+import { Outbox } from './pages/Outbox.js';
 import { Subscribers } from './pages/Subscribers.js';
 import { Link, navigate, useLocation } from './router.js';
 
@@ -22,6 +23,7 @@ function route(path: string, me: string) {
   if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)$/.exec(path))) return <Dashboard key={m[1]} slug={m[1]!} />;
   if ((m = /^\/admin\/donations\/([0-9a-f-]{36})$/.exec(path))) return <Donation key={m[1]} id={m[1]!} />;
   if (path === '/admin/subscribers') return <Subscribers />;
+  if (path === '/admin/outbox') return <Outbox />;
   if (path === '/admin/audit') return <AuditLog />;
   if (path === '/admin/admins') return <Admins me={me} />;
   return (
@@ -37,6 +39,7 @@ function route(path: string, me: string) {
 const NAV: [string, string][] = [
   ['/admin', 'Campaigns'],
   ['/admin/subscribers', 'Subscribers'],
+  ['/admin/outbox', 'E-mail'],
   ['/admin/audit', 'Audit log'],
   ['/admin/admins', 'Admins'],
 ];
