@@ -73,7 +73,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`Invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`);
+    // SMTP_URL carries a password: say it is wrong without echoing it into logs.
+    const got = name === 'SMTP_URL' ? '(value hidden: it may contain a password)' : `(got ${JSON.stringify(env[name] ?? '')})`;
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message} ${got}`);
   }
   const e = parsed.data;
   if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET && !e.STRIPE_API_BASE) {

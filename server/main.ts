@@ -6,6 +6,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createPgBus, createPgliteBus } from './live/bus.js';
 import { createLogger } from './logger.js';
+import { createMailWorker } from './mail/worker.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
 import { createStripeEmulator } from './stripe-emulator/index.js';
 import { createStripeClient } from './stripe.js';
@@ -60,6 +61,8 @@ const admin = await seedAdmin(handle.db, config);
 
 const app = createApp({ db: handle.db, stripe, config, clock, bus, log, emulatorRoutes: emulator?.app });
 const stopReconciliation = scheduleReconciliation({ db: handle.db, stripe, config, clock, bus, log });
+const mailWorker = createMailWorker({ db: handle.db, config, clock, log });
+mailWorker.start();
 const server = serve({ fetch: app.fetch, port: config.port }, () => {
   const u = config.publicUrl;
   const lines = [
@@ -67,6 +70,7 @@ const server = serve({ fetch: app.fetch, port: config.port }, () => {
     `  demo page:   ${u}/`,
     `  donate page: ${u}/donate/${DEMO_SLUG}${seeded ? '  (demo campaign created)' : ''}`,
     `  admin:       ${u}/admin`,
+    `  e-mail:      ${config.smtpUrl ? 'sent over SMTP_URL' : `kept in the built-in outbox, ${u}/admin/outbox (SMTP_URL unset)`}`,
     ...(config.emulator ? [`  emulator:    ${u}/emulator  (renewals, refunds, disputes)`] : []),
     ...(admin?.password ? [`  admin login: ${admin.email} / ${admin.password}  (shown once; change it in the admin)`] : []),
   ];
@@ -87,6 +91,7 @@ async function shutdown(signal: string) {
   force.unref();
   await closed;
   stopReconciliation();
+  await mailWorker.stop();
   emulator?.close();
   app.close();
   await bus.close();
