@@ -13,6 +13,11 @@ import { type Kysely, sql } from 'kysely';
  * mail_suppressions: addresses a server refused permanently (5xx on RCPT TO); later mails to
  * them are not attempted but recorded as suppressed.
  *
+ * receipts: the receipt number of each paid payment, assigned once (unique payment_id) when the
+ * receipt is first produced, from a sequence (unique, increasing, never reused; a rolled-back
+ * transaction may leave a gap, which receipt numbering allows). No foreign key to payments: the
+ * ledger owns that table and its shape; the ledger passes its payment id.
+ *
  * digest_subscribers gains a status: only 'confirmed' rows are subscribers. Rows from before this
  * migration never confirmed, so they start as 'pending'. digest_tokens holds only SHA-256 hashes
  * of the single-purpose, expiring tokens sent by mail.
@@ -59,6 +64,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
 
   await db.schema
+    .createTable('receipts')
+    .addColumn('number', 'bigserial', (c) => c.primaryKey())
+    .addColumn('payment_id', 'bigint', (c) => c.notNull().unique())
+    .addColumn('issued_at', 'timestamptz', (c) => c.notNull())
+    .execute();
+
+  await db.schema
     .alterTable('digest_subscribers')
     .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending'))
     .execute();
@@ -89,6 +101,7 @@ export async function down(db: Kysely<any>): Promise<void> {
   for (const col of ['source_page', 'unsubscribed_at', 'confirmed_at', 'status']) {
     await db.schema.alterTable('digest_subscribers').dropColumn(col).execute();
   }
+  await db.schema.dropTable('receipts').execute();
   await db.schema.dropTable('mail_suppressions').execute();
   await db.schema.dropTable('mail_outbox').execute();
 }

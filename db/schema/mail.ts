@@ -34,9 +34,17 @@ export interface MailSuppressionsTable {
   created_at: Time;
 }
 
+/** One receipt number per paid payment, never reused (migrations/0010_mail). */
+export interface ReceiptsTable {
+  number: Generated<number>;
+  payment_id: number;
+  issued_at: Time;
+}
+
 export interface MailTables {
   mail_outbox: MailOutboxTable;
   mail_suppressions: MailSuppressionsTable;
+  receipts: ReceiptsTable;
 }
 
 export type OutboxRow = Selectable<MailOutboxTable>;

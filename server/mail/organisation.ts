@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 
 export interface Organisation {
   name: string;
+  /** IANA zone in which mails state dates (a receipt's date paid). */
+  timeZone: string;
 }
 
 /**
@@ -11,5 +13,5 @@ export interface Organisation {
  * the database, only this body changes (it already takes the database for that reason).
  */
 export async function organisation(_db: Kysely<Database>, config: Pick<Config, 'orgName'>): Promise<Organisation> {
-  return { name: config.orgName };
+  return { name: config.orgName, timeZone: 'UTC' };
 }

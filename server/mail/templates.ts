@@ -1,3 +1,4 @@
+import { currencyInfo } from '../lib/currency.js';
 import { button, esc, layout } from './html.js';
 import type { Organisation } from './organisation.js';
 
@@ -10,9 +11,23 @@ export interface MailKinds {
   'digest.confirm': { token: string };
   /** After confirmation; carries the one-click unsubscribe link (RFC 8058). */
   'digest.welcome': { unsubscribeToken: string };
+  /**
+   * A paid payment's receipt (the ledger queues it with factKey `receipt:<payment id>` and the
+   * number from receipts.ts). amount is what was charged, covered fees included, in minor units.
+   */
+  receipt: {
+    number: number;
+    donorName: string | null;
+    amount: number;
+    currency: string;
+    paidAt: string;
+    campaign: string;
+    dedication: { kind: 'honor' | 'memory'; name: string } | null;
+    recurring: boolean;
+  };
 }
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['digest.confirm', 'digest.welcome'] as const satisfies readonly MailKind[];
+export const MAIL_KINDS = ['digest.confirm', 'digest.welcome', 'receipt'] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
   org: Organisation;
@@ -26,6 +41,17 @@ export interface RenderedMail {
   html: string;
   /** Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058). */
   headers: Record<string, string>;
+}
+
+/** Minor units → "$1,234.50" (the currency's own number of decimals). */
+export function formatAmount(amount: number, currency: string): string {
+  const decimals = currencyInfo(currency)?.decimals ?? 2;
+  return new Intl.NumberFormat('en-US', {
+    style: 'currency',
+    currency: currency.toUpperCase(),
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+  }).format(amount / 10 ** decimals);
 }
 
 type Templates = { [K in MailKind]: (data: MailKinds[K], ctx: RenderContext) => RenderedMail };
@@ -80,7 +106,45 @@ ${button(url, 'Confirm my subscription')}
     // our page; RFC 2369 requires the angle brackets.
     return { subject, text, html, headers: { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
   },
+
+  receipt: (d, ctx) => receipt(d, ctx),
 };
+
+function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail {
+  const amount = formatAmount(d.amount, d.currency);
+  const paid = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: org.timeZone }).format(new Date(d.paidAt));
+  const dedication = d.dedication ? `${d.dedication.kind === 'memory' ? 'In memory of' : 'In honor of'} ${d.dedication.name}` : null;
+  const rows: [string, string][] = [
+    ['Receipt number', String(d.number)],
+    ['Date paid', paid],
+    ['Amount', `${amount} (${d.currency.toUpperCase()})`],
+    ['Campaign', d.campaign],
+    ...(d.recurring ? ([['Gift', 'Monthly']] as [string, string][]) : []),
+    ...(dedication ? ([['Dedication', dedication]] as [string, string][]) : []),
+  ];
+  const subject = `Your receipt from ${org.name}: ${amount}`;
+  const greeting = d.donorName ? `Dear ${d.donorName},` : 'Hello,';
+  const text = [
+    greeting,
+    '',
+    `Thank you for your gift to ${org.name}. This is your receipt.`,
+    '',
+    ...rows.map(([k, v]) => `${k}: ${v}`),
+    '',
+    org.name,
+  ].join('\n');
+  const html = layout({
+    orgName: org.name,
+    title: subject,
+    body: `<p>${esc(greeting)}</p>
+<p>Thank you for your gift to ${esc(org.name)}. This is your receipt.</p>
+<table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;margin:16px 0;">
+${rows.map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#5c5c5c;border-bottom:1px solid #e5e5e0;">${esc(k)}</td><td style="padding:6px 0;border-bottom:1px solid #e5e5e0;font-weight:600;">${esc(v)}</td></tr>`).join('\n')}
+</table>`,
+    footer: `Please keep this e-mail for your records. Receipt ${esc(String(d.number))} of ${esc(org.name)}.`,
+  });
+  return { subject, text, html, headers: {} };
+}
 
 export function isMailKind(kind: string): kind is MailKind {
   return (MAIL_KINDS as readonly string[]).includes(kind);
