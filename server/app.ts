@@ -10,6 +10,7 @@ import { ProgressCache } from './campaigns/progress-cache.js';
 import { type StreamRegistry, campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
+import { digestPageRoutes } from './digest/pages.js';
 import { AppError } from './errors.js';
 import { onLedgerCommit } from './ledger/service.js';
 import { siteRoutes } from './site/routes.js';
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks/stripe', webhookRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
+  app.route('/digest', digestPageRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));
 

@@ -37,9 +37,13 @@ const schema = z.object({
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
   CHECKOUT_RATE_LIMIT: z.coerce.number().int().min(1).max(100000).default(10),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+  SMTP_URL: optionalString.pipe(
+    z.string().regex(/^smtps?:\/\/[^/\s]+/, 'must look like smtp://user:pass@host:587 or smtps://user:pass@host:465').optional(),
+  ),
+  MAIL_FROM: optionalString.pipe(z.string().max(320).regex(/^[^\r\n]+@[^\r\n]+$/, 'must be an address, e.g. "Riverside Ledger <news@example.org>"').optional()),
+  ORG_NAME: optionalString.pipe(z.string().max(200).regex(/^[^\r\n<>]+$/, 'must be one line without < or >').optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The organisation's defaults (SPEC §3); an owner can change them in the admin's Settings.
-  ORG_NAME: optionalString.pipe(z.string().max(200).optional()),
   ORG_ADDRESS: optionalString.pipe(z.string().max(500).optional()),
   ORG_TIMEZONE: optionalString.pipe(
     z
@@ -70,6 +74,12 @@ export interface Config {
   logLevel: string;
   /** Defaults for the organisation settings (the database row wins where set). */
   org: { name: string; address: string; timeZone: string; taxId: string };
+  /** SMTP server for outgoing mail; unset → mail is kept in the built-in outbox (/admin/outbox). */
+  smtpUrl: string | undefined;
+  /** From header of every mail; defaults to the organisation name at no-reply@<PUBLIC_URL host>. */
+  mailFrom: string;
+  /** The organisation's name until organisation settings exist (server/mail/organisation.ts). */
+  orgName: string;
 }
 
 export class ConfigError extends Error {}
@@ -79,7 +89,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(`Invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`);
+    // SMTP_URL carries a password: say it is wrong without echoing it into logs.
+    const got = name === 'SMTP_URL' ? '(value hidden: it may contain a password)' : `(got ${JSON.stringify(env[name] ?? '')})`;
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message} ${got}`);
   }
   const e = parsed.data;
   if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET && !e.STRIPE_API_BASE) {
@@ -120,5 +132,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     org: { name: e.ORG_NAME ?? '', address: e.ORG_ADDRESS ?? '', timeZone: e.ORG_TIMEZONE ?? 'UTC', taxId: e.ORG_TAX_ID ?? '' },
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? `"${(e.ORG_NAME ?? 'Groundswell').replace(/["\\]/g, '')}" <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>`,
+    orgName: e.ORG_NAME ?? 'Groundswell',
   };
 }

@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { DatabaseInUseError } from '../db/connect.js';
 import { ConfigError, loadConfig } from './config.js';
+import { createMailWorker } from './mail/worker.js';
 import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
 import { scheduleReconciliation } from './webhooks/reconcile.js';
@@ -23,6 +24,8 @@ const seeded = await seedDemoCampaign(db, clock());
 const admin = await seedAdmin(db, config);
 const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
 
+const mailWorker = createMailWorker({ db, config, clock, log });
+mailWorker.start();
 const server = serve({ fetch: app.fetch, port: config.port }, () => {
   const u = config.publicUrl;
   const payments = config.emulator
@@ -33,6 +36,7 @@ const server = serve({ fetch: app.fetch, port: config.port }, () => {
     `  demo page:   ${u}/`,
     `  donate page: ${u}/donate/${DEMO_SLUG}${seeded ? '  (demo campaign created)' : ''}`,
     `  admin:       ${u}/admin`,
+    `  e-mail:      ${config.smtpUrl ? 'sent over SMTP_URL' : `kept in the built-in outbox, ${u}/admin/outbox (SMTP_URL unset)`}`,
     ...(config.emulator ? [`  emulator:    ${u}/emulator  (renewals, refunds, disputes; sign in to the admin first)`] : []),
     ...(admin?.password ? [`  admin login: ${admin.email} / ${admin.password}  (shown once; change it in the admin)`] : []),
   ];
@@ -53,6 +57,7 @@ async function shutdown(signal: string) {
   force.unref();
   await closed;
   stopReconciliation();
+  await mailWorker.stop();
   await runtime.close();
   process.exit(0);
 }

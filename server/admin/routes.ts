@@ -28,6 +28,7 @@ import { csvStream, majorUnits } from './csv.js';
 import { campaignDashboard, toAdminCampaign } from './dashboard.js';
 import { listDigestSubscribers } from './digest.js';
 import { type Donation, getDonation, listDonations } from './donations.js';
+import { outboxRoutes } from './outbox.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { settingsRoutes } from './settings.js';
 import { instantOf, orgTimeZone } from '../settings/service.js';
@@ -94,6 +95,7 @@ export function adminRoutes(deps: AppDeps) {
   app.use('*', requireSession(db, config, clock));
   app.use('*', requireCsrfToken());
   app.route('/settings', settingsRoutes(deps));
+  app.route('/outbox', outboxRoutes(deps));
 
   const routes = app
     .post('/logout', async (c) => {
@@ -267,9 +269,9 @@ export function adminRoutes(deps: AppDeps) {
       return c.json(await listDigestSubscribers(db, c.req.valid('query')));
     })
     .get('/digest-subscribers.csv', async (c) => {
-      const body = csvStream<string>(['Email', 'Consented at', 'Signed up at'], undefined, async (cursor) => {
+      const body = csvStream<string>(['Email', 'Consented at', 'Confirmed at', 'Source page'], undefined, async (cursor) => {
         const page = await listDigestSubscribers(db, { cursor, limit: CSV_BATCH });
-        return { rows: page.subscribers.map((s) => [s.email, s.consentedAt, s.createdAt]), cursor: page.nextCursor };
+        return { rows: page.subscribers.map((s) => [s.email, s.consentedAt, s.confirmedAt ?? '', s.sourcePage ?? '']), cursor: page.nextCursor };
       });
       return c.body(body, 200, {
         'Content-Type': 'text/csv; charset=utf-8',

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chargeForAmount } from '../../common/money.js';
+import { createLogger } from '../../server/logger.js';
+import { createMailWorker } from '../../server/mail/worker.js';
 import { ROOT } from './helpers/build.js';
 import { hasChromium, launch, screenshotPath } from './helpers/browser.js';
 import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
@@ -170,7 +172,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     expect(await notice.getByRole('link').count()).toBe(0);
   });
 
-  it('signs readers up to the daily digest (once per address, any case)', async () => {
+  it('signs readers up to the daily digest with double opt-in (once per address, any case)', async () => {
     const page = await newPage();
     await page.goto(`${app.base}/`);
     const form = page.locator('.digest');
@@ -179,16 +181,30 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await expect.poll(() => form.getByRole('status').textContent()).toContain('Please tick the box');
     await form.getByLabel(/I agree to receive the daily digest/).check();
     await form.getByRole('button', { name: 'Sign up' }).click();
-    await expect.poll(() => form.getByRole('status').textContent()).toContain('You are signed up');
+    await expect.poll(() => form.getByRole('status').textContent()).toContain('Open the link in it to confirm');
     await form.getByLabel('E-mail address').fill('reader@example.ORG');
     await form.getByLabel(/I agree to receive the daily digest/).check();
     // A known address gets the same answer as a new one (the form does not reveal who reads it).
     const second = page.waitForResponse((r) => r.url().endsWith('/api/digest/subscribe'));
     await form.getByRole('button', { name: 'Sign up' }).click();
     expect((await second).status()).toBe(201);
-    await expect.poll(() => form.getByRole('status').textContent()).toContain('You are signed up');
-    const rows = await app.db.selectFrom('digest_subscribers').select(['email', 'consented_at']).execute();
-    expect(rows.map((r) => r.email)).toEqual(['reader@example.org']);
+    await expect.poll(() => form.getByRole('status').textContent()).toContain('Open the link in it to confirm');
+    const rows = () => app.db.selectFrom('digest_subscribers').select(['email', 'status']).execute();
+    expect(await rows()).toEqual([{ email: 'reader@example.org', status: 'pending' }]);
+
+    // The confirmation mail (built-in outbox: no SMTP_URL), opened as the reader would.
+    const worker = createMailWorker({ db: app.db, config: app.app.deps.config, clock: () => new Date(), log: createLogger('silent') });
+    expect(await worker.runOnce()).toMatchObject({ sent: 1 });
+    const mail = await app.db.selectFrom('mail_outbox').select(['to_address', 'text_body']).executeTakeFirstOrThrow();
+    expect(mail.to_address).toBe('reader@example.org');
+    const link = /http\S+\/digest\/confirm\?token=\S+/.exec(mail.text_body ?? '')?.[0];
+    expect(link).toBeTruthy();
+    await page.goto(link!);
+    expect(await rows()).toEqual([{ email: 'reader@example.org', status: 'pending' }]); // opening changes nothing
+    await page.getByRole('button', { name: 'Confirm my subscription' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('You are subscribed');
+    expect(await rows()).toEqual([{ email: 'reader@example.org', status: 'confirmed' }]);
+    await worker.stop();
   });
 
   it('screenshots the demo page (desktop 1280, mobile 390) and the dialog', async () => {

@@ -9,6 +9,7 @@ import { Donation } from './pages/Donation.js';
 import { Donations } from './pages/Donations.js';
 import { Login } from './pages/Login.js';
 import { Settings } from './pages/Settings.js';
+import { Outbox } from './pages/Outbox.js';
 import { Subscribers } from './pages/Subscribers.js';
 import { Link, navigate, useLocation } from './router.js';
 import type { OrgSettings } from './types.js';
@@ -25,6 +26,7 @@ function route(path: string, me: string) {
   if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)$/.exec(path))) return <Dashboard key={m[1]} slug={m[1]!} />;
   if ((m = /^\/admin\/donations\/([0-9a-f-]{36})$/.exec(path))) return <Donation key={m[1]} id={m[1]!} />;
   if (path === '/admin/subscribers') return <Subscribers />;
+  if (path === '/admin/outbox') return <Outbox />;
   if (path === '/admin/audit') return <AuditLog />;
   if (path === '/admin/admins') return <Admins me={me} />;
   if (path === '/admin/settings') return <Settings />;
@@ -41,6 +43,7 @@ function route(path: string, me: string) {
 const NAV: [string, string][] = [
   ['/admin', 'Campaigns'],
   ['/admin/subscribers', 'Subscribers'],
+  ['/admin/outbox', 'E-mail'],
   ['/admin/audit', 'Audit log'],
   ['/admin/admins', 'Admins'],
   ['/admin/settings', 'Settings'],

@@ -238,9 +238,12 @@ describe.each(testDatabaseKinds())('admin digest subscribers on %s', (kind) => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z') });
     admin = await signIn(ctx);
     await ctx.db.insertInto('digest_subscribers').values([
-      { email: 'first@example.org', consented_at: '2026-12-01T08:00:00Z', created_at: '2026-12-01T08:00:00Z', source_ip: '192.0.2.1' },
-      { email: '=cmd@example.org', consented_at: '2026-12-02T08:00:00Z', created_at: '2026-12-02T08:00:00Z', source_ip: null },
-      { email: 'third@example.org', consented_at: '2026-12-03T08:00:00Z', created_at: '2026-12-03T08:00:00Z', source_ip: null },
+      { email: 'first@example.org', consented_at: '2026-12-01T08:00:00Z', created_at: '2026-12-01T08:00:00Z', source_ip: '192.0.2.1', status: 'confirmed', confirmed_at: '2026-12-01T09:00:00Z', source_page: 'https://news.example/digest' },
+      { email: '=cmd@example.org', consented_at: '2026-12-02T08:00:00Z', created_at: '2026-12-02T08:00:00Z', source_ip: null, status: 'confirmed', confirmed_at: '2026-12-02T09:00:00Z' },
+      // Double opt-in: neither an unconfirmed sign-up nor a former subscriber is a subscriber.
+      { email: 'pending@example.org', consented_at: '2026-12-02T10:00:00Z', created_at: '2026-12-02T10:00:00Z', source_ip: null, status: 'pending' },
+      { email: 'left@example.org', consented_at: '2026-12-02T11:00:00Z', created_at: '2026-12-02T11:00:00Z', source_ip: null, status: 'unsubscribed', confirmed_at: '2026-12-02T12:00:00Z' },
+      { email: 'third@example.org', consented_at: '2026-12-03T08:00:00Z', created_at: '2026-12-03T08:00:00Z', source_ip: null, status: 'confirmed', confirmed_at: '2026-12-03T09:00:00Z' },
     ]).execute();
   });
   afterAll(async () => ctx?.close());
@@ -251,7 +254,17 @@ describe.each(testDatabaseKinds())('admin digest subscribers on %s', (kind) => {
     expect(p1.subscribers.map((s: { email: string }) => s.email)).toEqual(['third@example.org', '=cmd@example.org']);
     expect(p1.nextCursor).toBeTruthy();
     const p2 = await admin.json(`/digest-subscribers?limit=2&cursor=${p1.nextCursor}`);
-    expect(p2.subscribers).toEqual([{ id: expect.any(Number), email: 'first@example.org', consentedAt: '2026-12-01T08:00:00.000Z', createdAt: '2026-12-01T08:00:00.000Z', sourceIp: '192.0.2.1' }]);
+    expect(p2.subscribers).toEqual([
+      {
+        id: expect.any(Number),
+        email: 'first@example.org',
+        consentedAt: '2026-12-01T08:00:00.000Z',
+        confirmedAt: '2026-12-01T09:00:00.000Z',
+        createdAt: '2026-12-01T08:00:00.000Z',
+        sourceIp: '192.0.2.1',
+        sourcePage: 'https://news.example/digest',
+      },
+    ]);
     expect(p2.nextCursor).toBeNull();
   });
 
@@ -260,10 +273,10 @@ describe.each(testDatabaseKinds())('admin digest subscribers on %s', (kind) => {
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="digest-subscribers-2026-12-05.csv"');
     const rows = parseCsv(await res.text());
     expect(rows).toEqual([
-      ['Email', 'Consented at', 'Signed up at'],
-      ['third@example.org', '2026-12-03T08:00:00.000Z', '2026-12-03T08:00:00.000Z'],
-      ["'=cmd@example.org", '2026-12-02T08:00:00.000Z', '2026-12-02T08:00:00.000Z'],
-      ['first@example.org', '2026-12-01T08:00:00.000Z', '2026-12-01T08:00:00.000Z'],
+      ['Email', 'Consented at', 'Confirmed at', 'Source page'],
+      ['third@example.org', '2026-12-03T08:00:00.000Z', '2026-12-03T09:00:00.000Z', ''],
+      ["'=cmd@example.org", '2026-12-02T08:00:00.000Z', '2026-12-02T09:00:00.000Z', ''],
+      ['first@example.org', '2026-12-01T08:00:00.000Z', '2026-12-01T09:00:00.000Z', 'https://news.example/digest'],
     ]);
   });
 });

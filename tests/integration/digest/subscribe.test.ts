@@ -17,12 +17,15 @@ describe.each(testDatabaseKinds())('POST /api/digest/subscribe on %s', (kind) =>
     });
   const rows = () => ctx.db.selectFrom('digest_subscribers').selectAll().orderBy('id').execute();
 
-  it('stores a new address lower-cased with its consent time: 201', async () => {
+  it('stores a new address lower-cased with its consent time, pending confirmation: 201', async () => {
     const res = await post({ email: '  Reader@Example.ORG ', consent: true });
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ subscribed: true });
+    expect(await res.json()).toMatchObject({ subscribed: false, confirmationSent: true });
     const [row] = await rows();
-    expect(row).toMatchObject({ email: 'reader@example.org', source_ip: 'local' });
+    expect(row).toMatchObject({ email: 'reader@example.org', source_ip: 'local', status: 'pending' });
+    // The confirmation mail was queued with the sign-up (double opt-in).
+    const mails = await ctx.db.selectFrom('mail_outbox').select(['kind', 'to_address']).execute();
+    expect(mails).toEqual([{ kind: 'digest.confirm', to_address: 'reader@example.org' }]);
     expect(row!.consented_at.toISOString()).toBe('2026-12-05T10:00:00.000Z');
   });
 
@@ -35,6 +38,9 @@ describe.each(testDatabaseKinds())('POST /api/digest/subscribe on %s', (kind) =>
     await ctx.db.deleteFrom('digest_subscribers').where('email', '=', 'someone-new@example.org').execute();
     const all = await rows();
     expect(all).toHaveLength(1);
+    // The known address asked again the same day: no second confirmation mail.
+    const toReader = await ctx.db.selectFrom('mail_outbox').select('id').where('to_address', '=', 'reader@example.org').execute();
+    expect(toReader).toHaveLength(1);
     expect(all[0]!.consented_at.toISOString()).toBe('2026-12-05T10:00:00.000Z');
   });
 
@@ -55,6 +61,8 @@ describe.each(testDatabaseKinds())('POST /api/digest/subscribe on %s', (kind) =>
     expect(json.error.message).toBeTruthy();
     expect(json.error.field).toBe(field);
     expect(await rows()).toHaveLength(1);
+    // Only the two confirmations of the tests above (reader, someone-new): refusals mail nobody.
+    expect(await ctx.db.selectFrom('mail_outbox').select('id').execute()).toHaveLength(2);
   });
 
   it('refuses malformed JSON and huge bodies', async () => {

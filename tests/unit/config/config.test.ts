@@ -4,7 +4,14 @@ import { ConfigError, loadConfig } from '../../../server/config.js';
 describe('configuration', () => {
   it('starts with no environment at all: embedded database, emulator, port 3000', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, publicUrl: 'http://localhost:3000', databaseUrl: undefined, emulator: true, checkoutRateLimit: 10, dataDir: './data' });
+    expect(c).toMatchObject({
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      databaseUrl: undefined,
+      emulator: true,
+      checkoutRateLimit: 10,
+      dataDir: './data',
+    });
   });
 
   it('takes the organisation defaults, the time zone in its canonical spelling, UTC when unset', () => {
@@ -25,6 +32,9 @@ describe('configuration', () => {
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
     [{ ORG_TIMEZONE: 'Eastern' }, 'ORG_TIMEZONE'],
     [{ ORG_TIMEZONE: '+05:00' }, 'ORG_TIMEZONE'],
+    [{ SMTP_URL: 'http://mail.example.org' }, 'SMTP_URL'],
+    [{ MAIL_FROM: 'news@example.org\r\nBcc: all@example.org' }, 'MAIL_FROM'],
+    [{ ORG_NAME: 'Evil <script>' }, 'ORG_NAME'],
   ])('refuses %o with one line naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {
@@ -39,6 +49,21 @@ describe('configuration', () => {
     const c = loadConfig({ STRIPE_API_BASE: 'http://127.0.0.1:12111/', STRIPE_WEBHOOK_SECRET: 'whsec_x' });
     expect(c.emulator).toBe(false);
     expect(c.stripeApiBase).toBe('http://127.0.0.1:12111');
+  });
+
+  it('sends mail over SMTP_URL, else keeps it in the outbox; From defaults to the organisation at the public host', () => {
+    expect(loadConfig({})).toMatchObject({ smtpUrl: undefined, orgName: 'Groundswell', mailFrom: '"Groundswell" <no-reply@localhost>' });
+    const c = loadConfig({
+      SMTP_URL: 'smtps://u:p@smtp.example.org:465',
+      PUBLIC_URL: 'https://give.example.org',
+      ORG_NAME: 'Riverside Ledger',
+    });
+    expect(c).toMatchObject({ smtpUrl: 'smtps://u:p@smtp.example.org:465', mailFrom: '"Riverside Ledger" <no-reply@give.example.org>' });
+  });
+
+  it('never echoes the SMTP password in a configuration error', () => {
+    expect(() => loadConfig({ SMTP_URL: 'smtpx://user:hunter2@mail' })).toThrow(/SMTP_URL/);
+    expect(() => loadConfig({ SMTP_URL: 'smtpx://user:hunter2@mail' })).not.toThrow(/hunter2/);
   });
 });
 

@@ -6,14 +6,18 @@ interface Subscriber {
   id: number;
   email: string;
   consentedAt: string;
+  confirmedAt: string | null;
   createdAt: string;
   sourceIp: string | null;
+  sourcePage: string | null;
 }
 
 export function Subscribers() {
   const [total, setTotal] = useState(0);
   const { rows, error, more } = useCursorList(async (after) => {
-    const r = await api<{ subscribers: Subscriber[]; nextCursor: string | null; total: number }>(`/digest-subscribers?limit=100${after ? `&cursor=${after}` : ''}`);
+    const r = await api<{ subscribers: Subscriber[]; nextCursor: string | null; total: number }>(
+      `/digest-subscribers?limit=100${after ? `&cursor=${after}` : ''}`,
+    );
     setTotal(r.total);
     return { rows: r.subscribers, nextCursor: r.nextCursor };
   });
@@ -27,14 +31,17 @@ export function Subscribers() {
         </a>
       </header>
       <ErrorNote error={error} />
-      {rows && rows.length === 0 && <p className="empty">Nobody has signed up for the daily digest yet.</p>}
+      {rows && rows.length === 0 && (
+        <p className="empty">Nobody has confirmed a daily-digest subscription yet (sign-ups count once their owner confirms by e-mail).</p>
+      )}
       {rows && rows.length > 0 && (
         <table className="table">
           <thead>
             <tr>
               <th scope="col">E-mail</th>
               <th scope="col">Consented</th>
-              <th scope="col">Signed up</th>
+              <th scope="col">Confirmed</th>
+              <th scope="col">Signed up on</th>
             </tr>
           </thead>
           <tbody>
@@ -42,7 +49,8 @@ export function Subscribers() {
               <tr key={s.id}>
                 <td>{s.email}</td>
                 <td>{dateTime(s.consentedAt)}</td>
-                <td>{dateTime(s.createdAt)}</td>
+                <td>{s.confirmedAt ? dateTime(s.confirmedAt) : ''}</td>
+                <td>{s.sourcePage ?? ''}</td>
               </tr>
             ))}
           </tbody>

@@ -1,0 +1,34 @@
+/** Escapes text for HTML element content and double-quoted attributes. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/**
+ * The frame of every HTML mail: one column, system fonts, inline styles only (mail clients drop
+ * <style> and block remote images), no images at all, so the mail reads the same with images off.
+ */
+export function layout(opts: { orgName: string; title: string; body: string; footer: string }): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(opts.title)}</title></head>
+<body style="margin:0;padding:0;background:#f4f4f2;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f4f2;">
+<tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:6px;">
+<tr><td style="padding:20px 24px;border-bottom:1px solid #e5e5e0;font:600 18px/1.3 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;">${esc(opts.orgName)}</td></tr>
+<tr><td style="padding:24px;font:16px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;">
+${opts.body}
+</td></tr>
+<tr><td style="padding:16px 24px;border-top:1px solid #e5e5e0;font:13px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#5c5c5c;">${opts.footer}</td></tr>
+</table>
+</td></tr>
+</table>
+</body>
+</html>`;
+}
+
+/** A link styled as a button; the URL is also printed below it for clients that strip styles. */
+export function button(href: string, label: string): string {
+  return `<p style="margin:24px 0;"><a href="${esc(href)}" style="display:inline-block;padding:12px 20px;background:#0b6e4f;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600;">${esc(label)}</a></p>
+<p style="font-size:13px;color:#5c5c5c;word-break:break-all;">Or copy this address into your browser: ${esc(href)}</p>`;
+}

@@ -1,0 +1,38 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { MailKind, MailKinds } from './templates.js';
+
+export interface QueuedMail<K extends MailKind> {
+  kind: K;
+  to: string;
+  /**
+   * Names the fact that causes the mail, e.g. `receipt:<payment id>` or
+   * `digest.confirm:<subscriber>:<day>`. Unique for ever: queueing the same fact again (a
+   * redelivered webhook, a double click) is a no-op, so a fact never causes two mails.
+   */
+  factKey: string;
+  data: MailKinds[K];
+  /** When the fact happened (the app's clock): the mail is due from then on. */
+  at: Date;
+}
+
+/**
+ * Queues a mail in the caller's transaction: it commits with the fact that causes it or not at
+ * all, and the worker (worker.ts) sends it later. Returns false when the fact was already queued.
+ */
+export async function queueMail<K extends MailKind>(trx: Transaction<Database> | Kysely<Database>, mail: QueuedMail<K>): Promise<boolean> {
+  const inserted = await trx
+    .insertInto('mail_outbox')
+    .values({
+      fact_key: mail.factKey,
+      kind: mail.kind,
+      to_address: mail.to.trim().toLowerCase(),
+      data: JSON.stringify(mail.data),
+      next_attempt_at: mail.at,
+      created_at: mail.at,
+    })
+    .onConflict((oc) => oc.column('fact_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
