@@ -10,7 +10,7 @@ import { classifySendError, type MailTransport, outboxTransport, smtpTransport }
 
 export interface MailWorkerOptions {
   db: Kysely<Database>;
-  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'orgName' | 'publicUrl'>;
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'org' | 'orgName' | 'publicUrl'>;
   clock: () => Date;
   log: Logger;
   /** Default: SMTP when SMTP_URL is set, else the built-in outbox. */

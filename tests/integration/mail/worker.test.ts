@@ -34,6 +34,7 @@ describe.each(testDatabaseKinds())('mail worker on %s', (kind) => {
   const config = (env: Record<string, string> = {}) =>
     loadConfig({
       PUBLIC_URL: 'https://give.example.org',
+      STRIPE_EMULATOR: '1',
       ORG_NAME: 'The Riverside Ledger',
       MAIL_FROM: 'The Riverside Ledger <news@riverside.example>',
       ...env,

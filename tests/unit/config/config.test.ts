@@ -57,6 +57,7 @@ describe('configuration', () => {
       SMTP_URL: 'smtps://u:p@smtp.example.org:465',
       PUBLIC_URL: 'https://give.example.org',
       ORG_NAME: 'Riverside Ledger',
+      STRIPE_EMULATOR: '1',
     });
     expect(c).toMatchObject({ smtpUrl: 'smtps://u:p@smtp.example.org:465', mailFrom: '"Riverside Ledger" <no-reply@give.example.org>' });
   });
