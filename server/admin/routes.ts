@@ -6,16 +6,20 @@ import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
-import { loginRoutes, sessionLimiters, sessionRoutes } from './routes/session.js';
+import { invitationRoutes } from './routes/invitations.js';
+import { loginRoutes, sessionRoutes } from './routes/session.js';
 import { subscriberRoutes } from './routes/subscribers.js';
+import { signInLimits } from './sign-in-limits.js';
 
 /**
  * /api/admin/*: JSON for the admin console, one file per resource under routes/. Everything but
- * login needs a session; the order of use() and route() below is the order requests meet them.
+ * login and invitations needs a session; the order of use() and route() below is the order
+ * requests meet them. Each route names the role it needs (requireRole, requireRecentAuth in
+ * auth.ts); tests/integration/admin/roles.test.ts holds every route to its role.
  */
 export function adminRoutes(deps: AppDeps) {
   const { db, config, clock } = deps;
-  const limits = sessionLimiters(deps);
+  const limits = signInLimits(db);
 
   const app = new Hono<AdminEnv>();
   app.use('*', async (c, next) => {
@@ -24,6 +28,7 @@ export function adminRoutes(deps: AppDeps) {
   });
   app.use('*', sameOriginOnly(config));
   app.route('/', loginRoutes(deps, limits));
+  app.route('/', invitationRoutes(deps));
 
   app.use('*', requireSession(db, config, clock));
   app.use('*', requireCsrfToken());

@@ -6,12 +6,12 @@ import { createCampaign, getCampaign, listCampaigns, updateCampaign } from '../.
 import type { AppDeps } from '../../deps.js';
 import { validationHook } from '../../lib/validation.js';
 import { audit, campaignSnapshot, diff } from '../audit.js';
-import type { AdminEnv } from '../auth.js';
+import { type AdminEnv, requireRole } from '../auth.js';
 import { campaignDashboard, toAdminCampaign } from '../dashboard.js';
 
 export const slugParam = z.object({ slug: slugSchema });
 
-/** /campaigns: the list with totals, create, the dashboard and edits. */
+/** /campaigns: the list with totals and the dashboard (every role); create and edit (editors, owners). */
 export function campaignRoutes(deps: AppDeps) {
   const { db, clock } = deps;
   return new Hono<AdminEnv>()
@@ -20,7 +20,7 @@ export function campaignRoutes(deps: AppDeps) {
       const rows = await listCampaigns(db);
       return c.json({ campaigns: rows.map((r) => toAdminCampaign(r, now)) });
     })
-    .post('/campaigns', zValidator('json', createCampaignSchema, validationHook), async (c) => {
+    .post('/campaigns', requireRole('editor'), zValidator('json', createCampaignSchema, validationHook), async (c) => {
       const created = await createCampaign(db, c.req.valid('json'));
       await audit(db, { adminId: c.get('session').adminId, action: 'campaign.create', entity: 'campaign', entityId: created.id, after: campaignSnapshot(created), at: clock() });
       return c.json(await campaignDashboard(db, created, clock()), 201);
@@ -31,6 +31,7 @@ export function campaignRoutes(deps: AppDeps) {
     })
     .patch(
       '/campaigns/:slug',
+      requireRole('editor'),
       zValidator('param', slugParam, validationHook),
       zValidator('json', updateCampaignSchema, validationHook),
       async (c) => {

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { getCampaign } from '../../campaigns/service.js';
 import type { AppDeps } from '../../deps.js';
 import { validationHook } from '../../lib/validation.js';
-import type { AdminEnv } from '../auth.js';
+import { type AdminEnv, requireRecentAuth, requireRole } from '../auth.js';
 import { csvStream, majorUnits } from '../csv.js';
 import { type Donation, getDonation, listDonations } from '../donations.js';
 import { donationFilterSchema, donationListSchema, giftIdSchema } from '../schemas.js';
@@ -11,7 +11,8 @@ import { slugParam } from './campaigns.js';
 
 const CSV_BATCH = 1000;
 
-/** A campaign's donations: the table, its CSV export, and one gift with its movements. */
+/** A campaign's donations: the table and one gift with its movements (every role); the CSV export
+ * of donor data (editors and owners, password entered in the last 10 minutes). */
 export function donationRoutes(deps: AppDeps) {
   const { db, clock } = deps;
   return new Hono<AdminEnv>()
@@ -27,6 +28,8 @@ export function donationRoutes(deps: AppDeps) {
     )
     .get(
       '/campaigns/:slug/donations.csv',
+      requireRole('editor'),
+      requireRecentAuth(),
       zValidator('param', slugParam, validationHook),
       zValidator('query', donationFilterSchema, validationHook),
       async (c) => {

@@ -7,17 +7,19 @@ import { AppError, notFound } from '../../errors.js';
 import { recordOfflineGift, updateOfflineGift } from '../../ledger/service.js';
 import { validationHook } from '../../lib/validation.js';
 import { audit, diff, offlineGiftSnapshot } from '../audit.js';
-import type { AdminEnv } from '../auth.js';
+import { type AdminEnv, requireRole } from '../auth.js';
 import { type Donation, getDonation } from '../donations.js';
 import { giftIdSchema, offlineGiftSchema, offlineGiftUpdateSchema } from '../schemas.js';
 import { slugParam } from './campaigns.js';
 
-/** Offline gifts (cheques, cash): entry, correction and voiding, each audited with the change. */
+/** Offline gifts (cheques, cash): entry, correction and voiding by editors and owners, each
+ * audited with the change. */
 export function offlineGiftRoutes(deps: AppDeps) {
   const { db, clock } = deps;
   return new Hono<AdminEnv>()
     .post(
       '/campaigns/:slug/offline-donations',
+      requireRole('editor'),
       zValidator('param', slugParam, validationHook),
       zValidator('json', offlineGiftSchema, validationHook),
       async (c) => {
@@ -44,6 +46,7 @@ export function offlineGiftRoutes(deps: AppDeps) {
     )
     .patch(
       '/offline-donations/:giftId',
+      requireRole('editor'),
       zValidator('param', giftIdSchema, validationHook),
       zValidator('json', offlineGiftUpdateSchema, validationHook),
       async (c) => {

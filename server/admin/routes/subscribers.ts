@@ -2,21 +2,22 @@ import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import type { AppDeps } from '../../deps.js';
 import { validationHook } from '../../lib/validation.js';
-import type { AdminEnv } from '../auth.js';
+import { type AdminEnv, requireRecentAuth, requireRole } from '../auth.js';
 import { csvStream } from '../csv.js';
 import { listDigestSubscribers } from '../digest.js';
 import { pageSchema } from '../schemas.js';
 
 const CSV_BATCH = 1000;
 
-/** Confirmed digest subscribers: the list and its export for a newsletter tool. */
+/** Confirmed digest subscribers: the list (every role) and its export for a newsletter tool
+ * (personal data like the donations CSV: editors and owners, recent password). */
 export function subscriberRoutes(deps: AppDeps) {
   const { db, clock } = deps;
   return new Hono<AdminEnv>()
     .get('/digest-subscribers', zValidator('query', pageSchema, validationHook), async (c) => {
       return c.json(await listDigestSubscribers(db, c.req.valid('query')));
     })
-    .get('/digest-subscribers.csv', async (c) => {
+    .get('/digest-subscribers.csv', requireRole('editor'), requireRecentAuth(), async (c) => {
       const body = csvStream<string>(['Email', 'Consented at', 'Signed up at'], undefined, async (cursor) => {
         const page = await listDigestSubscribers(db, { cursor, limit: CSV_BATCH });
         return { rows: page.subscribers.map((s) => [s.email, s.consentedAt, s.createdAt]), cursor: page.nextCursor };
