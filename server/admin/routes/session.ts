@@ -66,7 +66,8 @@ export function loginRoutes(deps: AppDeps, limits: SignInLimits) {
 const me = (s: AdminSession) => ({
   admin: { id: s.adminId, email: s.email, role: s.role },
   csrfToken: s.csrfToken,
-  // Until when sensitive actions work without entering the password again.
+  // Whether, and until when, sensitive actions work without entering the password again.
+  recentAuth: s.recentAuth,
   recentAuthUntil: new Date(s.authenticatedAt.getTime() + RECENT_AUTH_MS).toISOString(),
 });
 
@@ -98,7 +99,7 @@ export function sessionRoutes(deps: AppDeps, limits: SignInLimits) {
       await checkOwnPassword(s, c.req.valid('json').password, 'password', 'admin.reauth_failed');
       const now = clock();
       await markAuthenticated(db, s.id, now);
-      return c.json(me({ ...s, authenticatedAt: now }));
+      return c.json(me({ ...s, authenticatedAt: now, recentAuth: true }));
     })
     .post('/password', zValidator('json', changePasswordSchema, validationHook), async (c) => {
       const { currentPassword, newPassword } = c.req.valid('json');

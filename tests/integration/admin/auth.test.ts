@@ -80,6 +80,7 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
     expect(await me.json()).toEqual({
       admin: { id: expect.any(Number), email: ADMIN_EMAIL, role: 'owner' },
       csrfToken: body.csrfToken,
+      recentAuth: true,
       recentAuthUntil: '2026-12-05T10:10:00.000Z',
     });
     // the database holds a hash, not the cookie's token
