@@ -8,7 +8,7 @@ import { parse as parseCookies } from 'hono/utils/cookie';
 import Stripe from 'stripe';
 import { type DatabaseHandle, connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { loadSession, sessionCookieName } from './admin/auth.js';
+import { hasRole, loadSession, sessionCookieName } from './admin/auth.js';
 import { type App, createApp } from './app.js';
 import type { Config } from './config.js';
 import { type ProgressBus, createPgBus, createPgliteBus } from './live/bus.js';
@@ -71,11 +71,12 @@ export async function createRuntime(configIn: Config, opts: RuntimeOptions = {})
         ...(opts.emulator?.retryDelaysMs && { retryDelaysMs: opts.emulator.retryDelaysMs }),
         ...(opts.emulator?.asyncSettleDelayMs !== undefined && { asyncSettleDelayMs: opts.emulator.asyncSettleDelayMs }),
         ...(opts.emulator?.retention && { retention: opts.emulator.retention }),
-        // Its dashboard and actions (refunds, disputes, renewals) are for signed-in admins only.
+        // Its dashboard and actions (refunds, disputes, renewals) move money: signed-in editors and
+        // owners only (viewers are read-only, SPEC §11).
         admin: async (req) => {
           const cookie = parseCookies(req.headers.get('cookie') ?? '', cookieName)[cookieName];
           const session = await loadSession(database.db, cookie, clock());
-          return session ? { csrfToken: session.csrfToken } : null;
+          return session && hasRole(session.role, 'editor') ? { csrfToken: session.csrfToken } : null;
         },
         // Webhooks go straight into the app (no socket): the same route, middleware and checks.
         deliver: async (body, headers) => {

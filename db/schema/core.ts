@@ -137,10 +137,17 @@ export interface RateLimitsTable {
   expire: number | null;
 }
 
+export type AdminRole = 'owner' | 'editor' | 'viewer';
+
 export interface AdminsTable {
   id: Generated<number>;
   email: string;
-  password_hash: string;
+  /** NULL until an invited admin sets a password (migrations/0005_admin_roles). */
+  password_hash: string | null;
+  role: ColumnType<AdminRole, AdminRole | undefined, AdminRole>;
+  disabled_at: Timestamp | null;
+  /** Signs this admin's known-device cookies; replaced when the password changes. */
+  device_key: string | null;
   created_at: CreatedAt;
 }
 
@@ -149,6 +156,8 @@ export interface AdminSessionsTable {
   admin_id: number;
   csrf_token: string;
   expires_at: Timestamp;
+  /** When the password was last entered in this session (sign-in or re-authentication). */
+  authenticated_at: CreatedAt;
   created_at: CreatedAt;
 }
 

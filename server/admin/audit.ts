@@ -16,6 +16,8 @@ export async function audit(
     .insertInto('admin_audit_log')
     .values({
       admin_id: entry.adminId,
+      // The actor's e-mail as of now: the row still says who acted after that admin is removed.
+      admin_email: entry.adminId === null ? null : db.selectFrom('admins').where('id', '=', entry.adminId).select('email'),
       action: entry.action,
       entity: entry.entity,
       entity_id: String(entry.entityId),
@@ -77,7 +79,7 @@ export async function listAudit(
   let query = db
     .selectFrom('admin_audit_log as l')
     .leftJoin('admins as a', 'a.id', 'l.admin_id')
-    .select(['l.id', 'l.action', 'l.entity', 'l.entity_id', 'l.before', 'l.after', 'l.at', 'a.email as admin_email']);
+    .select((eb) => ['l.id', 'l.action', 'l.entity', 'l.entity_id', 'l.before', 'l.after', 'l.at', eb.fn.coalesce('l.admin_email', 'a.email').as('admin_email')]);
   if (q.entity) query = query.where('l.entity', '=', q.entity);
   if (q.entityId) query = query.where('l.entity_id', '=', q.entityId);
   const c = decodeCursor(q.cursor);

@@ -5,7 +5,7 @@ import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { validationHook } from '../lib/validation.js';
 import { outboxCounts } from '../mail/worker.js';
-import type { AdminEnv } from './auth.js';
+import { type AdminEnv, requireRole } from './auth.js';
 
 const listQuery = z.strictObject({
   status: z.enum(['pending', 'sending', 'sent', 'failed', 'suppressed']).optional(),
@@ -29,7 +29,9 @@ const idParam = z.object({
  */
 export function outboxRoutes(deps: Pick<AppDeps, 'db' | 'config'>) {
   const { db, config } = deps;
+  // Mails hold donors' addresses and working unsubscribe/confirm links: editors and owners only.
   return new Hono<AdminEnv>()
+    .use('*', requireRole('editor'))
     .get('/', zValidator('query', listQuery, validationHook), async (c) => {
       const { status, cursor, limit } = c.req.valid('query');
       let q = db

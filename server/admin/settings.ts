@@ -5,7 +5,7 @@ import { validationHook } from '../lib/validation.js';
 import { updateSettingsSchema } from '../settings/schemas.js';
 import { getOrgSettings, updateOrgSettings } from '../settings/service.js';
 import { audit, diff } from './audit.js';
-import type { AdminEnv } from './auth.js';
+import { type AdminEnv, requireRecentAuth, requireRole } from './auth.js';
 
 /**
  * /api/admin/settings: the organisation (name, address, time zone, tax id). Mounted after the
@@ -17,8 +17,8 @@ export function settingsRoutes(deps: Pick<AppDeps, 'db' | 'config' | 'clock'>) {
   return (
     new Hono<AdminEnv>()
       .get('/', async (c) => c.json(await getOrgSettings(db, config)))
-      // TODO(roles): require the owner role here (SPEC §11) once requireRole('owner') exists.
-      .patch('/', zValidator('json', updateSettingsSchema, validationHook), async (c) => {
+      // Organisation settings are an owner's, with a recent password (SPEC §11).
+      .patch('/', requireRole('owner'), requireRecentAuth(), zValidator('json', updateSettingsSchema, validationHook), async (c) => {
         const input = c.req.valid('json');
         const now = clock();
         const after = await db.transaction().execute(async (trx) => {

@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'react';
-import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from './api.js';
+import { useEffect, useRef, useState } from 'react';
+import { ApiError, api, setCsrfToken, setReauthHandler, setUnauthorizedHandler } from './api.js';
+import { ReauthDialog } from './Reauth.js';
 import { AuditLog } from './pages/AuditLog.js';
 import { Admins } from './pages/Admins.js';
 import { CampaignForm } from './pages/CampaignForm.js';
@@ -7,6 +8,7 @@ import { Campaigns } from './pages/Campaigns.js';
 import { Dashboard } from './pages/Dashboard.js';
 import { Donation } from './pages/Donation.js';
 import { Donations } from './pages/Donations.js';
+import { Invite } from './pages/Invite.js';
 import { Login } from './pages/Login.js';
 import { Settings } from './pages/Settings.js';
 import { Outbox } from './pages/Outbox.js';
@@ -14,21 +16,20 @@ import { Subscribers } from './pages/Subscribers.js';
 import { Link, navigate, useLocation } from './router.js';
 import type { OrgSettings } from './types.js';
 import { setOrgTimeZone } from './ui.js';
+import { type Me, MeProvider, type Role } from './session.js';
 
-type Me = { admin: { email: string }; csrfToken: string };
-
-function route(path: string, me: string) {
+function route(path: string, me: Me) {
   let m: RegExpExecArray | null;
   if (path === '/admin' || path === '/admin/campaigns') return <Campaigns />;
-  if (path === '/admin/campaigns/new') return <CampaignForm />;
-  if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)\/edit$/.exec(path))) return <CampaignForm key={m[1]} slug={m[1]!} />;
+  if (path === '/admin/campaigns/new' && me.admin.role !== 'viewer') return <CampaignForm />;
+  if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)\/edit$/.exec(path)) && me.admin.role !== 'viewer') return <CampaignForm key={m[1]} slug={m[1]!} />;
   if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)\/donations$/.exec(path))) return <Donations key={m[1]} slug={m[1]!} />;
   if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)$/.exec(path))) return <Dashboard key={m[1]} slug={m[1]!} />;
   if ((m = /^\/admin\/donations\/([0-9a-f-]{36})$/.exec(path))) return <Donation key={m[1]} id={m[1]!} />;
   if (path === '/admin/subscribers') return <Subscribers />;
   if (path === '/admin/outbox') return <Outbox />;
   if (path === '/admin/audit') return <AuditLog />;
-  if (path === '/admin/admins') return <Admins me={me} />;
+  if (path === '/admin/admins') return <Admins me={me.admin.email} owner={me.admin.role === 'owner'} />;
   if (path === '/admin/settings') return <Settings />;
   return (
     <>
@@ -48,10 +49,14 @@ const NAV: [string, string][] = [
   ['/admin/admins', 'Admins'],
   ['/admin/settings', 'Settings'],
 ];
+const navLabel = (to: string, label: string, role: Role) => (to === '/admin/admins' && role !== 'owner' ? 'Your account' : label);
+const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', editor: 'Editor', viewer: 'Viewer' };
 
 export function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [error, setError] = useState('');
+  const [reauth, setReauth] = useState<((ok: boolean) => void) | null>(null);
+  const pendingReauth = useRef<Promise<boolean> | null>(null);
   const { path } = useLocation();
 
   // Pages show and take dates in the organisation's zone, so it is known before any page renders.
@@ -65,9 +70,32 @@ export function App() {
 
   useEffect(() => {
     setUnauthorizedHandler(() => setMe(null));
+    // Several requests may want the password at once: one prompt answers them all.
+    setReauthHandler(
+      () =>
+        (pendingReauth.current ??= new Promise<boolean>((resolve) => {
+          setReauth(() => (ok: boolean) => {
+            pendingReauth.current = null;
+            setReauth(null);
+            resolve(ok);
+          });
+        })),
+    );
     api<Me>('/me').then(signedIn, (e: unknown) => (e instanceof ApiError && e.status === 401 ? setMe(null) : setError((e as Error).message)));
   }, []);
 
+  const invite = /^\/admin\/invite\/([\w-]+)$/.exec(path);
+  if (invite) {
+    return (
+      <Invite
+        token={invite[1]!}
+        onSignedIn={(m) => {
+          signedIn(m);
+          navigate('/admin', { replace: true });
+        }}
+      />
+    );
+  }
   if (error) return <p className="error-note">{error}</p>;
   if (me === undefined) return <p className="loading">Loading…</p>;
   if (me === null) return <Login onSignedIn={signedIn} />;
@@ -80,7 +108,7 @@ export function App() {
   const current = NAV.filter(([to]) => path === to || path.startsWith(`${to}/`)).sort((a, b) => b[0].length - a[0].length)[0]?.[0];
 
   return (
-    <>
+    <MeProvider value={me}>
       <header className="topbar">
         <Link to="/admin" className="brand">
           Groundswell
@@ -88,18 +116,21 @@ export function App() {
         <nav aria-label="Admin">
           {NAV.map(([to, label]) => (
             <Link key={to} to={to} aria-current={current === to ? 'page' : undefined}>
-              {label}
+              {navLabel(to, label, me.admin.role)}
             </Link>
           ))}
         </nav>
         <div className="who">
-          <span className="muted">{me.admin.email}</span>
+          <span className="muted">
+            {me.admin.email} · {ROLE_LABEL[me.admin.role]}
+          </span>
           <button type="button" onClick={() => void logout()}>
             Sign out
           </button>
         </div>
       </header>
-      <main className="content">{route(path, me.admin.email)}</main>
-    </>
+      <main className="content">{route(path, me)}</main>
+      {reauth && <ReauthDialog email={me.admin.email} onDone={reauth} />}
+    </MeProvider>
   );
 }

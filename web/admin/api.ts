@@ -15,6 +15,7 @@ export class ApiError extends Error {
 
 let csrfToken = '';
 let onUnauthorized: () => void = () => {};
+let onReauthRequired: (() => Promise<boolean>) | null = null;
 
 export function setCsrfToken(token: string) {
   csrfToken = token;
@@ -23,6 +24,24 @@ export function setCsrfToken(token: string) {
 /** Called when a request finds the session gone (expired, signed out elsewhere). */
 export function setUnauthorizedHandler(fn: () => void) {
   onUnauthorized = fn;
+}
+
+/**
+ * Called when the server wants the password again (403 reauth_required, SPEC §11): the console
+ * asks for it, and resolves true once POST /session/reauth succeeded (false: the admin cancelled).
+ */
+export function setReauthHandler(fn: () => Promise<boolean>) {
+  onReauthRequired = fn;
+}
+
+const reauthCancelled = () => new ApiError(403, 'reauth_required', 'This needs your password again; nothing was changed.');
+
+/** Before something the API checks only after it started (a CSV download): ask for the password
+ * now if the last one is more than 10 minutes old. */
+export async function ensureRecentAuth(): Promise<void> {
+  const me = await api<{ recentAuth?: boolean }>('/me');
+  if (me.recentAuth !== false) return;
+  if (!onReauthRequired || !(await onReauthRequired())) throw reauthCancelled();
 }
 
 export async function api<T = unknown>(path: string, opts: { method?: string; body?: unknown } = {}): Promise<T> {
@@ -43,6 +62,11 @@ export async function api<T = unknown>(path: string, opts: { method?: string; bo
   }
   const data = (await res.json().catch(() => null)) as { error?: { code: string; message: string; field?: string } } | null;
   if (!res.ok) {
+    if (res.status === 403 && data?.error?.code === 'reauth_required' && onReauthRequired) {
+      // The request was refused before it did anything: ask for the password, then send it again.
+      if (await onReauthRequired()) return api<T>(path, opts);
+      throw reauthCancelled();
+    }
     if (res.status === 401 && path !== '/login') onUnauthorized();
     const e = data?.error;
     throw new ApiError(res.status, e?.code ?? 'http_error', e?.message ?? `Request failed (${res.status})`, e?.field);

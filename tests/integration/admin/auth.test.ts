@@ -13,6 +13,12 @@ const ROUTES: [string, string][] = [
   ['GET', '/admins'],
   ['POST', '/admins'],
   ['POST', '/password'],
+  ['POST', '/session/reauth'],
+  ['POST', '/admins/1/invitation'],
+  ['PATCH', '/admins/1'],
+  ['POST', '/admins/1/disable'],
+  ['POST', '/admins/1/enable'],
+  ['DELETE', '/admins/1'],
   ['GET', '/campaigns'],
   ['POST', '/campaigns'],
   ['GET', '/campaigns/spring'],
@@ -59,9 +65,9 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
     const res = await loginRequest(ctx, ' OPS@example.org ', ADMIN_PASSWORD);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { admin: { email: string }; csrfToken: string };
-    expect(body.admin).toEqual({ email: ADMIN_EMAIL });
+    expect(body.admin).toMatchObject({ email: ADMIN_EMAIL, role: 'owner' });
     expect(body.csrfToken).toMatch(/^[\w-]{40,}$/);
-    const setCookie = res.headers.get('set-cookie')!;
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('gs_admin='))!;
     expect(setCookie).toMatch(/^gs_admin=[\w-]{40,};/);
     expect(setCookie).toContain('HttpOnly');
     expect(setCookie).toContain('SameSite=Strict');
@@ -71,7 +77,12 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
 
     const cookie = setCookie.split(';')[0]!;
     const me = await ctx.app.request('/api/admin/me', { headers: { cookie } });
-    expect(await me.json()).toEqual({ admin: { email: ADMIN_EMAIL }, csrfToken: body.csrfToken });
+    expect(await me.json()).toEqual({
+      admin: { id: expect.any(Number), email: ADMIN_EMAIL, role: 'owner' },
+      csrfToken: body.csrfToken,
+      recentAuth: true,
+      recentAuthUntil: '2026-12-05T10:10:00.000Z',
+    });
     // the database holds a hash, not the cookie's token
     const rows = await ctx.db.selectFrom('admin_sessions').select('id').execute();
     expect(rows.map((r) => r.id)).not.toContain(cookie.split('=')[1]);
@@ -145,21 +156,12 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
   });
 
   describe('admins', () => {
-    it('lets an admin add another admin, who can then sign in', async () => {
+    it('adds admins only by invitation: the inviting owner cannot choose their password', async () => {
       const admin = await signIn(ctx);
-      const res = await admin.req('/admins', { method: 'POST', body: { email: 'Second@Example.org', password: 'another long secret' } });
-      expect(res.status).toBe(201);
-      expect(await res.json()).toMatchObject({ admin: { email: 'second@example.org' } });
-      expect((await loginRequest(ctx, 'second@example.org', 'another long secret')).status).toBe(200);
-      const dup = await admin.req('/admins', { method: 'POST', body: { email: 'second@example.org', password: 'another long secret' } });
-      expect(dup.status).toBe(409);
-      const short = await admin.req('/admins', { method: 'POST', body: { email: 'third@example.org', password: 'short' } });
-      expect(short.status).toBe(400);
-      expect(await short.json()).toMatchObject({ error: { field: 'password' } });
-      const list = await admin.json<{ admins: { email: string }[] }>('/admins');
-      expect(list.admins.map((a) => a.email)).toEqual([ADMIN_EMAIL, 'second@example.org']);
-      const log = await admin.json<{ entries: { action: string; admin: string; after: unknown }[] }>('/audit-log?entity=admin');
-      expect(log.entries[0]).toMatchObject({ action: 'admin.create', admin: ADMIN_EMAIL, after: { email: 'second@example.org' } });
+      const res = await admin.req('/admins', { method: 'POST', body: { email: 'second@example.org', role: 'editor', password: 'another long secret' } });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { code: 'invalid_request', field: 'password' } });
+      expect(await ctx.db.selectFrom('admins').where('email', '=', 'second@example.org').select('id').execute()).toHaveLength(0);
     });
 
     it('changes the password and signs out the other sessions', async () => {
@@ -195,7 +197,7 @@ describe.each(testDatabaseKinds())('admin login rate limiting on %s', (kind) => 
     expect(retry).toBeLessThanOrEqual(15 * 60);
     const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('rate_limited');
-    expect(body.error.message).toMatch(/Too many sign-in attempts for this account; please wait \d+ minutes/);
+    expect(body.error.message).toMatch(/Too many sign-in attempts for this account from this connection; please wait \d+ minutes/);
   });
 
   it('limits one address across accounts', async () => {
@@ -241,9 +243,12 @@ describe('admin cookie over https', () => {
     try {
       await makeAdmin(ctx);
       const res = await loginRequest(ctx, ADMIN_EMAIL, ADMIN_PASSWORD);
-      const setCookie = res.headers.get('set-cookie')!;
+      const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-gs_admin='))!;
       expect(setCookie).toMatch(/^__Host-gs_admin=/);
       expect(setCookie).toContain('Secure');
+      const device = res.headers.getSetCookie().find((c) => c.startsWith('__Host-gs_admin_device='))!;
+      expect(device).toContain('Secure');
+      expect(device).toContain('HttpOnly');
       const me = await ctx.app.request('/api/admin/me', { headers: { cookie: setCookie.split(';')[0]! } });
       expect(me.status).toBe(200);
     } finally {

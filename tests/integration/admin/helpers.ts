@@ -1,3 +1,4 @@
+import type { AdminRole } from '../../../db/schema.js';
 import { hashPassword } from '../../../server/admin/passwords.js';
 import type { TestContext } from '../../helpers/app.js';
 
@@ -7,13 +8,21 @@ export const ADMIN_PASSWORD = 'correct horse battery';
 let cachedHash: Promise<string> | undefined;
 
 /** An admin row (argon2 is slow on purpose, so the hash is computed once per test file). */
-export async function makeAdmin(ctx: TestContext, email = ADMIN_EMAIL) {
+export async function makeAdmin(ctx: TestContext, email = ADMIN_EMAIL, role: AdminRole = 'owner') {
   const password_hash = await (cachedHash ??= hashPassword(ADMIN_PASSWORD));
-  await ctx.db.insertInto('admins').values({ email, password_hash }).onConflict((oc) => oc.column('email').doNothing()).execute();
+  await ctx.db.insertInto('admins').values({ email, password_hash, role }).onConflict((oc) => oc.column('email').doNothing()).execute();
+}
+
+/** `name=value` of the cookie called `name` among a response's Set-Cookie headers. */
+export function cookieFrom(res: Response, name: string): string | undefined {
+  return res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${name}=`));
 }
 
 export interface AdminClient {
+  /** The session cookie, `gs_admin=...`. */
   cookie: string;
+  /** The known-device cookie this sign-in left, `gs_admin_device=...`. */
+  deviceCookie: string;
   csrfToken: string;
   /** A same-origin request as the console makes it: cookie, JSON, CSRF token. */
   req(path: string, init?: { method?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
@@ -28,11 +37,17 @@ export function loginRequest(ctx: TestContext, email: string, password: string, 
   });
 }
 
-export async function signIn(ctx: TestContext, email = ADMIN_EMAIL): Promise<AdminClient> {
-  await makeAdmin(ctx, email);
+export async function signIn(ctx: TestContext, email = ADMIN_EMAIL, role: AdminRole = 'owner'): Promise<AdminClient> {
+  await makeAdmin(ctx, email, role);
   const res = await loginRequest(ctx, email, ADMIN_PASSWORD);
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-  const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+  return clientFromLogin(ctx, res);
+}
+
+/** A console client from a successful sign-in response (login or invitation acceptance). */
+export async function clientFromLogin(ctx: TestContext, res: Response): Promise<AdminClient> {
+  const cookie = cookieFrom(res, 'gs_admin')!;
+  const deviceCookie = cookieFrom(res, 'gs_admin_device')!;
   const { csrfToken } = (await res.json()) as { csrfToken: string };
   const req: AdminClient['req'] = async (path, init = {}) =>
     ctx.app.request(`/api/admin${path}`, {
@@ -48,6 +63,7 @@ export async function signIn(ctx: TestContext, email = ADMIN_EMAIL): Promise<Adm
     });
   return {
     cookie,
+    deviceCookie,
     csrfToken,
     req,
     async json(path, init) {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { Link } from '../router.js';
+import { useCan } from '../session.js';
 import type { AdminCampaign } from '../types.js';
 import { Badge, ErrorNote, date, moneyShort } from '../ui.js';
 
@@ -8,6 +9,7 @@ export function Campaigns() {
   const [campaigns, setCampaigns] = useState<AdminCampaign[] | null>(null);
   const [showArchived, setShowArchived] = useState(false);
   const [error, setError] = useState('');
+  const canEdit = useCan('editor');
 
   useEffect(() => {
     api<{ campaigns: AdminCampaign[] }>('/campaigns').then((r) => setCampaigns(r.campaigns), (e: Error) => setError(e.message));
@@ -19,9 +21,11 @@ export function Campaigns() {
     <>
       <header className="page-head">
         <h1>Campaigns</h1>
-        <Link to="/admin/campaigns/new" className="button primary">
-          New campaign
-        </Link>
+        {canEdit && (
+          <Link to="/admin/campaigns/new" className="button primary">
+            New campaign
+          </Link>
+        )}
       </header>
       <ErrorNote error={error} />
       {!campaigns && !error && <p>Loading…</p>}

@@ -3,6 +3,7 @@ import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxi
 import { api } from '../api.js';
 import { currencyDecimals } from '../../../common/money.js';
 import { Link } from '../router.js';
+import { useCan } from '../session.js';
 import type { Dashboard as DashboardData } from '../types.js';
 import { Badge, ErrorNote, date, money, moneyShort } from '../ui.js';
 import { OfflineGiftForm } from './OfflineGiftForm.js';
@@ -14,6 +15,7 @@ export function Dashboard({ slug }: { slug: string }) {
   const [d, setD] = useState<DashboardData | null>(null);
   const [error, setError] = useState('');
   const [live, setLive] = useState(false);
+  const canEdit = useCan('editor');
   const refetch = useRef<ReturnType<typeof setTimeout>>(undefined);
 
   const load = useCallback(() => api<DashboardData>(`/campaigns/${slug}`).then(setD, (e: Error) => setError(e.message)), [slug]);
@@ -68,9 +70,11 @@ export function Dashboard({ slug }: { slug: string }) {
           <Link to={`/admin/campaigns/${d.slug}/donations`} className="button">
             Donations
           </Link>
-          <Link to={`/admin/campaigns/${d.slug}/edit`} className="button">
-            Edit
-          </Link>
+          {canEdit && (
+            <Link to={`/admin/campaigns/${d.slug}/edit`} className="button">
+              Edit
+            </Link>
+          )}
         </div>
       </header>
 
@@ -119,11 +123,13 @@ export function Dashboard({ slug }: { slug: string }) {
         )}
       </section>
 
-      <section className="card" aria-labelledby="offline-title">
-        <h2 id="offline-title">Record an offline gift</h2>
-        <p className="muted">Cheques, cash, bank transfers: counted in the totals at once.</p>
-        <OfflineGiftForm slug={d.slug} currency={d.currency} onSaved={() => void load()} />
-      </section>
+      {canEdit && (
+        <section className="card" aria-labelledby="offline-title">
+          <h2 id="offline-title">Record an offline gift</h2>
+          <p className="muted">Cheques, cash, bank transfers: counted in the totals at once.</p>
+          <OfflineGiftForm slug={d.slug} currency={d.currency} onSaved={() => void load()} />
+        </section>
+      )}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { Link } from '../router.js';
+import { useCan } from '../session.js';
 import type { DonationDetail } from '../types.js';
 import { Badge, ErrorNote, dateTime, giftDate, money } from '../ui.js';
 import { OfflineGiftForm } from './OfflineGiftForm.js';
@@ -11,6 +12,7 @@ export function Donation({ id }: { id: string }) {
   const [g, setG] = useState<DonationDetail | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const canEdit = useCan('editor');
 
   useEffect(() => {
     api<DonationDetail>(`/donations/${id}`).then(setG, (e: Error) => setError(e.message));
@@ -121,7 +123,7 @@ export function Donation({ id }: { id: string }) {
               )}
             </dl>
           </section>
-        ) : (
+        ) : canEdit ? (
           <section className="card">
             <h2>Correct this offline gift</h2>
             {g.giftStatus === 'voided' ? (
@@ -142,7 +144,7 @@ export function Donation({ id }: { id: string }) {
               </>
             )}
           </section>
-        )}
+        ) : null}
       </div>
       <section className="card">
         <h2>Money movements</h2>

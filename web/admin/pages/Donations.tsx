@@ -1,6 +1,7 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { Link, navigate, useLocation } from '../router.js';
+import { ExportLink, useCan } from '../session.js';
 import type { AdminCampaign, Donation } from '../types.js';
 import { Badge, ErrorNote, dateTime, giftDate, money } from '../ui.js';
 
@@ -17,6 +18,7 @@ export function Donations({ slug }: { slug: string }) {
   const [search, setSearch] = useState(filter.q);
   const [error, setError] = useState('');
   const [loading, setLoading] = useState(false);
+  const canExport = useCan('editor');
 
   useEffect(() => {
     api<AdminCampaign>(`/campaigns/${slug}`).then(setCampaign, (e: Error) => setError(e.message));
@@ -66,9 +68,7 @@ export function Donations({ slug }: { slug: string }) {
           </p>
           <h1>Donations</h1>
         </div>
-        <a className="button" href={`/api/admin/campaigns/${slug}/donations.csv${qs ? `?${qs}` : ''}`} download>
-          Export CSV
-        </a>
+        {canExport && <ExportLink href={`/api/admin/campaigns/${slug}/donations.csv${qs ? `?${qs}` : ''}`}>Export CSV</ExportLink>}
       </header>
       <div className="filters card">
         <form onSubmit={submitSearch} role="search">

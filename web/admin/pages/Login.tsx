@@ -1,8 +1,9 @@
 import { type FormEvent, useState } from 'react';
 import { ApiError, api } from '../api.js';
+import type { Me } from '../session.js';
 import { ErrorNote, Field, fieldProps } from '../ui.js';
 
-export function Login({ onSignedIn }: { onSignedIn: (me: { admin: { email: string }; csrfToken: string }) => void }) {
+export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');

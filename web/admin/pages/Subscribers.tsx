@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api } from '../api.js';
+import { ExportLink, useCan } from '../session.js';
 import { ErrorNote, LoadMore, dateTime, useCursorList } from '../ui.js';
 
 interface Subscriber {
@@ -14,6 +15,7 @@ interface Subscriber {
 
 export function Subscribers() {
   const [total, setTotal] = useState(0);
+  const canExport = useCan('editor');
   const { rows, error, more } = useCursorList(async (after) => {
     const r = await api<{ subscribers: Subscriber[]; nextCursor: string | null; total: number }>(
       `/digest-subscribers?limit=100${after ? `&cursor=${after}` : ''}`,
@@ -26,9 +28,7 @@ export function Subscribers() {
     <>
       <header className="page-head">
         <h1>Digest subscribers {rows && <span className="muted">({total})</span>}</h1>
-        <a className="button" href="/api/admin/digest-subscribers.csv" download>
-          Export CSV
-        </a>
+        {canExport && <ExportLink href="/api/admin/digest-subscribers.csv">Export CSV</ExportLink>}
       </header>
       <ErrorNote error={error} />
       {rows && rows.length === 0 && (
