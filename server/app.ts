@@ -11,14 +11,12 @@ import { type StreamRegistry, campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
-import { onLedgerCommit } from './ledger/service.js';
 import { webRoutes } from './web/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   const cache = new ProgressCache(deps.db, deps.bus, deps.clock);
-  const stopLocalNotify = onLedgerCommit(deps.db, (ids) => ids.forEach((id) => deps.bus.emitLocal(id)));
 
   app.use(requestId());
 
@@ -90,7 +88,6 @@ export function createApp(deps: AppDeps) {
       for (const end of [...streams]) end();
     },
     close() {
-      stopLocalNotify();
       cache.close();
     },
   });

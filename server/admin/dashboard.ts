@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { CampaignWithTotals } from '../campaigns/repository.js';
+import { donorKeySql } from '../ledger/ledger.js';
 import { toProgress } from '../campaigns/service.js';
 
 const DAY_MS = 86_400_000;
@@ -52,8 +53,8 @@ export async function campaignDashboard(db: Kysely<Database>, c: CampaignWithTot
       .where('status', '=', 'paid')
       .where((eb) => eb.or([eb('subscription_status', 'is', null), eb('subscription_status', 'in', LIVE_SUBSCRIPTION)]))
       .select([
-        // Distinct donors as the ledger counts them: by e-mail, case-insensitive.
-        sql<number>`count(distinct coalesce(lower(email), id::text))::int8`.as('donors'),
+        // Distinct donors by the ledger's one definition (trimmed, lower-cased e-mail).
+        sql<number>`count(distinct ${donorKeySql('email', 'id')})::int8`.as('donors'),
         sql<number>`coalesce(sum(charge_amount), 0)::int8`.as('amount'),
       ])
       .executeTakeFirstOrThrow(),

@@ -161,7 +161,7 @@ export function adminRoutes(deps: AppDeps) {
         const { slug } = c.req.valid('param');
         const now = clock();
         // Currency guard and the renewal-window recompute happen inside updateCampaign's transaction.
-        const { before, after } = await updateCampaign(db, slug, input, now);
+        const { before, after } = await updateCampaign(db, slug, input, now, deps);
         // Copy, goal and dates are part of the public progress: refresh every instance's cache and live banners.
         await deps.bus.notify(db, after.id);
         const change = diff(campaignSnapshot(before), campaignSnapshot(after));
@@ -216,7 +216,7 @@ export function adminRoutes(deps: AppDeps) {
         const input = c.req.valid('json');
         checkReceivedAt(input.receivedAt, clock());
         const giftId = randomUUID();
-        await recordOfflineGift(db, {
+        await recordOfflineGift(deps, {
           giftId,
           campaignId: campaign.id,
           currency: campaign.currency,
@@ -242,7 +242,7 @@ export function adminRoutes(deps: AppDeps) {
         const before = await getDonation(db, giftId);
         if (before.source !== 'offline') throw notFound('Offline donation');
         if (c.req.valid('json').receivedAt) checkReceivedAt(c.req.valid('json').receivedAt!, clock());
-        await updateOfflineGift(db, giftId, c.req.valid('json'), async (trx) => {
+        await updateOfflineGift(deps, giftId, c.req.valid('json'), async (trx) => {
           // The audit row commits with the change, or neither does.
           const after = await getDonation(trx, giftId);
           const change = diff(offlineGiftSnapshot(giftState(before)), offlineGiftSnapshot(giftState(after)));

@@ -43,7 +43,11 @@ export function signPayload(payload: string, secret = WEBHOOK_SECRET, timestamp?
  * (Stripe.createFetchHttpClient): requests go SDK → emulator, webhooks go emulator → app, no
  * sockets. `env` overrides configuration.
  */
-export async function createTestContext(kind: DbKind, opts: { env?: Record<string, string>; clock?: TestContext['clock'] } = {}): Promise<TestContext> {
+export async function createTestContext(
+  kind: DbKind,
+  /** stripeApi: wraps the emulator's fetch (e.g. a StripeWorld serving objects a test invented). */
+  opts: { env?: Record<string, string>; clock?: TestContext['clock']; stripeApi?: (emulator: typeof fetch) => typeof fetch } = {},
+): Promise<TestContext> {
   const database = await createTestDatabase(kind);
   const config = loadConfig({
     PUBLIC_URL: 'http://groundswell.test',
@@ -67,7 +71,7 @@ export async function createTestContext(kind: DbKind, opts: { env?: Record<strin
   });
   const stripe = createStripeClient(config, {
     emulatorBase: 'http://stripe-emulator.test',
-    httpClient: Stripe.createFetchHttpClient(emulator.fetch),
+    httpClient: Stripe.createFetchHttpClient(opts.stripeApi ? opts.stripeApi(emulator.fetch) : emulator.fetch),
   });
   app = createApp({ db: database.db, stripe, config, clock, bus, log, emulatorRoutes: emulator.app });
   const deliver = (event: object | string, o: { secret?: string; timestamp?: number } = {}) => {
