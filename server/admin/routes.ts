@@ -29,6 +29,7 @@ import { campaignDashboard, toAdminCampaign } from './dashboard.js';
 import { listDigestSubscribers } from './digest.js';
 import { type Donation, getDonation, listDonations } from './donations.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { listWebhookEvents, webhookEventsQuerySchema } from './webhook-events.js';
 import {
   auditQuerySchema,
   changePasswordSchema,
@@ -274,6 +275,11 @@ export function adminRoutes(deps: AppDeps) {
     // ---- audit log ----
     .get('/audit-log', zValidator('query', auditQuerySchema, validationHook), async (c) => {
       return c.json(await listAudit(db, c.req.valid('query')));
+    })
+
+    // ---- Stripe events the ledger could not apply, or applied with a conflict ----
+    .get('/webhooks/events', zValidator('query', webhookEventsQuerySchema, validationHook), async (c) => {
+      return c.json(await listWebhookEvents(db, c.req.valid('query')));
     });
 
   return routes;

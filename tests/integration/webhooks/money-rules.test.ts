@@ -5,6 +5,7 @@ import { type TestContext, createTestContext, fakeClock } from '../../helpers/ap
 import { testDatabaseKinds } from '../../helpers/db.js';
 import { charge, checkoutSession, dispute, event, invoice, invoicePayment, sid } from '../../helpers/events.js';
 import { makeCampaign, makeGift } from '../../helpers/factories.js';
+import { signIn } from '../admin/helpers.js';
 
 /**
  * SPEC §5 rules the first ledger got wrong (issue 9 defects, issue 8 item 13): each test is a
@@ -68,6 +69,10 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     expect(first.status).toBeLessThan(600);
     expect((await stored(renewal.id))?.outcome).toBe('failed');
     expect(await progress(c.slug)).toMatchObject({ raised: 2000 });
+    // the admin sees it, with the reason
+    const admin = await signIn(ctx);
+    const listed = await admin.json<{ events: { id: string; status: string; reason: string }[] }>('/webhooks/events?status=failed');
+    expect(listed.events.find((e) => e.id === renewal.id)).toMatchObject({ status: 'failed', reason: expect.stringContaining('No such invoice') });
     // Stripe's retry of the same event id, in the pinned version:
     expect((await ctx.deliver(renewal)).status).toBe(200);
     expect((await stored(renewal.id))?.outcome).toBe('processed');
@@ -92,8 +97,9 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     expect(await progress(b.slug)).toMatchObject({ raised: 0, donations: 0 });
     const giftB = await ctx.db.selectFrom('gifts').where('id', '=', gb.id).select(['subscription_id', 'status']).executeTakeFirstOrThrow();
     expect(giftB).toEqual({ subscription_id: null, status: 'created' });
-    const conflicts = await ctx.db.selectFrom('stripe_events').where('conflict', 'is not', null).select('conflict').execute();
-    expect(conflicts.some((r) => r.conflict?.includes(gb.id))).toBe(true);
+    const admin = await signIn(ctx);
+    const listed = await admin.json<{ events: { conflict: string | null }[] }>('/webhooks/events?status=conflict');
+    expect(listed.events.some((e) => e.conflict?.includes(gb.id))).toBe(true);
   });
 
   it('gives the money back when a refund fails in the same second as its charge.refunded snapshot', async () => {
@@ -191,6 +197,38 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     expect(await progress(c.slug)).toMatchObject({ raised: 0, donations: 0 });
   });
 
+  it('stays exact when a whole history is delivered at once, twice, in parallel', async () => {
+    const c = await makeCampaign(ctx.db);
+    const events: object[] = [];
+    let want = 0;
+    for (let i = 0; i < 12; i++) {
+      const amount = 1000 + i;
+      const email = `p${i % 4}@example.org`;
+      if (i % 3 === 0) {
+        const g = await makeGift(ctx.db, c, { amount, frequency: 'monthly', email });
+        const ref = { id: g.id, amount, campaignSlug: c.slug, email };
+        const sub = sid('sub');
+        const [in1, in2, pi2, ch2] = [sid('in'), sid('in'), sid('pi'), sid('ch')];
+        events.push(event('invoice.paid', invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: T + i }), T + i));
+        events.push(event('checkout.session.completed', checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), T + i + 1));
+        events.push(event('invoice.paid', invoice(ref, { id: in2, subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 100 + i }), T + 100 + i));
+        events.push(event('invoice_payment.paid', invoicePayment(in2, pi2, amount), T + 101 + i));
+        events.push(event('charge.refunded', charge({ id: ch2, paymentIntent: pi2, amount, amountRefunded: 300 }), T + 200 + i));
+        want += amount + amount - 300;
+      } else {
+        const g = await makeGift(ctx.db, c, { amount, email });
+        const pi = sid('pi');
+        const ch = sid('ch');
+        events.push(event('checkout.session.completed', checkoutSession({ id: g.id, amount, campaignSlug: c.slug, email }, { paymentIntent: pi }), T + i));
+        events.push(event('charge.dispute.created', dispute({ id: sid('dp'), charge: ch, paymentIntent: pi, amount: 400, status: 'needs_response' }), T + 300 + i));
+        want += amount - 400;
+      }
+    }
+    const results = await Promise.all([...events, ...events].map((e) => ctx.deliver(e)));
+    expect(results.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
+    expect(await progress(c.slug)).toMatchObject({ raised: want, donations: 16, donors: 4 });
+  });
+
   it('records a signed but malformed event as unreadable, answers 2xx and moves no money', async () => {
     const c = await makeCampaign(ctx.db);
     const before = await progress(c.slug);
@@ -203,6 +241,9 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
       expect(res.status).toBe(200);
     }
     expect((await stored(nullObject.id))?.outcome).toBe('unreadable');
+    const admin = await signIn(ctx);
+    const listed = await admin.json<{ events: { id: string; reason: string }[] }>('/webhooks/events?status=unreadable');
+    expect(listed.events.find((e) => e.id === nullObject.id)).toMatchObject({ reason: 'event without data.object' });
     const unreadable = await ctx.db.selectFrom('stripe_events').where('outcome', '=', 'unreadable').select('id').execute();
     expect(unreadable.length).toBeGreaterThanOrEqual(4);
     expect(await progress(c.slug)).toEqual(before);
