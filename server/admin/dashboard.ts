@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { CampaignWithTotals } from '../campaigns/repository.js';
-import { donorKeySql } from '../ledger/ledger.js';
 import { toProgress } from '../campaigns/service.js';
 
 const DAY_MS = 86_400_000;
@@ -53,8 +52,9 @@ export async function campaignDashboard(db: Kysely<Database>, c: CampaignWithTot
       .where('status', '=', 'paid')
       .where((eb) => eb.or([eb('subscription_status', 'is', null), eb('subscription_status', 'in', LIVE_SUBSCRIPTION)]))
       .select([
-        // Distinct donors by the ledger's one definition (trimmed, lower-cased e-mail).
-        sql<number>`count(distinct ${donorKeySql('email', 'id')})::int8`.as('donors'),
+        // Distinct donors as the ledger keys them (payments.donor_key, one definition: donorKey)
+        // among the counted payments of live monthly gifts.
+        sql<number>`(select count(distinct p.donor_key) from payments p where p.gift_id in (select g.id from gifts g where g.campaign_id = ${c.id} and g.source = 'stripe' and g.frequency = 'monthly' and g.status = 'paid' and (g.subscription_status is null or g.subscription_status in (${sql.join(LIVE_SUBSCRIPTION)}))) and p.applied_donation = 1)::int8`.as('donors'),
         sql<number>`coalesce(sum(charge_amount), 0)::int8`.as('amount'),
       ])
       .executeTakeFirstOrThrow(),

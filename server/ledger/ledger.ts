@@ -128,17 +128,14 @@ class TotalsBatch {
 
 /**
  * The donor key, the one definition of "a donor" (SPEC §5): a trimmed, lower-cased e-mail;
- * a payment without one is a donor of its own. The public progress (campaign_donors) and the
- * admin dashboard both count through it.
+ * a payment without one is a donor of its own. Stored on each payment (payments.donor_key): the
+ * public progress (campaign_donors) and the admin dashboard both count that column.
  */
 export function donorKey(email: string | null | undefined, sourceKey: string): string {
   const e = (email ?? '').trim().toLowerCase();
   return e ? `email:${e}` : `payment:${sourceKey}`;
 }
 
-/** The same definition for SQL over gifts (the dashboard's monthly donors). */
-export const donorKeySql = (emailColumn: string, idColumn: string) =>
-  sql<string>`coalesce('email:' || nullif(lower(trim(${sql.ref(emailColumn)})), ''), 'gift:' || ${sql.ref(idColumn)}::text)`;
 
 export interface NewPayment {
   gift: Pick<Gift, 'id' | 'campaign_id' | 'email'>;

@@ -76,10 +76,11 @@ function isTransient(err: unknown): boolean {
     return err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeAPIError ||
       err instanceof Stripe.errors.StripeRateLimitError || (err.statusCode ?? 500) >= 500;
   }
-  if (err instanceof UnreadableObjectError) return false;
+  // A field of the wrong type inside the event (TypeError) or SQLSTATE classes 22 (data
+  // exception) and 23 (constraint) come from the event's content: retrying the same content
+  // cannot help. Anything else (connection refused or terminated, 08xxx, 57xxx...) may.
+  if (err instanceof UnreadableObjectError || err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) return false;
   const code = err instanceof Error && 'code' in err ? String(err.code) : '';
-  // SQLSTATE classes 22 (data exception) and 23 (constraint) come from the event's content:
-  // retrying the same content cannot help. Anything else (connection refused, 08xxx, 57xxx...) may.
   return !/^2[23]/.test(code);
 }
 

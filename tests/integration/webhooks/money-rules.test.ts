@@ -236,7 +236,9 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     const noId = { ...event('charge.refunded', charge({ id: sid('ch'), paymentIntent: sid('pi'), amount: 1, amountRefunded: 1 }), T), id: undefined };
     const absurd = event('charge.dispute.created', dispute({ id: sid('dp'), charge: sid('ch'), paymentIntent: sid('pi'), amount: 5, status: 'needs_response' }), 1e300);
     const notObject = 'null';
-    for (const e of [nullObject, noId, absurd, notObject]) {
+    const g = await makeGift(ctx.db, c, { amount: 700 });
+    const badField = event('checkout.session.completed', { ...checkoutSession({ id: g.id, amount: 700, campaignSlug: c.slug }, { paymentIntent: sid('pi') }), amount_total: 'lots' }, T);
+    for (const e of [nullObject, noId, absurd, notObject, badField]) {
       const res = await ctx.deliver(e as object);
       expect(res.status).toBe(200);
     }
@@ -246,6 +248,8 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     expect(listed.events.find((e) => e.id === nullObject.id)).toMatchObject({ reason: 'event without data.object' });
     const unreadable = await ctx.db.selectFrom('stripe_events').where('outcome', '=', 'unreadable').select('id').execute();
     expect(unreadable.length).toBeGreaterThanOrEqual(4);
+    // a field of the wrong type inside a readable envelope: kept as failed, never a 500 loop
+    expect((await stored(badField.id))?.outcome).toBe('failed');
     expect(await progress(c.slug)).toEqual(before);
   });
 });
