@@ -78,7 +78,7 @@ export async function seedCampaign(ctx: AppContext, slug: string, paid: number):
     goal: 2_500_000,
     startsAt: new Date(now - 7 * 86_400_000),
     endsAt: new Date(now + 30 * 86_400_000),
-    match: { ratio: 1, cap: 500_000 },
+    match: { ratio: { ppm: 1_000_000 }, cap: 500_000 },
   });
   for (let i = 0; i < paid; i++) {
     const gift = await makeGift(ctx.db, campaign, { amount: 1000 + 500 * (i % 7) });

@@ -114,7 +114,7 @@ async function measurePaint(section: Section): Promise<void> {
   try {
     const app = await startApp(process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite', async (req, appFetch) => {
       const res = await appFetch(req);
-      // Until server/web/routes.ts serves /embed.js, hand out the built file the same way.
+      // Until server/site/routes.ts serves /embed.js, hand out the built file the same way.
       if (res.status === 404 && new URL(req.url).pathname === '/embed.js') {
         served = 'the bench (the app does not serve /embed.js yet)';
         return new Response(readFileSync(EMBED), { headers: { 'content-type': 'text/javascript; charset=utf-8' } });

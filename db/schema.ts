@@ -1,8 +1,9 @@
 import type { AdminTables } from './schema/admin.js';
 import type { CoreTables } from './schema/core.js';
 import type { DigestTables } from './schema/digest.js';
+import type { OrganisationTables } from './schema/organisation.js';
 
 export * from './schema/core.js';
 
 /** The whole database, one fragment per feature so parallel work does not collide. */
-export interface Database extends CoreTables, DigestTables, AdminTables {}
+export interface Database extends CoreTables, DigestTables, AdminTables, OrganisationTables {}

@@ -11,12 +11,12 @@ import { type StreamRegistry, campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
-import { webRoutes } from './web/routes.js';
+import { siteRoutes } from './site/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  const cache = new ProgressCache(deps.db, deps.bus, deps.clock);
+  const cache = new ProgressCache(deps.db, deps.bus, deps.clock, undefined, { testMode: deps.config.testMode });
 
   app.use(requestId());
 
@@ -59,8 +59,8 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks/stripe', webhookRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
-  app.route('/', adminPageRoutes());
-  app.route('/', webRoutes(deps));
+  app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
+  app.route('/', siteRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'Not found' } }, 404));
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalTimeZone } from '../common/time.js';
 
 /**
  * The only reader of process.env (STYLE §5). A bad value stops start-up with one line naming
@@ -30,11 +31,23 @@ const schema = z.object({
     z.string().startsWith('whsec_', 'must start with whsec_').optional(),
   ),
   STRIPE_API_BASE: optionalString.pipe(urlBase.optional()),
+  STRIPE_EMULATOR: z.enum(['1', '0', '']).default('').transform((v) => v === '1'),
+  NODE_ENV: z.string().optional(),
   ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
   CHECKOUT_RATE_LIMIT: z.coerce.number().int().min(1).max(100000).default(10),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The organisation's defaults (SPEC §3); an owner can change them in the admin's Settings.
+  ORG_NAME: optionalString.pipe(z.string().max(200).optional()),
+  ORG_ADDRESS: optionalString.pipe(z.string().max(500).optional()),
+  ORG_TIMEZONE: optionalString.pipe(
+    z
+      .string()
+      .transform((v, ctx) => canonicalTimeZone(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as America/New_York' }), z.NEVER))
+      .optional(),
+  ),
+  ORG_TAX_ID: optionalString.pipe(z.string().max(100).optional()),
 });
 
 export interface Config {
@@ -47,12 +60,16 @@ export interface Config {
   stripeApiBase: string | undefined;
   /** True when the built-in emulator stands in for Stripe (no secret key and no API base). */
   emulator: boolean;
+  /** No real money moves (emulator, or an sk_test_/rk_test_ key): every page says TEST MODE. */
+  testMode: boolean;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   checkoutRateLimit: number;
   /** Believe X-Forwarded-For (only behind a reverse proxy that sets it). */
   trustProxy: boolean;
   logLevel: string;
+  /** Defaults for the organisation settings (the database row wins where set). */
+  org: { name: string; address: string; timeZone: string; taxId: string };
 }
 
 export class ConfigError extends Error {}
@@ -71,22 +88,37 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.STRIPE_API_BASE && !e.STRIPE_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid configuration: STRIPE_WEBHOOK_SECRET is required when STRIPE_API_BASE is set');
   }
+  const emulator = !e.STRIPE_SECRET_KEY && !e.STRIPE_API_BASE;
+  if (e.STRIPE_EMULATOR && !emulator) {
+    throw new ConfigError('Invalid configuration: STRIPE_EMULATOR=1 cannot be combined with STRIPE_SECRET_KEY or STRIPE_API_BASE; unset one of them');
+  }
+  // SPEC §2: the emulator is for a local run. A public (https) or production server that forgot
+  // its key must not take "donations" on a fake payment system.
+  const publicUrl = e.PUBLIC_URL ?? `http://localhost:${e.PORT}`;
+  if (emulator && !e.STRIPE_EMULATOR && (publicUrl.startsWith('https:') || e.NODE_ENV === 'production')) {
+    const why = publicUrl.startsWith('https:') ? 'PUBLIC_URL is https' : 'NODE_ENV=production';
+    throw new ConfigError(
+      `Refusing to start: ${why} but STRIPE_SECRET_KEY is not set, so payments would run on the built-in test emulator. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or STRIPE_EMULATOR=1 for a demo on purpose.`,
+    );
+  }
   if ((e.ADMIN_EMAIL && !e.ADMIN_PASSWORD) || (!e.ADMIN_EMAIL && e.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
   return {
     port: e.PORT,
-    publicUrl: e.PUBLIC_URL ?? `http://localhost:${e.PORT}`,
+    publicUrl,
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     stripeApiBase: e.STRIPE_API_BASE,
-    emulator: !e.STRIPE_SECRET_KEY && !e.STRIPE_API_BASE,
+    emulator,
+    testMode: !e.STRIPE_SECRET_KEY || /^(sk|rk)_test_/.test(e.STRIPE_SECRET_KEY),
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
     checkoutRateLimit: e.CHECKOUT_RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    org: { name: e.ORG_NAME ?? '', address: e.ORG_ADDRESS ?? '', timeZone: e.ORG_TIMEZONE ?? 'UTC', taxId: e.ORG_TAX_ID ?? '' },
   };
 }

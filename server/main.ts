@@ -1,73 +1,39 @@
-import { randomBytes } from 'node:crypto';
 import { serve } from '@hono/node-server';
-import { type DatabaseHandle, DatabaseInUseError, connect } from '../db/connect.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { createApp } from './app.js';
+import { DatabaseInUseError } from '../db/connect.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createPgBus, createPgliteBus } from './live/bus.js';
-import { createLogger } from './logger.js';
+import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
-import { createStripeEmulator } from './stripe-emulator/index.js';
-import { createStripeClient } from './stripe.js';
 import { scheduleReconciliation } from './webhooks/reconcile.js';
 
-let config;
+// loadConfig → createRuntime → serve → shutdown. A bad configuration or a database held by
+// another process ends start-up with one line, never a stack trace.
+let runtime: Runtime;
 try {
-  config = loadConfig();
+  runtime = await createRuntime(loadConfig());
 } catch (err) {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof DatabaseInUseError) {
     console.error(err.message);
     process.exit(1);
   }
   throw err;
 }
-const log = createLogger(config.logLevel);
-const clock = () => new Date();
+const { config, db, app, log, clock } = runtime;
 
-let handle: DatabaseHandle;
-try {
-  handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-} catch (err) {
-  if (err instanceof DatabaseInUseError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
-await migrateToLatest(handle.db);
-const bus = handle.pglite ? createPgliteBus(handle.pglite) : createPgBus(config.databaseUrl!, log);
+const seeded = await seedDemoCampaign(db, clock());
+const admin = await seedAdmin(db, config);
+const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
 
-// Demo mode: the emulator signs webhooks with a secret made up per process unless one is given.
-if (config.emulator && !config.stripeWebhookSecret) {
-  config = { ...config, stripeWebhookSecret: `whsec_${randomBytes(24).toString('base64url')}` };
-}
-const localBase = `http://127.0.0.1:${config.port}`;
-const emulator = config.emulator
-  ? createStripeEmulator({
-      webhookSecret: config.stripeWebhookSecret!,
-      publicUrl: config.publicUrl,
-      log,
-      deliver: async (body, headers) => {
-        const res = await fetch(`${localBase}/webhooks/stripe`, { method: 'POST', body, headers });
-        return { status: res.status };
-      },
-    })
-  : undefined;
-const stripe = createStripeClient(config, { emulatorBase: localBase });
-
-const seeded = await seedDemoCampaign(handle.db, clock());
-const admin = await seedAdmin(handle.db, config);
-
-const app = createApp({ db: handle.db, stripe, config, clock, bus, log, emulatorRoutes: emulator?.app });
-const stopReconciliation = scheduleReconciliation({ db: handle.db, stripe, config, clock, bus, log });
 const server = serve({ fetch: app.fetch, port: config.port }, () => {
   const u = config.publicUrl;
+  const payments = config.emulator
+    ? 'built-in Stripe emulator, TEST MODE'
+    : `${config.stripeApiBase ? `Stripe-compatible server at ${config.stripeApiBase}` : 'Stripe'}${config.testMode ? ', TEST MODE' : ''}`;
   const lines = [
-    `Groundswell is running on ${u}  (database: ${handle.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}; payments: ${config.emulator ? 'built-in Stripe emulator, TEST MODE' : config.stripeApiBase ? `Stripe-compatible server at ${config.stripeApiBase}` : 'Stripe'})`,
+    `Groundswell is running on ${u}  (database: ${runtime.database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}; payments: ${payments})`,
     `  demo page:   ${u}/`,
     `  donate page: ${u}/donate/${DEMO_SLUG}${seeded ? '  (demo campaign created)' : ''}`,
     `  admin:       ${u}/admin`,
-    ...(config.emulator ? [`  emulator:    ${u}/emulator  (renewals, refunds, disputes)`] : []),
+    ...(config.emulator ? [`  emulator:    ${u}/emulator  (renewals, refunds, disputes; sign in to the admin first)`] : []),
     ...(admin?.password ? [`  admin login: ${admin.email} / ${admin.password}  (shown once; change it in the admin)`] : []),
   ];
   console.log(lines.join('\n'));
@@ -87,10 +53,7 @@ async function shutdown(signal: string) {
   force.unref();
   await closed;
   stopReconciliation();
-  emulator?.close();
-  app.close();
-  await bus.close();
-  await handle.close();
+  await runtime.close();
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -22,9 +22,9 @@ export async function seedDemoCampaign(db: Kysely<Database>, now: Date): Promise
     startsAt: new Date(Date.UTC(year, 10, 1)),
     endsAt: new Date(Date.UTC(year, 11, 31, 23, 59, 59)),
     presets: [1000, 2500, 5000, 10000],
-    feeRate: 0.029,
+    feeRate: { ppm: 29_000 }, // 2.9 %
     feeFixed: 30,
-    match: { ratio: 1, cap: 1_000_000 },
+    match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 },
   });
   return true;
 }

@@ -5,4 +5,4 @@ export { DonateForm, type DonateFormProps } from './components/DonateForm.js';
 export { GoalMeter } from './components/GoalMeter.js';
 export { bannerCss, formCss } from './components/styles.js';
 export type { CampaignProgress, CheckoutBody, PublicDonor } from './lib/api.js';
-export { chargeWithFees, formatMoney, parseMoney } from './lib/money.js';
+export { chargeWithFees, formatMoney, parseMoney } from '../common/money.js';

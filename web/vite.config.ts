@@ -5,7 +5,7 @@ import { defineConfig } from 'vite';
 
 /**
  * BUILD 2 of 2 — the pages (real React): one HTML entry per page, served from disk by
- * server/web/routes.ts (and, for the admin, by server/admin). Output: dist/web/<path of the
+ * server/site/routes.ts (and, for the admin, by server/admin). Output: dist/web/<path of the
  * .html>, shared chunks in dist/web/assets/.
  *
  * The embed (IIFE on Preact, size-budgeted) is BUILD 1: web/vite.embed.config.ts.

@@ -15,7 +15,10 @@ import { type Kysely, sql } from 'kysely';
  * - gifts.subscription_as_of: Stripe's time of the subscription status we hold.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('stripe_events').addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .alterTable('stripe_events')
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(1))
+    .execute();
   await db.schema.alterTable('stripe_events').addColumn('api_version', 'text').execute();
   await db.schema.alterTable('stripe_events').addColumn('conflict', 'text').execute();
   await db.schema.createIndex('stripe_events_outcome').on('stripe_events').columns(['outcome', 'created']).execute();
@@ -39,7 +42,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('stripe_invoice_payments_pi').on('stripe_invoice_payments').column('payment_intent_id').execute();
 
   await db.schema.alterTable('payments').addColumn('counted_at', 'timestamptz').execute();
-  await sql`update payments p set counted_at = case when p.kind in ('one_time', 'first') then g.created_at else p.paid_at end from gifts g where g.id = p.gift_id`.execute(db);
+  await sql`update payments p set counted_at = case when p.kind in ('one_time', 'first') then g.created_at else p.paid_at end from gifts g where g.id = p.gift_id`.execute(
+    db,
+  );
   await sql`alter table payments alter column counted_at set not null`.execute(db);
 
   await db.schema.alterTable('gifts').addColumn('subscription_as_of', 'bigint').execute();
@@ -50,7 +55,9 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('payments').dropColumn('counted_at').execute();
   await db.schema.dropIndex('stripe_invoice_payments_pi').execute();
   await sql`alter table stripe_invoice_payments drop constraint stripe_invoice_payments_pkey`.execute(db);
-  await sql`delete from stripe_invoice_payments a using stripe_invoice_payments b where a.invoice_id = b.invoice_id and a.payment_intent_id > b.payment_intent_id`.execute(db);
+  await sql`delete from stripe_invoice_payments a using stripe_invoice_payments b where a.invoice_id = b.invoice_id and a.payment_intent_id > b.payment_intent_id`.execute(
+    db,
+  );
   await sql`alter table stripe_invoice_payments add primary key (invoice_id)`.execute(db);
   await db.schema.dropTable('stripe_refunds').execute();
   await db.schema.alterTable('stripe_parked_events').dropColumn('event').execute();

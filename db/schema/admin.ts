@@ -7,7 +7,7 @@ export interface AdminAuditLogTable {
   id: Generated<number>;
   admin_id: number | null;
   action: string;
-  entity: 'campaign' | 'gift' | 'admin';
+  entity: 'campaign' | 'gift' | 'admin' | 'organisation';
   entity_id: string;
   before: Json;
   after: Json;

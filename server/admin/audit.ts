@@ -1,10 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { CampaignWithTotals } from '../campaigns/repository.js';
+import { ppmToDecimal } from '../../common/money.js';
 import { decodeCursor, encodeCursor } from './donations.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-type Entity = 'campaign' | 'gift' | 'admin';
+type Entity = 'campaign' | 'gift' | 'admin' | 'organisation';
 type Snapshot = Record<string, unknown>;
 
 export async function audit(
@@ -50,7 +51,7 @@ export function campaignSnapshot(c: CampaignWithTotals): Snapshot {
     startsAt: c.starts_at.toISOString(),
     endsAt: c.ends_at.toISOString(),
     presets: c.presets,
-    feeRate: c.fee_rate_ppm / 1e6,
+    feeRate: ppmToDecimal(c.fee_rate_ppm),
     feeFixed: c.fee_fixed,
     match: c.match_ratio_ppm && c.match_cap != null ? { ratio: c.match_ratio_ppm / 1e6, cap: c.match_cap } : null,
     archivedAt: c.archived_at?.toISOString() ?? null,

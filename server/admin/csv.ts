@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { currencyInfo } from '../lib/currency.js';
+import { toMajor } from '../../common/money.js';
 
 /**
  * A cell that starts with = + - @ (or a tab or CR, which some spreadsheets skip before reading a
@@ -20,12 +20,7 @@ export function csvChunk(rows: unknown[][], header?: string[]): string {
 
 /** Minor units as a decimal string in the currency's major unit (2599 USD → "25.99"), for spreadsheets. */
 export function majorUnits(amount: number, currency: string): string {
-  const decimals = currencyInfo(currency)?.decimals ?? 2;
-  if (decimals === 0) return String(amount);
-  const sign = amount < 0 ? '-' : '';
-  const abs = Math.abs(amount);
-  const div = 10 ** decimals;
-  return `${sign}${Math.floor(abs / div)}.${String(abs % div).padStart(decimals, '0')}`;
+  return toMajor(amount, currency, { allDigits: true });
 }
 
 /**

@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { CampaignWithTotals } from '../campaigns/repository.js';
 import { toProgress } from '../campaigns/service.js';
+import { nextDay, zonedDay } from '../../common/time.js';
 
 const DAY_MS = 86_400_000;
 /** The chart shows at most two years of days; longer campaigns show their latest two years. */
@@ -30,7 +31,7 @@ export function toAdminCampaign(c: CampaignWithTotals, now: Date) {
 const LIVE_SUBSCRIPTION = ['active', 'trialing', 'past_due'];
 
 export interface DailyPoint {
-  date: string; // YYYY-MM-DD (UTC)
+  date: string; // YYYY-MM-DD, a calendar day in the organisation's time zone
   /** What the day's payments add to `raised` now (after refunds and disputes): the series sums to `raised`. */
   amount: number;
   /** Money in before refunds and disputes. */
@@ -41,8 +42,10 @@ export interface DailyPoint {
 /**
  * The per-campaign dashboard. The headline figures come from the same maintained totals as the
  * public progress endpoint (so the two always agree); the rest is read from gifts and payments.
+ * The daily chart counts the organisation's calendar days (`timeZone`, an IANA zone, SPEC §5):
+ * a gift at 23:30 on December 31 in New York is a December gift, though it is January in UTC.
  */
-export async function campaignDashboard(db: Kysely<Database>, c: CampaignWithTotals, now: Date) {
+export async function campaignDashboard(db: Kysely<Database>, c: CampaignWithTotals, now: Date, timeZone = 'UTC') {
   const [monthly, days] = await Promise.all([
     db
       .selectFrom('gifts')
@@ -65,7 +68,8 @@ export async function campaignDashboard(db: Kysely<Database>, c: CampaignWithTot
       .where('voided', '=', false)
       .where('in_window', '=', true)
       .select([
-        sql<string>`to_char(paid_at at time zone 'UTC', 'YYYY-MM-DD')`.as('day'),
+        // timestamptz AT TIME ZONE zone = the wall-clock time there (DST included, same on PGlite).
+        sql<string>`to_char(paid_at at time zone ${timeZone}, 'YYYY-MM-DD')`.as('day'),
         sql<number>`sum(applied_raised)::int8`.as('amount'),
         sql<number>`coalesce(sum(amount) filter (where in_window and not voided), 0)::int8`.as('gross'),
         sql<number>`sum(applied_donation)::int8`.as('donations'),
@@ -80,30 +84,35 @@ export async function campaignDashboard(db: Kysely<Database>, c: CampaignWithTot
     averageGift: c.donations > 0 ? Math.floor(c.raised / c.donations) : 0,
     monthlyDonors: monthly.donors,
     monthlyAmount: monthly.amount,
-    daily: dailySeries(days, c, now),
+    daily: dailySeries(days, c, now, timeZone),
   };
 }
 
 export type CampaignDashboard = Awaited<ReturnType<typeof campaignDashboard>>;
 
-const dayOf = (d: Date) => d.toISOString().slice(0, 10);
-
-/** Every day from the campaign's start (or its first payment) to today or its end, gaps as zeros. */
-export function dailySeries(rows: { day: string; amount: number; gross: number; donations: number }[], c: { starts_at: Date; ends_at: Date }, now: Date): DailyPoint[] {
+/**
+ * Every day from the campaign's start (or its first payment) to today or its last day, gaps as
+ * zeros, as calendar days in `timeZone`. The window is half-open: a campaign ending at midnight
+ * ends on the day before.
+ */
+export function dailySeries(
+  rows: { day: string; amount: number; gross: number; donations: number }[],
+  c: { starts_at: Date; ends_at: Date },
+  now: Date,
+  timeZone = 'UTC',
+): DailyPoint[] {
   const byDay = new Map(rows.map((r) => [r.day, r]));
   const first = rows[0]?.day;
   const lastRow = rows[rows.length - 1]?.day;
-  let start = dayOf(c.starts_at);
+  let start = zonedDay(c.starts_at, timeZone);
   if (first && first < start) start = first;
-  let end = dayOf(now < c.ends_at ? now : c.ends_at);
+  let end = zonedDay(now < c.ends_at ? now : new Date(c.ends_at.getTime() - 1), timeZone);
   if (lastRow && lastRow > end) end = lastRow;
   if (end < start) return [];
-  let t = Date.parse(`${start}T00:00:00Z`);
-  const endT = Date.parse(`${end}T00:00:00Z`);
-  if ((endT - t) / DAY_MS >= MAX_DAYS) t = endT - (MAX_DAYS - 1) * DAY_MS;
+  const span = (Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / DAY_MS;
+  if (span >= MAX_DAYS) start = new Date(Date.parse(`${end}T00:00:00Z`) - (MAX_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
   const out: DailyPoint[] = [];
-  for (; t <= endT; t += DAY_MS) {
-    const date = new Date(t).toISOString().slice(0, 10);
+  for (let date = start; date <= end; date = nextDay(date)) {
     const r = byDay.get(date);
     out.push({ date, amount: r?.amount ?? 0, gross: r?.gross ?? 0, donations: r?.donations ?? 0 });
   }

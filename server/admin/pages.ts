@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import { withTestModeNote } from '../site/test-mode.js';
 
 const DEFAULT_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web/admin');
 
@@ -29,7 +30,7 @@ const SECURITY_HEADERS = {
  * /admin and /admin/*: the built console (dist/web/admin). A path naming a built file serves it;
  * every other path is a client-side route and gets index.html.
  */
-export function adminPageRoutes(opts: { distDir?: string } = {}) {
+export function adminPageRoutes(opts: { distDir?: string; testMode?: boolean } = {}) {
   const dist = opts.distDir ?? DEFAULT_DIST;
   const app = new Hono();
 
@@ -46,7 +47,7 @@ export function adminPageRoutes(opts: { distDir?: string } = {}) {
     if (html === null) {
       return c.text('The admin console has not been built yet: run `npm run build`, then reload.', 503, SECURITY_HEADERS);
     }
-    return c.html(html, 200, { ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
+    return c.html(opts.testMode ? withTestModeNote(html) : html, 200, { ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
   };
 
   app.get('/admin', page);

@@ -29,6 +29,8 @@ import { campaignDashboard, toAdminCampaign } from './dashboard.js';
 import { listDigestSubscribers } from './digest.js';
 import { type Donation, getDonation, listDonations } from './donations.js';
 import { hashPassword, verifyPassword } from './passwords.js';
+import { settingsRoutes } from './settings.js';
+import { instantOf, orgTimeZone } from '../settings/service.js';
 import { listWebhookEvents, webhookEventsQuerySchema } from './webhook-events.js';
 import {
   auditQuerySchema,
@@ -92,6 +94,7 @@ export function adminRoutes(deps: AppDeps) {
 
   app.use('*', requireSession(db, config, clock));
   app.use('*', requireCsrfToken());
+  app.route('/settings', settingsRoutes(deps));
 
   const routes = app
     .post('/logout', async (c) => {
@@ -147,11 +150,11 @@ export function adminRoutes(deps: AppDeps) {
     .post('/campaigns', zValidator('json', createCampaignSchema, validationHook), async (c) => {
       const created = await createCampaign(db, c.req.valid('json'));
       await audit(db, { adminId: c.get('session').adminId, action: 'campaign.create', entity: 'campaign', entityId: created.id, after: campaignSnapshot(created), at: clock() });
-      return c.json(await campaignDashboard(db, created, clock()), 201);
+      return c.json(await campaignDashboard(db, created, clock(), await orgTimeZone(db, config)), 201);
     })
     .get('/campaigns/:slug', zValidator('param', slugParam, validationHook), async (c) => {
       const campaign = await getCampaign(db, c.req.valid('param').slug);
-      return c.json(await campaignDashboard(db, campaign, clock()));
+      return c.json(await campaignDashboard(db, campaign, clock(), await orgTimeZone(db, config)));
     })
     .patch(
       '/campaigns/:slug',
@@ -171,7 +174,7 @@ export function adminRoutes(deps: AppDeps) {
             : input.archived === false && before.archived_at ? 'campaign.unarchive' : 'campaign.update';
           await audit(db, { adminId: c.get('session').adminId, action, entity: 'campaign', entityId: after.id, ...change, at: now });
         }
-        return c.json(await campaignDashboard(db, await getCampaign(db, after.slug), now));
+        return c.json(await campaignDashboard(db, await getCampaign(db, after.slug), now, await orgTimeZone(db, config)));
       },
     )
 
@@ -215,14 +218,15 @@ export function adminRoutes(deps: AppDeps) {
       async (c) => {
         const campaign = await getCampaign(db, c.req.valid('param').slug);
         const input = c.req.valid('json');
-        checkReceivedAt(input.receivedAt, clock());
+        const receivedAt = instantOf(input.receivedAt, await orgTimeZone(db, config));
+        checkReceivedAt(receivedAt, clock());
         const giftId = randomUUID();
         await recordOfflineGift(deps, {
           giftId,
           campaignId: campaign.id,
           currency: campaign.currency,
           amount: input.amount,
-          receivedAt: input.receivedAt,
+          receivedAt,
           name: input.name ?? null,
           email: input.email ?? null,
           note: input.note ?? null,
@@ -242,8 +246,10 @@ export function adminRoutes(deps: AppDeps) {
         const { giftId } = c.req.valid('param');
         const before = await getDonation(db, giftId);
         if (before.source !== 'offline') throw notFound('Offline donation');
-        if (c.req.valid('json').receivedAt) checkReceivedAt(c.req.valid('json').receivedAt!, clock());
-        await updateOfflineGift(deps, giftId, c.req.valid('json'), async (trx) => {
+        const json = c.req.valid('json');
+        const edit = { ...json, receivedAt: json.receivedAt && instantOf(json.receivedAt, await orgTimeZone(db, config)) };
+        if (edit.receivedAt) checkReceivedAt(edit.receivedAt, clock());
+        await updateOfflineGift(deps, giftId, edit, async (trx) => {
           // The audit row commits with the change, or neither does.
           const after = await getDonation(trx, giftId);
           const change = diff(offlineGiftSnapshot(giftState(before)), offlineGiftSnapshot(giftState(after)));

@@ -19,10 +19,17 @@ export const changePasswordSchema = z.strictObject({
   newPassword: passwordSchema,
 });
 
+/**
+ * When an offline gift was received: an instant with its offset, or a calendar date, which is
+ * that day in the organisation's time zone (resolved by the route, which knows the zone), so a
+ * cheque dated December 2 is a December 2 gift in New York too.
+ */
 const isoDate = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date' })
-  .or(z.iso.date({ error: 'must be an ISO 8601 date' }))
-  .transform((s) => new Date(s));
+  .transform((s): ReceivedAt => ({ instant: new Date(s) }))
+  .or(z.iso.date({ error: 'must be an ISO 8601 date' }).transform((s): ReceivedAt => ({ day: s })));
+
+export type ReceivedAt = { instant: Date } | { day: string };
 
 const optionalName = plainText(100)
   .nullable()

@@ -17,7 +17,9 @@ export const webhookEventsQuerySchema = z.strictObject({
 });
 
 export async function listWebhookEvents(db: Kysely<Database>, q: z.infer<typeof webhookEventsQuerySchema>) {
-  let query = db.selectFrom('stripe_events').select(['id', 'type', 'created', 'api_version', 'outcome', 'detail', 'conflict', 'attempts', 'received_at']);
+  let query = db
+    .selectFrom('stripe_events')
+    .select(['id', 'type', 'created', 'api_version', 'outcome', 'detail', 'conflict', 'attempts', 'received_at']);
   if (q.status === 'conflict') query = query.where('conflict', 'is not', null);
   else if (q.status) query = query.where('outcome', '=', q.status);
   const c = decodeCursor(q.cursor);
@@ -25,7 +27,11 @@ export async function listWebhookEvents(db: Kysely<Database>, q: z.infer<typeof 
     const [created, id] = [c[0], c[1]];
     query = query.where((eb) => eb.or([eb('created', '<', created), eb.and([eb('created', '=', created), eb('id', '<', id)])]));
   }
-  const rows = await query.orderBy('created', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute();
+  const rows = await query
+    .orderBy('created', 'desc')
+    .orderBy('id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
   const more = rows.length > q.limit;
   const page = more ? rows.slice(0, q.limit) : rows;
   const last = page.at(-1);

@@ -1,15 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { PublicDonor } from '../../common/api.js';
 import type { Database } from '../../db/schema.js';
 
-export interface PublicDonor {
-  name: string;
-  amount: number;
-  currency: string;
-  frequency: 'once' | 'monthly';
-  comment: string | null;
-  dedication: { kind: 'honor' | 'memory'; name: string } | null;
-  at: string;
-}
+export type { PublicDonor };
 
 /**
  * The donor wall: most recent counted gifts. Never an e-mail; anonymous donors (and donors who

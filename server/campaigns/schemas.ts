@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_AMOUNT, isSupportedCurrency } from '../lib/currency.js';
+import { MAX_AMOUNT, MAX_TOTAL, type Ppm, isSupportedCurrency, parseRate } from '../../common/money.js';
 
 /** Text a person typed: trimmed, no control characters or bidi overrides (unicode tricks). */
 export const plainText = (max: number) =>
@@ -23,7 +23,7 @@ export const totalMinorUnits = z
   .number({ error: 'must be a number' })
   .int('must be a whole number of minor units (cents)')
   .positive('must be positive')
-  .max(1e13, 'must be at most 10000000000000');
+  .max(MAX_TOTAL, `must be at most ${MAX_TOTAL}`);
 
 export const slugSchema = z
   .string()
@@ -41,18 +41,29 @@ const currency = z
 
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s));
 
-/** A fraction between 0 and 1 with at most 6 decimals, stored as parts per million. */
-const ppmFraction = (max: number) =>
-  z
-    .number()
-    .min(0)
-    .max(max)
-    .refine((v) => Math.abs(v * 1e6 - Math.round(v * 1e6)) < 1e-6, { message: 'has more than 6 decimals' });
+/**
+ * A rate as an exact decimal, a JSON number (0.029) or decimal text ("0.029"), read digit by digit
+ * into parts per million (common/money.ts parseRate): the output is `{ ppm }`, the integer the
+ * database keeps, never a float (and the wrapper keeps a fraction from passing for ppm by
+ * mistake). At most 6 decimals; `maxPpm` bounds it.
+ */
+const rateSchema = (maxPpm: Ppm, positive: boolean) =>
+  z.union([z.number(), z.string()], { error: 'must be a decimal number' }).transform((v, ctx): { ppm: Ppm } => {
+    const r = parseRate(v);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: r.message });
+      return z.NEVER;
+    }
+    if (r.ppm > maxPpm || (positive && r.ppm === 0)) {
+      ctx.addIssue({ code: 'custom', message: `must be ${positive ? 'above 0 and ' : 'between 0 and '}at most ${maxPpm / 1_000_000}` });
+      return z.NEVER;
+    }
+    return { ppm: r.ppm };
+  });
 
+/** `ratio` comes out as `{ ppm }` (1 → 1_000_000). */
 export const matchSchema = z.strictObject({
-  ratio: z.number().positive().max(10).refine((v) => Math.abs(v * 1e6 - Math.round(v * 1e6)) < 1e-6, {
-    message: 'has more than 6 decimals',
-  }),
+  ratio: rateSchema(10_000_000, true),
   cap: totalMinorUnits,
 });
 
@@ -66,7 +77,8 @@ const campaignFields = {
   startsAt: isoDate,
   endsAt: isoDate,
   presets: z.array(minorUnits).min(1).max(8),
-  feeRate: ppmFraction(0.5).optional(),
+  /** Out as `{ ppm }`: 0.029 → { ppm: 29_000 }. */
+  feeRate: rateSchema(500_000, false).optional(),
   feeFixed: z.number().int().min(0).max(100_000).optional(),
   match: matchSchema.nullable().optional(),
 };

@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
+import type { CampaignStatus, Progress } from '../../common/api.js';
+import { ppmToDecimal } from '../../common/money.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, notFound } from '../errors.js';
 import type { CreateCampaignInput, UpdateCampaignInput } from './schemas.js';
 import { type LedgerDeps, withLedger } from '../ledger/ledger.js';
 import { type CampaignWithTotals, findBySlug, listAll } from './repository.js';
 
-export type CampaignStatus = 'scheduled' | 'open' | 'ended' | 'archived';
+export type { CampaignStatus, Progress };
 
 export function campaignStatus(c: { starts_at: Date; ends_at: Date; archived_at: Date | null }, now: Date): CampaignStatus {
   if (c.archived_at) return 'archived';
@@ -19,27 +21,6 @@ export function matchedAmount(raised: number, ratioPpm: number | null, cap: numb
   if (!ratioPpm || cap == null || raised <= 0) return 0;
   const m = (BigInt(raised) * BigInt(ratioPpm)) / 1_000_000n;
   return Number(m < BigInt(cap) ? m : BigInt(cap));
-}
-
-export interface Progress {
-  slug: string;
-  title: string;
-  headline: string;
-  message: string;
-  currency: string;
-  goal: number;
-  raised: number;
-  matched: number;
-  total: number;
-  percent: number;
-  donors: number;
-  donations: number;
-  startsAt: string;
-  endsAt: string;
-  status: CampaignStatus;
-  presets: number[];
-  match: { ratio: number; cap: number } | null;
-  fees: { rate: number; fixed: number };
 }
 
 export function toProgress(c: CampaignWithTotals, now: Date): Progress {
@@ -63,7 +44,7 @@ export function toProgress(c: CampaignWithTotals, now: Date): Progress {
     status: campaignStatus(c, now),
     presets: c.presets,
     match: c.match_ratio_ppm && c.match_cap != null ? { ratio: c.match_ratio_ppm / 1e6, cap: c.match_cap } : null,
-    fees: { rate: c.fee_rate_ppm / 1e6, fixed: c.fee_fixed },
+    fees: { rate: ppmToDecimal(c.fee_rate_ppm), fixed: c.fee_fixed },
   };
 }
 
@@ -92,10 +73,10 @@ function toRow(input: Partial<CreateCampaignInput>) {
     ...(input.startsAt !== undefined && { starts_at: input.startsAt }),
     ...(input.endsAt !== undefined && { ends_at: input.endsAt }),
     ...(input.presets !== undefined && { presets: JSON.stringify(input.presets) }),
-    ...(input.feeRate !== undefined && { fee_rate_ppm: Math.round(input.feeRate * 1e6) }),
+    ...(input.feeRate !== undefined && { fee_rate_ppm: input.feeRate.ppm }),
     ...(input.feeFixed !== undefined && { fee_fixed: input.feeFixed }),
     ...(input.match !== undefined && {
-      match_ratio_ppm: input.match ? Math.round(input.match.ratio * 1e6) : null,
+      match_ratio_ppm: input.match ? input.match.ratio.ppm : null,
       match_cap: input.match ? input.match.cap : null,
     }),
   };

@@ -5,7 +5,7 @@ import type { Database } from '../../db/schema.js';
 import { getCampaign, campaignStatus } from '../campaigns/service.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { chargeForAmount, checkAmount } from './fees.js';
+import { chargeForAmount, checkAmount } from '../../common/money.js';
 import type { CheckoutInput } from './schemas.js';
 
 export interface StartCheckoutResult {
@@ -35,7 +35,7 @@ export async function startCheckout(
     throw new AppError('campaign_closed', 409, `This campaign ${why} and is not taking gifts`);
   }
   const charge = input.coverFees ? chargeForAmount(input.amount, campaign.fee_rate_ppm, campaign.fee_fixed) : input.amount;
-  const problem = checkAmount(input.amount, charge, campaign.currency);
+  const problem = checkAmount(input.amount, charge, campaign.currency, 'en-US');
   if (problem) throw new AppError(problem.code, 400, problem.message, 'amount');
 
   const giftId = randomUUID();

@@ -7,7 +7,7 @@ import { validationHook } from '../lib/validation.js';
 import { subscribeSchema } from './schemas.js';
 import { subscribe } from './service.js';
 
-/** Mounted at /api/digest by server/web/routes.ts. */
+/** Mounted at /api/digest by server/site/routes.ts. */
 export function digestRoutes(deps: Pick<AppDeps, 'db' | 'config' | 'clock'>) {
   // A sign-up form is a favourite target for list-bombing: a person never needs more than a few.
   const limiter = createLimiter(deps.db, { keyPrefix: 'digest-ip', points: 20, durationSeconds: 60 });

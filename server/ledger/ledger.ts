@@ -38,8 +38,16 @@ const DISPUTE_HOLDS: Record<DisputeStatus, 'amount' | 'unrefunded' | 'nothing'> 
 
 /** Order of dispute states within one second (Stripe's lifecycle). */
 const DISPUTE_RANK: Record<DisputeStatus, number> = {
-  warning_needs_response: 0, warning_under_review: 1, warning_closed: 2, needs_response: 3, under_review: 4,
-  lost: 5, appeal_needs_response: 6, appeal_under_review: 7, won: 8, prevented: 8,
+  warning_needs_response: 0,
+  warning_under_review: 1,
+  warning_closed: 2,
+  needs_response: 3,
+  under_review: 4,
+  lost: 5,
+  appeal_needs_response: 6,
+  appeal_under_review: 7,
+  won: 8,
+  prevented: 8,
 };
 
 const isDisputeStatus = (s: string): s is DisputeStatus => s in DISPUTE_HOLDS;
@@ -90,7 +98,9 @@ class TotalsBatch {
   }
 
   async apply(trx: Transaction<Database>): Promise<void> {
-    const moves = [...this.donorMoves].sort((a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0));
+    const moves = [...this.donorMoves].sort(
+      (a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0),
+    );
     for (const m of moves) {
       const row = await trx
         .insertInto('campaign_donors')
@@ -103,7 +113,12 @@ class TotalsBatch {
       if (m.delta > 0 && row.payments === m.delta) totals.donors += 1;
       if (m.delta < 0 && row.payments === 0) {
         totals.donors -= 1;
-        await trx.deleteFrom('campaign_donors').where('campaign_id', '=', m.campaignId).where('donor_key', '=', m.donorKey).where('payments', '=', 0).execute();
+        await trx
+          .deleteFrom('campaign_donors')
+          .where('campaign_id', '=', m.campaignId)
+          .where('donor_key', '=', m.donorKey)
+          .where('payments', '=', 0)
+          .execute();
       }
     }
     for (const [campaignId, d] of [...this.deltas.entries()].sort((a, b) => a[0] - b[0])) {
@@ -135,7 +150,6 @@ export function donorKey(email: string | null | undefined, sourceKey: string): s
   const e = (email ?? '').trim().toLowerCase();
   return e ? `email:${e}` : `payment:${sourceKey}`;
 }
-
 
 export interface NewPayment {
   gift: Pick<Gift, 'id' | 'campaign_id' | 'email'>;
@@ -202,9 +216,21 @@ export class Ledger {
   async claimEvent(e: StoredEvent): Promise<boolean> {
     const row = await this.trx
       .insertInto('stripe_events')
-      .values({ id: e.id, type: e.type, created: e.created, livemode: e.livemode, outcome: 'failed', detail: 'being applied', payload: e.payload, api_version: e.apiVersion })
+      .values({
+        id: e.id,
+        type: e.type,
+        created: e.created,
+        livemode: e.livemode,
+        outcome: 'failed',
+        detail: 'being applied',
+        payload: e.payload,
+        api_version: e.apiVersion,
+      })
       .onConflict((oc) =>
-        oc.column('id').doUpdateSet({ attempts: sql`stripe_events.attempts + 1` }).where('stripe_events.outcome', 'in', ['failed', 'unreadable']),
+        oc
+          .column('id')
+          .doUpdateSet({ attempts: sql`stripe_events.attempts + 1` })
+          .where('stripe_events.outcome', 'in', ['failed', 'unreadable']),
       )
       .returning('id')
       .executeTakeFirst();
@@ -226,11 +252,19 @@ export class Ledger {
 
   /** Takes the parked events of a subscription, oldest first. */
   async takeParked(subscriptionId: string): Promise<{ id: string; event: unknown }[]> {
-    const parked = await this.trx.deleteFrom('stripe_parked_events').where('subscription_id', '=', subscriptionId).returning(['event_id', 'event']).execute();
+    const parked = await this.trx
+      .deleteFrom('stripe_parked_events')
+      .where('subscription_id', '=', subscriptionId)
+      .returning(['event_id', 'event'])
+      .execute();
     if (!parked.length) return [];
     const rows = await this.trx
       .selectFrom('stripe_events')
-      .where('id', 'in', parked.map((p) => p.event_id))
+      .where(
+        'id',
+        'in',
+        parked.map((p) => p.event_id),
+      )
       .select(['id', 'payload'])
       .orderBy('created')
       .orderBy('id')
@@ -278,7 +312,16 @@ export class Ledger {
 
   /** Stores the Stripe ids a checkout taught us about a gift (never overwriting one it has).
    * Returns true when the gift has just learnt its subscription. */
-  async attachToGift(gift: Gift, ids: { sessionId?: string | null; paymentIntentId?: string | null; subscriptionId?: string | null; customerId?: string | null; email?: string | null }): Promise<boolean> {
+  async attachToGift(
+    gift: Gift,
+    ids: {
+      sessionId?: string | null;
+      paymentIntentId?: string | null;
+      subscriptionId?: string | null;
+      customerId?: string | null;
+      email?: string | null;
+    },
+  ): Promise<boolean> {
     const next = {
       checkout_session_id: gift.checkout_session_id ?? ids.sessionId ?? null,
       payment_intent_id: gift.payment_intent_id ?? ids.paymentIntentId ?? null,
@@ -288,10 +331,18 @@ export class Ledger {
     };
     const learntSubscription = !gift.subscription_id && next.subscription_id !== null;
     if (
-      next.checkout_session_id === gift.checkout_session_id && next.payment_intent_id === gift.payment_intent_id &&
-      next.subscription_id === gift.subscription_id && next.customer_id === gift.customer_id && next.email === gift.email
-    ) return false;
-    await this.trx.updateTable('gifts').set({ ...next, updated_at: sql`now()` }).where('id', '=', gift.id).execute();
+      next.checkout_session_id === gift.checkout_session_id &&
+      next.payment_intent_id === gift.payment_intent_id &&
+      next.subscription_id === gift.subscription_id &&
+      next.customer_id === gift.customer_id &&
+      next.email === gift.email
+    )
+      return false;
+    await this.trx
+      .updateTable('gifts')
+      .set({ ...next, updated_at: sql`now()` })
+      .where('id', '=', gift.id)
+      .execute();
     Object.assign(gift, next);
     return learntSubscription;
   }
@@ -307,7 +358,11 @@ export class Ledger {
   /** A subscription's status is replaced, not added: Stripe's order of facts decides (SPEC §5).
    * A final status (canceled) is never left; otherwise the newer fact wins. */
   async setSubscriptionState(gift: Gift, state: { subscriptionId: string; status: string; asOf: number }): Promise<boolean> {
-    const cur = await this.trx.selectFrom('gifts').where('id', '=', gift.id).select(['subscription_status', 'subscription_as_of']).executeTakeFirstOrThrow();
+    const cur = await this.trx
+      .selectFrom('gifts')
+      .where('id', '=', gift.id)
+      .select(['subscription_status', 'subscription_as_of'])
+      .executeTakeFirstOrThrow();
     const curFinal = cur.subscription_status !== null && FINAL_SUBSCRIPTION.has(cur.subscription_status);
     const newFinal = FINAL_SUBSCRIPTION.has(state.status);
     const newer =
@@ -317,7 +372,12 @@ export class Ledger {
     if (!newer) return false;
     await this.trx
       .updateTable('gifts')
-      .set({ subscription_id: gift.subscription_id ?? state.subscriptionId, subscription_status: state.status, subscription_as_of: state.asOf, updated_at: sql`now()` })
+      .set({
+        subscription_id: gift.subscription_id ?? state.subscriptionId,
+        subscription_status: state.status,
+        subscription_as_of: state.asOf,
+        updated_at: sql`now()`,
+      })
       .where('id', '=', gift.id)
       .execute();
     return true;
@@ -333,7 +393,12 @@ export class Ledger {
   async recordPayment(np: NewPayment): Promise<{ created: boolean; paymentId: number }> {
     // FOR SHARE: a concurrent edit of the campaign's dates (which recomputes every payment's
     // window) either finishes first or waits for this payment, never misses it.
-    const c = await this.trx.selectFrom('campaigns').where('id', '=', np.gift.campaign_id).select(['starts_at', 'ends_at']).forShare().executeTakeFirstOrThrow();
+    const c = await this.trx
+      .selectFrom('campaigns')
+      .where('id', '=', np.gift.campaign_id)
+      .select(['starts_at', 'ends_at'])
+      .forShare()
+      .executeTakeFirstOrThrow();
     const inWindow = np.kind === 'offline' || (np.countedAt >= c.starts_at && np.countedAt < c.ends_at);
     const inserted = await this.trx
       .insertInto('payments')
@@ -357,12 +422,22 @@ export class Ledger {
       await this.recompute(inserted.id);
       return { created: true, paymentId: inserted.id };
     }
-    const existing = await this.trx.selectFrom('payments').where('source_key', '=', np.sourceKey).select(['id', 'payment_intent_id', 'kind', 'counted_at']).forUpdate().executeTakeFirstOrThrow();
+    const existing = await this.trx
+      .selectFrom('payments')
+      .where('source_key', '=', np.sourceKey)
+      .select(['id', 'payment_intent_id', 'kind', 'counted_at'])
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     const set: { payment_intent_id?: string; counted_at?: Date; in_window?: boolean } = {};
     if (!existing.payment_intent_id && np.paymentIntentId) set.payment_intent_id = np.paymentIntentId;
     // The first payment of a monthly gift may be recorded from its invoice before the checkout
     // completion says when the session was created: the session's own time wins.
-    if (np.kind === existing.kind && np.countedAt.getTime() !== existing.counted_at.getTime() && existing.kind !== 'renewal' && existing.kind !== 'offline') {
+    if (
+      np.kind === existing.kind &&
+      np.countedAt.getTime() !== existing.counted_at.getTime() &&
+      existing.kind !== 'renewal' &&
+      existing.kind !== 'offline'
+    ) {
       set.counted_at = np.countedAt;
       set.in_window = np.countedAt >= c.starts_at && np.countedAt < c.ends_at;
     }
@@ -378,7 +453,12 @@ export class Ledger {
    * otherwise not see the payment this transaction is about to write (and vice versa). Lock
    * order stays acyclic: every handler takes in_… before pi_… and nobody takes pi_… before sub_…. */
   async paymentIntentsOfInvoice(invoiceId: string): Promise<string[]> {
-    const rows = await this.trx.selectFrom('stripe_invoice_payments').where('invoice_id', '=', invoiceId).select('payment_intent_id').orderBy('payment_intent_id').execute();
+    const rows = await this.trx
+      .selectFrom('stripe_invoice_payments')
+      .where('invoice_id', '=', invoiceId)
+      .select('payment_intent_id')
+      .orderBy('payment_intent_id')
+      .execute();
     const ids = rows.map((r) => r.payment_intent_id);
     await this.lock(ids);
     return ids;
@@ -393,7 +473,12 @@ export class Ledger {
       .returning('invoice_id')
       .executeTakeFirst();
     if (!inserted) return;
-    await this.trx.updateTable('payments').set({ payment_intent_id: paymentIntentId }).where('source_key', '=', invoiceId).where('payment_intent_id', 'is', null).execute();
+    await this.trx
+      .updateTable('payments')
+      .set({ payment_intent_id: paymentIntentId })
+      .where('source_key', '=', invoiceId)
+      .where('payment_intent_id', 'is', null)
+      .execute();
     await this.recomputeByPaymentIntent(paymentIntentId);
   }
 
@@ -404,12 +489,15 @@ export class Ledger {
       .insertInto('stripe_charge_refunds')
       .values({ charge_id: s.chargeId, payment_intent_id: s.paymentIntentId, amount_refunded: s.amountRefunded, as_of: s.asOf })
       .onConflict((oc) =>
-        oc.column('charge_id').doUpdateSet({ amount_refunded: s.amountRefunded, as_of: s.asOf }).where((eb) =>
-          eb.or([
-            eb('stripe_charge_refunds.as_of', '<', s.asOf),
-            eb.and([eb('stripe_charge_refunds.as_of', '=', s.asOf), eb('stripe_charge_refunds.amount_refunded', '<', s.amountRefunded)]),
-          ]),
-        ),
+        oc
+          .column('charge_id')
+          .doUpdateSet({ amount_refunded: s.amountRefunded, as_of: s.asOf })
+          .where((eb) =>
+            eb.or([
+              eb('stripe_charge_refunds.as_of', '<', s.asOf),
+              eb.and([eb('stripe_charge_refunds.as_of', '=', s.asOf), eb('stripe_charge_refunds.amount_refunded', '<', s.amountRefunded)]),
+            ]),
+          ),
       )
       .execute();
     await this.recomputeByPaymentIntent(s.paymentIntentId);
@@ -417,19 +505,45 @@ export class Ledger {
 
   /** One refund with its own status. A final status (failed, canceled) is never left; within the
    * others the newer fact wins. failed_at remembers when we first saw it fail. */
-  async recordRefund(r: { refundId: string; chargeId: string | null; paymentIntentId: string; amount: number; status: string; created: number; asOf: number; failedAt: number | null }): Promise<void> {
+  async recordRefund(r: {
+    refundId: string;
+    chargeId: string | null;
+    paymentIntentId: string;
+    amount: number;
+    status: string;
+    created: number;
+    asOf: number;
+    failedAt: number | null;
+  }): Promise<void> {
     const cur = await this.trx.selectFrom('stripe_refunds').where('refund_id', '=', r.refundId).selectAll().forUpdate().executeTakeFirst();
     if (!cur) {
-      await this.trx.insertInto('stripe_refunds').values({ refund_id: r.refundId, charge_id: r.chargeId, payment_intent_id: r.paymentIntentId, amount: r.amount, status: r.status, created: r.created, failed_at: r.failedAt, as_of: r.asOf }).execute();
+      await this.trx
+        .insertInto('stripe_refunds')
+        .values({
+          refund_id: r.refundId,
+          charge_id: r.chargeId,
+          payment_intent_id: r.paymentIntentId,
+          amount: r.amount,
+          status: r.status,
+          created: r.created,
+          failed_at: r.failedAt,
+          as_of: r.asOf,
+        })
+        .execute();
     } else {
       const rank = (s: string) => REFUND_RANK[s] ?? 0;
       const curFinal = rank(cur.status) === 9;
-      const newer = !curFinal && (rank(r.status) === 9 || r.asOf > cur.as_of || (r.asOf === cur.as_of && rank(r.status) >= rank(cur.status)));
+      const newer =
+        !curFinal && (rank(r.status) === 9 || r.asOf > cur.as_of || (r.asOf === cur.as_of && rank(r.status) >= rank(cur.status)));
       const failedAt = cur.failed_at !== null && r.failedAt !== null ? Math.min(cur.failed_at, r.failedAt) : (cur.failed_at ?? r.failedAt);
       if (!newer && failedAt === cur.failed_at) return;
       await this.trx
         .updateTable('stripe_refunds')
-        .set(newer ? { status: r.status, amount: r.amount, as_of: r.asOf, failed_at: failedAt, charge_id: cur.charge_id ?? r.chargeId } : { failed_at: failedAt })
+        .set(
+          newer
+            ? { status: r.status, amount: r.amount, as_of: r.asOf, failed_at: failedAt, charge_id: cur.charge_id ?? r.chargeId }
+            : { failed_at: failedAt },
+        )
         .where('refund_id', '=', r.refundId)
         .execute();
     }
@@ -437,13 +551,39 @@ export class Ledger {
   }
 
   /** A dispute's state: the newest fact wins (by time, then Stripe's lifecycle order). */
-  async recordDispute(d: { disputeId: string; paymentIntentId: string; chargeId: string | null; amount: number; status: Stripe.Dispute.Status; asOf: number }): Promise<boolean> {
+  async recordDispute(d: {
+    disputeId: string;
+    paymentIntentId: string;
+    chargeId: string | null;
+    amount: number;
+    status: Stripe.Dispute.Status;
+    asOf: number;
+  }): Promise<boolean> {
     const rank = (s: string) => (isDisputeStatus(s) ? DISPUTE_RANK[s] : 0);
-    const existing = await this.trx.selectFrom('stripe_disputes').where('dispute_id', '=', d.disputeId).select(['status', 'as_of']).forUpdate().executeTakeFirst();
+    const existing = await this.trx
+      .selectFrom('stripe_disputes')
+      .where('dispute_id', '=', d.disputeId)
+      .select(['status', 'as_of'])
+      .forUpdate()
+      .executeTakeFirst();
     if (!existing) {
-      await this.trx.insertInto('stripe_disputes').values({ dispute_id: d.disputeId, payment_intent_id: d.paymentIntentId, charge_id: d.chargeId, amount: d.amount, status: d.status, as_of: d.asOf }).execute();
+      await this.trx
+        .insertInto('stripe_disputes')
+        .values({
+          dispute_id: d.disputeId,
+          payment_intent_id: d.paymentIntentId,
+          charge_id: d.chargeId,
+          amount: d.amount,
+          status: d.status,
+          as_of: d.asOf,
+        })
+        .execute();
     } else if (existing.as_of < d.asOf || (existing.as_of === d.asOf && rank(d.status) >= rank(existing.status))) {
-      await this.trx.updateTable('stripe_disputes').set({ amount: d.amount, status: d.status, as_of: d.asOf }).where('dispute_id', '=', d.disputeId).execute();
+      await this.trx
+        .updateTable('stripe_disputes')
+        .set({ amount: d.amount, status: d.status, as_of: d.asOf })
+        .where('dispute_id', '=', d.disputeId)
+        .execute();
     } else {
       return false;
     }
@@ -453,24 +593,56 @@ export class Ledger {
 
   // ---- offline gifts (cheques, cash), keyed offline:<gift id> ----
 
-  async recordOfflineGift(input: { giftId: string; campaignId: number; currency: string; amount: number; receivedAt: Date; name?: string | null; email?: string | null; note?: string | null }): Promise<void> {
+  async recordOfflineGift(input: {
+    giftId: string;
+    campaignId: number;
+    currency: string;
+    amount: number;
+    receivedAt: Date;
+    name?: string | null;
+    email?: string | null;
+    note?: string | null;
+  }): Promise<void> {
     await this.trx
       .insertInto('gifts')
       .values({
-        id: input.giftId, campaign_id: input.campaignId, source: 'offline', frequency: 'once', currency: input.currency,
-        amount: input.amount, charge_amount: input.amount, status: 'paid', name: input.name ?? null, email: input.email ?? null,
-        note: input.note ?? null, received_at: input.receivedAt,
+        id: input.giftId,
+        campaign_id: input.campaignId,
+        source: 'offline',
+        frequency: 'once',
+        currency: input.currency,
+        amount: input.amount,
+        charge_amount: input.amount,
+        status: 'paid',
+        name: input.name ?? null,
+        email: input.email ?? null,
+        note: input.note ?? null,
+        received_at: input.receivedAt,
       })
       .execute();
     await this.recordPayment({
       gift: { id: input.giftId, campaign_id: input.campaignId, email: input.email ?? null },
-      sourceKey: `offline:${input.giftId}`, kind: 'offline', paymentIntentId: null, amount: input.amount,
-      currency: input.currency, paidAt: input.receivedAt, countedAt: input.receivedAt,
+      sourceKey: `offline:${input.giftId}`,
+      kind: 'offline',
+      paymentIntentId: null,
+      amount: input.amount,
+      currency: input.currency,
+      paidAt: input.receivedAt,
+      countedAt: input.receivedAt,
     });
   }
 
-  async updateOfflineGift(giftId: string, change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean }): Promise<void> {
-    const gift = await this.trx.selectFrom('gifts').where('id', '=', giftId).where('source', '=', 'offline').selectAll().forUpdate().executeTakeFirstOrThrow();
+  async updateOfflineGift(
+    giftId: string,
+    change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean },
+  ): Promise<void> {
+    const gift = await this.trx
+      .selectFrom('gifts')
+      .where('id', '=', giftId)
+      .where('source', '=', 'offline')
+      .selectAll()
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     await this.trx
       .updateTable('gifts')
       .set({
@@ -484,7 +656,12 @@ export class Ledger {
       })
       .where('id', '=', giftId)
       .execute();
-    const payment = await this.trx.selectFrom('payments').where('source_key', '=', `offline:${giftId}`).selectAll().forUpdate().executeTakeFirstOrThrow();
+    const payment = await this.trx
+      .selectFrom('payments')
+      .where('source_key', '=', `offline:${giftId}`)
+      .selectAll()
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     const newKey = donorKey(change.email !== undefined ? change.email : gift.email, `offline:${giftId}`);
     if (newKey !== payment.donor_key && payment.applied_donation) {
       // The donor changed: move the counted donation from the old donor to the new one.
@@ -507,7 +684,11 @@ export class Ledger {
   /** Re-decides which payments fall inside a campaign's window after its dates change (same
    * transaction as the edit). */
   async recomputeCampaignWindow(campaignId: number): Promise<void> {
-    const c = await this.trx.selectFrom('campaigns').where('id', '=', campaignId).select(['starts_at', 'ends_at']).executeTakeFirstOrThrow();
+    const c = await this.trx
+      .selectFrom('campaigns')
+      .where('id', '=', campaignId)
+      .select(['starts_at', 'ends_at'])
+      .executeTakeFirstOrThrow();
     const inside = sql<boolean>`(counted_at >= ${c.starts_at} and counted_at < ${c.ends_at})`;
     const changed = await this.trx
       .updateTable('payments')
@@ -528,7 +709,11 @@ export class Ledger {
       .where((eb) =>
         eb.or([
           eb('payment_intent_id', '=', paymentIntentId),
-          eb('source_key', 'in', eb.selectFrom('stripe_invoice_payments').where('payment_intent_id', '=', paymentIntentId).select('invoice_id')),
+          eb(
+            'source_key',
+            'in',
+            eb.selectFrom('stripe_invoice_payments').where('payment_intent_id', '=', paymentIntentId).select('invoice_id'),
+          ),
         ]),
       )
       .select('id')
@@ -546,13 +731,26 @@ export class Ledger {
   private async refundedOf(paymentIntentIds: string[]): Promise<number> {
     if (!paymentIntentIds.length) return 0;
     const [refunds, snapshots] = await Promise.all([
-      this.trx.selectFrom('stripe_refunds').where('payment_intent_id', 'in', paymentIntentIds).select(['charge_id', 'amount', 'status', 'created', 'failed_at']).execute(),
-      this.trx.selectFrom('stripe_charge_refunds').where('payment_intent_id', 'in', paymentIntentIds).select(['charge_id', 'amount_refunded', 'as_of']).execute(),
+      this.trx
+        .selectFrom('stripe_refunds')
+        .where('payment_intent_id', 'in', paymentIntentIds)
+        .select(['charge_id', 'amount', 'status', 'created', 'failed_at'])
+        .execute(),
+      this.trx
+        .selectFrom('stripe_charge_refunds')
+        .where('payment_intent_id', 'in', paymentIntentIds)
+        .select(['charge_id', 'amount_refunded', 'as_of'])
+        .execute(),
     ]);
     let total = refunds.filter((r) => refundLive(r.status)).reduce((s, r) => s + r.amount, 0);
     for (const snap of snapshots) {
       const included = refunds
-        .filter((r) => (r.charge_id === null || r.charge_id === snap.charge_id) && r.created <= snap.as_of && !(r.failed_at !== null && r.failed_at < snap.as_of))
+        .filter(
+          (r) =>
+            (r.charge_id === null || r.charge_id === snap.charge_id) &&
+            r.created <= snap.as_of &&
+            !(r.failed_at !== null && r.failed_at < snap.as_of),
+        )
         .reduce((s, r) => s + r.amount, 0);
       total += Math.max(0, snap.amount_refunded - included);
     }
@@ -564,18 +762,40 @@ export class Ledger {
       .selectFrom('payments as p')
       .innerJoin('campaigns as c', 'c.id', 'p.campaign_id')
       .where('p.id', '=', paymentId)
-      .select(['p.id', 'p.campaign_id', 'p.source_key', 'p.payment_intent_id', 'p.amount', 'p.currency', 'p.in_window', 'p.voided',
-        'p.donor_key', 'p.applied_raised', 'p.applied_donation', 'p.applied_refunded', 'p.applied_disputed', 'c.currency as campaign_currency'])
+      .select([
+        'p.id',
+        'p.campaign_id',
+        'p.source_key',
+        'p.payment_intent_id',
+        'p.amount',
+        'p.currency',
+        'p.in_window',
+        'p.voided',
+        'p.donor_key',
+        'p.applied_raised',
+        'p.applied_donation',
+        'p.applied_refunded',
+        'p.applied_disputed',
+        'c.currency as campaign_currency',
+      ])
       .forUpdate('p')
       .executeTakeFirstOrThrow();
 
-    const links = await this.trx.selectFrom('stripe_invoice_payments').where('invoice_id', '=', p.source_key).select('payment_intent_id').execute();
+    const links = await this.trx
+      .selectFrom('stripe_invoice_payments')
+      .where('invoice_id', '=', p.source_key)
+      .select('payment_intent_id')
+      .execute();
     const pis = [...new Set([p.payment_intent_id, ...links.map((l) => l.payment_intent_id)].filter((x): x is string => x !== null))];
     const refunded = Math.min(await this.refundedOf(pis), p.amount);
     let withheld = 0;
     let lost = 0;
     if (pis.length) {
-      const disputes = await this.trx.selectFrom('stripe_disputes').where('payment_intent_id', 'in', pis).select(['amount', 'status']).execute();
+      const disputes = await this.trx
+        .selectFrom('stripe_disputes')
+        .where('payment_intent_id', 'in', pis)
+        .select(['amount', 'status'])
+        .execute();
       for (const d of disputes) {
         const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
         const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, p.amount - refunded)) : 0;
@@ -592,10 +812,22 @@ export class Ledger {
       refunded: counts ? refunded : 0,
       disputed: counts ? withheld : 0,
     };
-    if (next.raised === p.applied_raised && next.donation === p.applied_donation && next.refunded === p.applied_refunded && next.disputed === p.applied_disputed) return;
+    if (
+      next.raised === p.applied_raised &&
+      next.donation === p.applied_donation &&
+      next.refunded === p.applied_refunded &&
+      next.disputed === p.applied_disputed
+    )
+      return;
     await this.trx
       .updateTable('payments')
-      .set({ applied_raised: next.raised, applied_donation: next.donation, applied_refunded: next.refunded, applied_disputed: next.disputed, updated_at: sql`now()` })
+      .set({
+        applied_raised: next.raised,
+        applied_donation: next.donation,
+        applied_refunded: next.refunded,
+        applied_disputed: next.disputed,
+        updated_at: sql`now()`,
+      })
       .where('id', '=', p.id)
       .execute();
     this.batch.add(p.campaign_id, {

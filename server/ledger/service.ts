@@ -9,7 +9,16 @@ type Deps = LedgerDeps & { db: Kysely<Database> };
 /** Offline gifts (cheques, cash) count at once, keyed offline:<gift id>. */
 export async function recordOfflineGift(
   deps: Deps,
-  input: { campaignId: number; currency: string; amount: number; receivedAt: Date; name?: string | null; email?: string | null; note?: string | null; giftId: string },
+  input: {
+    campaignId: number;
+    currency: string;
+    amount: number;
+    receivedAt: Date;
+    name?: string | null;
+    email?: string | null;
+    note?: string | null;
+    giftId: string;
+  },
   /** Runs in the same transaction after the gift is written (the admin's audit row). */
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {

@@ -3,31 +3,30 @@
  * Stripe's envelope and statuses so the SDK raises the same typed errors it would against
  * api.stripe.com (StripeInvalidRequestError, StripeAuthenticationError, StripeIdempotencyError).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { validateSessionCreate } from './checkout-params.js';
 import { EmulatorError, type EmulatorCore, type RequestRef } from './core.js';
 import { list, newId, unix, type EEvent } from './objects.js';
 import { ApiError, canonical, type FormObject, onlyKeys, parseForm, readArray, readBoolean, readInteger, readObject, readString } from './params.js';
 
-const MAX_BODY = 256 * 1024;
+/** Checkout Session params are a few KB; a request body past this is refused unread (SPEC §7). */
+export const MAX_API_BODY = 256 * 1024;
 
 type Env = { Variables: { requestId: string } };
-
-interface StoredResponse {
-  path: string;
-  params: string;
-  status: number;
-  body: string;
-}
 
 export function createApiRoutes(
   core: EmulatorCore,
   clock: () => Date,
+  apiKey: string,
   log?: { warn(...a: unknown[]): void },
 ): Hono<Env> {
   const app = new Hono<Env>();
-  // Stripe keeps keys for 24 h; an in-memory emulator just keeps them for its lifetime.
-  const idempotency = new Map<string, StoredResponse>();
+  // Stripe keeps keys for 24 h; so does the emulator (core.prune).
+  const idempotency = core.idempotency;
+  const expected = Buffer.from(`Bearer ${apiKey}`);
+  const publicOrigin = new URL(core.publicUrl).origin;
 
   const fail = (c: Context<Env>, err: unknown) => {
     if (err instanceof ApiError) return c.json(err.toJSON(), err.status as 400);
@@ -45,13 +44,26 @@ export function createApiRoutes(
     if (!auth) {
       throw new ApiError(401, 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').');
     }
-    // Test-mode keys only: this is a stand-in for Stripe's test mode, never for live money.
-    if (!/^Bearer (sk|rk)_test_\S+$/.test(auth)) {
-      throw new ApiError(401, 'Invalid API Key provided: the Groundswell Stripe emulator accepts only test-mode keys (sk_test_...).');
+    // Only the key this emulator was made with (the runtime hands it to the app's SDK client):
+    // its events and objects hold donors' e-mails and names, which nobody else may list.
+    const sent = Buffer.from(auth);
+    if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
+      const key = auth.replace(/^Bearer\s+/i, '');
+      const shown = /^(sk|rk)_test_/.test(key) && key.length > 12 ? `${key.slice(0, 8)}****${key.slice(-4)}` : 'that key';
+      throw new ApiError(401, `Invalid API Key provided: ${shown}. The Groundswell Stripe emulator accepts only its own key, which the server gives its Stripe client.`);
     }
     core.sweepExpired();
     await next();
   });
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_API_BODY,
+      onError: () => {
+        throw new ApiError(413, `Request body too large: the limit is ${MAX_API_BODY} bytes.`);
+      },
+    }),
+  );
 
   async function readParams(c: Context<Env>): Promise<FormObject> {
     if (c.req.method === 'GET' || c.req.method === 'DELETE') {
@@ -60,7 +72,6 @@ export function createApiRoutes(
       return q === -1 ? {} : parseForm(url.slice(q + 1));
     }
     const text = await c.req.text();
-    if (text.length > MAX_BODY) throw new ApiError(400, 'Request body too large.');
     const type = c.req.header('Content-Type') ?? '';
     if (text !== '' && !type.startsWith('application/x-www-form-urlencoded')) {
       throw new ApiError(400, 'Invalid request: Stripe accepts application/x-www-form-urlencoded bodies.');
@@ -97,7 +108,7 @@ export function createApiRoutes(
     }
     // Only successes are remembered: Stripe does not save a result for requests that failed validation.
     const body = JSON.stringify(run());
-    if (key) idempotency.set(key, { path, params: fingerprint, status: 200, body });
+    if (key) idempotency.set(key, { path, params: fingerprint, status: 200, body, created: unix(clock()) });
     return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json', 'Request-Id': c.get('requestId') } });
   }
 
@@ -196,6 +207,12 @@ export function createApiRoutes(
   app.post('/v1/checkout/sessions', async (c) => {
     const params = await readParams(c);
     const input = validateSessionCreate(params, unix(clock()));
+    // The hosted page redirects donors to these URLs: only to our own site, never an open redirect.
+    for (const [param, url] of [['success_url', input.successUrl], ['cancel_url', input.cancelUrl]] as const) {
+      if (url !== null && originOf(url) !== publicOrigin) {
+        throw new ApiError(400, `Invalid ${param}: the Groundswell emulator only returns donors to ${publicOrigin} (PUBLIC_URL).`, param, 'url_invalid');
+      }
+    }
     if (input.customer !== null && !core.customers.has(input.customer)) {
       throw new ApiError(400, `No such customer: '${input.customer}'`, 'customer', 'resource_missing');
     }
@@ -335,4 +352,13 @@ function createdFilter(params: FormObject): (t: number) => boolean {
   const lte = readInteger(range, 'lte', 'created');
   return (t) =>
     (gt === undefined || t > gt) && (gte === undefined || t >= gte) && (lt === undefined || t < lt) && (lte === undefined || t <= lte);
+}
+
+/** The origin of an absolute URL, or null ({CHECKOUT_SESSION_ID} and the like parse fine). */
+export function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
 }

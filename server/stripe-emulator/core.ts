@@ -34,6 +34,40 @@ export interface SessionRecord {
   session: ESession;
   input: SessionInput;
   lineItems: ELineItem[];
+  /** When the session was expired (by time or by request): it is forgotten a while later. */
+  expiredAt?: number;
+}
+
+/**
+ * What the emulator keeps, so a demo server that runs for months (or is flooded) has bounded
+ * memory. Stripe's events API covers the last 30 days; the emulator keeps the newest
+ * `maxEvents` of those. Each kind of object keeps its newest `maxObjects` (finished Checkout
+ * Sessions go first); an expired session is forgotten `expiredSessionTtlMs` after it expired,
+ * which leaves the app time to re-read it from its webhook.
+ */
+export interface Retention {
+  maxObjects: number;
+  maxEvents: number;
+  eventMaxAgeMs: number;
+  expiredSessionTtlMs: number;
+  idempotencyTtlMs: number;
+}
+
+export const DEFAULT_RETENTION: Retention = {
+  maxObjects: 5_000,
+  maxEvents: 10_000,
+  eventMaxAgeMs: 30 * 86_400_000,
+  expiredSessionTtlMs: 3_600_000,
+  idempotencyTtlMs: 86_400_000,
+};
+
+export interface StoredResponse {
+  path: string;
+  params: string;
+  status: number;
+  body: string;
+  /** Unix seconds; Stripe keeps keys for 24 hours. */
+  created: number;
 }
 
 export interface SubscriptionRecord {
@@ -64,12 +98,63 @@ export class EmulatorCore {
   readonly refunds = new Map<string, ERefund>();
   readonly disputes = new Map<string, EDispute>();
   readonly events: EEvent[] = [];
+  /** Idempotency-Key → first response (api.ts). */
+  readonly idempotency = new Map<string, StoredResponse>();
 
   constructor(
-    private readonly publicUrl: string,
+    readonly publicUrl: string,
     private readonly clock: () => Date,
     readonly delivery: WebhookDelivery,
+    readonly retention: Retention = DEFAULT_RETENTION,
   ) {}
+
+  /** Frees what the retention rules say is no longer kept. Cheap when nothing is over a limit. */
+  prune(): void {
+    const r = this.retention;
+    const now = this.now();
+    const oldest = now - r.eventMaxAgeMs / 1000;
+    let drop = 0;
+    while (drop < this.events.length && (this.events.length - drop > r.maxEvents || this.events[drop]!.created < oldest)) drop++;
+    for (const e of this.events.splice(0, drop)) this.delivery.forget(e.id);
+
+    for (const [id, rec] of this.sessions) {
+      if (rec.expiredAt !== undefined && now - rec.expiredAt >= r.expiredSessionTtlMs / 1000) this.sessions.delete(id);
+    }
+    if (this.sessions.size > r.maxObjects) {
+      // Finished sessions go first, oldest first; open ones only if there are too many of those alone.
+      for (const [id, rec] of this.sessions) {
+        if (this.sessions.size <= r.maxObjects) break;
+        if (rec.session.status !== 'open') this.sessions.delete(id);
+      }
+      trim(this.sessions, r.maxObjects);
+    }
+    for (const m of [this.customers, this.paymentIntents, this.charges, this.subscriptions, this.invoices, this.invoicePayments, this.refunds, this.disputes]) {
+      trim(m as Map<string, unknown>, r.maxObjects);
+    }
+    for (const [key, stored] of this.idempotency) {
+      if (now - stored.created < r.idempotencyTtlMs / 1000) break; // insertion order is time order
+      this.idempotency.delete(key);
+    }
+    trim(this.idempotency, r.maxObjects);
+  }
+
+  /** Sizes of every store (tests, and the dashboard's footnote). */
+  stats() {
+    return {
+      sessions: this.sessions.size,
+      customers: this.customers.size,
+      paymentIntents: this.paymentIntents.size,
+      charges: this.charges.size,
+      subscriptions: this.subscriptions.size,
+      invoices: this.invoices.size,
+      invoicePayments: this.invoicePayments.size,
+      refunds: this.refunds.size,
+      disputes: this.disputes.size,
+      events: this.events.length,
+      deliveryRecords: this.delivery.records.size,
+      idempotencyKeys: this.idempotency.size,
+    };
+  }
 
   private now(): number {
     return unix(this.clock());
@@ -88,6 +173,7 @@ export class EmulatorCore {
       type,
     };
     this.events.push(e);
+    this.prune();
     return e;
   }
 
@@ -139,6 +225,7 @@ export class EmulatorCore {
       url: `${this.publicUrl}/emulator/checkout/${id}`,
     };
     this.sessions.set(id, { session, input, lineItems });
+    this.prune();
     return session;
   }
 
@@ -201,6 +288,7 @@ export class EmulatorCore {
     for (const rec of this.sessions.values()) {
       if (this.isPastExpiry(rec)) void this.expire(rec.session.id).delivered.catch(() => undefined);
     }
+    this.prune();
   }
 
   /** Expires an open session; the returned promise resolves when its webhook was delivered once. */
@@ -212,6 +300,7 @@ export class EmulatorCore {
     }
     s.status = 'expired';
     s.url = null;
+    rec.expiredAt = this.now();
     const delivered = this.delivery.deliverAll([this.event('checkout.session.expired', s, request)]);
     return { session: s, delivered };
   }
@@ -717,5 +806,13 @@ export class EmulatorCore {
     const events = [this.event('charge.dispute.closed', dispute)];
     if (outcome === 'won') events.push(this.event('charge.dispute.funds_reinstated', dispute));
     await this.delivery.deliverAll(events);
+  }
+}
+
+/** Drops the oldest entries (Maps keep insertion order) until at most `max` are left. */
+function trim<K, V>(m: Map<K, V>, max: number): void {
+  for (const k of m.keys()) {
+    if (m.size <= max) return;
+    m.delete(k);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Stripe's own currency facts, kept apart from the app's server/lib/currency.ts on purpose: the
+ * Stripe's own currency facts, kept apart from the app's common/money.ts on purpose: the
  * emulator stands in for Stripe, so if the app's table drifts from Stripe's the emulator should
  * refuse the amount the way Stripe would, not agree with the app.
  * Source: https://docs.stripe.com/currencies (minimum charge amounts; zero-decimal currencies).

@@ -50,8 +50,14 @@ export class WebhookDelivery {
     return run;
   }
 
+  /** The event was pruned (retention): its delivery log goes with it. */
+  forget(eventId: string): void {
+    this.records.delete(eventId);
+  }
+
   private async attempt(event: EEvent): Promise<boolean> {
-    const record = this.records.get(event.id)!;
+    // A record pruned while its event is still being retried is kept only for this attempt.
+    const record = this.records.get(event.id) ?? { attempts: [], state: 'pending' };
     const body = JSON.stringify(event, null, 2);
     const headers = {
       'Content-Type': 'application/json; charset=utf-8',
@@ -80,7 +86,7 @@ export class WebhookDelivery {
   }
 
   private scheduleRetries(event: EEvent): void {
-    const record = this.records.get(event.id)!;
+    const record = this.records.get(event.id) ?? { attempts: [], state: 'retrying' };
     const task = (async () => {
       for (const delay of this.opts.retryDelaysMs) {
         if (this.closed) break;

@@ -4,20 +4,29 @@
  * and `/emulator/*` (test checkout page, dashboard), keeps its state in memory, and delivers
  * signed webhooks to the app. Test mode only: it never touches real money or Stripe's servers.
  */
+import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type Stripe from 'stripe';
 import { createApiRoutes } from './api.js';
-import { EmulatorCore, EmulatorError } from './core.js';
+import { DEFAULT_RETENTION, EmulatorCore, EmulatorError, type Retention } from './core.js';
 import { WebhookDelivery } from './delivery.js';
-import { createPageRoutes, type PageControls } from './pages.js';
+import { type AdminCheck, createPageRoutes, type PageControls } from './pages.js';
 
-export { EmulatorError } from './core.js';
+export { EmulatorError, type Retention } from './core.js';
+export type { AdminCheck, EmulatorAdmin } from './pages.js';
 
 export interface EmulatorOptions {
   /** whsec_...; every delivery is signed with it. */
   webhookSecret: string;
-  /** Base for hosted checkout URLs: `${publicUrl}/emulator/checkout/${session.id}`. */
+  /** Base for hosted checkout URLs: `${publicUrl}/emulator/checkout/${session.id}`. Donors are
+   * only ever redirected to this origin. */
   publicUrl: string;
+  /** The only key /v1 accepts (Bearer). A random sk_test_ key per emulator when not given. */
+  apiKey?: string;
+  /** Who may see the dashboard and run its actions: the host app's signed-in admin, or null. */
+  admin: AdminCheck;
+  /** What is kept in memory (core.ts DEFAULT_RETENTION); tests lower the caps. */
+  retention?: Partial<Retention>;
   /** POSTs one event to the app's /webhooks/stripe. */
   deliver: (body: string, headers: Record<string, string>) => Promise<{ status: number }>;
   clock?: () => Date;
@@ -30,6 +39,10 @@ export interface EmulatorOptions {
 
 export interface StripeEmulator {
   app: Hono;
+  /** The key the SDK client must send. */
+  apiKey: string;
+  /** How many objects, events and keys are held (bounded by the retention rules). */
+  stats(): ReturnType<EmulatorCore['stats']>;
   fetch: typeof fetch;
   completeCheckout(sessionId: string, outcome?: 'paid' | 'async_pending', details?: { email?: string; name?: string }): Promise<void>;
   settleAsync(sessionId: string, outcome: 'succeeded' | 'failed'): Promise<void>;
@@ -55,7 +68,8 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     retryDelaysMs: opts.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000],
     log: opts.log,
   });
-  const core = new EmulatorCore(publicUrl, clock, delivery);
+  const core = new EmulatorCore(publicUrl, clock, delivery, { ...DEFAULT_RETENTION, ...opts.retention });
+  const apiKey = opts.apiKey ?? `sk_test_emulator_${randomBytes(24).toString('base64url').replace(/[^A-Za-z0-9]/g, '0')}`;
 
   // Delayed-method settlements started from the checkout page; flush() waits for them too.
   const settlements = new Set<{ timer: NodeJS.Timeout; done: Promise<void>; fire: () => void }>();
@@ -83,6 +97,8 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
 
   const emulator: StripeEmulator = {
     app: new Hono(),
+    apiKey,
+    stats: () => core.stats(),
     fetch: async (input, init) => emulator.app.fetch(input instanceof Request && !init ? input : new Request(input, init)),
     completeCheckout: (id, outcome = 'paid', details = {}) => core.completeCheckout(id, outcome, details),
     settleAsync: (id, outcome) => core.settleAsync(id, outcome),
@@ -125,12 +141,12 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     closeDispute: emulator.closeDispute,
   };
 
-  const pages = createPageRoutes(core, controls, publicUrl);
+  const pages = createPageRoutes(core, controls, publicUrl, opts.admin);
   emulator.app.onError((err, c) => {
     opts.log?.warn({ err }, 'emulator page error');
     return c.text('The Stripe emulator hit an unexpected error; see the server log.', 500);
   });
-  emulator.app.route('/', createApiRoutes(core, clock, opts.log));
+  emulator.app.route('/', createApiRoutes(core, clock, apiKey, opts.log));
   emulator.app.route('/', pages);
   return emulator;
 }

@@ -4,13 +4,24 @@
  * banner, and all text that came from a client (product names, e-mails, URLs) goes through
  * hono/html's escaping template, never string concatenation.
  */
-import { Hono, type Context } from 'hono';
+import { timingSafeEqual } from 'node:crypto';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { EmulatorError, type EmulatorCore, type SessionRecord } from './core.js';
 import { formatAmount } from './currency.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+/** A signed-in admin as the host app knows them (the emulator imports nothing from the app). */
+export interface EmulatorAdmin {
+  csrfToken: string;
+}
+export type AdminCheck = (req: Request) => Promise<EmulatorAdmin | null>;
+
+/** The checkout and dashboard forms send a few fields; anything bigger is refused unread. */
+export const MAX_FORM_BODY = 16 * 1024;
 
 export interface PageControls {
   completeCheckout(id: string, outcome: 'paid' | 'async_pending', details: { email?: string; name?: string }): Promise<void>;
@@ -63,10 +74,7 @@ function page(title: string, body: Html): Html {
 </html>`;
 }
 
-/**
- * The dashboard has no login (it is a local test tool), so it never shows a whole e-mail address:
- * a demo server reachable by others must not become a list of its donors.
- */
+/** The dashboard is for signed-in admins, yet may be on a shared screen: no whole addresses. */
 export function maskEmail(email: string | null | undefined): string {
   if (!email) return '';
   const at = email.lastIndexOf('@');
@@ -125,13 +133,17 @@ export function successUrl(template: string, id: string): string {
   return template.split('{CHECKOUT_SESSION_ID}').join(id);
 }
 
-function actionForm(action: string, fields: Record<string, string>, label: string, extra?: Html): Html {
-  return html`<form method="post" action="/emulator/actions/${action}">${Object.entries(fields).map(
+function actionFormRaw(action: string, fields: Record<string, string>, label: string, extra?: Html): Html {
+  return html`<form method="post" action="/emulator/actions/${action}"><input type="hidden" name="csrf_token" value="${csrfOf(fields)}">${Object.entries(fields).filter(([k]) => k !== CSRF).map(
     ([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`,
   )}${extra ?? ''}<button type="submit">${label}</button></form>`;
 }
 
-function dashboard(core: EmulatorCore, notice?: string, error?: string): Html {
+const CSRF = 'csrf_token';
+const csrfOf = (fields: Record<string, string>) => fields[CSRF] ?? '';
+
+function dashboard(core: EmulatorCore, csrf: string, notice?: string, error?: string): Html {
+  const actionForm = (action: string, fields: Record<string, string>, label: string, extra?: Html) => actionFormRaw(action, { ...fields, [CSRF]: csrf }, label, extra);
   const recent = <T>(m: Map<string, T>, n = 25) => [...m.values()].reverse().slice(0, n);
   const sessions = recent(core.sessions).map(({ session: s }) => {
     const pi = s.payment_intent ? core.paymentIntents.get(s.payment_intent as string) : undefined;
@@ -215,31 +227,55 @@ function optionalAmount(v: unknown): number | undefined {
   return Number(v.trim());
 }
 
-export function createPageRoutes(core: EmulatorCore, controls: PageControls, publicUrl: string): Hono {
-  const app = new Hono();
+type PageEnv = { Variables: { admin: EmulatorAdmin } };
+
+export function createPageRoutes(core: EmulatorCore, controls: PageControls, publicUrl: string, adminCheck: AdminCheck): Hono<PageEnv> {
+  const app = new Hono<PageEnv>();
   const publicOrigin = new URL(publicUrl).origin;
+  const refused = (c: Context, message: string, status: 401 | 403 | 413) => c.html(page('Refused', html`<p class="error" role="alert">${message}</p>`), status);
 
   // The pages' forms are same-origin posts; refuse posts another site's page makes a browser send.
   app.use('/emulator/*', async (c, next) => {
+    c.header('Cache-Control', 'no-store');
+    c.header('X-Frame-Options', 'DENY');
     if (c.req.method === 'POST') {
       const origin = c.req.header('Origin');
-      if (origin && origin !== publicOrigin && origin !== new URL(c.req.url).origin) {
-        return c.html(page('Refused', html`<p class="error" role="alert">Cross-site form posts are refused.</p>`), 403);
+      const site = c.req.header('Sec-Fetch-Site');
+      if ((origin && origin !== publicOrigin && origin !== new URL(c.req.url).origin) || (site && site !== 'same-origin' && site !== 'none')) {
+        return refused(c, 'Cross-site form posts are refused.', 403);
       }
     }
     core.sweepExpired();
-    c.header('Cache-Control', 'no-store');
-    c.header('X-Frame-Options', 'DENY');
     await next();
   });
 
-  const form = async (c: Context) => {
+  // The dashboard and its actions move money and show donors: signed-in admins only, checked
+  // before any body is read. The hosted checkout page stays public: donors have no account.
+  const adminOnly: MiddlewareHandler<PageEnv> = async (c, next) => {
+    const admin = await adminCheck(c.req.raw);
+    if (!admin) {
+      return c.html(
+        page('Sign in', html`<div class="card"><p role="alert">The emulator dashboard is for the organisation's admins. <a href="/admin">Sign in to the admin</a>, then come back to <a href="/emulator">/emulator</a>.</p></div>`),
+        401,
+      );
+    }
+    c.set('admin', admin);
+    await next();
+  };
+  app.use('/emulator', adminOnly);
+  app.use('/emulator/actions/*', adminOnly);
+  app.use('/emulator/*', async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    return bodyLimit({ maxSize: MAX_FORM_BODY, onError: (cc) => refused(cc, 'The form is too large.', 413) })(c, next);
+  });
+
+  const form = async (c: Context<PageEnv>) => {
     const body = await c.req.parseBody();
     const str = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : undefined);
     return str;
   };
 
-  app.get('/emulator', (c) => c.html(dashboard(core, c.req.query('notice'))));
+  app.get('/emulator', (c) => c.html(dashboard(core, c.get('admin').csrfToken, c.req.query('notice'))));
 
   app.get('/emulator/checkout/:id', (c) => {
     const rec = core.sessions.get(c.req.param('id'));
@@ -272,14 +308,14 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
       if (err instanceof EmulatorError) return c.html(checkoutPage(rec, core.isPastExpiry(rec), err.message), 409);
       throw err;
     }
-    return c.redirect(successUrl(rec.session.success_url!, id), 303);
+    return redirectOnSite(c, successUrl(rec.session.success_url!, id), 'Payment received. You can close this tab.');
   });
 
   app.post('/emulator/checkout/:id/cancel', (c) => {
     const rec = core.sessions.get(c.req.param('id'));
     if (!rec) return c.html(page('Not found', html`<p role="alert">No such checkout session.</p>`), 404);
     // Stripe leaves the session open when the donor walks away; it expires on its own later.
-    if (rec.session.cancel_url) return c.redirect(rec.session.cancel_url, 303);
+    if (rec.session.cancel_url) return redirectOnSite(c, rec.session.cancel_url, 'Payment cancelled. You can close this tab.');
     return c.html(page('Cancelled', html`<div class="card"><p role="status">Payment cancelled. You can close this tab.</p></div>`));
   });
 
@@ -303,15 +339,34 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
     },
   };
 
+  // Sessions with outside URLs are refused at creation (api.ts); this is the second lock.
+  const redirectOnSite = (c: Context<PageEnv>, url: string, otherwise: string) => {
+    let origin: string | null = null;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      /* not a URL */
+    }
+    if (origin === publicOrigin) return c.redirect(url, 303);
+    return c.html(page('Done', html`<div class="card"><p role="status">${otherwise}</p></div>`));
+  };
+
   app.post('/emulator/actions/:action', async (c) => {
+    const { csrfToken } = c.get('admin');
     const run = actions[c.req.param('action')];
-    if (!run) return c.html(dashboard(core, undefined, 'Unknown action.'), 404);
+    if (!run) return c.html(dashboard(core, csrfToken, undefined, 'Unknown action.'), 404);
     const str = await form(c);
+    // Like the admin API's X-CSRF-Token, but as a form field: a plain HTML form cannot send headers.
+    const sent = Buffer.from(str(CSRF) ?? '');
+    const expected = Buffer.from(csrfToken);
+    if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
+      return refused(c, 'This form has expired: reload the dashboard and try again.', 403);
+    }
     try {
       const notice = await run(str);
       return c.redirect(`/emulator?notice=${encodeURIComponent(notice)}`, 303);
     } catch (err) {
-      if (err instanceof EmulatorError) return c.html(dashboard(core, undefined, err.message), 400);
+      if (err instanceof EmulatorError) return c.html(dashboard(core, csrfToken, undefined, err.message), 400);
       throw err;
     }
   });

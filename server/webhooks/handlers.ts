@@ -73,7 +73,11 @@ interface Handler<in E extends HandledEvent, O = E['data']['object']> {
 export class UnreadableObjectError extends Error {}
 
 const ignored = (detail: string, conflict?: string | null): Applied => ({ outcome: 'ignored', detail, ...(conflict ? { conflict } : {}) });
-const processed = (detail?: string, conflict?: string | null): Applied => ({ outcome: 'processed', ...(detail ? { detail } : {}), ...(conflict ? { conflict } : {}) });
+const processed = (detail?: string, conflict?: string | null): Applied => ({
+  outcome: 'processed',
+  ...(detail ? { detail } : {}),
+  ...(conflict ? { conflict } : {}),
+});
 const idOf = (x: string | { id: string } | null | undefined): string | null => (x == null ? null : typeof x === 'string' ? x : x.id);
 const dateOf = (unix: number) => new Date(unix * 1000);
 
@@ -84,7 +88,12 @@ function withObject<E extends HandledEvent>(event: E, object: E['data']['object'
 
 // ---- checkout ----
 
-type SessionEvent = EventOf<'checkout.session.completed' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed' | 'checkout.session.expired'>;
+type SessionEvent = EventOf<
+  | 'checkout.session.completed'
+  | 'checkout.session.async_payment_succeeded'
+  | 'checkout.session.async_payment_failed'
+  | 'checkout.session.expired'
+>;
 
 const rereadSession = async (event: SessionEvent, { stripe, reread }: PrefetchContext): Promise<Stripe.Checkout.Session> =>
   reread ? stripe.checkout.sessions.retrieve(event.data.object.id) : event.data.object;
@@ -96,7 +105,12 @@ async function giftOfSession(ledger: Ledger, s: Stripe.Checkout.Session) {
   const invoiceId = idOf(s.invoice);
   const subscriptionId = idOf(s.subscription);
   await ledger.lock([s.id, paymentIntentId, invoiceId, subscriptionId]);
-  return ledger.findGift({ sessionId: s.id, sourceKey: paymentIntentId ?? invoiceId, subscriptionId, hint: s.metadata?.gift_id ?? s.client_reference_id });
+  return ledger.findGift({
+    sessionId: s.id,
+    sourceKey: paymentIntentId ?? invoiceId,
+    subscriptionId,
+    hint: s.metadata?.gift_id ?? s.client_reference_id,
+  });
 }
 
 async function replayParked(ctx: ApplyContext, subscriptionId: string): Promise<void> {
@@ -108,7 +122,9 @@ async function replayParked(ctx: ApplyContext, subscriptionId: string): Promise<
   }
 }
 
-const checkoutSession: Handler<EventOf<'checkout.session.completed' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed'>> = {
+const checkoutSession: Handler<
+  EventOf<'checkout.session.completed' | 'checkout.session.async_payment_succeeded' | 'checkout.session.async_payment_failed'>
+> = {
   prefetch: rereadSession,
   async apply(event, ctx) {
     const { ledger } = ctx;
@@ -119,7 +135,13 @@ const checkoutSession: Handler<EventOf<'checkout.session.completed' | 'checkout.
     const invoiceId = idOf(s.invoice);
     const subscriptionId = idOf(s.subscription);
     const payerEmail = s.customer_details?.email ?? s.customer_email ?? null;
-    const learnt = await ledger.attachToGift(gift, { sessionId: s.id, paymentIntentId, subscriptionId, customerId: idOf(s.customer), email: payerEmail });
+    const learnt = await ledger.attachToGift(gift, {
+      sessionId: s.id,
+      paymentIntentId,
+      subscriptionId,
+      customerId: idOf(s.customer),
+      email: payerEmail,
+    });
     if (learnt && subscriptionId) await replayParked(ctx, subscriptionId);
 
     if (event.type === 'checkout.session.async_payment_failed') {
@@ -133,7 +155,10 @@ const checkoutSession: Handler<EventOf<'checkout.session.completed' | 'checkout.
     if (s.payment_status !== 'paid') return ignored(`payment_status ${s.payment_status}`, conflict);
 
     if (s.amount_total != null && s.amount_total !== gift.charge_amount) {
-      ctx.log.warn({ giftId: gift.id, expected: gift.charge_amount, got: s.amount_total }, 'checkout amount differs from our record; counting what Stripe charged');
+      ctx.log.warn(
+        { giftId: gift.id, expected: gift.charge_amount, got: s.amount_total },
+        'checkout amount differs from our record; counting what Stripe charged',
+      );
     }
     const amount = s.amount_total ?? gift.charge_amount;
     const currency = s.currency ?? gift.currency;
@@ -145,10 +170,30 @@ const checkoutSession: Handler<EventOf<'checkout.session.completed' | 'checkout.
       // (billing_reason subscription_create). Both are keyed by the invoice id, so it counts once.
       if (!invoiceId) return ignored('subscription checkout without invoice id', conflict);
       const [paymentIntent = null] = await ledger.paymentIntentsOfInvoice(invoiceId);
-      await ledger.recordPayment({ gift, sourceKey: invoiceId, kind: 'first', paymentIntentId: paymentIntent, amount, currency, paidAt, countedAt, payerEmail });
+      await ledger.recordPayment({
+        gift,
+        sourceKey: invoiceId,
+        kind: 'first',
+        paymentIntentId: paymentIntent,
+        amount,
+        currency,
+        paidAt,
+        countedAt,
+        payerEmail,
+      });
     } else {
       if (!paymentIntentId) return ignored('paid checkout without payment intent', conflict);
-      await ledger.recordPayment({ gift, sourceKey: paymentIntentId, kind: 'one_time', paymentIntentId, amount, currency, paidAt, countedAt, payerEmail });
+      await ledger.recordPayment({
+        gift,
+        sourceKey: paymentIntentId,
+        kind: 'one_time',
+        paymentIntentId,
+        amount,
+        currency,
+        paidAt,
+        countedAt,
+        payerEmail,
+      });
     }
     await ledger.setGiftStatus(gift, 'paid');
     ctx.log.info({ giftId: gift.id, amount, currency, donor: maskEmail(gift.email) }, 'gift paid');
@@ -202,7 +247,11 @@ const invoicePaid: Handler<EventOf<'invoice.paid' | 'invoice.payment_succeeded'>
     const subscriptionId = subscriptionOfInvoice(inv);
     if (!subscriptionId) return ignored('invoice without subscription');
     await ledger.lock([inv.id, subscriptionId]);
-    const { gift, conflict } = await ledger.findGift({ sourceKey: inv.id, subscriptionId, hint: inv.parent?.subscription_details?.metadata?.gift_id });
+    const { gift, conflict } = await ledger.findGift({
+      sourceKey: inv.id,
+      subscriptionId,
+      hint: inv.parent?.subscription_details?.metadata?.gift_id,
+    });
     if (!gift) {
       await ledger.park(event.id, subscriptionId, event);
       return { outcome: 'parked', detail: 'subscription of no known gift yet', ...(conflict ? { conflict } : {}) };
@@ -214,7 +263,13 @@ const invoicePaid: Handler<EventOf<'invoice.paid' | 'invoice.payment_succeeded'>
     const paidAt = dateOf(inv.status_transitions?.paid_at ?? event.created);
     const kind = inv.billing_reason === 'subscription_create' ? 'first' : 'renewal';
     await ledger.recordPayment({
-      gift, sourceKey: inv.id, kind, paymentIntentId: paymentIntent, amount: inv.amount_paid, currency: inv.currency, paidAt,
+      gift,
+      sourceKey: inv.id,
+      kind,
+      paymentIntentId: paymentIntent,
+      amount: inv.amount_paid,
+      currency: inv.currency,
+      paidAt,
       // A renewal belongs to the window by when it was paid; a first payment by when Checkout started.
       countedAt: kind === 'renewal' ? paidAt : gift.created_at,
       payerEmail: inv.customer_email,
@@ -278,7 +333,13 @@ const refundChanged: Handler<EventOf<'refund.created' | 'refund.updated' | 'refu
     const status = r.status ?? 'pending';
     await ledger.lock([paymentIntentId]);
     await ledger.recordRefund({
-      refundId: r.id, chargeId: idOf(r.charge), paymentIntentId, amount: r.amount, status, created: r.created, asOf: event.created,
+      refundId: r.id,
+      chargeId: idOf(r.charge),
+      paymentIntentId,
+      amount: r.amount,
+      status,
+      created: r.created,
+      asOf: event.created,
       // When it failed is known only from an event that carries the failure itself; a re-read
       // shows today's status, not when it changed.
       failedAt: !reread && (status === 'failed' || status === 'canceled') ? event.created : null,
@@ -289,7 +350,15 @@ const refundChanged: Handler<EventOf<'refund.created' | 'refund.updated' | 'refu
 
 // ---- disputes ----
 
-const disputeChanged: Handler<EventOf<'charge.dispute.created' | 'charge.dispute.updated' | 'charge.dispute.closed' | 'charge.dispute.funds_withdrawn' | 'charge.dispute.funds_reinstated'>> = {
+const disputeChanged: Handler<
+  EventOf<
+    | 'charge.dispute.created'
+    | 'charge.dispute.updated'
+    | 'charge.dispute.closed'
+    | 'charge.dispute.funds_withdrawn'
+    | 'charge.dispute.funds_reinstated'
+  >
+> = {
   async prefetch(event, { stripe, reread }) {
     let d = event.data.object;
     if (reread) d = await stripe.disputes.retrieve(d.id);
@@ -304,16 +373,26 @@ const disputeChanged: Handler<EventOf<'charge.dispute.created' | 'charge.dispute
     const paymentIntentId = idOf(d.payment_intent);
     if (!paymentIntentId) return ignored('dispute without payment intent');
     await ledger.lock([paymentIntentId]);
-    const applied = await ledger.recordDispute({ disputeId: d.id, paymentIntentId, chargeId: idOf(d.charge), amount: d.amount, status: d.status, asOf: event.created });
+    const applied = await ledger.recordDispute({
+      disputeId: d.id,
+      paymentIntentId,
+      chargeId: idOf(d.charge),
+      amount: d.amount,
+      status: d.status,
+      asOf: event.created,
+    });
     return processed(applied ? d.status : 'older dispute state; kept the newer one');
   },
 };
 
 // ---- subscriptions ----
 
-const subscriptionChanged: Handler<EventOf<'customer.subscription.created' | 'customer.subscription.updated' | 'customer.subscription.deleted'>> = {
+const subscriptionChanged: Handler<
+  EventOf<'customer.subscription.created' | 'customer.subscription.updated' | 'customer.subscription.deleted'>
+> = {
   prefetch: async (event, { stripe, reread }) => (reread ? stripe.subscriptions.retrieve(event.data.object.id) : event.data.object),
-  async apply(event, { ledger }) {
+  async apply(event, ctx) {
+    const { ledger } = ctx;
     const sub = event.data.object;
     await ledger.lock([sub.id]);
     const { gift, conflict } = await ledger.findGift({ subscriptionId: sub.id, hint: sub.metadata?.gift_id });
@@ -321,7 +400,8 @@ const subscriptionChanged: Handler<EventOf<'customer.subscription.created' | 'cu
       await ledger.park(event.id, sub.id, event);
       return { outcome: 'parked', detail: 'subscription of no known gift yet', ...(conflict ? { conflict } : {}) };
     }
-    await ledger.attachToGift(gift, { subscriptionId: sub.id });
+    // Invoices parked before this named the gift (say, with metadata naming another gift) apply now.
+    if (await ledger.attachToGift(gift, { subscriptionId: sub.id })) await replayParked(ctx, sub.id);
     const status = event.type === 'customer.subscription.deleted' ? 'canceled' : sub.status;
     // Stripe's order of facts: the subscription's own cancellation time, then the event's.
     const asOf = Math.max(event.created, status === 'canceled' ? (sub.canceled_at ?? sub.ended_at ?? 0) : 0);
@@ -368,6 +448,13 @@ export function applyEvent<T extends HandledType>(type: T, event: EventOf<T>, ct
 export function isHandledEvent(x: unknown): x is HandledEvent {
   if (typeof x !== 'object' || x === null || !('type' in x) || !('data' in x)) return false;
   const { type, data } = x;
-  return typeof type === 'string' && isHandledType(type) && typeof data === 'object' && data !== null && 'object' in data && typeof data.object === 'object' && data.object !== null;
+  return (
+    typeof type === 'string' &&
+    isHandledType(type) &&
+    typeof data === 'object' &&
+    data !== null &&
+    'object' in data &&
+    typeof data.object === 'object' &&
+    data.object !== null
+  );
 }
-

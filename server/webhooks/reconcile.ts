@@ -22,7 +22,12 @@ export async function reconcileMissedEvents(
   const since = Math.floor(deps.clock().getTime() / 1000) - (opts.sinceSeconds ?? 30 * 86400);
   let seen = 0;
   let recorded = 0;
-  for await (const event of deps.stripe.events.list({ delivery_success: false, created: { gte: since }, types: [...HANDLED_TYPES], limit: 100 })) {
+  for await (const event of deps.stripe.events.list({
+    delivery_success: false,
+    created: { gte: since },
+    types: [...HANDLED_TYPES],
+    limit: 100,
+  })) {
     seen++;
     const result = await processEvent(deps, event, JSON.stringify(event));
     if (!result.duplicate && result.outcome !== 'failed') recorded++;

@@ -4,7 +4,15 @@ import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { withLedger } from '../ledger/ledger.js';
-import { type Applied, type ApplyContext, type HandledEvent, UnreadableObjectError, applyEvent, isHandledType, prefetchEvent } from './handlers.js';
+import {
+  type Applied,
+  type ApplyContext,
+  type HandledEvent,
+  UnreadableObjectError,
+  applyEvent,
+  isHandledType,
+  prefetchEvent,
+} from './handlers.js';
 
 /**
  * Stripe → us (STYLE §7): raw body → verify → read the envelope → handler (prefetch, then apply
@@ -35,7 +43,12 @@ export function webhookRoutes(deps: AppDeps) {
       // Stripe retries a non-2xx answer: the trouble (network, Stripe or database) may be gone then.
       throw new AppError('webhook_retry', 503, 'The event could not be applied now; please retry');
     }
-    return c.json({ received: true, outcome: result.outcome, ...(result.detail ? { detail: result.detail } : {}), ...(result.duplicate ? { duplicate: true } : {}) });
+    return c.json({
+      received: true,
+      outcome: result.outcome,
+      ...(result.detail ? { detail: result.detail } : {}),
+      ...(result.duplicate ? { duplicate: true } : {}),
+    });
   });
 }
 
@@ -52,12 +65,26 @@ const LATEST_EVENT = Date.UTC(2100, 0, 1) / 1000;
 /** The envelope every event must have before anything is read from it (issue 8 item 13). */
 function readEnvelope(x: unknown): { event: Stripe.Event } | { unreadable: string } {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) return { unreadable: 'payload is not an object' };
-  if (!('id' in x) || typeof x.id !== 'string' || !/^evt_[A-Za-z0-9_]{1,250}$/.test(x.id)) return { unreadable: 'missing or malformed event id' };
+  if (!('id' in x) || typeof x.id !== 'string' || !/^evt_[A-Za-z0-9_]{1,250}$/.test(x.id))
+    return { unreadable: 'missing or malformed event id' };
   if (!('type' in x) || typeof x.type !== 'string' || x.type.length > 200) return { unreadable: 'missing event type' };
-  if (!('created' in x) || typeof x.created !== 'number' || !Number.isInteger(x.created) || x.created < EARLIEST_EVENT || x.created >= LATEST_EVENT) {
+  if (
+    !('created' in x) ||
+    typeof x.created !== 'number' ||
+    !Number.isInteger(x.created) ||
+    x.created < EARLIEST_EVENT ||
+    x.created >= LATEST_EVENT
+  ) {
     return { unreadable: 'absurd created time' };
   }
-  if (!('data' in x) || typeof x.data !== 'object' || x.data === null || !('object' in x.data) || typeof x.data.object !== 'object' || x.data.object === null) {
+  if (
+    !('data' in x) ||
+    typeof x.data !== 'object' ||
+    x.data === null ||
+    !('object' in x.data) ||
+    typeof x.data.object !== 'object' ||
+    x.data.object === null
+  ) {
     return { unreadable: 'event without data.object' };
   }
   if (isHandledType(x.type) && (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)) {
@@ -73,13 +100,18 @@ const isHandled = (e: Stripe.Event): e is HandledEvent => isHandledType(e.type);
 /** Errors worth a retry: Stripe or the network hiccuped, or the database is away. */
 function isTransient(err: unknown): boolean {
   if (err instanceof Stripe.errors.StripeError) {
-    return err instanceof Stripe.errors.StripeConnectionError || err instanceof Stripe.errors.StripeAPIError ||
-      err instanceof Stripe.errors.StripeRateLimitError || (err.statusCode ?? 500) >= 500;
+    return (
+      err instanceof Stripe.errors.StripeConnectionError ||
+      err instanceof Stripe.errors.StripeAPIError ||
+      err instanceof Stripe.errors.StripeRateLimitError ||
+      (err.statusCode ?? 500) >= 500
+    );
   }
   // A field of the wrong type inside the event (TypeError) or SQLSTATE classes 22 (data
   // exception) and 23 (constraint) come from the event's content: retrying the same content
   // cannot help. Anything else (connection refused or terminated, 08xxx, 57xxx...) may.
-  if (err instanceof UnreadableObjectError || err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError) return false;
+  if (err instanceof UnreadableObjectError || err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError)
+    return false;
   const code = err instanceof Error && 'code' in err ? String(err.code) : '';
   return !/^2[23]/.test(code);
 }
@@ -120,9 +152,15 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
   try {
     return await withLedger(deps.db, deps, async (ledger) => {
       if (!(await ledger.claimEvent(stored))) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
-      const ctx: ApplyContext = { ledger, reread, log: deps.log, replay: (parked) => applyEvent(parked.type, parked, { ...ctx, reread: false }) };
+      const ctx: ApplyContext = {
+        ledger,
+        reread,
+        log: deps.log,
+        replay: (parked) => applyEvent(parked.type, parked, { ...ctx, reread: false }),
+      };
       const result = await applyEvent(prepared.type, prepared, ctx);
-      if (result.conflict) deps.log.warn({ eventId: event.id, conflict: result.conflict }, 'metadata disagrees with Stripe ids; Stripe ids win');
+      if (result.conflict)
+        deps.log.warn({ eventId: event.id, conflict: result.conflict }, 'metadata disagrees with Stripe ids; Stripe ids win');
       await ledger.finishEvent(event.id, result.outcome, result.detail ?? null, result.conflict ?? null);
       return result;
     });
@@ -143,15 +181,33 @@ async function alreadyApplied(deps: AppDeps, id: string): Promise<boolean> {
 }
 
 /** Keeps the event retriable and visible: stored `failed` with the reason, never over an applied row. */
-async function failed(deps: AppDeps, e: { id: string; type: string; created: number; livemode: boolean; apiVersion: string | null; payload: string }, err: unknown): Promise<ProcessResult> {
+async function failed(
+  deps: AppDeps,
+  e: { id: string; type: string; created: number; livemode: boolean; apiVersion: string | null; payload: string },
+  err: unknown,
+): Promise<ProcessResult> {
   const transient = isTransient(err);
   const reason = `${transient ? 'will retry' : 'could not apply'}: ${errorText(err)}`.slice(0, 500);
   deps.log.warn({ eventId: e.id, type: e.type, reason }, 'webhook event not applied');
   try {
     await deps.db
       .insertInto('stripe_events')
-      .values({ id: e.id, type: e.type, created: e.created, livemode: e.livemode, outcome: 'failed', detail: reason, payload: e.payload, api_version: e.apiVersion })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ detail: reason, attempts: (eb) => eb('stripe_events.attempts', '+', 1) }).where('stripe_events.outcome', '=', 'failed'))
+      .values({
+        id: e.id,
+        type: e.type,
+        created: e.created,
+        livemode: e.livemode,
+        outcome: 'failed',
+        detail: reason,
+        payload: e.payload,
+        api_version: e.apiVersion,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet({ detail: reason, attempts: (eb) => eb('stripe_events.attempts', '+', 1) })
+          .where('stripe_events.outcome', '=', 'failed'),
+      )
       .execute();
   } catch {
     // the database itself is away: Stripe's retry brings the event back
@@ -167,14 +223,35 @@ function errorText(err: unknown): string {
 }
 
 async function recordUnreadable(deps: AppDeps, input: unknown, raw: string, reason: string): Promise<void> {
-  const idField = typeof input === 'object' && input !== null && 'id' in input && typeof input.id === 'string' && /^evt_[A-Za-z0-9_]{1,250}$/.test(input.id) ? input.id : null;
+  const idField =
+    typeof input === 'object' &&
+    input !== null &&
+    'id' in input &&
+    typeof input.id === 'string' &&
+    /^evt_[A-Za-z0-9_]{1,250}$/.test(input.id)
+      ? input.id
+      : null;
   const id = idField ?? `unreadable_${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
-  const type = typeof input === 'object' && input !== null && 'type' in input && typeof input.type === 'string' ? input.type.slice(0, 200) : 'unknown';
+  const type =
+    typeof input === 'object' && input !== null && 'type' in input && typeof input.type === 'string' ? input.type.slice(0, 200) : 'unknown';
   deps.log.warn({ eventId: id, type, reason }, 'signed but unreadable webhook event stored');
   await deps.db
     .insertInto('stripe_events')
     // The payload column is jsonb: keep the signed text as a JSON string (it may not be an object).
-    .values({ id, type, created: Math.floor(deps.clock().getTime() / 1000), livemode: false, outcome: 'unreadable', detail: reason, payload: JSON.stringify(raw) })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ attempts: (eb) => eb('stripe_events.attempts', '+', 1) }).where('stripe_events.outcome', '=', 'unreadable'))
+    .values({
+      id,
+      type,
+      created: Math.floor(deps.clock().getTime() / 1000),
+      livemode: false,
+      outcome: 'unreadable',
+      detail: reason,
+      payload: JSON.stringify(raw),
+    })
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet({ attempts: (eb) => eb('stripe_events.attempts', '+', 1) })
+        .where('stripe_events.outcome', '=', 'unreadable'),
+    )
     .execute();
 }

@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
   beforeAll(async () => {
     app = await startApp();
-    await app.campaign({ slug: 'year-end', match: { ratio: 1, cap: 1_000_000 } });
+    await app.campaign({ slug: 'year-end', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 } });
     await app.campaign({ slug: 'spring-drive', headline: 'Spring membership drive', currency: 'EUR', goal: 200_000, presets: [500, 1500] });
     // $6,172.50 given, matched 1:1 → $12,345 of $50,000 = 24 %.
     await app.give('year-end', { amount: 500_000, frequency: 'once', name: 'Ada', email: 'ada@example.org' });
@@ -78,6 +78,9 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(text).toMatch(/30 days left/);
     expect(text).toContain('Gifts matched 1:1 up to $10,000');
     await expect.poll(() => page.getByRole('button', { name: 'Donate' }).isVisible()).toBe(true);
+    // The suite runs on the emulator: the banner says TEST MODE (SPEC §2), visibly, without moving the layout.
+    const note = page.getByRole('note').filter({ hasText: 'TEST MODE' });
+    expect(await note.isVisible()).toBe(true);
 
     // Host CSS: colour, font, display and visibility inside the banner are the banner's own.
     const styles = await banner.evaluate((el) => {
@@ -252,8 +255,13 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
     // Cover the fees: the exact added amount, computed like the server (ceil((25 + 0.30) / 0.971)).
     await other.fill('25');
-    await dialog.getByLabel(/to cover the payment processing fees/).check();
-    expect(await dialog.textContent()).toContain('Add $1.06 to cover');
+    await dialog.getByLabel(/to help cover processing fees/).check();
+    expect(await dialog.textContent()).toContain('Add $1.06 to help cover processing fees');
+    // Typing a new amount keeps the donor's choice; the added sum follows the amount.
+    await other.fill('50');
+    expect(await dialog.getByLabel(/to help cover processing fees/).isChecked()).toBe(true);
+    expect(await dialog.textContent()).toContain('Add $1.81 to help cover processing fees');
+    await other.fill('25');
     expect(await dialog.getByRole('button', { name: /^Donate/ }).textContent()).toBe('Donate $26.06');
 
     // Server refusals are shown in the server's words.
@@ -281,7 +289,9 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
         await page.keyboard.press('Enter'); // focus is back on Donate; reopening starts a fresh form
         await expect.poll(() => dialog.isVisible()).toBe(true);
         await dialog.getByLabel('Other amount (USD)').fill('25');
-        await dialog.getByLabel(/to cover the payment processing fees/).check();
+        // A fresh form: cover-the-fees starts unticked again.
+        expect(await dialog.getByLabel(/to help cover processing fees/).isChecked()).toBe(false);
+        await dialog.getByLabel(/to help cover processing fees/).check();
       }
       await page.unroute(`${app.base}/api/campaigns/year-end/checkout`);
     }

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chargeForAmount } from '../../server/checkout/fees.js';
+import { chargeForAmount } from '../../common/money.js';
 import { ROOT } from './helpers/build.js';
 import { hasChromium, launch, screenshotPath } from './helpers/browser.js';
 import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
@@ -38,7 +38,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
 
   beforeAll(async () => {
     app = await startApp();
-    await app.campaign({ slug: 'year-end', match: { ratio: 1, cap: 1_000_000 } });
+    await app.campaign({ slug: 'year-end', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 } });
     host = await startHostSite({
       '/article': `<!doctype html><html><head><meta name="viewport" content="width=device-width"><title>Host</title></head>
         <body><h1>An article on someone else's site</h1>
@@ -64,10 +64,20 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.getByRole('button', { name: 'Donate' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByRole('radio', { name: '$50', exact: true }).check();
-    await dialog.getByLabel(/to cover the payment processing fees/).check();
+    // Cover-the-fees is offered as help, never pre-selected, never a promise of the full amount.
+    const cover = dialog.getByLabel(/to help cover processing fees/);
+    expect(await cover.isChecked()).toBe(false);
+    expect(await dialog.textContent()).not.toMatch(/receives the full|full amount/);
+    await cover.check();
     const charge = chargeForAmount(5000, 29_000, 30); // 2.9 % + 30 ¢, the server's own function
     expect(charge).toBe(5181);
-    expect(await dialog.textContent()).toContain('Add $1.81 to cover');
+    expect(await dialog.textContent()).toContain('Add $1.81 to help cover processing fees');
+    // The donor's choice stays when they change the amount; the added sum follows the amount.
+    await dialog.getByRole('radio', { name: '$25', exact: true }).check();
+    expect(await cover.isChecked()).toBe(true);
+    expect(await dialog.textContent()).toContain('Add $1.06 to help cover processing fees');
+    await dialog.getByRole('radio', { name: '$50', exact: true }).check();
+    expect(await cover.isChecked()).toBe(true);
     await dialog.getByLabel('Your name (optional)').fill('Grace Hopper');
     await dialog.getByLabel('E-mail (optional)').fill('grace@example.org');
     await dialog.getByLabel('Public comment (optional)').fill('Keep digging.');
@@ -83,7 +93,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     const thanks = await page.textContent('main');
     expect(thanks).toContain('Thank you!');
     expect(thanks).toContain('gift of $51.81 to The Riverside Ledger is confirmed');
-    expect(thanks).toContain('including $1.81 to cover the fees');
+    expect(thanks).toContain('including $1.81 to help cover processing fees');
     // and the way back leads to the article on the embedding site, not to our front page
     expect(await page.getByRole('link', { name: /^Back to / }).getAttribute('href')).toBe(`${host.base}/article`);
     await page.screenshot({ path: screenshotPath('thanks-desktop-1280.png') });
@@ -100,7 +110,12 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     const page = await newPage(390);
     await page.goto(`${app.base}/donate/year-end`);
     await page.getByRole('radio', { name: 'Monthly' }).check();
+    // Not pre-selected on the donate page either; a "no" also survives a change of amount.
+    const cover = page.getByLabel(/to help cover processing fees/);
+    expect(await cover.isChecked()).toBe(false);
     await page.getByLabel('Other amount (USD)').fill('12.34');
+    expect(await cover.isChecked()).toBe(false);
+    expect(await page.textContent('main')).toContain('each month to help cover processing fees');
     await page.getByLabel('E-mail (optional)').fill('monthly@example.org');
     expect(await page.textContent('main')).toContain('You will be charged $12.34 every month until you cancel');
     await page.screenshot({ path: screenshotPath('donate-mobile-390.png'), fullPage: true });
@@ -178,7 +193,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
 
   it('screenshots the demo page (desktop 1280, mobile 390) and the dialog', async () => {
     // A campaign of its own, with believable gifts, so the pictures do not depend on test order.
-    await app.campaign({ slug: 'readme-demo', title: 'The Riverside Ledger', match: { ratio: 1, cap: 1_000_000 } });
+    await app.campaign({ slug: 'readme-demo', title: 'The Riverside Ledger', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 } });
     await app.give('readme-demo', { amount: 1_500_000, frequency: 'once', name: 'The Millbrook Family Fund', comment: 'Local news is infrastructure.' });
     await app.give('readme-demo', { amount: 5_000, frequency: 'monthly', name: 'Dana K.', comment: 'For the lead-pipes reporting. Thank you.' });
     await app.give('readme-demo', { amount: 2_500, frequency: 'once', anonymous: true, name: 'Someone' });

@@ -78,6 +78,9 @@ describe.skipIf(!hasChromium)('the <Banner> React component (web/index.ts) on a 
     // The dialog works from React too.
     await page.getByRole('button', { name: 'Donate' }).click();
     await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(true);
+    // From React too, cover-the-fees is help worded as such and never pre-selected.
+    const cover = page.getByRole('dialog').getByLabel(/to help cover processing fees/);
+    expect(await cover.isChecked()).toBe(false);
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(false);
 

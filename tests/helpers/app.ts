@@ -1,10 +1,9 @@
 import Stripe from 'stripe';
-import { createApp } from '../../server/app.js';
+import type { App } from '../../server/app.js';
 import { type Config, loadConfig } from '../../server/config.js';
-import { type ProgressBus, createPgBus, createPgliteBus } from '../../server/live/bus.js';
-import { createLogger } from '../../server/logger.js';
-import { type StripeEmulator, createStripeEmulator } from '../../server/stripe-emulator/index.js';
-import { createStripeClient } from '../../server/stripe.js';
+import type { ProgressBus } from '../../server/live/bus.js';
+import { type Runtime, createRuntime } from '../../server/runtime.js';
+import type { StripeEmulator } from '../../server/stripe-emulator/index.js';
 import { type DbKind, type TestDatabase, createTestDatabase } from './db.js';
 
 export const WEBHOOK_SECRET = 'whsec_test_groundswell_secret';
@@ -13,7 +12,7 @@ export interface TestContext {
   kind: DbKind;
   db: TestDatabase['db'];
   database: TestDatabase;
-  app: ReturnType<typeof createApp>;
+  app: App;
   stripe: Stripe;
   emulator: StripeEmulator;
   bus: ProgressBus;
@@ -39,9 +38,9 @@ export function signPayload(payload: string, secret = WEBHOOK_SECRET, timestamp?
 }
 
 /**
- * A whole app on a fresh database, wired to the in-process Stripe emulator through the real SDK
- * (Stripe.createFetchHttpClient): requests go SDK → emulator, webhooks go emulator → app, no
- * sockets. `env` overrides configuration.
+ * A whole app on a fresh database, built by the same createRuntime as server/main.ts: the real
+ * SDK talks to the in-process Stripe emulator, webhooks go emulator → app, no sockets. `env`
+ * overrides configuration.
  */
 export async function createTestContext(
   kind: DbKind,
@@ -49,35 +48,30 @@ export async function createTestContext(
   opts: { env?: Record<string, string>; clock?: TestContext['clock']; stripeApi?: (emulator: typeof fetch) => typeof fetch } = {},
 ): Promise<TestContext> {
   const database = await createTestDatabase(kind);
+  const env = opts.env ?? {};
   const config = loadConfig({
     PUBLIC_URL: 'http://groundswell.test',
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     LOG_LEVEL: 'silent',
-    ...opts.env,
+    // Tests run on the emulator on purpose, https PUBLIC_URL included.
+    ...(!env.STRIPE_SECRET_KEY && !env.STRIPE_API_BASE && { STRIPE_EMULATOR: '1' }),
+    ...env,
   });
   const clock = opts.clock ?? fakeClock(new Date());
-  const log = createLogger(config.logLevel);
-  const bus = database.pglite ? createPgliteBus(database.pglite) : createPgBus(database.url!, log);
-  let app: ReturnType<typeof createApp> | undefined;
-  const emulator = createStripeEmulator({
-    webhookSecret: WEBHOOK_SECRET,
-    publicUrl: config.publicUrl,
-    clock,
-    retryDelaysMs: [],
-    deliver: async (body, headers) => {
-      const res = await app!.request('/webhooks/stripe', { method: 'POST', body, headers });
-      return { status: res.status };
-    },
-  });
-  const stripe = createStripeClient(config, {
-    emulatorBase: 'http://stripe-emulator.test',
-    httpClient: Stripe.createFetchHttpClient(opts.stripeApi ? opts.stripeApi(emulator.fetch) : emulator.fetch),
-  });
-  app = createApp({ db: database.db, stripe, config, clock, bus, log, emulatorRoutes: emulator.app });
+  let runtime: Runtime;
+  try {
+    // The emulator keeps signing with WEBHOOK_SECRET even when a test configures the app with another.
+    runtime = await createRuntime(config, { database, clock, emulator: { webhookSecret: WEBHOOK_SECRET, retryDelaysMs: [] }, ...(opts.stripeApi && { wrapEmulatorFetch: opts.stripeApi }) });
+  } catch (err) {
+    await database.drop();
+    throw err;
+  }
+  const { app, stripe, bus, emulator } = runtime;
+  if (!emulator) throw new Error('createTestContext runs on the emulator');
   const deliver = (event: object | string, o: { secret?: string; timestamp?: number } = {}) => {
     const body = typeof event === 'string' ? event : JSON.stringify(event, null, 2);
     return Promise.resolve(
-      app!.request('/webhooks/stripe', {
+      app.request('/webhooks/stripe', {
         method: 'POST',
         body,
         headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body, o.secret, o.timestamp) },
@@ -92,13 +86,11 @@ export async function createTestContext(
     stripe,
     emulator,
     bus,
-    config,
+    config: runtime.config,
     clock,
     deliver,
     async close() {
-      emulator.close();
-      app!.close();
-      await bus.close();
+      await runtime.close();
       await database.drop();
     },
   };

@@ -15,7 +15,7 @@ export async function makeCampaign(db: Kysely<Database>, over: Partial<CreateCam
     startsAt: new Date('2026-11-01T00:00:00Z'),
     endsAt: new Date('2026-12-31T23:59:59Z'),
     presets: [1000, 2500, 5000],
-    feeRate: 0.029,
+    feeRate: { ppm: 29_000 }, // 2.9 %
     feeFixed: 30,
     ...over,
   });

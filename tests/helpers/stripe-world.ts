@@ -4,7 +4,16 @@
  * every other request goes on to the emulator. Tests register the final state of each object,
  * as Stripe would show it when a late or old-version event makes the app re-read it.
  */
-const RESOURCES = new Set(['checkout/sessions', 'invoices', 'invoice_payments', 'charges', 'refunds', 'disputes', 'subscriptions', 'payment_intents']);
+const RESOURCES = new Set([
+  'checkout/sessions',
+  'invoices',
+  'invoice_payments',
+  'charges',
+  'refunds',
+  'disputes',
+  'subscriptions',
+  'payment_intents',
+]);
 
 export class StripeWorld {
   private objects = new Map<string, Record<string, unknown>>();
@@ -22,11 +31,13 @@ export class StripeWorld {
         const m = /^\/v1\/(.+)\/([^/]+)$/.exec(url.pathname);
         if (m && RESOURCES.has(m[1]!) && this.objects.has(m[2]!)) {
           const obj = structuredClone(this.objects.get(m[2]!)!);
-          if (obj['object'] === 'invoice' && [...url.searchParams.values()].includes('payments')) obj['payments'] = this.list(this.paymentsOf(m[2]!));
+          if (obj['object'] === 'invoice' && [...url.searchParams.values()].includes('payments'))
+            obj['payments'] = this.list(this.paymentsOf(m[2]!));
           return Response.json(obj);
         }
         const invoice = url.searchParams.get('invoice');
-        if (url.pathname === '/v1/invoice_payments' && invoice && this.objects.has(invoice)) return Response.json(this.list(this.paymentsOf(invoice)));
+        if (url.pathname === '/v1/invoice_payments' && invoice && this.objects.has(invoice))
+          return Response.json(this.list(this.paymentsOf(invoice)));
       }
       return next(req);
     };

@@ -8,8 +8,11 @@ import { Dashboard } from './pages/Dashboard.js';
 import { Donation } from './pages/Donation.js';
 import { Donations } from './pages/Donations.js';
 import { Login } from './pages/Login.js';
+import { Settings } from './pages/Settings.js';
 import { Subscribers } from './pages/Subscribers.js';
 import { Link, navigate, useLocation } from './router.js';
+import type { OrgSettings } from './types.js';
+import { setOrgTimeZone } from './ui.js';
 
 type Me = { admin: { email: string }; csrfToken: string };
 
@@ -24,6 +27,7 @@ function route(path: string, me: string) {
   if (path === '/admin/subscribers') return <Subscribers />;
   if (path === '/admin/audit') return <AuditLog />;
   if (path === '/admin/admins') return <Admins me={me} />;
+  if (path === '/admin/settings') return <Settings />;
   return (
     <>
       <h1>Page not found</h1>
@@ -39,6 +43,7 @@ const NAV: [string, string][] = [
   ['/admin/subscribers', 'Subscribers'],
   ['/admin/audit', 'Audit log'],
   ['/admin/admins', 'Admins'],
+  ['/admin/settings', 'Settings'],
 ];
 
 export function App() {
@@ -46,9 +51,13 @@ export function App() {
   const [error, setError] = useState('');
   const { path } = useLocation();
 
+  // Pages show and take dates in the organisation's zone, so it is known before any page renders.
   const signedIn = (m: Me) => {
     setCsrfToken(m.csrfToken);
-    setMe(m);
+    api<OrgSettings>('/settings').then(
+      (o) => setOrgTimeZone(o.timeZone),
+      () => setOrgTimeZone('UTC'),
+    ).finally(() => setMe(m));
   };
 
   useEffect(() => {

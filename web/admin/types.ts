@@ -1,8 +1,8 @@
-import type { CampaignStatus, Progress } from '../../server/campaigns/service.js';
+import type { CampaignStatus, OrgSettings, Progress } from '../../common/api.js';
 
-export type { CampaignStatus };
+export type { CampaignStatus, OrgSettings };
 
-/** The admin campaign: the public progress fields (the server's own type) plus the admin's. */
+/** The admin campaign: the public progress fields (common/api.ts) plus the admin's. */
 export interface AdminCampaign extends Progress {
   id: number;
   daysLeft: number;
@@ -83,7 +83,7 @@ export interface AuditEntry {
   id: number;
   admin: string | null;
   action: string;
-  entity: 'campaign' | 'gift' | 'admin';
+  entity: 'campaign' | 'gift' | 'admin' | 'organisation';
   entityId: string;
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;

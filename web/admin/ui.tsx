@@ -1,19 +1,35 @@
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { fieldErrors } from './api.js';
-import { formatMoney } from '../lib/money.js';
+import { formatMoney } from '../../common/money.js';
 import type { DonationStatus } from './types.js';
 
 export const money = (amount: number, currency: string) => formatMoney(amount, currency, { exact: true });
 export const moneyShort = (amount: number, currency: string) => formatMoney(amount, currency);
 
-const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-export const date = (iso: string | null) => (iso ? dateFmt.format(new Date(iso)) : '—');
-export const dateTime = (iso: string | null) => (iso ? dateTimeFmt.format(new Date(iso)) : '—');
-// Offline gifts carry a calendar date (stored as UTC midnight): shown as that date everywhere,
-// not shifted into the previous day west of UTC.
-const dateOnlyFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
-export const dateOnly = (iso: string | null) => (iso ? dateOnlyFmt.format(new Date(iso)) : '—');
+/**
+ * Dates are shown in the organisation's time zone (SPEC §5), not the browser's: App loads it from
+ * /api/admin/settings before any page renders, and Settings updates it when an owner changes it.
+ */
+let orgZone = 'UTC';
+export const orgTimeZone = () => orgZone;
+export function setOrgTimeZone(zone: string) {
+  orgZone = zone;
+}
+const zonedFormats = new Map<string, Intl.DateTimeFormat>();
+function inOrgZone(style: 'date' | 'dateTime'): Intl.DateTimeFormat {
+  const key = `${style}|${orgZone}`;
+  let f = zonedFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', ...(style === 'dateTime' && { timeStyle: 'short' }), timeZone: orgZone });
+    zonedFormats.set(key, f);
+  }
+  return f;
+}
+export const date = (iso: string | null) => (iso ? inOrgZone('date').format(new Date(iso)) : '—');
+export const dateTime = (iso: string | null) => (iso ? inOrgZone('dateTime').format(new Date(iso)) : '—');
+// Offline gifts carry a calendar date (stored as its midnight in the organisation's zone): shown
+// as that date, in that zone, everywhere.
+export const dateOnly = date;
 /** When a gift happened: the received date of an offline gift, else the time it was made. */
 export const giftDate = (g: { receivedAt: string | null; createdAt: string }) => (g.receivedAt ? dateOnly(g.receivedAt) : dateTime(g.createdAt));
 
@@ -67,19 +83,6 @@ export function ErrorNote({ error }: { error: string }) {
       {error}
     </p>
   ) : null;
-}
-
-/** ISO instant → the value a datetime-local input shows (the admin's local time). */
-export function toLocalInput(iso: string): string {
-  const d = new Date(iso);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** datetime-local value (local time) → ISO instant with offset, as the API wants. */
-export function fromLocalInput(v: string): string {
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? v : d.toISOString();
 }
 
 /**

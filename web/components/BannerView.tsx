@@ -102,6 +102,11 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
   return (
     <div className="gs-root" style={style}>
       <section className="gs" aria-label={`Fundraising: ${p.title}`}>
+        {p.testMode ? (
+          <p className="tm" role="note" title="Payments are simulated: no real money moves">
+            TEST MODE
+          </p>
+        ) : null}
         <div className="copy">
           <h2 className="hl" title={p.headline}>
             {p.headline}

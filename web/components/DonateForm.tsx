@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ApiError, type CampaignProgress, type CheckoutBody, goToCheckout, startCheckout } from '../lib/api.js';
-import { chargeWithFees, checkGiftAmount, formatMoney, minimumAmount, parseMoney } from '../lib/money.js';
+import { chargeWithFees, checkAmount, formatMoney, minimumAmount, parseMoney } from '../../common/money.js';
 
 /** Same rule as server/campaigns/schemas.ts plainText: no control or bidi-override characters. */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/;
@@ -34,6 +34,8 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
   const [frequency, setFrequency] = useState<'once' | 'monthly'>('once');
   const [preset, setPreset] = useState<number | null>(presets[Math.min(1, presets.length - 1)] ?? null);
   const [custom, setCustom] = useState('');
+  // Never pre-selected (SPEC §5), and kept when the donor changes the amount or frequency: the
+  // added sum follows the amount, the donor's yes or no does not.
   const [coverFees, setCoverFees] = useState(false);
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
@@ -67,8 +69,8 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
     if (!parsed) e.amount = 'Choose or enter an amount';
     else if (!parsed.ok) e.amount = parsed.message;
     else {
-      const problem = checkGiftAmount(parsed.amount, charge ?? parsed.amount, p.currency, locale);
-      if (problem) e.amount = problem;
+      const problem = checkAmount(parsed.amount, charge ?? parsed.amount, p.currency, locale);
+      if (problem) e.amount = problem.message;
     }
     const n = textProblem(name.trim(), 100, 'Name');
     if (n) e.name = n;
@@ -204,9 +206,11 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
       {feeable && amount != null && withFees != null ? (
         <label className="gs-chk">
           <input type="checkbox" checked={coverFees} onChange={(e) => setCoverFees((e.target as HTMLInputElement).checked)} />
+          {/* Help toward the fees, never a promise of what the organisation nets: international
+              cards, conversion, bank debits and refunds cost more than this estimate (SPEC §5). */}
           <span>
-            Add <strong>{money(withFees - amount, true)}</strong> to cover the payment processing fees, so {p.title} receives the full {money(amount, true)}
-            {monthly ? ' each month' : ''}.
+            Add <strong>{money(withFees - amount, true)}</strong>
+            {monthly ? ' each month' : ''} to help cover processing fees
           </span>
         </label>
       ) : null}

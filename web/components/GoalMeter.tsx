@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { CampaignProgress } from '../lib/api.js';
-import { formatMoney } from '../lib/money.js';
+import { formatMoney } from '../../common/money.js';
 import { meterText } from './format.js';
 
 /**

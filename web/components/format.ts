@@ -1,5 +1,5 @@
 import type { CampaignProgress } from '../lib/api.js';
-import { formatMoney } from '../lib/money.js';
+import { formatMoney } from '../../common/money.js';
 
 const DAY = 86_400_000;
 

@@ -57,6 +57,7 @@ export const bannerCss = `
 :host([data-placement=bottom]) .gs{border-bottom:0;border-top:4px solid var(--gs-accent,#b3261e);box-shadow:0 -4px 16px rgba(0,0,0,.18)}
 :host([data-placement=inline]) .gs{border:1px solid var(--gs-line,#e2d6b5);border-left:4px solid var(--gs-accent,#b3261e);border-radius:var(--gs-radius,8px);height:auto;min-height:var(--gs-height,120px)}
 .copy{grid-area:copy;min-width:0}
+.tm{position:absolute;top:0;left:20px;margin:0;padding:1px 8px;border-radius:0 0 4px 4px;background:#ffd43b;color:#1a1a1a;font-size:11px;font-weight:800;letter-spacing:.06em;line-height:16px}
 .hl{margin:0;font-size:19px;line-height:1.25;font-weight:800;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
 .msg{margin:4px 0 0;font-size:14px;line-height:1.35;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
 .mcol{grid-area:meter;min-width:0;align-self:end}

@@ -1,11 +1,9 @@
 /** The public HTTP API as the widget and pages see it (SPEC §4). No dependency beyond fetch. */
 
-// The response shapes are the server's own types (type-only imports, erased from the bundle), so
-// the widget and the API cannot drift apart.
-export type { Progress as CampaignProgress } from '../../server/campaigns/service.js';
-export type { PublicDonor } from '../../server/campaigns/donors.js';
-import type { Progress as CampaignProgress } from '../../server/campaigns/service.js';
-import type { PublicDonor } from '../../server/campaigns/donors.js';
+// The response shapes live in common/api.ts, which the server produces against (type-only
+// imports, erased from the bundle), so the widget and the API cannot drift apart.
+export type { Progress as CampaignProgress, PublicDonor } from '../../common/api.js';
+import type { Progress as CampaignProgress, PublicDonor } from '../../common/api.js';
 
 export interface CheckoutBody {
   amount: number;

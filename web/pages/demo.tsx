@@ -2,7 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { createRoot } from 'react-dom/client';
 import { ApiError, type PublicDonor, fetchDonors, subscribeDigest } from '../lib/api.js';
 import { subscribeProgress } from '../lib/live.js';
-import { formatMoney } from '../lib/money.js';
+import { formatMoney } from '../../common/money.js';
 import { API } from './shared.js';
 import './pages.css';
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ApiError, type CheckoutSessionStatus, fetchCheckoutStatus } from '../lib/api.js';
-import { formatMoney } from '../lib/money.js';
+import { formatMoney } from '../../common/money.js';
 import { API, mountPage, returnLink } from './shared.js';
 
 type View = { kind: 'loading' } | { kind: 'missing' } | { kind: 'error'; message: string } | { kind: 'status'; s: CheckoutSessionStatus; gaveUp?: boolean };
@@ -79,7 +79,7 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
         <h1>Thank you!</h1>
         <p>
           Your {gift} to <strong>{s.campaign.title}</strong> is confirmed
-          {fees > 0 ? ` (including ${formatMoney(fees, s.currency, { exact: true })} to cover the fees)` : ''}.
+          {fees > 0 ? ` (including ${formatMoney(fees, s.currency, { exact: true })} to help cover processing fees)` : ''}.
         </p>
         {s.frequency === 'monthly' ? <p>It renews every month until you cancel; every receipt comes by e-mail.</p> : <p>A receipt is on its way by e-mail.</p>}
         <p>{cameFrom ? <a href={cameFrom.href}>Back to {cameFrom.host}</a> : <a href="/">Back to the front page</a>}</p>

@@ -169,6 +169,40 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     expect(await rows.nth(3).textContent()).toContain(`${EMAIL}created campaign`);
   });
 
+  it("takes and shows campaign dates in the organisation's time zone, not the browser's", async () => {
+    // An admin whose browser is in Tokyo, for an organisation in New York.
+    const tokyo = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Tokyo' });
+    await tokyo.addCookies(await page.context().cookies());
+    tokyo.setDefaultTimeout(10_000);
+    const p = await tokyo.newPage();
+    p.on('pageerror', (e) => errors.push(String(e)));
+    await p.goto(`${app.base}/admin/settings`);
+    await p.getByRole('heading', { name: 'Organisation settings' }).waitFor();
+    await p.getByLabel('Time zone').fill('America/New_York');
+    await p.getByRole('button', { name: 'Save settings' }).click();
+    await p.getByText('Saved.').waitFor();
+
+    await p.getByRole('link', { name: 'Campaigns' }).click();
+    await p.getByRole('link', { name: 'New campaign' }).click();
+    expect(await p.locator('#f-endsAt-hint').textContent()).toContain('America/New_York');
+    await p.getByLabel('Title (for you and the donate page)').fill('New Year appeal');
+    await p.getByLabel('Address').fill('new-year');
+    await p.getByLabel('Headline (banner)').fill('Before midnight');
+    await p.getByLabel('Goal').fill('1,000');
+    await p.getByLabel('Starts').fill('2026-11-01T00:00');
+    await p.getByLabel('Ends').fill('2027-01-01T00:00'); // midnight on Dec 31, New York time
+    await p.getByRole('button', { name: 'Create campaign' }).click();
+    await p.getByRole('heading', { name: 'New Year appeal' }).waitFor();
+    const pub = (await (await fetch(`${app.base}/api/campaigns/new-year`)).json()) as { startsAt: string; endsAt: string };
+    expect(pub).toMatchObject({ startsAt: '2026-11-01T04:00:00.000Z', endsAt: '2027-01-01T05:00:00.000Z' });
+
+    // The edit form shows the same wall-clock times back, in New York time.
+    await p.goto(`${app.base}/admin/campaigns/new-year/edit`);
+    await expect.poll(() => p.getByLabel('Ends').inputValue()).toBe('2027-01-01T00:00');
+    expect(await p.getByLabel('Starts').inputValue()).toBe('2026-11-01T00:00');
+    await tokyo.close();
+  });
+
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();

@@ -8,8 +8,8 @@ export const DIST = path.join(ROOT, 'dist/web');
 export const EMBED_FILE = path.join(DIST, 'embed.js');
 
 const OUTPUTS = [EMBED_FILE, path.join(DIST, 'pages/demo.html'), path.join(DIST, 'pages/donate.html'), path.join(DIST, 'pages/thanks.html')];
-/** What the web build reads: web/ plus the server modules it shares (fee and currency rules). */
-const INPUTS = ['web', 'server/checkout/fees.ts', 'server/lib/currency.ts', 'package.json'];
+/** What the web build reads: web/ plus common/ (the money module and API types it shares with the server). */
+const INPUTS = ['web', 'common', 'package.json'];
 
 function newest(p: string): number {
   const st = statSync(p);

@@ -1,14 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createApp } from '../../../server/app.js';
+import type { App } from '../../../server/app.js';
 import { type CreateCampaignInput } from '../../../server/campaigns/schemas.js';
 import { createCampaign } from '../../../server/campaigns/service.js';
 import { loadConfig } from '../../../server/config.js';
-import { createPgBus, createPgliteBus } from '../../../server/live/bus.js';
-import { createLogger } from '../../../server/logger.js';
-import { createStripeEmulator, type StripeEmulator } from '../../../server/stripe-emulator/index.js';
-import { createStripeClient } from '../../../server/stripe.js';
+import { createRuntime } from '../../../server/runtime.js';
+import type { StripeEmulator } from '../../../server/stripe-emulator/index.js';
 import { WEBHOOK_SECRET } from '../../helpers/app.js';
 import { type DbKind, type TestDatabase, createTestDatabase } from '../../helpers/db.js';
 import { ensureWebBuilt } from './build.js';
@@ -19,7 +17,7 @@ export interface RunningApp {
   database: TestDatabase;
   db: TestDatabase['db'];
   emulator: StripeEmulator;
-  app: ReturnType<typeof createApp>;
+  app: App;
   /** A campaign open from yesterday for 30 days (override any field). */
   campaign(input?: Partial<CreateCampaignInput>): Promise<CreateCampaignInput>;
   /** A paid gift through the real API and the emulator (webhooks delivered before it resolves). */
@@ -30,9 +28,10 @@ export interface RunningApp {
 const DAY = 86_400_000;
 
 /**
- * The whole app on a real socket (the browser needs one) with a fresh database: the Stripe SDK
- * talks HTTP to the emulator mounted on the same server, the emulator delivers webhooks in
- * process (app.request), and its hosted checkout page is what the browser pays on.
+ * The whole app on a real socket (the browser needs one) with a fresh database, built by the
+ * same createRuntime as server/main.ts: the SDK reaches the emulator in process, the emulator
+ * delivers webhooks in process (app.request), and its hosted checkout page is what the browser
+ * pays on.
  */
 export async function startApp(opts: { kind?: DbKind; env?: Record<string, string> } = {}): Promise<RunningApp> {
   await ensureWebBuilt();
@@ -50,26 +49,13 @@ export async function startApp(opts: { kind?: DbKind; env?: Record<string, strin
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
     LOG_LEVEL: 'silent',
     CHECKOUT_RATE_LIMIT: '1000',
+    STRIPE_EMULATOR: '1',
     ...opts.env,
   });
-  const log = createLogger(config.logLevel);
-  const clock = () => new Date();
-  const bus = database.pglite ? createPgliteBus(database.pglite) : createPgBus(database.url!, log);
-  let app: ReturnType<typeof createApp> | undefined;
-  const emulator = createStripeEmulator({
-    webhookSecret: WEBHOOK_SECRET,
-    publicUrl: base,
-    clock,
-    retryDelaysMs: [100, 500],
-    deliver: async (body, headers) => {
-      const res = await app!.request('/webhooks/stripe', { method: 'POST', body, headers });
-      return { status: res.status };
-    },
-  });
-  const stripe = createStripeClient(config, { emulatorBase: base });
-  app = createApp({ db: database.db, stripe, config, clock, bus, log, emulatorRoutes: emulator.app });
-  const ready = app;
-  handler = (req, env) => ready.fetch(req, env as never);
+  const runtime = await createRuntime(config, { database, emulator: { retryDelaysMs: [100, 500] } });
+  const { app, emulator } = runtime;
+  if (!emulator) throw new Error('the browser suite runs on the emulator');
+  handler = (req, env) => app.fetch(req, env as never);
 
   return {
     base,
@@ -90,7 +76,7 @@ export async function startApp(opts: { kind?: DbKind; env?: Record<string, strin
         startsAt: new Date(now - DAY),
         endsAt: new Date(now + 30 * DAY - 3_600_000),
         presets: [1000, 2500, 5000, 10000],
-        feeRate: 0.029,
+        feeRate: { ppm: 29_000 }, // 2.9 %
         feeFixed: 30,
         match: null,
         ...input,
@@ -113,9 +99,7 @@ export async function startApp(opts: { kind?: DbKind; env?: Record<string, strin
     async close() {
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      emulator.close();
-      app!.progressCache.close();
-      await bus.close();
+      await runtime.close();
       await database.drop();
     },
   };

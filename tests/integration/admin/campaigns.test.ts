@@ -42,7 +42,7 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
     expect(body).toMatchObject({
       slug: 'winter-drive', currency: 'EUR', goal: 500_000, raised: 0, matched: 0, total: 0, percent: 0, donors: 0, donations: 0,
       status: 'open', daysLeft: 27, refunded: 0, disputed: 0, averageGift: 0, monthlyDonors: 0, monthlyAmount: 0,
-      match: { ratio: 0.5, cap: 100_000 }, fees: { rate: 0.029, fixed: 30 },
+      match: { ratio: 0.5, cap: 100_000 }, fees: { rate: '0.029', fixed: 30 },
     });
     expect(body.daily).toHaveLength(35); // Nov 1 .. Dec 5
     expect(body.daily[0]).toEqual({ date: '2026-11-01', amount: 0, gross: 0, donations: 0 });
@@ -61,6 +61,10 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
     [{ ...NEW_CAMPAIGN, slug: 'Not A Slug!' }, 'slug'],
     [{ ...NEW_CAMPAIGN, slug: 'x8', owner: 'me' }, 'owner'],
     [{ ...NEW_CAMPAIGN, slug: 'x9', headline: '<b>\u202Eevil</b>' }, 'headline'],
+    [{ ...NEW_CAMPAIGN, slug: 'x10', feeRate: 0.0000001 }, 'feeRate'],
+    [{ ...NEW_CAMPAIGN, slug: 'x11', feeRate: '0.6' }, 'feeRate'],
+    [{ ...NEW_CAMPAIGN, slug: 'x12', feeRate: '2.9%' }, 'feeRate'],
+    [{ ...NEW_CAMPAIGN, slug: 'x13', match: { ratio: 0, cap: 100 } }, 'match.ratio'],
   ])('refuses an invalid campaign (%#) naming the field %s', async (body, field) => {
     const res = await admin.req('/campaigns', { method: 'POST', body });
     expect(res.status).toBe(400);
@@ -231,5 +235,15 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
     const big = await admin.req('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug: 'capital', currency: 'HUF', goal: 50_000_000_000, match: { ratio: 1, cap: 10_000_000_000 } } });
     expect(big.status).toBe(201);
     expect(await big.json()).toMatchObject({ goal: 50_000_000_000, match: { cap: 10_000_000_000 } });
+  });
+
+  it('keeps fee and match rates exact: a decimal in, the same decimal out, the exact ppm stored', async () => {
+    const created = await admin.json('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug: 'exact-rate', currency: 'USD', feeRate: '0.0145', match: { ratio: '0.3', cap: 1000 } } });
+    expect(created).toMatchObject({ fees: { rate: '0.0145', fixed: 30 }, match: { ratio: 0.3, cap: 1000 } });
+    const row = await ctx.db.selectFrom('campaigns').where('slug', '=', 'exact-rate').select(['fee_rate_ppm', 'match_ratio_ppm']).executeTakeFirstOrThrow();
+    expect(row).toEqual({ fee_rate_ppm: 14_500, match_ratio_ppm: 300_000 });
+    // A JSON number is read through its decimal text: 0.035 is 35_000 ppm, not 34_999.
+    const edited = await admin.json('/campaigns/exact-rate', { method: 'PATCH', body: { feeRate: 0.035 } });
+    expect(edited.fees.rate).toBe('0.035');
   });
 });

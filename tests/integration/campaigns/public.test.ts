@@ -40,7 +40,7 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
   let c: Awaited<ReturnType<typeof makeCampaign>>;
   beforeAll(async () => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:05:00Z') });
-    c = await makeCampaign(ctx.db, { slug: 'year-end', goal: 10_000, match: { ratio: 1, cap: 500 } });
+    c = await makeCampaign(ctx.db, { slug: 'year-end', goal: 10_000, match: { ratio: { ppm: 1_000_000 }, cap: 500 } });
   });
   afterAll(async () => ctx?.close());
 
@@ -57,9 +57,10 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
     expect(res.headers.get('cache-control')).toContain('max-age');
     const body = await res.json();
     expect(Object.keys(body).sort()).toEqual(
-      ['slug', 'title', 'headline', 'message', 'currency', 'goal', 'raised', 'matched', 'total', 'percent', 'donors', 'donations', 'startsAt', 'endsAt', 'status', 'presets', 'match', 'fees'].sort(),
+      ['slug', 'title', 'headline', 'message', 'currency', 'goal', 'raised', 'matched', 'total', 'percent', 'donors', 'donations', 'startsAt', 'endsAt', 'status', 'presets', 'match', 'fees', 'testMode'].sort(),
     );
-    expect(body).toMatchObject({ slug: 'year-end', currency: 'USD', goal: 10_000, status: 'open', match: { ratio: 1, cap: 500 } });
+    // testMode: the test context runs on the emulator (absent with a live key: site/test-mode.test.ts).
+    expect(body).toMatchObject({ slug: 'year-end', currency: 'USD', goal: 10_000, status: 'open', match: { ratio: 1, cap: 500 }, testMode: true });
     const etag = res.headers.get('etag')!;
     const again = await ctx.app.request('/api/campaigns/year-end', { headers: { 'If-None-Match': etag } });
     expect(again.status).toBe(304);

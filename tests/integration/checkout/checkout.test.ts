@@ -8,7 +8,7 @@ describe.each(testDatabaseKinds())('POST /api/campaigns/:slug/checkout on %s', (
   let slug: string;
   beforeAll(async () => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z'), env: { CHECKOUT_RATE_LIMIT: '1000' } });
-    slug = (await makeCampaign(ctx.db, { slug: 'year-end', feeRate: 0.029, feeFixed: 30 })).slug;
+    slug = (await makeCampaign(ctx.db, { slug: 'year-end', feeRate: { ppm: 29_000 }, feeFixed: 30 })).slug;
   });
   afterAll(async () => ctx?.close());
 

@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { PUBLIC_URL, paymentParams, setup, subscriptionParams, emulatorPerTest } from './harness.js';
+import { API_KEY, PUBLIC_URL, paymentParams, setup, subscriptionParams, emulatorPerTest } from './harness.js';
 
 const env = emulatorPerTest();
 
@@ -118,8 +118,8 @@ describe('POST /v1/checkout/sessions', () => {
     const post = () =>
       emulator.fetch('http://x/v1/checkout/sessions', {
         method: 'POST',
-        headers: { Authorization: 'Bearer sk_test_x', 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': 'raw' },
-        body: 'mode=payment&success_url=https%3A%2F%2Fa.example%2F&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=500&line_items[0][price_data][product_data][name]=x',
+        headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/x-www-form-urlencoded', 'Idempotency-Key': 'raw' },
+        body: 'mode=payment&success_url=http%3A%2F%2Flocalhost%3A3999%2Fthanks&line_items[0][price_data][currency]=usd&line_items[0][price_data][unit_amount]=500&line_items[0][price_data][product_data][name]=x',
       });
     const first = await post();
     const second = await post();
@@ -207,7 +207,7 @@ describe('mounting', () => {
     const parent = new Hono();
     parent.onError((_e, c) => c.json({ error: { code: 'internal', message: 'app error' } }, 500));
     parent.route('/', emulator.app);
-    const stripe = new Stripe('sk_test_x', { httpClient: Stripe.createFetchHttpClient(async (i, init) => parent.fetch(new Request(i, init))), maxNetworkRetries: 0 });
+    const stripe = new Stripe(API_KEY, { httpClient: Stripe.createFetchHttpClient(async (i, init) => parent.fetch(new Request(i, init))), maxNetworkRetries: 0 });
     const err = await stripeError(stripe.checkout.sessions.create(paymentParams({ success_url: undefined })));
     expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(err.param).toBe('success_url');
@@ -219,7 +219,7 @@ describe('mounting', () => {
     env.defer(() => server.close());
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     const { port } = server.address() as { port: number };
-    const stripe = new Stripe('sk_test_emulator', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
+    const stripe = new Stripe(API_KEY, { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 });
     const s = await stripe.checkout.sessions.create(paymentParams());
     expect((await stripe.checkout.sessions.retrieve(s.id)).id).toBe(s.id);
   });

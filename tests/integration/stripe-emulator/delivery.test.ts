@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { createStripeEmulator } from '../../../server/stripe-emulator/index.js';
-import { WEBHOOK_SECRET, paymentParams, setup, emulatorPerTest } from './harness.js';
+import { API_KEY, WEBHOOK_SECRET, paymentParams, setup, emulatorPerTest } from './harness.js';
 
 const env = emulatorPerTest();
 
@@ -32,6 +32,8 @@ describe('webhook delivery', () => {
     const emulator = createStripeEmulator({
       webhookSecret: WEBHOOK_SECRET,
       publicUrl: 'http://localhost:3999',
+      apiKey: API_KEY,
+      admin: async () => ({ csrfToken: 'x' }),
       retryDelaysMs: [20, 20],
       deliver: async (body) => {
         calls.push((JSON.parse(body) as { type: string }).type);
@@ -39,7 +41,7 @@ describe('webhook delivery', () => {
       },
     });
     env.defer(() => emulator.close());
-    const stripe = new Stripe('sk_test_x', { httpClient: Stripe.createFetchHttpClient(emulator.fetch), maxNetworkRetries: 0 });
+    const stripe = new Stripe(API_KEY, { httpClient: Stripe.createFetchHttpClient(emulator.fetch), maxNetworkRetries: 0 });
     const s = await stripe.checkout.sessions.create(paymentParams());
     await emulator.completeCheckout(s.id);
     // Each event was tried once, in generation order, before completeCheckout resolved.

@@ -9,6 +9,10 @@ import { createStripeEmulator, type EmulatorOptions } from '../../../server/stri
 
 export const WEBHOOK_SECRET = 'whsec_emulator_test_secret';
 export const PUBLIC_URL = 'http://localhost:3999';
+/** The emulator's own key in these tests (the runtime makes a random one per process). */
+export const API_KEY = 'sk_test_emulator_harness';
+/** The dashboard's gate: tests are a signed-in admin with this CSRF token unless they pass `admin`. */
+export const CSRF_TOKEN = 'csrf-token-of-the-test-admin';
 
 export interface Received {
   body: string;
@@ -23,6 +27,8 @@ export function setup(opts: Partial<EmulatorOptions> & { status?: (n: number, ev
   const emulator = createStripeEmulator({
     webhookSecret: WEBHOOK_SECRET,
     publicUrl: PUBLIC_URL,
+    apiKey: API_KEY,
+    admin: async () => ({ csrfToken: CSRF_TOKEN }),
     retryDelaysMs: [],
     deliver: async (body, headers) => {
       // Verification exactly as the app must do it: raw body, header, secret.
@@ -32,7 +38,7 @@ export function setup(opts: Partial<EmulatorOptions> & { status?: (n: number, ev
     },
     ...opts,
   });
-  const stripe = new Stripe('sk_test_emulator', {
+  const stripe = new Stripe(API_KEY, {
     httpClient: Stripe.createFetchHttpClient(emulator.fetch),
     maxNetworkRetries: 0,
   });

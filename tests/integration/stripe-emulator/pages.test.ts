@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { PUBLIC_URL, paymentParams, setup, subscriptionParams, emulatorPerTest } from './harness.js';
+import { CSRF_TOKEN, PUBLIC_URL, paymentParams, setup, subscriptionParams, emulatorPerTest } from './harness.js';
 
 const BANNER = 'TEST MODE — Groundswell Stripe emulator, no real money';
 
@@ -124,10 +124,11 @@ describe('dashboard', () => {
     expect(page).toContain(sub);
     expect(page).toContain('checkout.session.completed');
     expect(page).not.toContain('<b>x</b>');
-    expect(page).toContain('m***@example.org'); // no login on the dashboard, so no whole addresses
+    expect(page).toContain('m***@example.org'); // a shared screen shows no whole addresses
     expect(page).not.toContain('monthly@example.org');
 
-    const post = (action: string, fields: Record<string, string>) => emulator.fetch(`${PUBLIC_URL}/emulator/actions/${action}`, form(fields));
+    const post = (action: string, fields: Record<string, string>) => emulator.fetch(`${PUBLIC_URL}/emulator/actions/${action}`, form({ ...fields, csrf_token: CSRF_TOKEN }));
+    expect(page).toContain(`name="csrf_token" value="${CSRF_TOKEN}"`);
     const r1 = await post('refund', { id: pi, amount: '500' });
     expect(r1.status).toBe(303);
     expect(r1.headers.get('Location')).toMatch(/^\/emulator\?notice=/);

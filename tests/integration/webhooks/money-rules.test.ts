@@ -37,7 +37,9 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
   it('re-reads an event of another API version through the API before counting it', async () => {
     const c = await makeCampaign(ctx.db);
     const start = await ctx.app.request(`/api/campaigns/${c.slug}/checkout`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: 1500, frequency: 'monthly', email: 'old@example.org' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ amount: 1500, frequency: 'monthly', email: 'old@example.org' }),
     });
     const { id: sessionId } = (await start.json()) as { id: string };
     await ctx.emulator.completeCheckout(sessionId);
@@ -50,7 +52,12 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     await ctx.emulator.flush();
     const renewal = ctx.emulator.events().find((e) => !before.has(e.id) && e.type === 'invoice.paid')!;
     // Its pinned twin was delivered by the emulator too; count the old-shape one under a new id.
-    const old = { ...renewal, id: sid('evt'), api_version: OLD_VERSION, data: { object: oldShapeInvoice(renewal.data.object as never, subscription) } };
+    const old = {
+      ...renewal,
+      id: sid('evt'),
+      api_version: OLD_VERSION,
+      data: { object: oldShapeInvoice(renewal.data.object as never, subscription) },
+    };
     expect((await ctx.deliver(old)).status).toBe(200);
     expect(await stored(old.id)).toMatchObject({ outcome: 'processed' });
     expect(await progress(c.slug)).toMatchObject({ raised: 3000, donations: 2 });
@@ -61,9 +68,15 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     const g = await makeGift(ctx.db, c, { amount: 2000, frequency: 'monthly', email: 'r@example.org' });
     const ref = { id: g.id, amount: 2000, campaignSlug: c.slug, email: 'r@example.org' };
     const sub = sid('sub');
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T }), T));
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T }), T),
+    );
     // Reconciliation (or an old endpoint) brings the renewal in an old shape that Stripe cannot re-read now.
-    const renewal = event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 60 }), T + 60);
+    const renewal = event(
+      'invoice.paid',
+      invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 60 }),
+      T + 60,
+    );
     const old = { ...renewal, api_version: OLD_VERSION, data: { object: oldShapeInvoice(renewal.data.object, sub) } };
     const first = await ctx.deliver(old);
     expect(first.status).toBeLessThan(600);
@@ -72,7 +85,10 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     // the admin sees it, with the reason
     const admin = await signIn(ctx);
     const listed = await admin.json<{ events: { id: string; status: string; reason: string }[] }>('/webhooks/events?status=failed');
-    expect(listed.events.find((e) => e.id === renewal.id)).toMatchObject({ status: 'failed', reason: expect.stringContaining('No such invoice') });
+    expect(listed.events.find((e) => e.id === renewal.id)).toMatchObject({
+      status: 'failed',
+      reason: expect.stringContaining('No such invoice'),
+    });
     // Stripe's retry of the same event id, in the pinned version:
     expect((await ctx.deliver(renewal)).status).toBe(200);
     expect((await stored(renewal.id))?.outcome).toBe('processed');
@@ -86,12 +102,26 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     const gb = await makeGift(ctx.db, b, { amount: 700, frequency: 'monthly', email: 'b@example.org' });
     const refA = { id: ga.id, amount: 1500, campaignSlug: a.slug, email: 'a@example.org' };
     const subA = sid('sub');
-    await ctx.deliver(event('invoice.paid', invoice(refA, { id: sid('in'), subscription: subA, billingReason: 'subscription_create', paidAt: T }), T));
+    await ctx.deliver(
+      event('invoice.paid', invoice(refA, { id: sid('in'), subscription: subA, billingReason: 'subscription_create', paidAt: T }), T),
+    );
     // Someone edits the subscription's metadata in the Dashboard to gift B (which has no subscription yet).
     const tampered = { ...refA, id: gb.id, campaignSlug: b.slug };
-    const r1 = await ctx.deliver(event('invoice.paid', invoice(tampered, { id: sid('in'), subscription: subA, billingReason: 'subscription_cycle', paidAt: T + 100, amount: 1500 }), T + 100));
+    const r1 = await ctx.deliver(
+      event(
+        'invoice.paid',
+        invoice(tampered, { id: sid('in'), subscription: subA, billingReason: 'subscription_cycle', paidAt: T + 100, amount: 1500 }),
+        T + 100,
+      ),
+    );
     expect(r1.status).toBe(200);
-    const r2 = await ctx.deliver(event('customer.subscription.updated', { id: subA, object: 'subscription', status: 'active', created: T - 5, metadata: { gift_id: gb.id } }, T + 101));
+    const r2 = await ctx.deliver(
+      event(
+        'customer.subscription.updated',
+        { id: subA, object: 'subscription', status: 'active', created: T - 5, metadata: { gift_id: gb.id } },
+        T + 101,
+      ),
+    );
     expect(r2.status).toBe(200);
     expect(await progress(a.slug)).toMatchObject({ raised: 3000, donations: 2 });
     expect(await progress(b.slug)).toMatchObject({ raised: 0, donations: 0 });
@@ -102,13 +132,59 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     expect(listed.events.some((e) => e.conflict?.includes(gb.id))).toBe(true);
   });
 
+  it("applies a renewal parked under another gift's metadata once a subscription event links its gift", async () => {
+    const a = await makeCampaign(ctx.db);
+    const other = await makeCampaign(ctx.db);
+    const decoy = await makeGift(ctx.db, other, { amount: 100, frequency: 'monthly', email: 'd@example.org' });
+    const decoyRef = { id: decoy.id, amount: 100, campaignSlug: other.slug, email: 'd@example.org' };
+    await ctx.deliver(
+      event(
+        'invoice.paid',
+        invoice(decoyRef, { id: sid('in'), subscription: sid('sub'), billingReason: 'subscription_create', paidAt: T }),
+        T,
+      ),
+    );
+    const g = await makeGift(ctx.db, a, { amount: 2500, frequency: 'monthly', email: 'g@example.org' });
+    const ref = { id: g.id, amount: 2500, campaignSlug: a.slug, email: 'g@example.org' };
+    const sub = sid('sub');
+    // the renewal, with metadata edited to the decoy, comes first and must wait (not move money)
+    const tampered = invoice(
+      { ...ref, id: decoy.id, campaignSlug: other.slug },
+      { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 50, amount: 2500 },
+    );
+    await ctx.deliver(event('invoice.paid', tampered, T + 50));
+    await ctx.deliver(
+      event(
+        'customer.subscription.updated',
+        { id: sub, object: 'subscription', status: 'active', created: T, metadata: { gift_id: g.id } },
+        T + 1,
+      ),
+    );
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T }), T),
+    );
+    expect(await progress(a.slug)).toMatchObject({ raised: 5000, donations: 2 });
+    expect(await progress(other.slug)).toMatchObject({ raised: 100, donations: 1 });
+  });
+
   it('gives the money back when a refund fails in the same second as its charge.refunded snapshot', async () => {
     const c = await makeCampaign(ctx.db);
     const g = await makeGift(ctx.db, c, { amount: 5000 });
     const pi = sid('pi');
     const ch = sid('ch');
-    await ctx.deliver(event('checkout.session.completed', checkoutSession({ id: g.id, amount: 5000, campaignSlug: c.slug }, { paymentIntent: pi }), T));
-    const re = { id: sid('re'), object: 'refund', amount: 2000, charge: ch, payment_intent: pi, created: T + 10, currency: 'usd', status: 'pending' };
+    await ctx.deliver(
+      event('checkout.session.completed', checkoutSession({ id: g.id, amount: 5000, campaignSlug: c.slug }, { paymentIntent: pi }), T),
+    );
+    const re = {
+      id: sid('re'),
+      object: 'refund',
+      amount: 2000,
+      charge: ch,
+      payment_intent: pi,
+      created: T + 10,
+      currency: 'usd',
+      status: 'pending',
+    };
     await ctx.deliver(event('refund.failed', { ...re, status: 'failed' }, T + 10));
     await ctx.deliver(event('charge.refunded', charge({ id: ch, paymentIntent: pi, amount: 5000, amountRefunded: 2000 }), T + 10));
     await ctx.deliver(event('refund.created', re, T + 10));
@@ -119,20 +195,49 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     const c = await makeCampaign(ctx.db);
     const g = await makeGift(ctx.db, c, { amount: 5000 });
     const pi = sid('pi');
-    await ctx.deliver(event('checkout.session.completed', checkoutSession({ id: g.id, amount: 5000, campaignSlug: c.slug }, { paymentIntent: pi }), T));
-    const failed = event('refund.failed', { id: sid('re'), object: 'refund', amount: 2000, charge: sid('ch'), payment_intent: null, created: T + 10, currency: 'usd', status: 'failed' }, T + 10);
+    await ctx.deliver(
+      event('checkout.session.completed', checkoutSession({ id: g.id, amount: 5000, campaignSlug: c.slug }, { paymentIntent: pi }), T),
+    );
+    const failed = event(
+      'refund.failed',
+      {
+        id: sid('re'),
+        object: 'refund',
+        amount: 2000,
+        charge: sid('ch'),
+        payment_intent: null,
+        created: T + 10,
+        currency: 'usd',
+        status: 'failed',
+      },
+      T + 10,
+    );
     await ctx.deliver(failed);
     expect((await stored(failed.id))?.outcome).toBe('failed');
   });
 
-  it('orders subscription status by Stripe\'s facts, not by delivery', async () => {
+  it("orders subscription status by Stripe's facts, not by delivery", async () => {
     const c = await makeCampaign(ctx.db);
     const g = await makeGift(ctx.db, c, { amount: 900, frequency: 'monthly', email: 's@example.org' });
     const ref = { id: g.id, amount: 900, campaignSlug: c.slug, email: 's@example.org' };
     const sub = sid('sub');
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T }), T));
-    await ctx.deliver(event('customer.subscription.deleted', { id: sub, object: 'subscription', status: 'canceled', created: T, canceled_at: T + 100, metadata: { gift_id: g.id } }, T + 100));
-    await ctx.deliver(event('customer.subscription.updated', { id: sub, object: 'subscription', status: 'active', created: T, canceled_at: null, metadata: { gift_id: g.id } }, T + 50));
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T }), T),
+    );
+    await ctx.deliver(
+      event(
+        'customer.subscription.deleted',
+        { id: sub, object: 'subscription', status: 'canceled', created: T, canceled_at: T + 100, metadata: { gift_id: g.id } },
+        T + 100,
+      ),
+    );
+    await ctx.deliver(
+      event(
+        'customer.subscription.updated',
+        { id: sub, object: 'subscription', status: 'active', created: T, canceled_at: null, metadata: { gift_id: g.id } },
+        T + 50,
+      ),
+    );
     const gift = await ctx.db.selectFrom('gifts').where('id', '=', g.id).select('subscription_status').executeTakeFirstOrThrow();
     expect(gift.subscription_status).toBe('canceled');
   });
@@ -143,15 +248,25 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     const c = await makeCampaign(ctx.db, { endsAt: end });
     const late = await makeGift(ctx.db, c, { amount: 1000, email: 'late@example.org' });
     const afterEnd = await makeGift(ctx.db, c, { amount: 3000, email: 'after@example.org' });
-    const lateSession = { ...checkoutSession({ id: late.id, amount: 1000, campaignSlug: c.slug }, { paymentIntent: sid('pi') }), created: endS - 60 };
+    const lateSession = {
+      ...checkoutSession({ id: late.id, amount: 1000, campaignSlug: c.slug }, { paymentIntent: sid('pi') }),
+      created: endS - 60,
+    };
     await ctx.deliver(event('checkout.session.async_payment_succeeded', lateSession, endS + 3 * 86400));
-    const afterSession = { ...checkoutSession({ id: afterEnd.id, amount: 3000, campaignSlug: c.slug }, { paymentIntent: sid('pi') }), created: endS };
+    const afterSession = {
+      ...checkoutSession({ id: afterEnd.id, amount: 3000, campaignSlug: c.slug }, { paymentIntent: sid('pi') }),
+      created: endS,
+    };
     await ctx.deliver(event('checkout.session.completed', afterSession, endS + 5));
     const m = await makeGift(ctx.db, c, { amount: 500, frequency: 'monthly', email: 'm@example.org' });
     const ref = { id: m.id, amount: 500, campaignSlug: c.slug, email: 'm@example.org' };
     const sub = sid('sub');
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T }), T));
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: endS }), endS));
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T }), T),
+    );
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: endS }), endS),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 1500, donations: 2 });
   });
 
@@ -160,7 +275,13 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     for (const email of ['Ada@example.org', ' ada@example.org ']) {
       const g = await makeGift(ctx.db, c, { amount: 1000, frequency: 'monthly', email });
       const ref = { id: g.id, amount: 1000, campaignSlug: c.slug, email };
-      await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sid('sub'), billingReason: 'subscription_create', paidAt: T }), T));
+      await ctx.deliver(
+        event(
+          'invoice.paid',
+          invoice(ref, { id: sid('in'), subscription: sid('sub'), billingReason: 'subscription_create', paidAt: T }),
+          T,
+        ),
+      );
     }
     expect(await progress(c.slug)).toMatchObject({ donors: 1, donations: 2 });
     const dash = await campaignDashboard(ctx.db, await getCampaign(ctx.db, c.slug), ctx.clock());
@@ -174,7 +295,9 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     const ref = { id: g.id, amount: 3000, campaignSlug: c.slug, email: 'p@example.org' };
     const inv = sid('in');
     const [pi1, pi2] = [sid('pi'), sid('pi')];
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: inv, subscription: sid('sub'), billingReason: 'subscription_cycle', paidAt: T }), T));
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: inv, subscription: sid('sub'), billingReason: 'subscription_cycle', paidAt: T }), T),
+    );
     await ctx.deliver(event('invoice_payment.paid', invoicePayment(inv, pi1, 1000), T + 1));
     await ctx.deliver(event('invoice_payment.paid', invoicePayment(inv, pi2, 2000), T + 2));
     await ctx.deliver(event('charge.refunded', charge({ id: sid('ch'), paymentIntent: pi2, amount: 2000, amountRefunded: 2000 }), T + 10));
@@ -186,7 +309,9 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     const g = await makeGift(ctx.db, c, { amount: 10_000 });
     const pi = sid('pi');
     const ch = sid('ch');
-    await ctx.deliver(event('checkout.session.completed', checkoutSession({ id: g.id, amount: 10_000, campaignSlug: c.slug }, { paymentIntent: pi }), T));
+    await ctx.deliver(
+      event('checkout.session.completed', checkoutSession({ id: g.id, amount: 10_000, campaignSlug: c.slug }, { paymentIntent: pi }), T),
+    );
     await ctx.deliver(event('charge.refunded', charge({ id: ch, paymentIntent: pi, amount: 10_000, amountRefunded: 4000 }), T + 10));
     const d = { id: sid('dp'), charge: ch, paymentIntent: pi, amount: 10_000 };
     // The bank disputes the full amount: Stripe withdraws all of it while the dispute is open.
@@ -209,9 +334,19 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
         const ref = { id: g.id, amount, campaignSlug: c.slug, email };
         const sub = sid('sub');
         const [in1, in2, pi2, ch2] = [sid('in'), sid('in'), sid('pi'), sid('ch')];
-        events.push(event('invoice.paid', invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: T + i }), T + i));
-        events.push(event('checkout.session.completed', checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), T + i + 1));
-        events.push(event('invoice.paid', invoice(ref, { id: in2, subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 100 + i }), T + 100 + i));
+        events.push(
+          event('invoice.paid', invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: T + i }), T + i),
+        );
+        events.push(
+          event('checkout.session.completed', checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), T + i + 1),
+        );
+        events.push(
+          event(
+            'invoice.paid',
+            invoice(ref, { id: in2, subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 100 + i }),
+            T + 100 + i,
+          ),
+        );
         events.push(event('invoice_payment.paid', invoicePayment(in2, pi2, amount), T + 101 + i));
         events.push(event('charge.refunded', charge({ id: ch2, paymentIntent: pi2, amount, amountRefunded: 300 }), T + 200 + i));
         want += amount + amount - 300;
@@ -219,8 +354,20 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
         const g = await makeGift(ctx.db, c, { amount, email });
         const pi = sid('pi');
         const ch = sid('ch');
-        events.push(event('checkout.session.completed', checkoutSession({ id: g.id, amount, campaignSlug: c.slug, email }, { paymentIntent: pi }), T + i));
-        events.push(event('charge.dispute.created', dispute({ id: sid('dp'), charge: ch, paymentIntent: pi, amount: 400, status: 'needs_response' }), T + 300 + i));
+        events.push(
+          event(
+            'checkout.session.completed',
+            checkoutSession({ id: g.id, amount, campaignSlug: c.slug, email }, { paymentIntent: pi }),
+            T + i,
+          ),
+        );
+        events.push(
+          event(
+            'charge.dispute.created',
+            dispute({ id: sid('dp'), charge: ch, paymentIntent: pi, amount: 400, status: 'needs_response' }),
+            T + 300 + i,
+          ),
+        );
         want += amount - 400;
       }
     }
@@ -233,11 +380,22 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     const c = await makeCampaign(ctx.db);
     const before = await progress(c.slug);
     const nullObject = { ...event('checkout.session.completed', {}, T), data: { object: null } };
-    const noId = { ...event('charge.refunded', charge({ id: sid('ch'), paymentIntent: sid('pi'), amount: 1, amountRefunded: 1 }), T), id: undefined };
-    const absurd = event('charge.dispute.created', dispute({ id: sid('dp'), charge: sid('ch'), paymentIntent: sid('pi'), amount: 5, status: 'needs_response' }), 1e300);
+    const noId = {
+      ...event('charge.refunded', charge({ id: sid('ch'), paymentIntent: sid('pi'), amount: 1, amountRefunded: 1 }), T),
+      id: undefined,
+    };
+    const absurd = event(
+      'charge.dispute.created',
+      dispute({ id: sid('dp'), charge: sid('ch'), paymentIntent: sid('pi'), amount: 5, status: 'needs_response' }),
+      1e300,
+    );
     const notObject = 'null';
     const g = await makeGift(ctx.db, c, { amount: 700 });
-    const badField = event('checkout.session.completed', { ...checkoutSession({ id: g.id, amount: 700, campaignSlug: c.slug }, { paymentIntent: sid('pi') }), amount_total: 'lots' }, T);
+    const badField = event(
+      'checkout.session.completed',
+      { ...checkoutSession({ id: g.id, amount: 700, campaignSlug: c.slug }, { paymentIntent: sid('pi') }), amount_total: 'lots' },
+      T,
+    );
     for (const e of [nullObject, noId, absurd, notObject, badField]) {
       const res = await ctx.deliver(e as object);
       expect(res.status).toBe(200);

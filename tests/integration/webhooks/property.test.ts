@@ -26,8 +26,14 @@ const EMAILS = ['ada@example.org', 'ADA@example.org', ' bo@example.org', 'bo@exa
 const OLD_VERSION = '2024-06-20';
 
 type DisputeOutcome = 'won' | 'lost' | 'open' | 'warning';
-interface Refund { amount: number; fails: 'no' | 'same_second' | 'later' }
-interface Money { refunds: Refund[]; dispute: { amountPct: number; outcome: DisputeOutcome } | null }
+interface Refund {
+  amount: number;
+  fails: 'no' | 'same_second' | 'later';
+}
+interface Money {
+  refunds: Refund[];
+  dispute: { amountPct: number; outcome: DisputeOutcome } | null;
+}
 interface GiftPlan {
   kind: 'once' | 'async_ok' | 'async_fail' | 'monthly';
   /** When the donor started Checkout: inside the window, just before its end (paid after it), or after it. */
@@ -41,8 +47,17 @@ interface GiftPlan {
 
 const money = (amount: number) =>
   fc.record({
-    refunds: fc.array(fc.record({ amount: fc.integer({ min: 1, max: Math.max(1, Math.floor(amount / 2)) }), fails: fc.constantFrom<Refund['fails']>('no', 'no', 'same_second', 'later') }), { maxLength: 2 }),
-    dispute: fc.option(fc.record({ amountPct: fc.constantFrom(50, 100), outcome: fc.constantFrom<DisputeOutcome>('won', 'lost', 'open', 'warning') }), { nil: null }),
+    refunds: fc.array(
+      fc.record({
+        amount: fc.integer({ min: 1, max: Math.max(1, Math.floor(amount / 2)) }),
+        fails: fc.constantFrom<Refund['fails']>('no', 'no', 'same_second', 'later'),
+      }),
+      { maxLength: 2 },
+    ),
+    dispute: fc.option(
+      fc.record({ amountPct: fc.constantFrom(50, 100), outcome: fc.constantFrom<DisputeOutcome>('won', 'lost', 'open', 'warning') }),
+      { nil: null },
+    ),
   });
 
 const giftPlan: fc.Arbitrary<GiftPlan> = fc
@@ -60,7 +75,10 @@ const giftPlan: fc.Arbitrary<GiftPlan> = fc
       amount: fc.constant(g.amount),
       email: fc.constant(g.email),
       first: money(g.amount),
-      renewals: g.kind === 'monthly' ? fc.array(fc.record({ inWindow: fc.boolean(), money: money(g.amount), tamperedMetadata: fc.boolean() }), { maxLength: 3 }) : fc.constant([]),
+      renewals:
+        g.kind === 'monthly'
+          ? fc.array(fc.record({ inWindow: fc.boolean(), money: money(g.amount), tamperedMetadata: fc.boolean() }), { maxLength: 3 })
+          : fc.constant([]),
       canceled: fc.boolean(),
     }),
   );
@@ -72,10 +90,16 @@ function expected(plans: GiftPlan[]) {
   const donors = new Set<string>();
   plans.forEach((p, gi) => {
     if (p.kind === 'async_fail') return;
-    const payments = [{ money: p.first, counted: p.started !== 'after_end' }, ...p.renewals.map((r) => ({ money: r.money, counted: r.inWindow }))];
+    const payments = [
+      { money: p.first, counted: p.started !== 'after_end' },
+      ...p.renewals.map((r) => ({ money: r.money, counted: r.inWindow })),
+    ];
     payments.forEach((pay, pi) => {
       if (!pay.counted) return;
-      const refunded = Math.min(pay.money.refunds.filter((r) => r.fails === 'no').reduce((s, r) => s + r.amount, 0), p.amount);
+      const refunded = Math.min(
+        pay.money.refunds.filter((r) => r.fails === 'no').reduce((s, r) => s + r.amount, 0),
+        p.amount,
+      );
       const d = pay.money.dispute;
       const dAmount = d ? Math.floor((p.amount * d.amountPct) / 100) : 0;
       // Stripe withdraws the disputed amount while open; a lost dispute keeps what was not refunded.
@@ -97,7 +121,11 @@ function oldRendering(e: ReturnType<typeof event>) {
   let object: Record<string, unknown> = { ...o };
   if (o['object'] === 'invoice') {
     const { parent: _p, ...rest } = o;
-    object = { ...rest, subscription: (o['parent'] as { subscription_details: { subscription: string } }).subscription_details.subscription, paid: true };
+    object = {
+      ...rest,
+      subscription: (o['parent'] as { subscription_details: { subscription: string } }).subscription_details.subscription,
+      paid: true,
+    };
   } else if (o['object'] === 'charge') {
     object = { ...o, amount_refunded: undefined, refunds: { object: 'list', data: [] } };
   } else if (o['object'] === 'checkout.session') {
@@ -110,7 +138,13 @@ function oldRendering(e: ReturnType<typeof event>) {
 
 /** Realistic events for the plans, against freshly created gifts, in true order; the world
  * ends up holding each object's final state. */
-async function materialise(ctx: TestContext, world: StripeWorld, campaign: { id: number; slug: string; currency: string }, decoy: { id: string; slug: string }, plans: GiftPlan[]) {
+async function materialise(
+  ctx: TestContext,
+  world: StripeWorld,
+  campaign: { id: number; slug: string; currency: string },
+  decoy: { id: string; slug: string },
+  plans: GiftPlan[],
+) {
   const events: ReturnType<typeof event>[] = [];
   let t = WINDOW.start + 86400 * 5;
   const at = () => (t += 7);
@@ -123,7 +157,16 @@ async function materialise(ctx: TestContext, world: StripeWorld, campaign: { id:
     let live = 0;
     for (const r of m.refunds) {
       const ti = at();
-      const re = { id: sid('re'), object: 'refund', amount: r.amount, charge: ch, payment_intent: pi, created: ti, currency: 'usd', status: 'succeeded' };
+      const re = {
+        id: sid('re'),
+        object: 'refund',
+        amount: r.amount,
+        charge: ch,
+        payment_intent: pi,
+        created: ti,
+        currency: 'usd',
+        status: 'succeeded',
+      };
       live += r.amount;
       // charge.refunded is sent when the refund is made: its snapshot includes it.
       push('charge.refunded', charge({ id: ch, paymentIntent: pi, amount, amountRefunded: live }), ti);
@@ -160,14 +203,25 @@ async function materialise(ctx: TestContext, world: StripeWorld, campaign: { id:
     const ref = { id: g.id, amount: p.amount, campaignSlug: campaign.slug, email: p.email };
     const cs = sid('cs');
     const sessionCreated = p.started === 'inside' ? at() : p.started === 'before_end_paid_after' ? WINDOW.end - 30 : WINDOW.end + 30;
-    const paidTime = () => (p.started === 'inside' ? at() : WINDOW.end + 86400 * 3 + (t += 7) - WINDOW.start);
-    const session = (o: Parameters<typeof checkoutSession>[1]) => ({ ...checkoutSession(ref, { sessionId: cs, ...o }), created: sessionCreated });
+    // paid days after the end (delayed methods, a first monthly payment), still in history order
+    const paidTime = () => (p.started === 'inside' ? at() : WINDOW.end + 86400 * 3 + at() - WINDOW.start);
+    const session = (o: Parameters<typeof checkoutSession>[1]) => ({
+      ...checkoutSession(ref, { sessionId: cs, ...o }),
+      created: sessionCreated,
+    });
     if (p.kind === 'monthly') {
       const sub = sid('sub');
       const in1 = sid('in');
       const pi1 = sid('pi');
       const paid = paidTime();
-      const subscription = (status: string, created: number) => ({ id: sub, object: 'subscription', status, created: sessionCreated, canceled_at: status === 'canceled' ? created : null, metadata: { gift_id: g.id } });
+      const subscription = (status: string, created: number) => ({
+        id: sub,
+        object: 'subscription',
+        status,
+        created: sessionCreated,
+        canceled_at: status === 'canceled' ? created : null,
+        metadata: { gift_id: g.id },
+      });
       push('invoice.paid', invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: paid }), paid);
       push('invoice_payment.paid', invoicePayment(in1, pi1, p.amount), at());
       push('checkout.session.completed', session({ mode: 'subscription', subscription: sub, invoice: in1 }), at());
@@ -180,7 +234,13 @@ async function materialise(ctx: TestContext, world: StripeWorld, campaign: { id:
         const paidAt = r.inWindow ? at() : WINDOW.end + 1 + Math.floor(Math.random() * 60 * 86400);
         // The webhook of an out-of-window renewal may arrive at any time; its paid_at decides.
         // Tampered metadata names a gift tied to another subscription: Stripe's ids win.
-        const inv = invoice(r.tamperedMetadata ? { ...ref, id: decoy.id, campaignSlug: decoy.slug } : ref, { id: inK, subscription: sub, billingReason: 'subscription_cycle', paidAt, amount: p.amount });
+        const inv = invoice(r.tamperedMetadata ? { ...ref, id: decoy.id, campaignSlug: decoy.slug } : ref, {
+          id: inK,
+          subscription: sub,
+          billingReason: 'subscription_cycle',
+          paidAt,
+          amount: p.amount,
+        });
         push('invoice.paid', inv, at());
         push('invoice_payment.paid', invoicePayment(inK, piK, p.amount), at());
         moneyEvents(r.money, p.amount, piK);
@@ -219,7 +279,14 @@ async function totals(ctx: TestContext, slug: string) {
 
 /** Subscription statuses of a campaign's monthly gifts, in gift order. */
 async function subscriptionStatuses(ctx: TestContext, campaignId: number) {
-  const rows = await ctx.db.selectFrom('gifts').where('campaign_id', '=', campaignId).where('frequency', '=', 'monthly').select(['subscription_status', 'created_at', 'id']).orderBy('created_at').orderBy('id').execute();
+  const rows = await ctx.db
+    .selectFrom('gifts')
+    .where('campaign_id', '=', campaignId)
+    .where('frequency', '=', 'monthly')
+    .select(['subscription_status', 'created_at', 'id'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
   return rows.map((r) => r.subscription_status);
 }
 
@@ -234,7 +301,13 @@ describe.each(testDatabaseKinds())('ledger property on %s', (kind) => {
     const other = await makeCampaign(ctx.db);
     const g = await makeGift(ctx.db, other, { amount: 100, frequency: 'monthly', email: 'decoy@example.org' });
     const ref = { id: g.id, amount: 100, campaignSlug: other.slug, email: 'decoy@example.org' };
-    const r = await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sid('sub'), billingReason: 'subscription_create', paidAt: WINDOW.start + 60 }), WINDOW.start + 60));
+    const r = await ctx.deliver(
+      event(
+        'invoice.paid',
+        invoice(ref, { id: sid('in'), subscription: sid('sub'), billingReason: 'subscription_create', paidAt: WINDOW.start + 60 }),
+        WINDOW.start + 60,
+      ),
+    );
     expect(r.status).toBe(200);
     decoy = { id: g.id, slug: other.slug, campaignSlug: other.slug };
   });
@@ -243,44 +316,56 @@ describe.each(testDatabaseKinds())('ledger property on %s', (kind) => {
   it('any order, duplicates, old API versions, reconciliation and concurrency give the in-order totals', async () => {
     const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
     await fc.assert(
-      fc.asyncProperty(fc.array(giftPlan, { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 2 ** 31 }), async (plans, shuffleSeed) => {
-        const want = expected(plans);
-        const decoyBefore = await totals(ctx, decoy.campaignSlug);
-        const inOrder = await makeCampaign(ctx.db);
-        for (const e of await materialise(ctx, world, inOrder, decoy, plans)) expect((await ctx.deliver(e)).status).toBe(200);
-        expect(await totals(ctx, inOrder.slug)).toEqual(want);
+      fc.asyncProperty(
+        fc.array(giftPlan, { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        async (plans, shuffleSeed) => {
+          const want = expected(plans);
+          const decoyBefore = await totals(ctx, decoy.campaignSlug);
+          const inOrder = await makeCampaign(ctx.db);
+          for (const e of await materialise(ctx, world, inOrder, decoy, plans)) expect((await ctx.deliver(e)).status).toBe(200);
+          expect(await totals(ctx, inOrder.slug)).toEqual(want);
 
-        const shuffled = await makeCampaign(ctx.db);
-        const events = await materialise(ctx, world, shuffled, decoy, plans);
-        const rand = mulberry(shuffleSeed);
-        // Each copy: a webhook in the pinned version, one in an older version, or the events
-        // API's rendering brought by reconciliation; 30 % are delivered twice.
-        const copies = events.flatMap((e) => (rand() < 0.3 ? [e, e] : [e])).map((e) => {
-          const r = rand();
-          return r < 0.2 ? { via: 'webhook' as const, e: oldRendering(e) } : r < 0.3 ? { via: 'reconcile' as const, e: oldRendering(e) } : { via: 'webhook' as const, e };
-        });
-        for (let i = copies.length - 1; i > 0; i--) {
-          const j = Math.floor(rand() * (i + 1));
-          [copies[i], copies[j]] = [copies[j]!, copies[i]!];
-        }
-        // concurrent bursts of up to 6 deliveries
-        for (let i = 0; i < copies.length; i += 6) {
-          await Promise.all(
-            copies.slice(i, i + 6).map(async ({ via, e }) => {
-              if (via === 'reconcile') {
-                const result = await processEvent(ctx.app.deps, JSON.parse(JSON.stringify(e)), JSON.stringify(e));
-                expect(result.outcome).not.toBe('failed');
-              } else {
-                expect((await ctx.deliver(e)).status).toBe(200);
-              }
-            }),
+          const shuffled = await makeCampaign(ctx.db);
+          const events = await materialise(ctx, world, shuffled, decoy, plans);
+          const rand = mulberry(shuffleSeed);
+          // Each copy: a webhook in the pinned version, one in an older version, or the events
+          // API's rendering brought by reconciliation; 30 % are delivered twice.
+          const copies = events
+            .flatMap((e) => (rand() < 0.3 ? [e, e] : [e]))
+            .map((e) => {
+              const r = rand();
+              return r < 0.2
+                ? { via: 'webhook' as const, e: oldRendering(e) }
+                : r < 0.3
+                  ? { via: 'reconcile' as const, e: oldRendering(e) }
+                  : { via: 'webhook' as const, e };
+            });
+          for (let i = copies.length - 1; i > 0; i--) {
+            const j = Math.floor(rand() * (i + 1));
+            [copies[i], copies[j]] = [copies[j]!, copies[i]!];
+          }
+          // concurrent bursts of up to 6 deliveries
+          for (let i = 0; i < copies.length; i += 6) {
+            await Promise.all(
+              copies.slice(i, i + 6).map(async ({ via, e }) => {
+                if (via === 'reconcile') {
+                  const result = await processEvent(ctx.app.deps, JSON.parse(JSON.stringify(e)), JSON.stringify(e));
+                  expect(result.outcome).not.toBe('failed');
+                } else {
+                  expect((await ctx.deliver(e)).status).toBe(200);
+                }
+              }),
+            );
+          }
+          expect(await totals(ctx, shuffled.slug)).toEqual(want);
+          expect(await subscriptionStatuses(ctx, shuffled.id)).toEqual(await subscriptionStatuses(ctx, inOrder.id));
+          expect(await subscriptionStatuses(ctx, shuffled.id)).toEqual(
+            plans.filter((p) => p.kind === 'monthly').map((p) => (p.canceled ? 'canceled' : 'active')),
           );
-        }
-        expect(await totals(ctx, shuffled.slug)).toEqual(want);
-        expect(await subscriptionStatuses(ctx, shuffled.id)).toEqual(await subscriptionStatuses(ctx, inOrder.id));
-        expect(await subscriptionStatuses(ctx, shuffled.id)).toEqual(plans.filter((p) => p.kind === 'monthly').map((p) => (p.canceled ? 'canceled' : 'active')));
-        expect(await totals(ctx, decoy.campaignSlug)).toEqual(decoyBefore);
-      }),
+          expect(await totals(ctx, decoy.campaignSlug)).toEqual(decoyBefore);
+        },
+      ),
       { numRuns: Number(process.env.FC_RUNS ?? (kind === 'postgres' ? 64 : 32)), ...(seed !== undefined ? { seed } : {}) },
     );
   }, 900_000);

@@ -60,7 +60,7 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
   });
 
   it('counts a one-time gift once, however often the event is delivered', async () => {
-    const c = await makeCampaign(ctx.db, { match: { ratio: 0.5, cap: 1000 } });
+    const c = await makeCampaign(ctx.db, { match: { ratio: { ppm: 500_000 }, cap: 1000 } });
     const g = await makeGift(ctx.db, c, { amount: 2500, email: 'Ada@Example.org' });
     const e = event('checkout.session.completed', checkoutSession({ id: g.id, amount: 2500, campaignSlug: c.slug, email: 'Ada@Example.org' }, { paymentIntent: sid('pi') }), T);
     const results = await Promise.all([ctx.deliver(e), ctx.deliver(e), ctx.deliver(e)]);

@@ -7,6 +7,11 @@ describe('configuration', () => {
     expect(c).toMatchObject({ port: 3000, publicUrl: 'http://localhost:3000', databaseUrl: undefined, emulator: true, checkoutRateLimit: 10, dataDir: './data' });
   });
 
+  it('takes the organisation defaults, the time zone in its canonical spelling, UTC when unset', () => {
+    expect(loadConfig({}).org).toEqual({ name: '', address: '', timeZone: 'UTC', taxId: '' });
+    expect(loadConfig({ ORG_NAME: 'Riverside', ORG_TIMEZONE: 'america/new_york' }).org).toMatchObject({ name: 'Riverside', timeZone: 'America/New_York' });
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
@@ -18,6 +23,8 @@ describe('configuration', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ ADMIN_EMAIL: 'a@b.org' }, 'ADMIN_PASSWORD'],
     [{ PUBLIC_URL: 'not a url' }, 'PUBLIC_URL'],
+    [{ ORG_TIMEZONE: 'Eastern' }, 'ORG_TIMEZONE'],
+    [{ ORG_TIMEZONE: '+05:00' }, 'ORG_TIMEZONE'],
   ])('refuses %o with one line naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {
@@ -32,5 +39,49 @@ describe('configuration', () => {
     const c = loadConfig({ STRIPE_API_BASE: 'http://127.0.0.1:12111/', STRIPE_WEBHOOK_SECRET: 'whsec_x' });
     expect(c.emulator).toBe(false);
     expect(c.stripeApiBase).toBe('http://127.0.0.1:12111');
+  });
+});
+
+describe('the emulator is a demo, never a silent production default (SPEC §2)', () => {
+  const refusal = /STRIPE_SECRET_KEY.*STRIPE_EMULATOR=1/;
+
+  it.each([
+    [{ PUBLIC_URL: 'https://give.example.org' }],
+    [{ PUBLIC_URL: 'https://give.example.org', DATABASE_URL: 'postgres://db/give', STRIPE_SECRET_KEY: '' }],
+    [{ PUBLIC_URL: 'https://give.example.org', STRIPE_SECRET_KEY: '   ' }],
+    [{ NODE_ENV: 'production' }],
+    [{ NODE_ENV: 'production', STRIPE_EMULATOR: '0' }],
+  ])('refuses %o in one line naming what to set', (env) => {
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(refusal);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('starts the emulator there only when STRIPE_EMULATOR=1 says so on purpose, and in test mode', () => {
+    const c = loadConfig({ PUBLIC_URL: 'https://give.example.org', NODE_ENV: 'production', STRIPE_EMULATOR: '1' });
+    expect(c).toMatchObject({ emulator: true, testMode: true });
+  });
+
+  it('a local run (http PUBLIC_URL, no NODE_ENV) still needs nothing', () => {
+    expect(loadConfig({ PUBLIC_URL: 'http://localhost:8080' })).toMatchObject({ emulator: true, testMode: true });
+  });
+
+  it('refuses STRIPE_EMULATOR=1 together with a secret key (which one is meant?)', () => {
+    expect(() => loadConfig({ STRIPE_EMULATOR: '1', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toThrow(/STRIPE_EMULATOR/);
+    expect(() => loadConfig({ STRIPE_EMULATOR: 'yes' })).toThrow(/STRIPE_EMULATOR/);
+  });
+
+  it('money is live only with a live key; test keys and the emulator are TEST MODE', () => {
+    const prod = { PUBLIC_URL: 'https://give.example.org', STRIPE_WEBHOOK_SECRET: 'whsec_x' };
+    expect(loadConfig({ ...prod, STRIPE_SECRET_KEY: 'sk_live_abc' }).testMode).toBe(false);
+    expect(loadConfig({ ...prod, STRIPE_SECRET_KEY: 'rk_live_abc' }).testMode).toBe(false);
+    expect(loadConfig({ ...prod, STRIPE_SECRET_KEY: 'sk_test_abc' }).testMode).toBe(true);
+    expect(loadConfig({ ...prod, STRIPE_SECRET_KEY: 'rk_test_abc' }).testMode).toBe(true);
   });
 });

@@ -14,6 +14,7 @@ const ACTIONS: Record<string, string> = {
   'offline_gift.restore': 'restored offline gift',
   'admin.create': 'added admin',
   'admin.password': 'changed the password of admin',
+  'organisation.update': 'changed the organisation settings',
 };
 
 const show = (v: unknown) => (v === null || v === undefined ? '—' : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -50,7 +51,7 @@ export function AuditLog() {
                   <td>{e.admin ?? <span className="muted">command line</span>}</td>
                   <td>
                     {ACTIONS[e.action] ?? e.action}{' '}
-                    {e.entity === 'gift' ? <Link to={`/admin/donations/${e.entityId}`}>{e.entityId.slice(0, 8)}</Link> : <span className="mono">{e.entity === 'campaign' ? show(e.after?.slug ?? e.before?.slug ?? `#${e.entityId}`) : show(e.after?.email ?? `#${e.entityId}`)}</span>}
+                    {e.entity === 'organisation' ? null : e.entity === 'gift' ? <Link to={`/admin/donations/${e.entityId}`}>{e.entityId.slice(0, 8)}</Link> : <span className="mono">{e.entity === 'campaign' ? show(e.after?.slug ?? e.before?.slug ?? `#${e.entityId}`) : show(e.after?.email ?? `#${e.entityId}`)}</span>}
                   </td>
                   <td>
                     <ul className="changes">

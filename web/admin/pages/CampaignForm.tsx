@@ -1,11 +1,10 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, fieldErrors } from '../api.js';
-import { currencyDecimals, parseMoney } from '../../lib/money.js';
+import { CURRENCY_CODES, parseMoney, parsePercent, parseRate, ppmToDecimal, ppmToPercent, toMajor } from '../../../common/money.js';
+import { fromZonedInput, toZonedInput } from '../../../common/time.js';
 import { navigate } from '../router.js';
 import type { AdminCampaign } from '../types.js';
-import { ErrorNote, Field, fieldProps, fromLocalInput, toLocalInput } from '../ui.js';
-
-const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'NZD', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'HUF', 'JPY', 'MXN', 'BRL', 'INR', 'SGD', 'HKD', 'ZAR'];
+import { ErrorNote, Field, fieldProps, orgTimeZone } from '../ui.js';
 
 interface FormState {
   slug: string;
@@ -24,32 +23,37 @@ interface FormState {
   matchCap: string;
 }
 
-const major = (amount: number, currency: string) => {
-  const d = currencyDecimals(currency);
-  return d === 0 ? String(amount) : (amount / 10 ** d).toFixed(d).replace(/\.0+$/, '');
+/** The API's exact rate ("0.029") as the percentage the form shows ("2.9"). */
+const percentOf = (rate: string) => {
+  const r = parseRate(rate);
+  return r.ok ? ppmToPercent(r.ppm) : '';
 };
 
-function initial(c?: AdminCampaign): FormState {
+/**
+ * Dates are typed and shown as wall-clock times in the organisation's zone (not the browser's),
+ * and travel to the API as instants: "2026-12-31T00:00" in New York is 2026-12-31T05:00:00Z.
+ */
+function initial(zone: string, c?: AdminCampaign): FormState {
   if (!c) {
     const start = new Date();
-    start.setMinutes(0, 0, 0);
+    start.setUTCMinutes(0, 0, 0);
     const end = new Date(start.getTime() + 30 * 86_400_000);
     return {
-      slug: '', title: '', headline: '', message: '', currency: 'USD', goal: '', startsAt: toLocalInput(start.toISOString()),
-      endsAt: toLocalInput(end.toISOString()), presets: '10, 25, 50, 100', feePercent: '2.9', feeFixed: '0.30',
+      slug: '', title: '', headline: '', message: '', currency: 'USD', goal: '', startsAt: toZonedInput(start, zone),
+      endsAt: toZonedInput(end, zone), presets: '10, 25, 50, 100', feePercent: '2.9', feeFixed: '0.30',
       matchOn: false, matchRatio: '1', matchCap: '',
     };
   }
   return {
-    slug: c.slug, title: c.title, headline: c.headline, message: c.message, currency: c.currency, goal: major(c.goal, c.currency),
-    startsAt: toLocalInput(c.startsAt), endsAt: toLocalInput(c.endsAt), presets: c.presets.map((p) => major(p, c.currency)).join(', '),
-    feePercent: String(Math.round(c.fees.rate * 1e6) / 1e4), feeFixed: major(c.fees.fixed, c.currency),
-    matchOn: !!c.match, matchRatio: c.match ? String(c.match.ratio) : '1', matchCap: c.match ? major(c.match.cap, c.currency) : '',
+    slug: c.slug, title: c.title, headline: c.headline, message: c.message, currency: c.currency, goal: toMajor(c.goal, c.currency),
+    startsAt: toZonedInput(c.startsAt, zone), endsAt: toZonedInput(c.endsAt, zone), presets: c.presets.map((p) => toMajor(p, c.currency)).join(', '),
+    feePercent: percentOf(c.fees.rate), feeFixed: toMajor(c.fees.fixed, c.currency),
+    matchOn: !!c.match, matchRatio: c.match ? String(c.match.ratio) : '1', matchCap: c.match ? toMajor(c.match.cap, c.currency) : '',
   };
 }
 
 /** Builds the API body, or field errors for what cannot even be parsed as money. */
-function toBody(f: FormState): { body?: Record<string, unknown>; errors: Record<string, string> } {
+function toBody(f: FormState, zone: string): { body?: Record<string, unknown>; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const amount = (field: string, v: string) => {
     const r = parseMoney(v, f.currency);
@@ -59,29 +63,35 @@ function toBody(f: FormState): { body?: Record<string, unknown>; errors: Record<
   const goal = amount('goal', f.goal);
   const presets = f.presets.split(/[;,\s]+/).filter(Boolean).map((p) => amount('presets', p));
   if (!presets.length) errors.presets = 'Enter at least one amount';
-  const feeRate = Number(f.feePercent.replace(',', '.')) / 100;
-  if (!Number.isFinite(feeRate) || feeRate < 0) errors.feeRate = 'Enter a percentage like 2.9';
-  const feeFixed = f.feeFixed.trim() === '' || Number(f.feeFixed) === 0 ? 0 : amount('feeFixed', f.feeFixed);
-  let match: { ratio: number; cap: number } | null = null;
+  // Rates go to the API as exact decimal text ("0.029"), never through a float.
+  const fee = parsePercent(f.feePercent.trim() === '' ? '0' : f.feePercent);
+  if (!fee.ok) errors.feeRate = 'Enter a percentage like 2.9';
+  const feeFixed = f.feeFixed.trim() === '' || /^0*[.,]?0*$/.test(f.feeFixed.trim()) ? 0 : amount('feeFixed', f.feeFixed);
+  let match: { ratio: string; cap: number } | null = null;
   if (f.matchOn) {
-    const ratio = Number(f.matchRatio.replace(',', '.'));
-    if (!Number.isFinite(ratio) || ratio <= 0) errors.match = 'Enter a ratio like 1 (one-for-one) or 0.5';
-    match = { ratio, cap: amount('match', f.matchCap) };
+    const ratio = parseRate(f.matchRatio);
+    if (!ratio.ok || ratio.ppm === 0) errors.match = 'Enter a ratio like 1 (one-for-one) or 0.5';
+    match = { ratio: ratio.ok ? ppmToDecimal(ratio.ppm) : f.matchRatio, cap: amount('match', f.matchCap) };
   }
+  const startsAt = fromZonedInput(f.startsAt, zone);
+  if (!startsAt) errors.startsAt = 'Enter a date and time';
+  const endsAt = fromZonedInput(f.endsAt, zone);
+  if (!endsAt) errors.endsAt = 'Enter a date and time';
   if (Object.keys(errors).length) return { errors };
   return {
     errors,
     body: {
       slug: f.slug.trim(), title: f.title, headline: f.headline, message: f.message, currency: f.currency, goal,
-      startsAt: fromLocalInput(f.startsAt), endsAt: fromLocalInput(f.endsAt), presets,
-      feeRate: Math.round(feeRate * 1e6) / 1e6, feeFixed, match,
+      startsAt, endsAt, presets,
+      feeRate: fee.ok ? ppmToDecimal(fee.ppm) : '0', feeFixed, match,
     },
   };
 }
 
 export function CampaignForm({ slug }: { slug?: string }) {
   const [campaign, setCampaign] = useState<AdminCampaign | undefined>();
-  const [f, setF] = useState<FormState>(initial());
+  const zone = orgTimeZone();
+  const [f, setF] = useState<FormState>(() => initial(zone));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState('');
   const [busy, setBusy] = useState(false);
@@ -90,15 +100,15 @@ export function CampaignForm({ slug }: { slug?: string }) {
     if (!slug) return;
     api<AdminCampaign>(`/campaigns/${slug}`).then((c) => {
       setCampaign(c);
-      setF(initial(c));
+      setF(initial(zone, c));
     }, (e: Error) => setGeneral(e.message));
-  }, [slug]);
+  }, [slug, zone]);
 
   const set = <K extends keyof FormState>(k: K) => (e: { target: { value: string } }) => setF((s) => ({ ...s, [k]: e.target.value }));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const { body, errors: local } = toBody(f);
+    const { body, errors: local } = toBody(f, zone);
     setErrors(local);
     setGeneral('');
     if (!body) return;
@@ -158,7 +168,7 @@ export function CampaignForm({ slug }: { slug?: string }) {
           <div className="row">
             <Field label="Currency" name="currency" error={e.currency} hint={campaign && campaign.donations > 0 ? 'Fixed once money has come in' : undefined}>
               <select {...fieldProps('currency', e.currency)} value={f.currency} onChange={set('currency')} disabled={!!campaign && campaign.donations > 0}>
-                {CURRENCIES.map((c) => (
+                {CURRENCY_CODES.map((c) => (
                   <option key={c}>{c}</option>
                 ))}
               </select>
@@ -168,10 +178,10 @@ export function CampaignForm({ slug }: { slug?: string }) {
             </Field>
           </div>
           <div className="row">
-            <Field label="Starts" name="startsAt" error={e.startsAt}>
+            <Field label="Starts" name="startsAt" error={e.startsAt} hint={`${zone} time (the organisation's time zone)`}>
               <input {...fieldProps('startsAt', e.startsAt)} type="datetime-local" value={f.startsAt} onChange={set('startsAt')} required />
             </Field>
-            <Field label="Ends" name="endsAt" error={e.endsAt}>
+            <Field label="Ends" name="endsAt" error={e.endsAt} hint={`${zone} time; the campaign takes gifts until just before this moment`}>
               <input {...fieldProps('endsAt', e.endsAt)} type="datetime-local" value={f.endsAt} onChange={set('endsAt')} required />
             </Field>
           </div>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../api.js';
-import { currencyDecimals } from '../../lib/money.js';
+import { currencyDecimals } from '../../../common/money.js';
 import { Link } from '../router.js';
 import type { Dashboard as DashboardData } from '../types.js';
 import { Badge, ErrorNote, date, money, moneyShort } from '../ui.js';

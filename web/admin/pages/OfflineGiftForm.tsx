@@ -1,13 +1,12 @@
 import { type FormEvent, useState } from 'react';
 import { api, fieldErrors } from '../api.js';
-import { currencyDecimals, parseMoney } from '../../lib/money.js';
+import { parseMoney, toMajor } from '../../../common/money.js';
+import { zonedDay } from '../../../common/time.js';
 import type { DonationDetail } from '../types.js';
-import { ErrorNote, Field, fieldProps } from '../ui.js';
+import { ErrorNote, Field, fieldProps, orgTimeZone } from '../ui.js';
 
-const today = () => {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-};
+/** Today in the organisation's zone: the date a cheque received now is filed under. */
+const today = () => zonedDay(new Date(), orgTimeZone());
 
 export interface OfflineValues {
   amount: string;
@@ -22,7 +21,7 @@ export function OfflineGiftForm({ slug, currency, gift, onSaved }: { slug: strin
   const blank: OfflineValues = { amount: '', receivedAt: today(), name: '', email: '', note: '' };
   const [v, setV] = useState<OfflineValues>(
     gift
-      ? { amount: (gift.amount / 10 ** currencyDecimals(currency)).toFixed(currencyDecimals(currency)), receivedAt: (gift.receivedAt ?? gift.createdAt).slice(0, 10), name: gift.name ?? '', email: gift.email ?? '', note: gift.note ?? '' }
+      ? { amount: toMajor(gift.amount, currency), receivedAt: zonedDay(gift.receivedAt ?? gift.createdAt, orgTimeZone()), name: gift.name ?? '', email: gift.email ?? '', note: gift.note ?? '' }
       : blank,
   );
   const [errors, setErrors] = useState<Record<string, string>>({});

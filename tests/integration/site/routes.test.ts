@@ -4,7 +4,7 @@ import { testDatabaseKinds } from '../../helpers/db.js';
 import { makeCampaign } from '../../helpers/factories.js';
 import { ensureWebBuilt } from '../../browser/helpers/build.js';
 
-describe.each(testDatabaseKinds())('web routes on %s', (kind) => {
+describe.each(testDatabaseKinds())('site routes on %s', (kind) => {
   let ctx: TestContext;
   beforeAll(async () => {
     await ensureWebBuilt();

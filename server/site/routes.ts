@@ -14,6 +14,7 @@ import { digestRoutes } from '../digest/routes.js';
 import { notFound } from '../errors.js';
 import { validationHook } from '../lib/validation.js';
 import { DEMO_SLUG } from '../seed.js';
+import { withTestModeNote } from './test-mode.js';
 
 /** Where `npm run build` writes (web/vite.config.ts, web/vite.embed.config.ts). */
 export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web');
@@ -91,7 +92,7 @@ const notBuilt = (what: string) =>
   `<!doctype html><meta charset="utf-8"><title>Not built</title><p>The ${what} has not been built yet: run <code>npm run build</code>, then reload.</p>`;
 
 /** Pages and assets: /, /embed.js, /donate/:slug, /thanks, /assets/*; the web's small APIs. */
-export function webRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
+export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
   const dist = new DistCache(opts.distDir ?? WEB_DIST);
   const app = new Hono();
 
@@ -101,6 +102,7 @@ export function webRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
     let html = f.body.toString('utf8');
     // Values are slugs (validated: [a-z0-9-]) but are escaped anyway, in case that ever changes.
     for (const [k, v] of Object.entries(vars)) html = html.replaceAll(k, escapeHtml(v));
+    if (deps.config.testMode) html = withTestModeNote(html);
     return c.html(html, status, PAGE_HEADERS);
   };
 

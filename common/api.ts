@@ -1,0 +1,53 @@
+/**
+ * The shapes of the public HTTP API (SPEC §4) that the server produces and the widget, pages and
+ * admin read. They live here, owned by neither side, so the front end never imports `server/`
+ * internals and the two cannot drift apart (STYLE 15). Types only.
+ */
+
+export type CampaignStatus = 'scheduled' | 'open' | 'ended' | 'archived';
+
+export interface Progress {
+  slug: string;
+  /** Present (true) only while money is not live: emulator or test key (SPEC §2). */
+  testMode?: true;
+  title: string;
+  headline: string;
+  message: string;
+  currency: string;
+  goal: number;
+  raised: number;
+  matched: number;
+  total: number;
+  percent: number;
+  donors: number;
+  donations: number;
+  startsAt: string;
+  endsAt: string;
+  status: CampaignStatus;
+  presets: number[];
+  match: { ratio: number; cap: number } | null;
+  /**
+   * Cover-the-fees estimate: `rate` is the exact decimal text of the fraction ("0.029"), never a
+   * float, so the chooser computes the same charge as the server (common/money.ts).
+   */
+  fees: { rate: string; fixed: number };
+}
+
+export interface PublicDonor {
+  name: string;
+  amount: number;
+  currency: string;
+  frequency: 'once' | 'monthly';
+  comment: string | null;
+  dedication: { kind: 'honor' | 'memory'; name: string } | null;
+  at: string;
+}
+
+/** The organisation as the admin edits it (GET|PATCH /api/admin/settings). */
+export interface OrgSettings {
+  name: string;
+  address: string;
+  /** An IANA zone ("America/New_York"): campaign dates are entered and shown in it. */
+  timeZone: string;
+  taxId: string;
+}
