@@ -161,6 +161,9 @@ export interface NewPayment {
   paidAt: Date;
   /** The instant that decides the window: Checkout start, or paid_at for renewals (SPEC §5). */
   countedAt: Date;
+  /** countedAt is a stand-in (the gift's creation) until the Checkout Session tells its own
+   * time: it never replaces a time already recorded. */
+  provisional?: boolean;
   payerEmail?: string | null;
 }
 
@@ -434,6 +437,7 @@ export class Ledger {
     // completion says when the session was created: the session's own time wins.
     if (
       np.kind === existing.kind &&
+      !np.provisional &&
       np.countedAt.getTime() !== existing.counted_at.getTime() &&
       existing.kind !== 'renewal' &&
       existing.kind !== 'offline'

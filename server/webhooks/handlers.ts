@@ -272,6 +272,7 @@ const invoicePaid: Handler<EventOf<'invoice.paid' | 'invoice.payment_succeeded'>
       paidAt,
       // A renewal belongs to the window by when it was paid; a first payment by when Checkout started.
       countedAt: kind === 'renewal' ? paidAt : gift.created_at,
+      provisional: kind !== 'renewal',
       payerEmail: inv.customer_email,
     });
     await ledger.setGiftStatus(gift, 'paid');

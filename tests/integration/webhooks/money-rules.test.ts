@@ -270,6 +270,29 @@ describe.each(testDatabaseKinds())('money rules on %s', (kind) => {
     expect(await progress(c.slug)).toMatchObject({ raised: 1500, donations: 2 });
   });
 
+  it('decides a first monthly payment by when its Checkout started, whichever of its two events comes last', async () => {
+    const end = new Date(Date.now() + 3600_000);
+    const c = await makeCampaign(ctx.db, { startsAt: new Date(Date.now() - 86400_000), endsAt: end });
+    const endS = Math.floor(end.getTime() / 1000);
+    for (const checkoutFirst of [true, false]) {
+      const g = await makeGift(ctx.db, c, { amount: 800, frequency: 'monthly', email: 'late@example.org' });
+      const ref = { id: g.id, amount: 800, campaignSlug: c.slug, email: 'late@example.org' };
+      const [sub, in1] = [sid('sub'), sid('in')];
+      const completed = event(
+        'checkout.session.completed',
+        { ...checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), created: endS + 60 },
+        endS + 70,
+      );
+      const paid = event(
+        'invoice.paid',
+        invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: endS + 65 }),
+        endS + 65,
+      );
+      for (const e of checkoutFirst ? [completed, paid] : [paid, completed]) await ctx.deliver(e);
+    }
+    expect(await progress(c.slug)).toMatchObject({ raised: 0, donations: 0 });
+  });
+
   it('counts donors once per trimmed, lower-cased e-mail on the dashboard as on the public progress', async () => {
     const c = await makeCampaign(ctx.db);
     for (const email of ['Ada@example.org', ' ada@example.org ']) {
