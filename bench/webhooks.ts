@@ -20,8 +20,9 @@ import { startApp } from './servers.js';
  * Baseline: pgbench with 10 clients (the pool's size) running the statements that one such
  * event costs, in the same order, with the same locks, on a fresh database migrated by
  * migrateToLatest. The list was captured from the pg client while delivering one event
- * (server/webhooks/routes.ts processEvent → handlers.ts onCheckoutSession → ledger/service.ts
- * recordPayment, recomputePayment, TotalsBatch.apply): keep it in step when those change.
+ * (server/webhooks/routes.ts processEvent → handlers.ts checkoutSession → ledger/ledger.ts
+ * claimEvent, findGift, attachToGift, recordPayment, recompute, TotalsBatch.apply): keep it in
+ * step when those change.
  * `-M extended` because node-postgres sends every parameterised query with the extended
  * protocol (parse/bind/execute of an unnamed statement), as pgbench does in that mode.
  *
@@ -142,19 +143,26 @@ export function pgbenchScript(): string {
   const donorKey = `'email' || chr(58) || ${email}`;
   return `\\set r random(1, 1000000000000000)
 \\set g random(1, :ngifts)
+select outcome from stripe_events where id = 'evt_bench_' || :r;
 BEGIN;
-insert into stripe_events (id, type, created, livemode, outcome, payload) values ('evt_bench_' || :r, 'checkout.session.completed', extract(epoch from now())::bigint, false, 'ignored', ${payload}) on conflict (id) do nothing returning id;
+insert into stripe_events (id, type, created, livemode, outcome, detail, payload, api_version) values ('evt_bench_' || :r, 'checkout.session.completed', extract(epoch from now())::bigint, false, 'failed', 'being applied', ${payload}, '2026-10-28.endive') on conflict (id) do update set attempts = stripe_events.attempts + 1 where stripe_events.outcome in ('failed', 'unreadable') returning id;
 select pg_advisory_xact_lock(hashtextextended('cs_bench_' || :r, 0));
 select pg_advisory_xact_lock(hashtextextended('pi_bench_' || :r, 0));
+select gift_id from payments where source_key = 'pi_bench_' || :r;
+select * from gifts where source = 'stripe' and checkout_session_id = 'cs_bench_' || :r for update;
 select * from gifts where source = 'stripe' and id = ${gift} for update;
 update gifts set checkout_session_id = 'cs_bench_' || :r, payment_intent_id = 'pi_bench_' || :r, subscription_id = null, customer_id = null, email = ${email}, updated_at = now() where id = ${gift};
-insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, in_window, donor_key) values (${gift}, :campaign, 'pi_bench_' || :r, 'one_time', 'pi_bench_' || :r, 'USD', 2500, now(), true, ${donorKey}) on conflict (source_key) do nothing returning id \\gset
-select p.id, p.campaign_id, p.payment_intent_id, p.amount, p.currency, p.in_window, p.voided, p.donor_key, p.applied_raised, p.applied_donation, p.applied_refunded, p.applied_disputed, c.currency as campaign_currency from payments as p inner join campaigns as c on c.id = p.campaign_id where p.id = :id for update of p;
-select coalesce(sum(amount_refunded), 0) as refunded from stripe_charge_refunds where payment_intent_id = 'pi_bench_' || :r;
-select amount, status from stripe_disputes where payment_intent_id = 'pi_bench_' || :r;
+select starts_at, ends_at from campaigns where id = :campaign for share;
+insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key) values (${gift}, :campaign, 'pi_bench_' || :r, 'one_time', 'pi_bench_' || :r, 'USD', 2500, now(), now(), true, ${donorKey}) on conflict (source_key) do nothing returning id \\gset
+select p.id, p.campaign_id, p.source_key, p.payment_intent_id, p.amount, p.currency, p.in_window, p.voided, p.donor_key, p.applied_raised, p.applied_donation, p.applied_refunded, p.applied_disputed, c.currency as campaign_currency from payments as p inner join campaigns as c on c.id = p.campaign_id where p.id = :id for update of p;
+select payment_intent_id from stripe_invoice_payments where invoice_id = 'pi_bench_' || :r;
+select charge_id, amount, status, created, failed_at from stripe_refunds where payment_intent_id in ('pi_bench_' || :r);
+select charge_id, amount_refunded, as_of from stripe_charge_refunds where payment_intent_id in ('pi_bench_' || :r);
+select amount, status from stripe_disputes where payment_intent_id in ('pi_bench_' || :r);
 update payments set applied_raised = 2500, applied_donation = 1, applied_refunded = 0, applied_disputed = 0, updated_at = now() where id = :id;
+select status from gifts where id = ${gift};
 update gifts set status = 'paid', updated_at = now() where id = ${gift};
-update stripe_events set outcome = 'processed', detail = null where id = 'evt_bench_' || :r;
+update stripe_events set outcome = 'processed', detail = null, conflict = null where id = 'evt_bench_' || :r;
 insert into campaign_donors (campaign_id, donor_key, payments) values (:campaign, ${donorKey}, 1) on conflict (campaign_id, donor_key) do update set payments = campaign_donors.payments + 1 returning payments;
 update campaign_totals set raised = raised + 2500, donations = donations + 1, donors = donors + 1, refunded = refunded + 0, disputed = disputed + 0, version = version + 1, updated_at = now() where campaign_id = :campaign;
 select pg_notify('groundswell_progress', :campaign::text);

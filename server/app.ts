@@ -12,14 +12,12 @@ import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { digestPageRoutes } from './digest/pages.js';
 import { AppError } from './errors.js';
-import { onLedgerCommit } from './ledger/service.js';
 import { siteRoutes } from './site/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
   const cache = new ProgressCache(deps.db, deps.bus, deps.clock, undefined, { testMode: deps.config.testMode });
-  const stopLocalNotify = onLedgerCommit(deps.db, (ids) => ids.forEach((id) => deps.bus.emitLocal(id)));
 
   app.use(requestId());
 
@@ -92,7 +90,6 @@ export function createApp(deps: AppDeps) {
       for (const end of [...streams]) end();
     },
     close() {
-      stopLocalNotify();
       cache.close();
     },
   });

@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   stripeHttpClient?: Stripe.HttpClient;
   /** Emulator settings for tests: retry schedule, delayed-method delay, another signing secret. */
   emulator?: Partial<Pick<EmulatorOptions, 'retryDelaysMs' | 'asyncSettleDelayMs' | 'webhookSecret' | 'retention'>>;
+  /** Tests: wraps the SDK's in-process way to the emulator (e.g. to serve objects a test invented). */
+  wrapEmulatorFetch?: (emulatorFetch: typeof fetch) => typeof fetch;
 }
 
 export interface Runtime {
@@ -85,7 +87,7 @@ export async function createRuntime(configIn: Config, opts: RuntimeOptions = {})
         },
       });
       // The SDK reaches the emulator in process, with the key only this process knows.
-      stripe = createStripeClient(config, { apiKey: emulator.apiKey, httpClient: Stripe.createFetchHttpClient(emulator.fetch) });
+      stripe = createStripeClient(config, { apiKey: emulator.apiKey, httpClient: Stripe.createFetchHttpClient(opts.wrapEmulatorFetch ? opts.wrapEmulatorFetch(emulator.fetch) : emulator.fetch) });
     } else {
       stripe = createStripeClient(config, opts.stripeHttpClient ? { httpClient: opts.stripeHttpClient } : {});
     }

@@ -65,6 +65,7 @@ export interface GiftsTable {
   subscription_id: string | null;
   customer_id: string | null;
   subscription_status: string | null;
+  subscription_as_of: number | null;
   received_at: Timestamp | null;
   voided_at: Timestamp | null;
   created_at: CreatedAt;
@@ -83,6 +84,8 @@ export interface PaymentsTable {
   currency: string;
   amount: number;
   paid_at: Timestamp;
+  /** The instant that decides the campaign window (SPEC §5). */
+  counted_at: Timestamp;
   in_window: boolean;
   donor_key: string;
   applied_raised: Generated<number>;
@@ -120,15 +123,35 @@ export interface StripeEventsTable {
   type: string;
   created: number;
   livemode: boolean;
-  outcome: 'processed' | 'ignored';
+  /** processed / ignored / parked: applied (a redelivery is a duplicate); failed: retried;
+   * unreadable: signed but malformed. */
+  outcome: EventOutcome;
   detail: string | null;
+  attempts: Generated<number>;
+  api_version: string | null;
+  conflict: string | null;
   payload: ColumnType<unknown, string, string>;
   received_at: CreatedAt;
 }
 
+export type EventOutcome = 'processed' | 'ignored' | 'parked' | 'failed' | 'unreadable';
+
 export interface StripeParkedEventsTable {
   event_id: string;
   subscription_id: string;
+  /** The event to replay, in the pinned API version (null for rows parked before 0006). */
+  event: ColumnType<unknown, string | null | undefined, string | null>;
+}
+
+export interface StripeRefundsTable {
+  refund_id: string;
+  charge_id: string | null;
+  payment_intent_id: string;
+  amount: number;
+  status: string;
+  created: number;
+  failed_at: number | null;
+  as_of: number;
 }
 
 export interface RateLimitsTable {
@@ -172,6 +195,7 @@ export interface CoreTables {
   stripe_invoice_payments: StripeInvoicePaymentsTable;
   stripe_events: StripeEventsTable;
   stripe_parked_events: StripeParkedEventsTable;
+  stripe_refunds: StripeRefundsTable;
   rate_limits: RateLimitsTable;
   admins: AdminsTable;
   admin_sessions: AdminSessionsTable;

@@ -11,6 +11,7 @@ import { outboxRoutes } from './outbox.js';
 import { settingsRoutes } from './settings.js';
 import { loginRoutes, sessionRoutes } from './routes/session.js';
 import { subscriberRoutes } from './routes/subscribers.js';
+import { webhookEventRoutes } from './routes/webhook-events.js';
 import { signInLimits } from './sign-in-limits.js';
 
 /**
@@ -43,6 +44,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', offlineGiftRoutes(deps))
     .route('/', subscriberRoutes(deps))
     .route('/', auditRoutes(deps))
+    .route('/', webhookEventRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));
 }

@@ -4,7 +4,7 @@ import { ppmToDecimal } from '../../common/money.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, notFound } from '../errors.js';
 import type { CreateCampaignInput, UpdateCampaignInput } from './schemas.js';
-import { inLedgerTransaction, recomputeCampaignWindow } from '../ledger/service.js';
+import { type LedgerDeps, withLedger } from '../ledger/ledger.js';
 import { type CampaignWithTotals, findBySlug, listAll } from './repository.js';
 
 export type { CampaignStatus, Progress };
@@ -107,18 +107,20 @@ export async function createCampaign(db: Kysely<Database>, input: CreateCampaign
 }
 
 /**
- * Edits a campaign in one ledger transaction holding its row: new dates re-decide which renewals
- * fall inside the window (SPEC §5) before anyone reads the new totals, and a renewal being
- * recorded at the same moment waits for the row (recordPayment reads it FOR SHARE).
+ * Edits a campaign in one ledger transaction holding its row: new dates re-decide which payments
+ * fall inside the half-open window (SPEC §5) before anyone reads the new totals, and a payment
+ * being recorded at the same moment waits for the row (recordPayment reads it FOR SHARE).
  */
 export async function updateCampaign(
   db: Kysely<Database>,
   slug: string,
   input: UpdateCampaignInput,
   now: Date,
+  deps: LedgerDeps = {},
 ): Promise<{ before: CampaignWithTotals; after: CampaignWithTotals }> {
   try {
-    return await inLedgerTransaction(db, async (trx, batch) => {
+    return await withLedger(db, deps, async (ledger) => {
+      const trx = ledger.trx;
       const locked = await trx.selectFrom('campaigns').where('slug', '=', slug).select('id').forUpdate().executeTakeFirst();
       if (!locked) throw notFound('Campaign');
       const before = await getCampaign(trx, slug);
@@ -145,7 +147,7 @@ export async function updateCampaign(
       };
       await trx.updateTable('campaigns').set(row).where('id', '=', before.id).execute();
       if (starts.getTime() !== before.starts_at.getTime() || ends.getTime() !== before.ends_at.getTime()) {
-        await recomputeCampaignWindow(trx, before.id, batch);
+        await ledger.recomputeCampaignWindow(before.id);
       }
       return { before, after: await getCampaign(trx, input.slug ?? slug) };
     });

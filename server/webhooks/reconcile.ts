@@ -1,32 +1,54 @@
-import type Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
-import { handlers } from './handlers.js';
+import { HANDLED_TYPES } from './handlers.js';
 import { processEvent } from './routes.js';
 
+/** Stored events that failed are tried again this many times, then left for the admin. */
+const MAX_ATTEMPTS = 50;
+
 /**
- * The safety net behind webhooks (STRIPE.md "Missed webhooks"): Stripe retries a failed
- * delivery for three days, then gives up. This asks Stripe for the events of the types we
- * handle whose delivery did not succeed (it keeps 30 days) and records the ones we do not have,
- * through the same idempotent path as the webhook route. Events come from Stripe's API over our
- * own authenticated connection, so no signature is needed; duplicates stop at the event id.
+ * The safety net behind webhooks (STRIPE.md "Missed webhooks"), through the same path as the
+ * webhook route (handler → ledger):
+ * 1. events Stripe could not deliver (it keeps 30 days) that we have not applied. The events API
+ *    renders each event in the version current at its creation, so most come in another API
+ *    version: processEvent re-reads their objects before applying anything.
+ * 2. events we stored as `failed` (an object could not be read, the database hiccuped): tried
+ *    again from their stored payload.
+ * An event that is stored but not applied is never skipped as a duplicate.
  */
 export async function reconcileMissedEvents(
   deps: AppDeps,
   opts: { sinceSeconds?: number } = {},
-): Promise<{ seen: number; recorded: number }> {
+): Promise<{ seen: number; recorded: number; retried: number }> {
   const since = Math.floor(deps.clock().getTime() / 1000) - (opts.sinceSeconds ?? 30 * 86400);
-  const types = Object.keys(handlers) as Stripe.EventListParams['types'];
   let seen = 0;
   let recorded = 0;
-  for await (const event of deps.stripe.events.list({ delivery_success: false, created: { gte: since }, types, limit: 100 })) {
+  for await (const event of deps.stripe.events.list({
+    delivery_success: false,
+    created: { gte: since },
+    types: [...HANDLED_TYPES],
+    limit: 100,
+  })) {
     seen++;
-    const known = await deps.db.selectFrom('stripe_events').where('id', '=', event.id).select('id').executeTakeFirst();
-    if (known) continue;
     const result = await processEvent(deps, event, JSON.stringify(event));
-    if (!result.duplicate) recorded++;
+    if (!result.duplicate && result.outcome !== 'failed') recorded++;
   }
-  if (recorded) deps.log.warn({ seen, recorded }, 'reconciled webhook events that had not been delivered');
-  return { seen, recorded };
+  let retried = 0;
+  const failed = await deps.db
+    .selectFrom('stripe_events')
+    .where('outcome', '=', 'failed')
+    .where('attempts', '<', MAX_ATTEMPTS)
+    .select(['id', 'payload'])
+    .orderBy('created')
+    .orderBy('id')
+    .limit(500)
+    .execute();
+  for (const row of failed) {
+    const payload = typeof row.payload === 'string' ? row.payload : JSON.stringify(row.payload);
+    const result = await processEvent(deps, typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload, payload);
+    if (result.outcome !== 'failed') retried++;
+  }
+  if (recorded || retried) deps.log.warn({ seen, recorded, retried }, 'reconciled webhook events that had not been applied');
+  return { seen, recorded, retried };
 }
 
 /** Runs the reconciliation shortly after start and then every hour; a failure waits for the next round. */
@@ -38,7 +60,7 @@ export function scheduleReconciliation(deps: AppDeps, everyMs = 3600_000): () =>
     try {
       await reconcileMissedEvents(deps);
     } catch (err) {
-      deps.log.warn({ err: (err as Error).message }, 'webhook reconciliation failed; will retry');
+      deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'webhook reconciliation failed; will retry');
     } finally {
       running = false;
     }

@@ -1,15 +1,26 @@
+import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { inLedgerTransaction } from '../ledger/service.js';
-import { type HandlerContext, type HandlerResult, handlers } from './handlers.js';
+import { withLedger } from '../ledger/ledger.js';
+import {
+  type Applied,
+  type ApplyContext,
+  type HandledEvent,
+  UnreadableObjectError,
+  applyEvent,
+  isHandledType,
+  prefetchEvent,
+} from './handlers.js';
 
 /**
- * Stripe → us (STYLE §7): raw body → verify → record event.id → dispatch → 2xx.
- * The event row and its effects commit in one transaction: a crash in between leaves neither,
- * and Stripe's retry redoes both. Duplicates (same id) stop at the unique key. 5xx only for
- * transient trouble (database down), so that Stripe retries.
+ * Stripe → us (STYLE §7): raw body → verify → read the envelope → handler (prefetch, then apply
+ * through the ledger) → 2xx. The event row and its effects commit in one transaction: a crash in
+ * between leaves neither, and Stripe's retry redoes both. An event counts as done (a redelivery
+ * is a duplicate) only once applied; one that could not be read stays `failed` with its reason
+ * (retried by Stripe when the trouble is transient, by reconciliation otherwise), and a signed
+ * but malformed one is stored `unreadable`: both visible to the admin, neither moves money.
  */
 export function webhookRoutes(deps: AppDeps) {
   return new Hono().post('/', async (c) => {
@@ -19,97 +30,228 @@ export function webhookRoutes(deps: AppDeps) {
     if (!signature) throw new AppError('invalid_signature', 400, 'Missing Stripe-Signature header');
     // The exact bytes Stripe signed: re-serialised JSON would not verify.
     const raw = Buffer.from(await c.req.arrayBuffer());
-    let event: Stripe.Event;
+    let parsed: unknown;
     try {
       // Freshness is judged by the wall clock, like Stripe's own signer (a replay window is real time).
-      event = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
+      parsed = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
     } catch (err) {
-      deps.log.warn({ reason: (err as Error).message }, 'webhook refused: bad signature');
+      deps.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'webhook refused: bad signature');
       throw new AppError('invalid_signature', 400, 'Webhook signature verification failed');
     }
-    const result = await processEvent(deps, event, raw.toString('utf8'));
-    return c.json({ received: true, ...result });
+    const result = await processEvent(deps, parsed, raw.toString('utf8'));
+    if (result.outcome === 'failed' && result.transient) {
+      // Stripe retries a non-2xx answer: the trouble (network, Stripe or database) may be gone then.
+      throw new AppError('webhook_retry', 503, 'The event could not be applied now; please retry');
+    }
+    return c.json({
+      received: true,
+      outcome: result.outcome,
+      ...(result.detail ? { detail: result.detail } : {}),
+      ...(result.duplicate ? { duplicate: true } : {}),
+    });
   });
 }
 
-export async function processEvent(deps: AppDeps, event: Stripe.Event, rawPayload: string): Promise<HandlerResult & { duplicate?: boolean }> {
-  const handler = handlers[event.type];
-  const prefetched = handler ? await prefetch(deps, event) : {};
-  return inLedgerTransaction(deps.db, async (trx, batch) => {
-    const inserted = await trx
+export type ProcessResult =
+  | (Applied & { duplicate?: boolean })
+  | { outcome: 'failed'; detail: string; transient: boolean; duplicate?: undefined }
+  | { outcome: 'unreadable'; detail: string; duplicate?: undefined };
+
+/** Stripe was founded in 2010; an event "created" before that or after 2100 is not a real time
+ * (and would not fit the ordering columns or a Date). */
+const EARLIEST_EVENT = Date.UTC(2010, 0, 1) / 1000;
+const LATEST_EVENT = Date.UTC(2100, 0, 1) / 1000;
+
+/** The envelope every event must have before anything is read from it (issue 8 item 13). */
+function readEnvelope(x: unknown): { event: Stripe.Event } | { unreadable: string } {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return { unreadable: 'payload is not an object' };
+  if (!('id' in x) || typeof x.id !== 'string' || !/^evt_[A-Za-z0-9_]{1,250}$/.test(x.id))
+    return { unreadable: 'missing or malformed event id' };
+  if (!('type' in x) || typeof x.type !== 'string' || x.type.length > 200) return { unreadable: 'missing event type' };
+  if (
+    !('created' in x) ||
+    typeof x.created !== 'number' ||
+    !Number.isInteger(x.created) ||
+    x.created < EARLIEST_EVENT ||
+    x.created >= LATEST_EVENT
+  ) {
+    return { unreadable: 'absurd created time' };
+  }
+  if (
+    !('data' in x) ||
+    typeof x.data !== 'object' ||
+    x.data === null ||
+    !('object' in x.data) ||
+    typeof x.data.object !== 'object' ||
+    x.data.object === null
+  ) {
+    return { unreadable: 'event without data.object' };
+  }
+  if (isHandledType(x.type) && (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)) {
+    return { unreadable: 'object without id' };
+  }
+  if ('api_version' in x && x.api_version !== null && typeof x.api_version !== 'string') return { unreadable: 'malformed api_version' };
+  // The envelope is what the SDK types promise; fields inside objects are checked where used.
+  return { event: x as Stripe.Event };
+}
+
+const isHandled = (e: Stripe.Event): e is HandledEvent => isHandledType(e.type);
+
+/** Errors worth a retry: Stripe or the network hiccuped, or the database is away. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof Stripe.errors.StripeError) {
+    return (
+      err instanceof Stripe.errors.StripeConnectionError ||
+      err instanceof Stripe.errors.StripeAPIError ||
+      err instanceof Stripe.errors.StripeRateLimitError ||
+      (err.statusCode ?? 500) >= 500
+    );
+  }
+  // A field of the wrong type inside the event (TypeError) or SQLSTATE classes 22 (data
+  // exception) and 23 (constraint) come from the event's content: retrying the same content
+  // cannot help. Anything else (connection refused or terminated, 08xxx, 57xxx...) may.
+  if (err instanceof UnreadableObjectError || err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError)
+    return false;
+  const code = err instanceof Error && 'code' in err ? String(err.code) : '';
+  return !/^2[23]/.test(code);
+}
+
+export async function processEvent(deps: AppDeps, input: unknown, rawPayload: string): Promise<ProcessResult> {
+  const read = readEnvelope(input);
+  if ('unreadable' in read) {
+    await recordUnreadable(deps, input, rawPayload, read.unreadable);
+    return { outcome: 'unreadable', detail: read.unreadable };
+  }
+  const event = read.event;
+  const stored = {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    livemode: event.livemode === true,
+    apiVersion: typeof event.api_version === 'string' ? event.api_version : null,
+    payload: rawPayload,
+  };
+  if (!isHandled(event)) {
+    return withLedger(deps.db, deps, async (ledger) => {
+      if (!(await ledger.claimEvent(stored))) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
+      await ledger.finishEvent(event.id, 'ignored', 'event type not used', null);
+      return { outcome: 'ignored' as const, detail: 'event type not used' };
+    });
+  }
+  if (await alreadyApplied(deps, event.id)) return { outcome: 'ignored', detail: 'duplicate event', duplicate: true };
+
+  const reread = stored.apiVersion !== pinnedVersion(deps.stripe);
+  let prepared: HandledEvent;
+  try {
+    // SPEC §5 "Any API version": an event rendered in another version is a notification only;
+    // its objects are re-read in the SDK's pinned version before anything is applied.
+    prepared = await prefetchEvent(event.type, event, { stripe: deps.stripe, reread });
+  } catch (err) {
+    return failed(deps, stored, err);
+  }
+  try {
+    return await withLedger(deps.db, deps, async (ledger) => {
+      if (!(await ledger.claimEvent(stored))) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
+      const ctx: ApplyContext = {
+        ledger,
+        reread,
+        log: deps.log,
+        replay: (parked) => applyEvent(parked.type, parked, { ...ctx, reread: false }),
+      };
+      const result = await applyEvent(prepared.type, prepared, ctx);
+      if (result.conflict)
+        deps.log.warn({ eventId: event.id, conflict: result.conflict }, 'metadata disagrees with Stripe ids; Stripe ids win');
+      await ledger.finishEvent(event.id, result.outcome, result.detail ?? null, result.conflict ?? null);
+      return result;
+    });
+  } catch (err) {
+    return failed(deps, stored, err);
+  }
+}
+
+/** The version the SDK asks Stripe for (the client's own setting, else the SDK's pinned one). */
+export function pinnedVersion(stripe: Stripe): string {
+  const v: unknown = stripe.getApiField('version');
+  return typeof v === 'string' && v ? v : Stripe.API_VERSION;
+}
+
+async function alreadyApplied(deps: AppDeps, id: string): Promise<boolean> {
+  const row = await deps.db.selectFrom('stripe_events').where('id', '=', id).select('outcome').executeTakeFirst();
+  return row !== undefined && row.outcome !== 'failed' && row.outcome !== 'unreadable';
+}
+
+/** Keeps the event retriable and visible: stored `failed` with the reason, never over an applied row. */
+async function failed(
+  deps: AppDeps,
+  e: { id: string; type: string; created: number; livemode: boolean; apiVersion: string | null; payload: string },
+  err: unknown,
+): Promise<ProcessResult> {
+  const transient = isTransient(err);
+  const reason = `${transient ? 'will retry' : 'could not apply'}: ${errorText(err)}`.slice(0, 500);
+  deps.log.warn({ eventId: e.id, type: e.type, reason }, 'webhook event not applied');
+  try {
+    await deps.db
       .insertInto('stripe_events')
       .values({
-        id: event.id,
-        type: event.type,
-        created: event.created,
-        livemode: event.livemode,
-        outcome: 'ignored',
-        payload: rawPayload,
+        id: e.id,
+        type: e.type,
+        created: e.created,
+        livemode: e.livemode,
+        outcome: 'failed',
+        detail: reason,
+        payload: e.payload,
+        api_version: e.apiVersion,
       })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (!inserted) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
-    const result: HandlerResult = handler
-      ? await handler({ trx, batch, event, deps, prefetched } satisfies HandlerContext)
-      : { outcome: 'ignored', detail: 'event type not used' };
-    await trx.updateTable('stripe_events').set({ outcome: result.outcome, detail: result.detail ?? null }).where('id', '=', event.id).execute();
-    return result;
-  });
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet({ detail: reason, attempts: (eb) => eb('stripe_events.attempts', '+', 1) })
+          .where('stripe_events.outcome', '=', 'failed'),
+      )
+      .execute();
+  } catch {
+    // the database itself is away: Stripe's retry brings the event back
+  }
+  return { outcome: 'failed', detail: reason, transient };
 }
 
-/** The few facts an event does not carry, fetched before the transaction (no network call
- * while holding row locks): the charge behind a failed or canceled refund (its cumulative amount_refunded
- * went down again) and a dispute's PaymentIntent when the dispute does not name it. Other
- * refund.* events need nothing: charge.refunded already carries the cumulative figure. */
-async function prefetch(deps: AppDeps, event: Stripe.Event): Promise<HandlerContext['prefetched']> {
-  if (event.type === 'invoice.paid' || event.type === 'invoice.payment_succeeded') {
-    return { invoicePaymentIntent: await invoicePaymentIntent(deps, event.data.object as Stripe.Invoice) };
-  }
-  const obj = event.data.object as { object?: string; status?: string; charge?: string | { id: string } | null; payment_intent?: unknown };
-  const chargeId = typeof obj.charge === 'string' ? obj.charge : obj.charge?.id;
-  const needsCharge = (obj.object === 'refund' && (obj.status === 'failed' || obj.status === 'canceled')) || (obj.object === 'dispute' && !obj.payment_intent);
-  if (!needsCharge || !chargeId) return {};
-  try {
-    const charge = await deps.stripe.charges.retrieve(chargeId);
-    const pi = charge.payment_intent;
-    return {
-      chargeId: charge.id,
-      chargeAmountRefunded: charge.amount_refunded,
-      chargePaymentIntent: typeof pi === 'string' ? pi : (pi?.id ?? null),
-    };
-  } catch (err) {
-    const e = err as { statusCode?: number };
-    // Stripe says the charge does not exist (4xx): a retry cannot help, acknowledge the event.
-    // Anything else (network, 5xx) propagates as a 500 so that Stripe retries later.
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      deps.log.warn({ eventId: event.id, chargeId }, 'charge of event not found at Stripe');
-      return {};
-    }
-    throw err;
-  }
+/** What went wrong, without the parameters of a failed query (they may hold an e-mail). */
+function errorText(err: unknown): string {
+  if (err instanceof Stripe.errors.StripeError) return `Stripe ${err.statusCode ?? ''} ${err.code ?? err.type}: ${err.message}`;
+  if (err instanceof Error) return `${'code' in err ? `${String(err.code)} ` : ''}${err.message.split('\n')[0]}`;
+  return String(err);
 }
 
-/**
- * Which PaymentIntent paid a subscription invoice (API 2026-10-28: invoices no longer name it).
- * From the event's own `payments` list when Stripe included it, else GET /v1/invoice_payments.
- * Only an answer that names this very invoice as paid is believed, and any failure is fine:
- * invoice_payment.paid brings the same fact, and the money of the invoice itself never waits on it.
- */
-async function invoicePaymentIntent(deps: AppDeps, inv: Stripe.Invoice): Promise<string | null> {
-  if (inv.status !== 'paid' || !inv.parent?.subscription_details || !inv.id) return null;
-  const pick = (list: Stripe.InvoicePayment[] | undefined) => {
-    const paid = list?.find((p) => (typeof p.invoice === 'string' ? p.invoice : p.invoice?.id) === inv.id && p.status === 'paid');
-    const pi = paid?.payment?.payment_intent;
-    return pi ? (typeof pi === 'string' ? pi : pi.id) : null;
-  };
-  const inline = pick(inv.payments?.data);
-  if (inline) return inline;
-  try {
-    const listed = await deps.stripe.invoicePayments.list({ invoice: inv.id, limit: 10 }, { maxNetworkRetries: 0, timeout: 5_000 });
-    return pick(listed.data);
-  } catch (err) {
-    deps.log.debug({ invoice: inv.id, err: (err as Error).message }, 'invoice payments not available; waiting for invoice_payment.paid');
-    return null;
-  }
+async function recordUnreadable(deps: AppDeps, input: unknown, raw: string, reason: string): Promise<void> {
+  const idField =
+    typeof input === 'object' &&
+    input !== null &&
+    'id' in input &&
+    typeof input.id === 'string' &&
+    /^evt_[A-Za-z0-9_]{1,250}$/.test(input.id)
+      ? input.id
+      : null;
+  const id = idField ?? `unreadable_${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
+  const type =
+    typeof input === 'object' && input !== null && 'type' in input && typeof input.type === 'string' ? input.type.slice(0, 200) : 'unknown';
+  deps.log.warn({ eventId: id, type, reason }, 'signed but unreadable webhook event stored');
+  await deps.db
+    .insertInto('stripe_events')
+    // The payload column is jsonb: keep the signed text as a JSON string (it may not be an object).
+    .values({
+      id,
+      type,
+      created: Math.floor(deps.clock().getTime() / 1000),
+      livemode: false,
+      outcome: 'unreadable',
+      detail: reason,
+      payload: JSON.stringify(raw),
+    })
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet({ attempts: (eb) => eb('stripe_events.attempts', '+', 1) })
+        .where('stripe_events.outcome', '=', 'unreadable'),
+    )
+    .execute();
 }

@@ -42,7 +42,11 @@ export function signPayload(payload: string, secret = WEBHOOK_SECRET, timestamp?
  * SDK talks to the in-process Stripe emulator, webhooks go emulator → app, no sockets. `env`
  * overrides configuration.
  */
-export async function createTestContext(kind: DbKind, opts: { env?: Record<string, string>; clock?: TestContext['clock'] } = {}): Promise<TestContext> {
+export async function createTestContext(
+  kind: DbKind,
+  /** stripeApi: wraps the emulator's fetch (e.g. a StripeWorld serving objects a test invented). */
+  opts: { env?: Record<string, string>; clock?: TestContext['clock']; stripeApi?: (emulator: typeof fetch) => typeof fetch } = {},
+): Promise<TestContext> {
   const database = await createTestDatabase(kind);
   const env = opts.env ?? {};
   const config = loadConfig({
@@ -57,7 +61,7 @@ export async function createTestContext(kind: DbKind, opts: { env?: Record<strin
   let runtime: Runtime;
   try {
     // The emulator keeps signing with WEBHOOK_SECRET even when a test configures the app with another.
-    runtime = await createRuntime(config, { database, clock, emulator: { webhookSecret: WEBHOOK_SECRET, retryDelaysMs: [] } });
+    runtime = await createRuntime(config, { database, clock, emulator: { webhookSecret: WEBHOOK_SECRET, retryDelaysMs: [] }, ...(opts.stripeApi && { wrapEmulatorFetch: opts.stripeApi }) });
   } catch (err) {
     await database.drop();
     throw err;

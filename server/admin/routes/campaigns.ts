@@ -40,7 +40,7 @@ export function campaignRoutes(deps: AppDeps) {
         const { slug } = c.req.valid('param');
         const now = clock();
         // Currency guard and the renewal-window recompute happen inside updateCampaign's transaction.
-        const { before, after } = await updateCampaign(db, slug, input, now);
+        const { before, after } = await updateCampaign(db, slug, input, now, deps);
         // Copy, goal and dates are part of the public progress: refresh every instance's cache and live banners.
         await deps.bus.notify(db, after.id);
         const change = diff(campaignSnapshot(before), campaignSnapshot(after));

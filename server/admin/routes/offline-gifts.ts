@@ -30,7 +30,7 @@ export function offlineGiftRoutes(deps: AppDeps) {
         const receivedAt = instantOf(input.receivedAt, await orgTimeZone(db, config));
         checkReceivedAt(receivedAt, clock());
         const giftId = randomUUID();
-        await recordOfflineGift(db, {
+        await recordOfflineGift(deps, {
           giftId,
           campaignId: campaign.id,
           currency: campaign.currency,
@@ -59,7 +59,7 @@ export function offlineGiftRoutes(deps: AppDeps) {
         const json = c.req.valid('json');
         const edit = { ...json, receivedAt: json.receivedAt && instantOf(json.receivedAt, await orgTimeZone(db, config)) };
         if (edit.receivedAt) checkReceivedAt(edit.receivedAt, clock());
-        await updateOfflineGift(db, giftId, edit, async (trx) => {
+        await updateOfflineGift(deps, giftId, edit, async (trx) => {
           // The audit row commits with the change, or neither does.
           const after = await getDonation(trx, giftId);
           const change = diff(offlineGiftSnapshot(giftState(before)), offlineGiftSnapshot(giftState(after)));

@@ -107,7 +107,7 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     const c = await app.db.selectFrom('campaigns').where('slug', '=', 'winter-appeal').select(['id']).executeTakeFirstOrThrow();
     const amounts = [4_000, 12_500, 7_500, 20_000, 9_000, 15_000, 30_000, 11_000];
     for (const [i, amount] of amounts.entries()) {
-      await recordOfflineGift(app.db, { giftId: randomUUID(), campaignId: c.id, currency: 'USD', amount, receivedAt: new Date(Date.now() - (8 - i) * DAY), name: `Donor ${i}` });
+      await recordOfflineGift({ db: app.db }, { giftId: randomUUID(), campaignId: c.id, currency: 'USD', amount, receivedAt: new Date(Date.now() - (8 - i) * DAY), name: `Donor ${i}` });
     }
     await app.give('winter-appeal', { amount: 2_500, frequency: 'monthly', name: 'Mo', email: 'mo@example.org' });
     await app.give('winter-appeal', { amount: 10_000, frequency: 'once', name: 'Bo', email: 'bo@example.org' });

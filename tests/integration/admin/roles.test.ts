@@ -44,6 +44,7 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'POST', path: '/admins/1/enable', pattern: '/admins/:id/enable', need: 'owner', recent: true },
   { method: 'DELETE', path: '/admins/1', pattern: '/admins/:id', need: 'owner', recent: true },
   { method: 'GET', path: '/settings', pattern: '/settings', need: 'viewer' },
+  { method: 'GET', path: '/webhooks/events', pattern: '/webhooks/events', need: 'viewer' },
   { method: 'PATCH', path: '/settings', pattern: '/settings', need: 'owner', recent: true, body: { timeZone: 'UTC' } },
   { method: 'GET', path: '/outbox', pattern: '/outbox', need: 'editor' },
   { method: 'GET', path: '/outbox/1', pattern: '/outbox/:id', need: 'editor' },
@@ -58,7 +59,7 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
   beforeAll(async () => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z') });
     const spring = await makeCampaign(ctx.db, { slug: 'spring' });
-    await recordOfflineGift(ctx.db, { giftId: GIFT, campaignId: spring.id, currency: 'USD', amount: 1000, receivedAt: new Date('2026-12-01T00:00:00Z'), name: 'Cheque' });
+    await recordOfflineGift({ db: ctx.db, bus: ctx.bus }, { giftId: GIFT, campaignId: spring.id, currency: 'USD', amount: 1000, receivedAt: new Date('2026-12-01T00:00:00Z'), name: 'Cheque' });
     // Mail number 1, so the outbox routes have something to show.
     await queueMail(ctx.db, { kind: 'digest.confirm', to: 'reader@example.org', factKey: 'roles-test', data: { token: 'tok' }, at: ctx.clock() });
     await createMailWorker({ db: ctx.db, config: ctx.config, clock: ctx.clock, log: createLogger('silent') }).runOnce();

@@ -201,13 +201,15 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const pi2 = sid('pi');
     const r1 = { id: ok.id, amount: 3000, campaignSlug: c.slug, email: 'x@example.org' };
     const r2 = { id: bad.id, amount: 4000, campaignSlug: c.slug, email: 'y@example.org' };
-    await ctx.deliver(event('checkout.session.completed', checkoutSession(r1, { paymentIntent: pi1, paymentStatus: 'unpaid' }), T));
-    await ctx.deliver(event('checkout.session.completed', checkoutSession(r2, { paymentIntent: pi2, paymentStatus: 'unpaid' }), T));
+    // One Checkout Session per gift: its completion and its settlement name the same session.
+    const [cs1, cs2] = [sid('cs'), sid('cs')];
+    await ctx.deliver(event('checkout.session.completed', checkoutSession(r1, { sessionId: cs1, paymentIntent: pi1, paymentStatus: 'unpaid' }), T));
+    await ctx.deliver(event('checkout.session.completed', checkoutSession(r2, { sessionId: cs2, paymentIntent: pi2, paymentStatus: 'unpaid' }), T));
     expect(await progress(c.slug)).toMatchObject({ raised: 0, donations: 0 });
     const status = async (id: string) => (await ctx.db.selectFrom('gifts').where('id', '=', id).select('status').executeTakeFirstOrThrow()).status;
     expect(await status(ok.id)).toBe('pending');
-    await ctx.deliver(event('checkout.session.async_payment_succeeded', checkoutSession(r1, { paymentIntent: pi1 }), T + 100));
-    await ctx.deliver(event('checkout.session.async_payment_failed', checkoutSession(r2, { paymentIntent: pi2, paymentStatus: 'unpaid' }), T + 100));
+    await ctx.deliver(event('checkout.session.async_payment_succeeded', checkoutSession(r1, { sessionId: cs1, paymentIntent: pi1 }), T + 100));
+    await ctx.deliver(event('checkout.session.async_payment_failed', checkoutSession(r2, { sessionId: cs2, paymentIntent: pi2, paymentStatus: 'unpaid' }), T + 100));
     expect(await progress(c.slug)).toMatchObject({ raised: 3000, donations: 1 });
     expect(await status(ok.id)).toBe('paid');
     expect(await status(bad.id)).toBe('failed');
