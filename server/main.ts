@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import Stripe from 'stripe';
 import { type DatabaseHandle, DatabaseInUseError, connect } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, listeningOn, loadConfig } from './config.js';
 import { createPgBus, createPgliteBus } from './live/bus.js';
 import { createLogger } from './logger.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
@@ -41,29 +43,55 @@ const bus = handle.pglite ? createPgliteBus(handle.pglite) : createPgBus(config.
 if (config.emulator && !config.stripeWebhookSecret) {
   config = { ...config, stripeWebhookSecret: `whsec_${randomBytes(24).toString('base64url')}` };
 }
-const localBase = `http://127.0.0.1:${config.port}`;
+
+const seeded = await seedDemoCampaign(handle.db, clock());
+const admin = await seedAdmin(handle.db, config);
+
+// Listen before building the URLs: with PORT=0 the operating system picks the port, and every
+// URL (PUBLIC_URL's default, the emulator's checkout pages) must name the port we really got.
+// The app takes over in the same tick as 'listening' resolves, before any request is read.
+let handler: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
+const server = serve({ fetch: (req, env) => (handler ? handler(req, env) : new Response('starting', { status: 503 })), port: config.port });
+try {
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+} catch (err) {
+  if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`Port ${config.port} is already in use: set PORT to a free port (PORT=0 picks one)`);
+    process.exit(1);
+  }
+  throw err;
+}
+config = listeningOn(config, (server.address() as AddressInfo).port);
+
+// The emulator is reached in process (SDK → emulator.fetch, webhooks → app.request), not
+// through our own socket: a checkout still in flight when SIGTERM stops accepting connections
+// must be able to finish its Stripe calls and deliveries.
 const emulator = config.emulator
   ? createStripeEmulator({
       webhookSecret: config.stripeWebhookSecret!,
       publicUrl: config.publicUrl,
       log,
       deliver: async (body, headers) => {
-        const res = await fetch(`${localBase}/webhooks/stripe`, { method: 'POST', body, headers });
+        const res = await app.request('/webhooks/stripe', { method: 'POST', body, headers });
         return { status: res.status };
       },
     })
   : undefined;
-const stripe = createStripeClient(config, { emulatorBase: localBase });
-
-const seeded = await seedDemoCampaign(handle.db, clock());
-const admin = await seedAdmin(handle.db, config);
+const stripe = createStripeClient(
+  config,
+  emulator ? { emulatorBase: 'http://stripe-emulator.internal', httpClient: Stripe.createFetchHttpClient(emulator.fetch) } : {},
+);
 
 const app = createApp({ db: handle.db, stripe, config, clock, bus, log, emulatorRoutes: emulator?.app });
+handler = (req, env) => app.fetch(req, env as never);
 const stopReconciliation = scheduleReconciliation({ db: handle.db, stripe, config, clock, bus, log });
-const server = serve({ fetch: app.fetch, port: config.port }, () => {
+{
   const u = config.publicUrl;
   const lines = [
-    `Groundswell is running on ${u}  (database: ${handle.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}; payments: ${config.emulator ? 'built-in Stripe emulator, TEST MODE' : config.stripeApiBase ? `Stripe-compatible server at ${config.stripeApiBase}` : 'Stripe'})`,
+    `Groundswell is running on ${u}  (port ${config.port}; database: ${handle.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}; payments: ${config.emulator ? 'built-in Stripe emulator, TEST MODE' : config.stripeApiBase ? `Stripe-compatible server at ${config.stripeApiBase}` : 'Stripe'})`,
     `  demo page:   ${u}/`,
     `  donate page: ${u}/donate/${DEMO_SLUG}${seeded ? '  (demo campaign created)' : ''}`,
     `  admin:       ${u}/admin`,
@@ -71,7 +99,7 @@ const server = serve({ fetch: app.fetch, port: config.port }, () => {
     ...(admin?.password ? [`  admin login: ${admin.email} / ${admin.password}  (shown once; change it in the admin)`] : []),
   ];
   console.log(lines.join('\n'));
-});
+}
 
 // SIGTERM (deploys, Ctrl-C): stop accepting, let in-flight requests finish, then close the pool.
 let stopping = false;
