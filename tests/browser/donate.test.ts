@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chargeForAmount } from '../../server/checkout/fees.js';
 import { ROOT } from './helpers/build.js';
-import { hasChromium, launch, screenshotPath } from './helpers/browser.js';
+import { hasChromium, launch, screenshotPath, UI_WAIT_MS } from './helpers/browser.js';
 import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
 
 describe.skipIf(!hasChromium)('giving through the banner and the donate page (Chromium + Stripe emulator)', () => {
@@ -16,7 +16,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
   async function newPage(width = 1280): Promise<Page> {
     const ctx = await browser.newContext({ viewport: { width, height: width < 600 ? 844 : 900 } });
     contexts.push(ctx);
-    ctx.setDefaultTimeout(10_000);
+    ctx.setDefaultTimeout(UI_WAIT_MS);
     const page = await ctx.newPage();
     page.on('pageerror', (e) => {
       throw e;
@@ -79,7 +79,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.waitForURL(/\/emulator\/checkout\//);
     expect(await page.textContent('body')).toContain('$51.81');
     await pay(page);
-    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('is confirmed');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('is confirmed');
     const thanks = await page.textContent('main');
     expect(thanks).toContain('Thank you!');
     expect(thanks).toContain('gift of $51.81 to The Riverside Ledger is confirmed');
@@ -90,9 +90,9 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
 
     // The watcher's meter moved without a reload: $51.81 raised + $51.81 matched.
     expect((await totals()).raised).toBe(5181);
-    await expect.poll(() => meterOf(watcher).getAttribute('aria-valuetext'), { timeout: 10_000 }).toBe('$103.62 raised of $50,000 goal, 0%');
+    await expect.poll(() => meterOf(watcher).getAttribute('aria-valuetext')).toBe('$103.62 raised of $50,000 goal, 0%');
     // …and its donor wall too.
-    await expect.poll(() => watcher.locator('.donors').textContent(), { timeout: 10_000 }).toContain('Grace Hopper');
+    await expect.poll(() => watcher.locator('.donors').textContent()).toContain('Grace Hopper');
     expect(await watcher.locator('.donors').textContent()).toContain('In memory of Margaret');
   });
 
@@ -108,7 +108,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.waitForURL(/\/emulator\/checkout\//);
     expect(await page.textContent('body')).toMatch(/\$12\.34\s*per month/);
     await pay(page);
-    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
     expect(await page.textContent('main')).toContain('renews every month');
   });
 
@@ -117,7 +117,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.goto(`${app.base}/donate/year-end`);
     await page.getByRole('button', { name: 'Donate $25.00' }).click();
     await pay(page, 'Pay with delayed method (succeeds)');
-    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('is processing');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('is processing');
     expect(await page.textContent('main')).toContain('bank is still confirming');
   });
 
@@ -189,9 +189,9 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await desktop.goto(url);
     await expect.poll(() => meterOf(desktop).getAttribute('aria-valuenow')).toBe('50');
     await desktop.locator('.donors').waitFor();
-    await desktop.waitForTimeout(1000); // the meter's fill transition
+    // animations: 'disabled' finishes the meter's fill transition for the picture (no fixed wait).
     const banner = screenshotPath('demo-desktop-1280.png');
-    await desktop.screenshot({ path: banner });
+    await desktop.screenshot({ path: banner, animations: 'disabled' });
     // The README's picture changes only when asked (UPDATE_SCREENSHOTS=1) or when it is missing.
     const readme = path.join(ROOT, 'docs/banner.png');
     if (process.env.UPDATE_SCREENSHOTS || !existsSync(readme)) {
@@ -205,8 +205,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     const mobile = await newPage(390);
     await mobile.goto(url);
     await expect.poll(() => meterOf(mobile).getAttribute('aria-valuenow')).toBe('50');
-    await mobile.waitForTimeout(1000);
-    await mobile.screenshot({ path: screenshotPath('demo-mobile-390.png') });
+    await mobile.screenshot({ path: screenshotPath('demo-mobile-390.png'), animations: 'disabled' });
     await mobile.getByRole('button', { name: 'Donate' }).click();
     await mobile.getByRole('dialog').waitFor();
     await mobile.screenshot({ path: screenshotPath('dialog-mobile-390.png') });
