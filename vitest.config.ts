@@ -15,6 +15,8 @@ export default defineConfig({
     teardownTimeout: 2 * MINUTE,
     // expect.poll waits for a page or a stream to show something; its default (1 s) is a race.
     expect: { poll: { timeout: 2 * MINUTE, interval: 100 } },
+    // Property tests: a fresh seed per run, printed on failure, replayed with FC_SEED=... .
+    setupFiles: ['tests/helpers/property.ts'],
     // Files run in parallel worker processes.
     pool: 'forks',
     projects: [

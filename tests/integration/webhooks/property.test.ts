@@ -4,6 +4,7 @@ import { type TestContext, createTestContext, fakeClock } from '../../helpers/ap
 import { testDatabaseKinds } from '../../helpers/db.js';
 import { charge, checkoutSession, dispute, event, invoice, invoicePayment, sid } from '../../helpers/events.js';
 import { makeCampaign, makeGift } from '../../helpers/factories.js';
+import { runs } from '../../helpers/property.js';
 
 /**
  * SPEC §5: "after any order of delivery, with any duplicates, concurrently, the totals equal
@@ -185,9 +186,9 @@ describe.each(testDatabaseKinds())('ledger property on %s', (kind) => {
         ctx.app.progressCache.invalidate(0);
         expect(await totals(ctx, shuffled.slug)).toEqual(want);
       }),
-      { numRuns: kind === 'postgres' ? 60 : 30 },
+      { numRuns: runs(kind === 'postgres' ? 60 : 30) },
     );
-  }, 300_000);
+  });
 });
 
 function mulberry(seed: number) {
