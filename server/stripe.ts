@@ -3,7 +3,8 @@ import type { Config } from './config.js';
 
 /**
  * The real SDK in every mode; only where it connects differs: Stripe itself, STRIPE_API_BASE
- * (any Stripe-compatible server), or the built-in emulator (in process, through opts.httpClient).
+ * (any Stripe-compatible server), or the built-in emulator: in process through opts.httpClient
+ * (server/main.ts, test contexts) or over HTTP at opts.emulatorBase (the browser tests' server).
  */
 export function createStripeClient(config: Config, opts: { emulatorBase?: string; httpClient?: Stripe.HttpClient } = {}): Stripe {
   const base = config.stripeApiBase ?? (config.emulator ? opts.emulatorBase : undefined);
