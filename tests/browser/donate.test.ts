@@ -67,7 +67,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await dialog.getByLabel(/to cover the payment processing fees/).check();
     const charge = chargeForAmount(5000, 29_000, 30); // 2.9 % + 30 ¢, the server's own function
     expect(charge).toBe(5181);
-    expect(await dialog.textContent()).toContain('Add $1.81 to cover');
+    await expect.poll(() => dialog.textContent()).toContain('Add $1.81 to cover');
     await dialog.getByLabel('Your name (optional)').fill('Grace Hopper');
     await dialog.getByLabel('E-mail (optional)').fill('grace@example.org');
     await dialog.getByLabel('Public comment (optional)').fill('Keep digging.');
@@ -102,14 +102,14 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.getByRole('radio', { name: 'Monthly' }).check();
     await page.getByLabel('Other amount (USD)').fill('12.34');
     await page.getByLabel('E-mail (optional)').fill('monthly@example.org');
-    expect(await page.textContent('main')).toContain('You will be charged $12.34 every month until you cancel');
+    await expect.poll(() => page.textContent('main')).toContain('You will be charged $12.34 every month until you cancel');
     await page.screenshot({ path: screenshotPath('donate-mobile-390.png'), fullPage: true });
     await page.getByRole('button', { name: 'Donate $12.34 monthly' }).click();
     await page.waitForURL(/\/emulator\/checkout\//);
     expect(await page.textContent('body')).toMatch(/\$12\.34\s*per month/);
     await pay(page);
     await expect.poll(() => page.getByRole('status').textContent()).toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
-    expect(await page.textContent('main')).toContain('renews every month');
+    await expect.poll(() => page.textContent('main')).toContain('renews every month');
   });
 
   it('says "processing" on /thanks while the bank has not confirmed', async () => {
@@ -118,7 +118,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.getByRole('button', { name: 'Donate $25.00' }).click();
     await pay(page, 'Pay with delayed method (succeeds)');
     await expect.poll(() => page.getByRole('status').textContent()).toContain('is processing');
-    expect(await page.textContent('main')).toContain('bank is still confirming');
+    await expect.poll(() => page.textContent('main')).toContain('bank is still confirming');
   });
 
   it('shows donor text as text on the donor wall, never as HTML', async () => {
