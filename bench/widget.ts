@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { median } from './load.js';
@@ -20,7 +19,6 @@ const BUDGET_BYTES = 20 * 1024;
 const LOADS = 10;
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const root = fileURLToPath(new URL('..', import.meta.url));
 const EMBED = fileURLToPath(new URL('../dist/web/embed.js', import.meta.url));
 
 const MESSAGE = 'Every gift before December 31 is matched by the Friends of the Library, up to $5,000.';
@@ -67,17 +65,26 @@ function staticBanner(): string {
 <div><button type="button">Donate</button></div></div>`;
 }
 
-function ensureBuilt(notes: string[]): boolean {
-  if (existsSync(EMBED)) return true;
-  notes.push('dist/web/embed.js was missing: ran npm run build.');
-  const r = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8', timeout: 240_000 });
-  if (r.status !== 0) notes.push(`npm run build failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+/**
+ * The same build step as the test suite (tests/browser/helpers/build.ts): only when dist/web is
+ * missing or older than its sources, under a lock, so a bench started beside `npm test` never
+ * empties dist/web while the browser tests serve from it.
+ */
+async function ensureBuilt(notes: string[]): Promise<boolean> {
+  const { ensureWebBuilt } = await import('../tests/browser/helpers/build.js');
+  const before = existsSync(EMBED) ? statSync(EMBED).mtimeMs : 0;
+  try {
+    await ensureWebBuilt();
+  } catch (err) {
+    notes.push(`the web build failed: ${String(err).split('\n').slice(0, 3).join(' | ')}`);
+  }
+  if (existsSync(EMBED) && statSync(EMBED).mtimeMs !== before) notes.push('dist/web was missing or older than web/: built it (npm run build).');
   return existsSync(EMBED);
 }
 
 export async function widgetSection(): Promise<Section> {
   const section: Section = { id: 'widget', title: `Widget: dist/web/embed.js size and first banner paint (Chromium, median of ${LOADS} cold loads)`, status: 'ok', rows: [], notes: [] };
-  if (!ensureBuilt(section.notes)) {
+  if (!(await ensureBuilt(section.notes))) {
     section.status = 'skipped';
     section.notes.unshift('skipped: embed.js not built (web/embed is built by npm run build into dist/web/embed.js).');
     return section;

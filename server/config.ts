@@ -18,7 +18,8 @@ const urlBase = z
   .pipe(z.url({ protocol: /^https?$/ }));
 
 const schema = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  // 0: the operating system picks a free port when the server starts (see listeningOn).
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: urlBase.optional(),
   DATABASE_URL: optionalString.pipe(
     z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
@@ -83,6 +84,17 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * PORT=0 asks the operating system for a free port (tests, several instances on one host): no
+ * port guessed ahead of time can be taken by someone else first. Once the server listens, the
+ * port it got replaces 0, and so does the default PUBLIC_URL (an explicit one is kept).
+ */
+export function listeningOn(config: Config, port: number): Config {
+  if (config.port !== 0) return config;
+  const defaultUrl = config.publicUrl === 'http://localhost:0';
+  return { ...config, port, publicUrl: defaultUrl ? `http://localhost:${port}` : config.publicUrl };
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = schema.safeParse(env);

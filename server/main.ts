@@ -1,38 +1,74 @@
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { DatabaseInUseError } from '../db/connect.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, listeningOn, loadConfig } from './config.js';
 import { createMailWorker } from './mail/worker.js';
 import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
 import { scheduleReconciliation } from './webhooks/reconcile.js';
 
-// loadConfig → createRuntime → serve → shutdown. A bad configuration or a database held by
-// another process ends start-up with one line, never a stack trace.
-let runtime: Runtime;
-try {
-  runtime = await createRuntime(loadConfig());
-} catch (err) {
+// loadConfig → listen → createRuntime → serve → shutdown. A bad configuration, a port in use or
+// a database held by another process ends start-up with one line, never a stack trace.
+function fail(err: unknown): never {
   if (err instanceof ConfigError || err instanceof DatabaseInUseError) {
     console.error(err.message);
     process.exit(1);
   }
   throw err;
 }
-const { config, db, app, log, clock } = runtime;
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  fail(err);
+}
+
+// Listen before building the URLs: with PORT=0 the operating system picks the port, and every
+// URL (PUBLIC_URL's default, the emulator's checkout pages) must name the port we really got.
+// Until the app is built, requests get 503 (a load balancer's readiness check waits for it).
+let handler: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
+const server = serve({ fetch: (req, env) => (handler ? handler(req, env) : new Response('starting', { status: 503 })), port: config.port });
+try {
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+} catch (err) {
+  if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`Port ${config.port} is already in use: set PORT to a free port (PORT=0 picks one)`);
+    process.exit(1);
+  }
+  throw err;
+}
+config = listeningOn(config, (server.address() as AddressInfo).port);
+
+// The runtime reaches the emulator in process (SDK → emulator.fetch, webhooks → app.request),
+// never through our own socket: a checkout still in flight when SIGTERM stops accepting
+// connections can finish its Stripe calls and deliveries.
+let runtime: Runtime;
+try {
+  runtime = await createRuntime(config);
+} catch (err) {
+  fail(err);
+}
+const { db, app, log, clock } = runtime;
+config = runtime.config;
 
 const seeded = await seedDemoCampaign(db, clock());
 const admin = await seedAdmin(db, config);
+handler = (req, env) => app.fetch(req, env as never);
 const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
-
 const mailWorker = createMailWorker({ db, config, clock, log });
 mailWorker.start();
-const server = serve({ fetch: app.fetch, port: config.port }, () => {
+
+{
   const u = config.publicUrl;
   const payments = config.emulator
     ? 'built-in Stripe emulator, TEST MODE'
     : `${config.stripeApiBase ? `Stripe-compatible server at ${config.stripeApiBase}` : 'Stripe'}${config.testMode ? ', TEST MODE' : ''}`;
   const lines = [
-    `Groundswell is running on ${u}  (database: ${runtime.database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}; payments: ${payments})`,
+    `Groundswell is running on ${u}  (port ${config.port}; database: ${runtime.database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'}; payments: ${payments})`,
     `  demo page:   ${u}/`,
     `  donate page: ${u}/donate/${DEMO_SLUG}${seeded ? '  (demo campaign created)' : ''}`,
     `  admin:       ${u}/admin`,
@@ -41,7 +77,7 @@ const server = serve({ fetch: app.fetch, port: config.port }, () => {
     ...(admin?.password ? [`  admin login: ${admin.email} / ${admin.password}  (shown once; change it in the admin)`] : []),
   ];
   console.log(lines.join('\n'));
-});
+}
 
 // SIGTERM (deploys, Ctrl-C): stop accepting, let in-flight requests finish, then close the pool.
 let stopping = false;

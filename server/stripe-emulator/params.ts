@@ -32,8 +32,21 @@ export class ApiError extends Error {
   }
 }
 
-const MAX_DEPTH = 8;
-const MAX_PAIRS = 2000;
+/**
+ * How many segments one key may have (`a[b][0][c]` has 4). Stripe publishes no nesting limit for
+ * v1 form parameters; what it documents is flat metadata (string values, at most 50 keys, keys
+ * without `[` `]`: https://docs.stripe.com/metadata) and `expand` paths of at most four levels
+ * (https://docs.stripe.com/expand). The deepest parameter of the API itself, measured over every
+ * request-params type of stripe-node 23.1.0 (generated from Stripe's OpenAPI spec), has 8
+ * segments: `schedule_details[pause_schedules][0][pause][settings][bill_for][outstanding_usage_through][type]`
+ * (POST /v1/invoices/create_preview); Checkout Sessions, the deepest the emulator serves, go to 7
+ * (`shipping_options[0][shipping_rate_data][fixed_amount][currency_options][eur][amount]`).
+ * So 8 accepts every parameter the SDK can legitimately send, and a deeper key, which cannot be a
+ * Stripe parameter, is refused with a 400 before it costs anything.
+ */
+export const MAX_DEPTH = 8;
+/** Pairs per body or query string: far above any real request, low enough to bound the work. */
+export const MAX_PAIRS = 2000;
 
 function decode(s: string): string {
   try {

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launch, screenshotPath } from './helpers/browser.js';
+import { hasChromium, launch, screenshotPath, UI_WAIT_MS } from './helpers/browser.js';
 import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
 
 const HOSTILE_CSS = `
@@ -19,7 +19,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
   async function open(path: string, opts: { width?: number; init?: string } = {}): Promise<Page> {
     const ctx = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 800 } });
-    ctx.setDefaultTimeout(10_000);
+    ctx.setDefaultTimeout(UI_WAIT_MS);
     const page = await ctx.newPage();
     pages.push(page);
     const errors: string[] = [];
@@ -117,7 +117,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
   it('reserves its height before the data arrives (no second shift of the host page)', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    ctx.setDefaultTimeout(10_000);
+    ctx.setDefaultTimeout(UI_WAIT_MS);
     const page = await ctx.newPage();
     pages.push(page);
     let release!: () => void;
@@ -208,7 +208,8 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(stored - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     expect(stored - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
     await page.reload();
-    await page.waitForLoadState('networkidle');
+    // The script marks its tag once it has decided (here: dismissed, so no element at all).
+    await page.locator('script[data-groundswell-mounted]').waitFor({ state: 'attached' });
     expect(await page.locator('groundswell-banner').count()).toBe(0);
 
     const blocked = await open('/', {

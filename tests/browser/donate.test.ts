@@ -6,7 +6,7 @@ import { chargeForAmount } from '../../common/money.js';
 import { createLogger } from '../../server/logger.js';
 import { createMailWorker } from '../../server/mail/worker.js';
 import { ROOT } from './helpers/build.js';
-import { hasChromium, launch, screenshotPath } from './helpers/browser.js';
+import { hasChromium, launch, screenshotPath, UI_WAIT_MS } from './helpers/browser.js';
 import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
 
 describe.skipIf(!hasChromium)('giving through the banner and the donate page (Chromium + Stripe emulator)', () => {
@@ -18,7 +18,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
   async function newPage(width = 1280): Promise<Page> {
     const ctx = await browser.newContext({ viewport: { width, height: width < 600 ? 844 : 900 } });
     contexts.push(ctx);
-    ctx.setDefaultTimeout(10_000);
+    ctx.setDefaultTimeout(UI_WAIT_MS);
     const page = await ctx.newPage();
     page.on('pageerror', (e) => {
       throw e;
@@ -73,11 +73,11 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await cover.check();
     const charge = chargeForAmount(5000, 29_000, 30); // 2.9 % + 30 ¢, the server's own function
     expect(charge).toBe(5181);
-    expect(await dialog.textContent()).toContain('Add $1.81 to help cover processing fees');
+    await expect.poll(() => dialog.textContent()).toContain('Add $1.81 to help cover processing fees');
     // The donor's choice stays when they change the amount; the added sum follows the amount.
     await dialog.getByRole('radio', { name: '$25', exact: true }).check();
     expect(await cover.isChecked()).toBe(true);
-    expect(await dialog.textContent()).toContain('Add $1.06 to help cover processing fees');
+    await expect.poll(() => dialog.textContent()).toContain('Add $1.06 to help cover processing fees');
     await dialog.getByRole('radio', { name: '$50', exact: true }).check();
     expect(await cover.isChecked()).toBe(true);
     await dialog.getByLabel('Your name (optional)').fill('Grace Hopper');
@@ -91,7 +91,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.waitForURL(/\/emulator\/checkout\//);
     expect(await page.textContent('body')).toContain('$51.81');
     await pay(page);
-    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('is confirmed');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('is confirmed');
     const thanks = await page.textContent('main');
     expect(thanks).toContain('Thank you!');
     expect(thanks).toContain('gift of $51.81 to The Riverside Ledger is confirmed');
@@ -102,9 +102,9 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
 
     // The watcher's meter moved without a reload: $51.81 raised + $51.81 matched.
     expect((await totals()).raised).toBe(5181);
-    await expect.poll(() => meterOf(watcher).getAttribute('aria-valuetext'), { timeout: 10_000 }).toBe('$103.62 raised of $50,000 goal, 0%');
+    await expect.poll(() => meterOf(watcher).getAttribute('aria-valuetext')).toBe('$103.62 raised of $50,000 goal, 0%');
     // …and its donor wall too.
-    await expect.poll(() => watcher.locator('.donors').textContent(), { timeout: 10_000 }).toContain('Grace Hopper');
+    await expect.poll(() => watcher.locator('.donors').textContent()).toContain('Grace Hopper');
     expect(await watcher.locator('.donors').textContent()).toContain('In memory of Margaret');
   });
 
@@ -119,14 +119,14 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     expect(await cover.isChecked()).toBe(false);
     expect(await page.textContent('main')).toContain('each month to help cover processing fees');
     await page.getByLabel('E-mail (optional)').fill('monthly@example.org');
-    expect(await page.textContent('main')).toContain('You will be charged $12.34 every month until you cancel');
+    await expect.poll(() => page.textContent('main')).toContain('You will be charged $12.34 every month until you cancel');
     await page.screenshot({ path: screenshotPath('donate-mobile-390.png'), fullPage: true });
     await page.getByRole('button', { name: 'Donate $12.34 monthly' }).click();
     await page.waitForURL(/\/emulator\/checkout\//);
     expect(await page.textContent('body')).toMatch(/\$12\.34\s*per month/);
     await pay(page);
-    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
-    expect(await page.textContent('main')).toContain('renews every month');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
+    await expect.poll(() => page.textContent('main')).toContain('renews every month');
   });
 
   it('says "processing" on /thanks while the bank has not confirmed', async () => {
@@ -134,8 +134,8 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.goto(`${app.base}/donate/year-end`);
     await page.getByRole('button', { name: 'Donate $25.00' }).click();
     await pay(page, 'Pay with delayed method (succeeds)');
-    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toContain('is processing');
-    expect(await page.textContent('main')).toContain('bank is still confirming');
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('is processing');
+    await expect.poll(() => page.textContent('main')).toContain('bank is still confirming');
   });
 
   it('shows donor text as text on the donor wall, never as HTML', async () => {
@@ -220,9 +220,9 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await desktop.goto(url);
     await expect.poll(() => meterOf(desktop).getAttribute('aria-valuenow')).toBe('50');
     await desktop.locator('.donors').waitFor();
-    await desktop.waitForTimeout(1000); // the meter's fill transition
+    // animations: 'disabled' finishes the meter's fill transition for the picture (no fixed wait).
     const banner = screenshotPath('demo-desktop-1280.png');
-    await desktop.screenshot({ path: banner });
+    await desktop.screenshot({ path: banner, animations: 'disabled' });
     // The README's picture changes only when asked (UPDATE_SCREENSHOTS=1) or when it is missing.
     const readme = path.join(ROOT, 'docs/banner.png');
     if (process.env.UPDATE_SCREENSHOTS || !existsSync(readme)) {
@@ -236,8 +236,7 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     const mobile = await newPage(390);
     await mobile.goto(url);
     await expect.poll(() => meterOf(mobile).getAttribute('aria-valuenow')).toBe('50');
-    await mobile.waitForTimeout(1000);
-    await mobile.screenshot({ path: screenshotPath('demo-mobile-390.png') });
+    await mobile.screenshot({ path: screenshotPath('demo-mobile-390.png'), animations: 'disabled' });
     await mobile.getByRole('button', { name: 'Donate' }).click();
     await mobile.getByRole('dialog').waitFor();
     await mobile.screenshot({ path: screenshotPath('dialog-mobile-390.png') });

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/build.js';
-import { hasChromium, launch } from './helpers/browser.js';
+import { hasChromium, launch, UI_WAIT_MS } from './helpers/browser.js';
 import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
 
 describe.skipIf(!hasChromium)('the <Banner> React component (web/index.ts) on a React site', () => {
@@ -46,7 +46,7 @@ describe.skipIf(!hasChromium)('the <Banner> React component (web/index.ts) on a 
       '/site.js': js,
     });
     browser = await launch();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -57,7 +57,7 @@ describe.skipIf(!hasChromium)('the <Banner> React component (web/index.ts) on a 
 
   it('renders the banner in its own shadow root with live data, and unmounts cleanly', async () => {
     const page = await browser.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(UI_WAIT_MS);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(`${host.base}/`);
@@ -86,7 +86,7 @@ describe.skipIf(!hasChromium)('the <Banner> React component (web/index.ts) on a 
 
     // Live: a gift elsewhere moves this meter.
     await app.give('year-end', { amount: 10_000, frequency: 'once', email: 'b@example.org' });
-    await expect.poll(() => meter.getAttribute('aria-valuetext'), { timeout: 10_000 }).toBe('£125.50 raised of £1,000 goal, 12%');
+    await expect.poll(() => meter.getAttribute('aria-valuetext')).toBe('£125.50 raised of £1,000 goal, 12%');
 
     await page.getByRole('button', { name: 'Toggle banner' }).click();
     await expect.poll(() => page.getByRole('progressbar').count()).toBe(0);

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../../server/admin/passwords.js';
 import { recordOfflineGift } from '../../../server/ledger/service.js';
-import { hasChromium, launch, screenshotPath } from '../helpers/browser.js';
-import { DIST, ROOT } from '../helpers/build.js';
+import { hasChromium, launch, screenshotPath, UI_WAIT_MS } from '../helpers/browser.js';
+import { ROOT } from '../helpers/build.js';
 import { type RunningApp, startApp } from '../helpers/server.js';
 
 const EMAIL = 'ops@example.org';
@@ -29,12 +28,10 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
 
   beforeAll(async () => {
     app = await startApp();
-    // The shared build helper checks the public pages; make sure the admin entry made it in too.
-    if (!existsSync(path.join(DIST, 'admin/index.html'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     await app.db.insertInto('admins').values({ email: EMAIL, password_hash: await hashPassword(PASSWORD) }).execute();
     browser = await launch();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
-    ctx.setDefaultTimeout(10_000);
+    ctx.setDefaultTimeout(UI_WAIT_MS);
     page = await ctx.newPage();
     page.on('pageerror', (e) => errors.push(String(e)));
   });
@@ -55,7 +52,7 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Campaigns' }).waitFor();
-    expect(await page.getByText('No campaigns yet').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('No campaigns yet').isVisible()).toBe(true);
     const cookies = await page.context().cookies();
     expect(cookies.find((c) => c.name === 'gs_admin')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
   });
@@ -74,15 +71,15 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Create campaign' }).click();
     const endsError = page.locator('#f-endsAt-error');
     await endsError.waitFor();
-    expect(await endsError.textContent()).toMatch(/after startsAt/);
-    expect(await page.getByLabel('Ends').getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => endsError.textContent()).toMatch(/after startsAt/);
+    await expect.poll(() => page.getByLabel('Ends').getAttribute('aria-invalid')).toBe('true');
 
     await page.getByLabel('Ends').fill(localInput(new Date(Date.now() + 20 * DAY)));
     await page.getByRole('button', { name: 'Create campaign' }).click();
     await page.getByRole('heading', { name: 'Winter appeal' }).waitFor();
     expect(page.url()).toBe(`${app.base}/admin/campaigns/winter-appeal`);
-    expect(await stat('raised').textContent()).toBe('$0.00');
-    expect(await stat('goal').textContent()).toBe('$2,500.00');
+    await expect.poll(() => stat('raised').textContent()).toBe('$0.00');
+    await expect.poll(() => stat('goal').textContent()).toBe('$2,500.00');
   });
 
   it('records an offline gift and the totals change', async () => {
@@ -92,8 +89,8 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Record gift' }).click();
     await page.getByText('Recorded: the totals include it now.').waitFor();
     await expect.poll(() => stat('raised').textContent()).toBe('$250.00');
-    expect(await stat('donors').textContent()).toBe('1');
-    expect(await stat('donations').textContent()).toBe('1');
+    await expect.poll(() => stat('donors').textContent()).toBe('1');
+    await expect.poll(() => stat('donations').textContent()).toBe('1');
     // ...and the public progress agrees
     const pub = (await (await fetch(`${app.base}/api/campaigns/winter-appeal`)).json()) as { raised: number };
     expect(pub.raised).toBe(25_000);
@@ -102,7 +99,7 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
   it('updates live when money arrives elsewhere, and draws the daily chart', async () => {
     await page.locator('.live.on').waitFor();
     await app.give('winter-appeal', { amount: 5_000, frequency: 'once', name: 'Ada', email: 'ada@example.org' });
-    await expect.poll(() => stat('raised').textContent(), { timeout: 10_000 }).toBe('$300.00');
+    await expect.poll(() => stat('raised').textContent()).toBe('$300.00');
     // A fuller history for the dashboard picture: gifts on earlier days, a monthly donor, a refund.
     const c = await app.db.selectFrom('campaigns').where('slug', '=', 'winter-appeal').select(['id']).executeTakeFirstOrThrow();
     const amounts = [4_000, 12_500, 7_500, 20_000, 9_000, 15_000, 30_000, 11_000];
@@ -115,11 +112,11 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     await app.emulator.refund(bo.payment_intent_id!, 4_000);
     await app.emulator.flush();
     const total = 25_000 + 5_000 + amounts.reduce((a, b) => a + b, 0) + 2_500 + 10_000 - 4_000;
-    await expect.poll(() => stat('raised').textContent(), { timeout: 10_000 }).toBe(`$${(total / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`);
+    await expect.poll(() => stat('raised').textContent()).toBe(`$${(total / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })}`);
     await expect.poll(() => stat('refunded').textContent()).toBe('$40.00');
-    expect(await stat('monthly-donors').textContent()).toBe('1');
-    expect(await stat('monthly-amount').textContent()).toBe('$25.00');
-    expect(await page.locator('.recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(9);
+    await expect.poll(() => stat('monthly-donors').textContent()).toBe('1');
+    await expect.poll(() => stat('monthly-amount').textContent()).toBe('$25.00');
+    await expect.poll(() => page.locator('.recharts-bar-rectangle').count()).toBeGreaterThanOrEqual(9);
 
     const shot = screenshotPath('admin-dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
@@ -143,10 +140,10 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
     expect(page.url()).toContain('status=partially_refunded');
     const csv = page.getByRole('link', { name: 'Export CSV' });
-    expect(await csv.getAttribute('href')).toBe('/api/admin/campaigns/winter-appeal/donations.csv?status=partially_refunded');
+    await expect.poll(() => csv.getAttribute('href')).toBe('/api/admin/campaigns/winter-appeal/donations.csv?status=partially_refunded');
     await page.locator('tbody tr a').first().click();
     await page.getByRole('heading', { name: /from Bo/ }).waitFor();
-    expect(await page.getByText('Refunded $40.00').isVisible()).toBe(true);
+    await expect.poll(() => page.getByText('Refunded $40.00').isVisible()).toBe(true);
     await page.screenshot({ path: screenshotPath('admin-donation.png'), fullPage: true });
   });
 

@@ -14,9 +14,16 @@ if (!hasChromium) {
   );
 }
 
+/**
+ * Playwright's ceiling for one action or wait (click, goto, waitFor, waitForURL). Each waits for
+ * an event; a busy machine makes events late, never wrong, so the ceiling is generous.
+ */
+export const UI_WAIT_MS = 2 * 60_000;
+
 export function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
+    timeout: UI_WAIT_MS,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }

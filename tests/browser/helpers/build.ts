@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -7,7 +7,14 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const DIST = path.join(ROOT, 'dist/web');
 export const EMBED_FILE = path.join(DIST, 'embed.js');
 
-const OUTPUTS = [EMBED_FILE, path.join(DIST, 'pages/demo.html'), path.join(DIST, 'pages/donate.html'), path.join(DIST, 'pages/thanks.html')];
+/** What `npm run build` writes: the pages, the admin console (when its source exists), the embed. */
+const OUTPUTS = [
+  EMBED_FILE,
+  path.join(DIST, 'pages/demo.html'),
+  path.join(DIST, 'pages/donate.html'),
+  path.join(DIST, 'pages/thanks.html'),
+  ...(existsSync(path.join(ROOT, 'web/admin/index.html')) ? [path.join(DIST, 'admin/index.html')] : []),
+];
 /** What the web build reads: web/ plus common/ (the money module and API types it shares with the server). */
 const INPUTS = ['web', 'common', 'package.json'];
 
@@ -29,40 +36,74 @@ function isFresh(): boolean {
   return built >= sources;
 }
 
-/**
- * Builds what `npm run build` builds for the public side (pages + embed; not the admin console)
- * unless dist/web is newer than every source. Test files run in parallel
- * workers: a lock directory (mkdir is atomic) makes the others wait for the one that builds.
- */
-export async function ensureWebBuilt(): Promise<void> {
-  if (isFresh()) return;
-  mkdirSync(path.join(ROOT, 'dist'), { recursive: true });
-  const lock = path.join(ROOT, 'dist/.web-build-lock');
+const LOCK = path.join(ROOT, 'dist/.web-build-lock');
+/** A ceiling for waiting on another process's build: a cold build on a busy machine takes minutes. */
+const LOCK_CEILING_MS = 15 * 60_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The lock (a directory: mkdir is atomic) holding the builder's pid; a dead builder's lock is taken over. */
+async function lock(): Promise<void> {
+  mkdirSync(path.dirname(LOCK), { recursive: true });
   const started = Date.now();
   for (;;) {
     try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      // A crashed build leaves its lock behind: take it over after two minutes.
-      if (Date.now() - started > 120_000) break;
-      await new Promise((r) => setTimeout(r, 250));
+      mkdirSync(LOCK);
+      writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
+    let owner: number | undefined;
+    try {
+      owner = Number(readFileSync(path.join(LOCK, 'pid'), 'utf8'));
+    } catch {
+      // just created, its pid not written yet
+    }
+    if (owner && !alive(owner)) {
+      // A crashed run left its lock: rename is atomic, so only one waiter takes it over.
+      const stale = `${LOCK}.stale-${process.pid}`;
+      try {
+        renameSync(LOCK, stale);
+        rmSync(stale, { recursive: true, force: true });
+      } catch {
+        // another waiter took it first
+      }
+      continue;
+    }
+    if (Date.now() - started > LOCK_CEILING_MS) {
+      throw new Error(`The web build lock ${LOCK} is still held by process ${owner ?? '?'}; remove it if no build is running.`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Builds what `npm run build` builds (pages, admin console, embed) unless dist/web is newer than
+ * every source. vitest's "web" project calls this once in its global setup, before any test file
+ * starts (vitest.config.ts), so no test ever sees dist/web half-written; the lock covers callers
+ * outside that project and two vitest runs in one checkout.
+ */
+export async function ensureWebBuilt(): Promise<void> {
+  if (isFresh()) return;
+  await lock();
   try {
     if (!isFresh()) {
       // vitest sets NODE_ENV=test, which would give development builds of React.
-      const env = { ...process.env, NODE_ENV: 'production', GROUNDSWELL_BUILD: 'public' };
+      const env = { ...process.env, NODE_ENV: 'production' };
       const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
       for (const config of ['web/vite.config.ts', 'web/vite.embed.config.ts']) {
         execFileSync(process.execPath, [vite, 'build', '--config', config], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
       }
     }
   } finally {
-    try {
-      rmdirSync(lock);
-    } catch {
-      /* already gone */
-    }
+    rmSync(LOCK, { recursive: true, force: true });
   }
 }

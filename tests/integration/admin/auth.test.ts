@@ -219,7 +219,7 @@ describe('successful sign-ins', () => {
     } finally {
       await ctx.close();
     }
-  }, 60_000);
+  });
 });
 
 describe('admin lockout is per address', () => {

@@ -10,7 +10,7 @@ describe.each(testDatabaseKinds())('site routes on %s', (kind) => {
     await ensureWebBuilt();
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z'), env: { CHECKOUT_RATE_LIMIT: '1000' } });
     await makeCampaign(ctx.db, { slug: 'spring-drive' });
-  }, 120_000);
+  });
   afterAll(async () => ctx?.close());
 
   it('serves /embed.js to any origin, cacheable for five minutes, gzipped when asked', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../server/config.js';
+import { ConfigError, listeningOn, loadConfig } from '../../../server/config.js';
 
 describe('configuration', () => {
   it('starts with no environment at all: embedded database, emulator, port 3000', () => {
@@ -22,6 +22,7 @@ describe('configuration', () => {
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '-1' }, 'PORT'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ STRIPE_SECRET_KEY: 'pk_live_123' }, 'STRIPE_SECRET_KEY'],
     [{ STRIPE_SECRET_KEY: 'sk_live_123' }, 'STRIPE_WEBHOOK_SECRET'],
@@ -109,5 +110,15 @@ describe('the emulator is a demo, never a silent production default (SPEC §2)',
     expect(loadConfig({ ...prod, STRIPE_SECRET_KEY: 'rk_live_abc' }).testMode).toBe(false);
     expect(loadConfig({ ...prod, STRIPE_SECRET_KEY: 'sk_test_abc' }).testMode).toBe(true);
     expect(loadConfig({ ...prod, STRIPE_SECRET_KEY: 'rk_test_abc' }).testMode).toBe(true);
+  });
+
+  it('PORT=0 takes the port the server was given, and PUBLIC_URL follows it unless set', () => {
+    const any = loadConfig({ PORT: '0' });
+    expect(any.port).toBe(0);
+    expect(listeningOn(any, 43123)).toMatchObject({ port: 43123, publicUrl: 'http://localhost:43123' });
+    const proxied = loadConfig({ PORT: '0', PUBLIC_URL: 'https://give.example.org', STRIPE_EMULATOR: '1' });
+    expect(listeningOn(proxied, 43123)).toMatchObject({ port: 43123, publicUrl: 'https://give.example.org' });
+    const fixed = loadConfig({ PORT: '8080' });
+    expect(listeningOn(fixed, 8080)).toEqual(fixed);
   });
 });

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatAmount, minimumAmount } from '../../../server/stripe-emulator/currency.js';
 import { addInterval } from '../../../server/stripe-emulator/objects.js';
-import { ApiError, canonical, type FormObject, type FormValue, parseForm } from '../../../server/stripe-emulator/params.js';
+import { createStripeEmulator } from '../../../server/stripe-emulator/index.js';
+import { ApiError, canonical, type FormObject, type FormValue, MAX_DEPTH, MAX_PAIRS, parseForm } from '../../../server/stripe-emulator/params.js';
+import { runs } from '../../helpers/property.js';
 
 /** The encoding stripe-node uses (utils.stringifyRequestData, qs "indices" style), restated here. */
 function stringify(data: Record<string, unknown>): string {
@@ -65,24 +67,62 @@ describe('parseForm', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
-  it('round-trips anything the SDK encoder can produce (strings, nested objects, arrays)', () => {
+  it('round-trips anything the SDK encoder can produce within the parser\'s documented limits', () => {
     const key = fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/).filter((k) => !['constructor', 'prototype', '__proto__'].includes(k));
     const leaf = fc.string({ maxLength: 12 });
-    const value: fc.Arbitrary<FormValue> = fc.letrec<{ v: FormValue }>((tie) => ({
-      v: fc.oneof(
-        { depthSize: 'small', withCrossShrink: true },
-        leaf,
-        fc.array(tie('v'), { minLength: 1, maxLength: 3 }),
-        fc.dictionary(key, tie('v'), { minKeys: 1, maxKeys: 3 }),
-      ),
-    })).v;
+    // A value whose keys add at most `levels` segments below its own key (MAX_DEPTH in all).
+    const within = (levels: number): fc.Arbitrary<FormValue> => {
+      if (levels === 0) return leaf;
+      const inner = within(levels - 1);
+      return fc.oneof(
+        { arbitrary: leaf, weight: 3 },
+        { arbitrary: fc.array(inner, { minLength: 1, maxLength: 3 }), weight: 1 },
+        { arbitrary: fc.dictionary(key, inner, { minKeys: 1, maxKeys: 3 }), weight: 1 },
+      );
+    };
+    const pairs = (v: FormValue): number => (typeof v === 'string' ? 1 : Object.values(v).reduce<number>((n, x) => n + pairs(x), 0));
+    const body = fc.dictionary(key, within(MAX_DEPTH - 1), { maxKeys: 4 }).filter((data) => pairs(data) <= MAX_PAIRS);
     fc.assert(
-      fc.property(fc.dictionary(key, value, { maxKeys: 4 }), (data) => {
+      fc.property(body, (data) => {
         const parsed = parseForm(stringify(data));
         expect(canonical(parsed)).toBe(canonical(data as FormObject));
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
+  });
+
+  it(`accepts keys of ${MAX_DEPTH} segments (Stripe's deepest parameter) and refuses deeper ones with a 400`, async () => {
+    // The deepest v1 parameter in stripe-node 23's request types (see MAX_DEPTH in params.ts).
+    const deepest = 'schedule_details[pause_schedules][0][pause][settings][bill_for][outstanding_usage_through][type]';
+    expect(parseForm(`${deepest}=now`)).toEqual({ schedule_details: { pause_schedules: [{ pause: { settings: { bill_for: { outstanding_usage_through: { type: 'now' } } } } }] } });
+    const segments = (n: number) => `a${'[b]'.repeat(n - 1)}`;
+    expect(() => parseForm(`${segments(MAX_DEPTH)}=1`)).not.toThrow();
+    for (const n of [MAX_DEPTH + 1, MAX_DEPTH + 50]) {
+      let err: unknown;
+      try {
+        parseForm(`${segments(n)}=1`);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err).toMatchObject({ status: 400, type: 'invalid_request_error', message: expect.stringContaining('nested too deeply') });
+    }
+
+    // Through the emulator's HTTP API, as the SDK would meet it: a 400 in Stripe's error shape.
+    const emulator = createStripeEmulator({ webhookSecret: 'whsec_x', publicUrl: 'http://localhost:3999', retryDelaysMs: [], deliver: async () => ({ status: 200 }), admin: async () => null });
+    try {
+      const res = await emulator.fetch(
+        new Request('https://api.stripe.com/v1/checkout/sessions', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emulator.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: `mode=payment&metadata${'[x]'.repeat(MAX_DEPTH)}=1`,
+        }),
+      );
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('nested too deeply') } });
+    } finally {
+      emulator.close();
+    }
   });
 });
 

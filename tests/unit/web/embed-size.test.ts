@@ -11,7 +11,7 @@ describe('embed.js size budget', () => {
   beforeAll(async () => {
     await ensureWebBuilt();
     code = readFileSync(EMBED_FILE);
-  }, 120_000);
+  });
 
   it(`is at most ${EMBED_BUDGET_BYTES} bytes min+gzip`, () => {
     const gz = gzipSync(code, { level: 9 }).length;
