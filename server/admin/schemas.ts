@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { minorUnits, plainText } from '../campaigns/schemas.js';
+import { minorUnits, multiLine, singleLine } from '../campaigns/schemas.js';
 
 export const loginSchema = z.strictObject({
   email: z.string().trim().toLowerCase().min(1, 'is required').max(254),
@@ -24,7 +24,7 @@ const isoDate = z.iso
   .or(z.iso.date({ error: 'must be an ISO 8601 date' }))
   .transform((s) => new Date(s));
 
-const optionalName = plainText(100)
+const optionalName = singleLine(100)
   .nullable()
   .optional()
   .transform((v) => (v === undefined ? undefined : v || null));
@@ -34,7 +34,7 @@ const optionalEmail = z
   .nullable()
   .optional()
   .or(z.literal('').transform(() => null));
-const optionalNote = plainText(1000)
+const optionalNote = multiLine(1000)
   .nullable()
   .optional()
   .transform((v) => (v === undefined ? undefined : v || null));

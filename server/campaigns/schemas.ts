@@ -11,6 +11,21 @@ export const plainText = (max: number) =>
       message: 'contains control or direction-override characters',
     });
 
+/**
+ * A name on one line: no line breaks or tabs. Names show on the donor wall, in receipts and in
+ * the CSV export, where a line break has no legitimate use and only helps forge a line. Longer
+ * free text (a comment, a note) keeps its line breaks, normalised to \n; the CSV export quotes them.
+ */
+export const singleLine = (max: number) =>
+  plainText(max).refine((s) => !/[\t\n\r\u2028\u2029\u0085]/.test(s), { message: 'must be on one line' });
+
+/** Multi-line text with every line break as \n (a lone \r is a line break in spreadsheets). */
+export const multiLine = (max: number) =>
+  z
+    .string()
+    .transform((s) => s.replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n'))
+    .pipe(plainText(max));
+
 export const minorUnits = z
   .number({ error: 'must be a number' })
   .int('must be a whole number of minor units (cents)')
