@@ -35,8 +35,11 @@ export function createApp(deps: AppDeps) {
   });
   // Huge bodies are refused before they are read (SPEC §7). Webhooks get more room: Stripe
   // events with expanded objects can be tens of KB. Bodiless reads skip the check.
+  // The rest of the body is never read, so the connection cannot carry another request: say
+  // so (Connection: close) instead of leaving a keep-alive client to find the socket destroyed
+  // under its next request ("other side closed").
   const tooLarge = () => {
-    throw new AppError('payload_too_large', 413, 'Request body is too large');
+    throw new AppError('payload_too_large', 413, 'Request body is too large', undefined, { Connection: 'close' });
   };
   const limitBody = (maxSize: number): MiddlewareHandler => {
     const limit = bodyLimit({ maxSize, onError: tooLarge });
