@@ -44,8 +44,19 @@ export function majorUnits(amount: number, currency: string): string {
  * A CSV response body written in batches: `next(cursor)` returns the next keyset page, so the
  * whole set is never in memory (the PGlite driver cannot stream a result set). The BOM makes
  * Excel read UTF-8 names correctly.
+ *
+ * A failure after the first bytes went out cannot become an error response any more: the
+ * stream is errored, which makes the server destroy the connection, so the browser reports a
+ * failed download instead of saving a file that looks complete. The error's details go to
+ * `onError` (our log), never into the stream: what the stream fails with is a generic error,
+ * since the HTTP adapter prints and may write whatever it is given.
  */
-export function csvStream<C>(header: string[], first: C | undefined, next: (cursor: C | undefined) => Promise<{ rows: unknown[][]; cursor: C | null }>): ReadableStream<Uint8Array> {
+export function csvStream<C>(
+  header: string[],
+  first: C | undefined,
+  next: (cursor: C | undefined) => Promise<{ rows: unknown[][]; cursor: C | null }>,
+  onError: (err: unknown) => void = () => {},
+): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cursor: C | undefined = first;
   let started = false;
@@ -58,7 +69,15 @@ export function csvStream<C>(header: string[], first: C | undefined, next: (curs
         controller.enqueue(enc.encode(`\uFEFF${csvChunk([], header)}`));
         return;
       }
-      const page = await next(cursor);
+      let page: Awaited<ReturnType<typeof next>>;
+      try {
+        page = await next(cursor);
+      } catch (err) {
+        done = true;
+        onError(err);
+        controller.error(new CsvExportFailed());
+        return;
+      }
       if (page.rows.length) controller.enqueue(enc.encode(csvChunk(page.rows)));
       if (page.cursor === null) {
         done = true;
@@ -68,4 +87,10 @@ export function csvStream<C>(header: string[], first: C | undefined, next: (curs
       }
     },
   });
+}
+
+export class CsvExportFailed extends Error {
+  constructor() {
+    super('CSV export failed; the download is incomplete');
+  }
 }

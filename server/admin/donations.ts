@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { notFound } from '../errors.js';
+import { isCursorTimestamp } from '../lib/validation.js';
 import type { DonationFilter, DonationStatus } from './schemas.js';
 
 /**
@@ -57,7 +58,6 @@ export function decodeCursor(cursor: string | undefined): unknown[] | undefined 
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 function selectDonation(db: Kysely<Database>) {
   return giftsWithMoney(db).select([
@@ -126,7 +126,7 @@ export async function listDonations(
   if (filter.frequency) q = q.where('g.frequency', '=', filter.frequency);
   if (filter.source) q = q.where('g.source', '=', filter.source);
   const c = decodeCursor(page.cursor);
-  if (c && typeof c[0] === 'string' && TS.test(c[0]) && typeof c[1] === 'string' && UUID.test(c[1])) {
+  if (c && isCursorTimestamp(c[0]) && typeof c[1] === 'string' && UUID.test(c[1])) {
     q = q.where(sql<boolean>`(g.created_at, g.id) < (${c[0]}::timestamptz, ${c[1]}::uuid)`);
   }
   const rows = await q.orderBy('g.created_at', 'desc').orderBy('g.id', 'desc').limit(page.limit + 1).execute();

@@ -10,6 +10,10 @@ import { validationHook } from '../lib/validation.js';
 import { checkoutSchema } from './schemas.js';
 import { checkoutStatus, startCheckout } from './service.js';
 
+/** Checkout Session ids as Stripe (and the emulator) make them: cs_test_… / cs_live_…. */
+export const checkoutSessionId = z.string().min(1).max(255).regex(/^[A-Za-z0-9_-]+$/, 'must be a Checkout Session id');
+const sessionParam = z.object({ slug: slugSchema, sessionId: checkoutSessionId });
+
 export function checkoutRoutes(deps: AppDeps) {
   const perClient = createLimiter(deps.db, { keyPrefix: 'checkout-ip', points: deps.config.checkoutRateLimit, durationSeconds: 60 });
   // A bot with many addresses still reuses e-mails; a person never needs this many tries.
@@ -30,9 +34,10 @@ export function checkoutRoutes(deps: AppDeps) {
         return c.json({ id: result.id, url: result.url }, 201);
       },
     )
-    .get('/:slug/checkout/:sessionId', async (c) => {
-      const status = await checkoutStatus(deps.db, c.req.param('sessionId'));
-      if (!status || status.campaign.slug !== c.req.param('slug')) throw notFound('Checkout session');
+    .get('/:slug/checkout/:sessionId', zValidator('param', sessionParam, validationHook), async (c) => {
+      const { slug, sessionId } = c.req.valid('param');
+      const status = await checkoutStatus(deps.db, sessionId);
+      if (!status || status.campaign.slug !== slug) throw notFound('Checkout session');
       c.header('Cache-Control', 'no-store');
       return c.json(status);
     });
