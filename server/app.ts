@@ -11,6 +11,7 @@ import { type StreamRegistry, campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { AppError } from './errors.js';
+import { securityHeaders } from './lib/security-headers.js';
 import { onLedgerCommit } from './ledger/service.js';
 import { webRoutes } from './web/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
@@ -21,6 +22,13 @@ export function createApp(deps: AppDeps) {
   const stopLocalNotify = onLedgerCommit(deps.db, (ids) => ids.forEach((id) => deps.bus.emitLocal(id)));
 
   app.use(requestId());
+
+  // Response headers per surface (server/lib/security-headers.ts).
+  const headers = securityHeaders(deps.config);
+  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/healthz', '/readyz']) app.use(p, headers.publicSurface);
+  for (const p of ['/admin', '/admin/*', '/api/admin/*']) app.use(p, headers.admin);
+  for (const p of ['/emulator', '/emulator/*']) app.use(p, headers.emulator);
+  for (const p of ['/', '/donate/*', '/thanks', '/assets/*']) app.use(p, headers.pages);
 
   // Public API: readable from any origin (the widget runs on other sites). The checkout POST is
   // allowed cross-origin too; it sets no cookie and is rate-limited per client.
