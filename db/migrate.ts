@@ -11,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002_digest': await import('./migrations/0002_digest.js'),
   '0003_admin': await import('./migrations/0003_admin.js'),
   '0004_parked_events': await import('./migrations/0004_parked_events.js'),
+  '0007_hardening': await import('./migrations/0007_hardening.js'),
 };
 
 class StaticProvider implements MigrationProvider {

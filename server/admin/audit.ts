@@ -54,6 +54,7 @@ export function campaignSnapshot(c: CampaignWithTotals): Snapshot {
     feeFixed: c.fee_fixed,
     match: c.match_ratio_ppm && c.match_cap != null ? { ratio: c.match_ratio_ppm / 1e6, cap: c.match_cap } : null,
     archivedAt: c.archived_at?.toISOString() ?? null,
+    allowedOrigins: c.allowed_origins,
   };
 }
 

@@ -71,6 +71,25 @@ export const matchSchema = z.strictObject({
   cap: totalMinorUnits,
 });
 
+/**
+ * A site allowed to embed the campaign, as an origin: scheme, host and port only
+ * ("https://news.example.org"). A path, query or credentials would mean the admin typed a page
+ * address; say so rather than guess.
+ */
+export const originSchema = z
+  .string()
+  .trim()
+  .max(200)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === s.replace(/\/$/, '').toLowerCase();
+    } catch {
+      return false;
+    }
+  }, { message: 'must be an origin like https://news.example.org (no path)' })
+  .transform((s) => new URL(s).origin);
+
 const campaignFields = {
   slug: slugSchema,
   title: plainText(200).pipe(z.string().min(1, 'is required')),
@@ -84,6 +103,7 @@ const campaignFields = {
   feeRate: ppmFraction(0.5).optional(),
   feeFixed: z.number().int().min(0).max(100_000).optional(),
   match: matchSchema.nullable().optional(),
+  allowedOrigins: z.array(originSchema).max(50).optional(),
 };
 
 export const createCampaignSchema = z

@@ -30,7 +30,9 @@ export function checkoutRoutes(deps: AppDeps) {
         const keys = [ip, ...(input.email ? [`e:${input.email.toLowerCase()}`] : [])];
         await perClient.consume(keys.slice(0, 1), 'Too many donation attempts from this connection');
         if (keys[1]) await perEmail.consume([keys[1]], 'Too many donation attempts for this e-mail address');
-        const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl: returnUrlFrom(c.req.header('referer')) });
+        // The widget sends the page's origin + path; older embeds only the Referer (the host's policy decides what it holds).
+        const returnUrl = input.returnTo ?? c.req.header('referer');
+        const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl });
         return c.json({ id: result.id, url: result.url }, 201);
       },
     )
@@ -41,15 +43,4 @@ export function checkoutRoutes(deps: AppDeps) {
       c.header('Cache-Control', 'no-store');
       return c.json(status);
     });
-}
-
-/** Cancel on Checkout returns the donor to the page they came from (an embedding site). */
-function returnUrlFrom(referer: string | undefined): string | undefined {
-  if (!referer) return undefined;
-  try {
-    const u = new URL(referer);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u.toString() : undefined;
-  } catch {
-    return undefined;
-  }
 }

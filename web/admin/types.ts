@@ -9,6 +9,8 @@ export interface AdminCampaign extends Progress {
   refunded: number;
   disputed: number;
   archivedAt: string | null;
+  /** Sites allowed to embed the campaign and get donors back after Checkout. */
+  allowedOrigins: string[];
 }
 
 export interface DailyPoint {

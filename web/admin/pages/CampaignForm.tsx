@@ -22,6 +22,7 @@ interface FormState {
   matchOn: boolean;
   matchRatio: string;
   matchCap: string;
+  allowedOrigins: string;
 }
 
 const major = (amount: number, currency: string) => {
@@ -37,7 +38,7 @@ function initial(c?: AdminCampaign): FormState {
     return {
       slug: '', title: '', headline: '', message: '', currency: 'USD', goal: '', startsAt: toLocalInput(start.toISOString()),
       endsAt: toLocalInput(end.toISOString()), presets: '10, 25, 50, 100', feePercent: '2.9', feeFixed: '0.30',
-      matchOn: false, matchRatio: '1', matchCap: '',
+      matchOn: false, matchRatio: '1', matchCap: '', allowedOrigins: '',
     };
   }
   return {
@@ -45,6 +46,7 @@ function initial(c?: AdminCampaign): FormState {
     startsAt: toLocalInput(c.startsAt), endsAt: toLocalInput(c.endsAt), presets: c.presets.map((p) => major(p, c.currency)).join(', '),
     feePercent: String(Math.round(c.fees.rate * 1e6) / 1e4), feeFixed: major(c.fees.fixed, c.currency),
     matchOn: !!c.match, matchRatio: c.match ? String(c.match.ratio) : '1', matchCap: c.match ? major(c.match.cap, c.currency) : '',
+    allowedOrigins: (c.allowedOrigins ?? []).join('\n'),
   };
 }
 
@@ -75,6 +77,7 @@ function toBody(f: FormState): { body?: Record<string, unknown>; errors: Record<
       slug: f.slug.trim(), title: f.title, headline: f.headline, message: f.message, currency: f.currency, goal,
       startsAt: fromLocalInput(f.startsAt), endsAt: fromLocalInput(f.endsAt), presets,
       feeRate: Math.round(feeRate * 1e6) / 1e6, feeFixed, match,
+      allowedOrigins: f.allowedOrigins.split(/[\s,]+/).filter(Boolean),
     },
   };
 }
@@ -177,6 +180,9 @@ export function CampaignForm({ slug }: { slug?: string }) {
           </div>
           <Field label="Suggested amounts" name="presets" error={e.presets} hint="Separated by commas, e.g. 10, 25, 50, 100">
             <input {...fieldProps('presets', e.presets)} value={f.presets} onChange={set('presets')} />
+          </Field>
+          <Field label="Sites that embed the banner" name="allowedOrigins" error={e.allowedOrigins} hint="One origin per line, e.g. https://news.example.org; donors return there after giving. This server is always allowed.">
+            <textarea {...fieldProps('allowedOrigins', e.allowedOrigins)} rows={3} value={f.allowedOrigins} onChange={set('allowedOrigins')} />
           </Field>
           <div className="row">
             <Field label="Processing fee %" name="feeRate" error={e.feeRate} hint="For “cover the fees”">
