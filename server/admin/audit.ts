@@ -58,7 +58,7 @@ export function campaignSnapshot(c: CampaignWithTotals): Snapshot {
   };
 }
 
-export function offlineGiftSnapshot(g: { amount: number; currency: string; receivedAt: string | null; name: string | null; email: string | null; note: string | null; status: string }): Snapshot {
+export function offlineGiftSnapshot(g: { amount: number; currency: string; receivedAt: string | null; name: string | null; email: string | null; note: string | null; status: string; showOnWall?: boolean; anonymous?: boolean }): Snapshot {
   return {
     amount: g.amount,
     currency: g.currency,
@@ -67,6 +67,8 @@ export function offlineGiftSnapshot(g: { amount: number; currency: string; recei
     email: g.email,
     note: g.note,
     voided: g.status === 'voided',
+    showOnWall: g.showOnWall ?? false,
+    anonymous: g.anonymous ?? false,
   };
 }
 

@@ -62,7 +62,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function selectDonation(db: Kysely<Database>) {
   return giftsWithMoney(db).select([
     'g.id', 'g.campaign_id', 'g.source', 'g.frequency', 'g.status as gift_status', 'g.currency', 'g.amount',
-    'g.fee_amount', 'g.charge_amount', 'g.name', 'g.email', 'g.anonymous', 'g.comment', 'g.dedication_kind',
+    'g.fee_amount', 'g.charge_amount', 'g.name', 'g.email', 'g.anonymous', 'g.show_on_wall', 'g.comment', 'g.dedication_kind',
     'g.dedication_name', 'g.note', 'g.checkout_session_id', 'g.payment_intent_id', 'g.subscription_id',
     'g.customer_id', 'g.subscription_status', 'g.received_at', 'g.voided_at', 'g.created_at',
     'm.raised', 'm.refunded', 'm.disputed', 'm.payment_count',
@@ -92,6 +92,7 @@ export function toDonation(r: DonationRow) {
     name: r.name,
     email: r.email,
     anonymous: r.anonymous,
+    showOnWall: r.show_on_wall,
     comment: r.comment,
     dedication: r.dedication_kind && r.dedication_name ? { kind: r.dedication_kind, name: r.dedication_name } : null,
     note: r.note,

@@ -225,6 +225,8 @@ export function adminRoutes(deps: AppDeps) {
           name: input.name ?? null,
           email: input.email ?? null,
           note: input.note ?? null,
+          showOnWall: input.showOnWall,
+          anonymous: input.anonymous,
         }, async (trx) => {
           // The audit row commits with the gift, or neither does.
           const gift = await getDonation(trx, giftId);
@@ -296,7 +298,7 @@ async function limited(limiter: Limiter, key: string, what: string): Promise<voi
 }
 
 function giftState(g: Donation) {
-  return { amount: g.amount, currency: g.currency, receivedAt: g.receivedAt, name: g.name, email: g.email, note: g.note, status: g.giftStatus };
+  return { amount: g.amount, currency: g.currency, receivedAt: g.receivedAt, name: g.name, email: g.email, note: g.note, status: g.giftStatus, showOnWall: g.showOnWall, anonymous: g.anonymous };
 }
 
 const DONATION_CSV_HEADER = [

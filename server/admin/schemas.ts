@@ -46,6 +46,9 @@ export const offlineGiftSchema = z.strictObject({
   name: optionalName,
   email: optionalEmail,
   note: optionalNote,
+  /** On the public donor wall: off unless the donor agreed (an offline donor never saw a form). */
+  showOnWall: z.boolean().optional().default(false),
+  anonymous: z.boolean().optional().default(false),
 });
 
 export const offlineGiftUpdateSchema = z
@@ -56,6 +59,8 @@ export const offlineGiftUpdateSchema = z
     email: optionalEmail,
     note: optionalNote,
     voided: z.boolean().optional(),
+    showOnWall: z.boolean().optional(),
+    anonymous: z.boolean().optional(),
   })
   .refine((o) => Object.values(o).some((v) => v !== undefined), { message: 'nothing to change' });
 

@@ -274,7 +274,7 @@ export async function recomputeCampaignWindow(trx: Transaction<Database>, campai
 /** Offline gifts (cheques, cash) count at once, keyed offline:<gift id>. */
 export async function recordOfflineGift(
   db: Kysely<Database>,
-  input: { campaignId: number; currency: string; amount: number; receivedAt: Date; name?: string | null; email?: string | null; note?: string | null; giftId: string },
+  input: { campaignId: number; currency: string; amount: number; receivedAt: Date; name?: string | null; email?: string | null; note?: string | null; giftId: string; showOnWall?: boolean; anonymous?: boolean },
   /** Runs in the same transaction after the gift is written (the admin's audit row). */
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {
@@ -294,6 +294,9 @@ export async function recordOfflineGift(
         email: input.email ?? null,
         note: input.note ?? null,
         received_at: input.receivedAt,
+        // Offline donors never agreed to be published: hidden from the donor wall unless asked.
+        show_on_wall: input.showOnWall ?? false,
+        anonymous: input.anonymous ?? false,
       })
       .execute();
     await recordPayment(
@@ -317,7 +320,7 @@ export async function recordOfflineGift(
 export async function updateOfflineGift(
   db: Kysely<Database>,
   giftId: string,
-  change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean },
+  change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean; showOnWall?: boolean; anonymous?: boolean },
   /** Runs in the same transaction after the change (the admin's audit row). */
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {
@@ -331,6 +334,8 @@ export async function updateOfflineGift(
         ...(change.name !== undefined && { name: change.name }),
         ...(change.email !== undefined && { email: change.email }),
         ...(change.note !== undefined && { note: change.note }),
+        ...(change.showOnWall !== undefined && { show_on_wall: change.showOnWall }),
+        ...(change.anonymous !== undefined && { anonymous: change.anonymous }),
         ...(change.voided !== undefined && { status: change.voided ? 'voided' : 'paid', voided_at: change.voided ? sql`now()` : null }),
         updated_at: sql`now()`,
       })

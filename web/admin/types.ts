@@ -46,6 +46,7 @@ export interface Donation {
   name: string | null;
   email: string | null;
   anonymous: boolean;
+  showOnWall: boolean;
   comment: string | null;
   dedication: { kind: 'honor' | 'memory'; name: string } | null;
   note: string | null;
