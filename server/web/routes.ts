@@ -30,8 +30,9 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Our own pages load only our own scripts and talk only to our own origin. style-src needs
- * 'unsafe-inline': the widget puts its CSS in a <style> inside its shadow root.
+ * Our own pages load only our own scripts and talk only to our own origin. style-src still has
+ * 'unsafe-inline' for the pages' own form CSS (mountPage adds a <style>); the widget itself no
+ * longer needs it (constructable stylesheets, see web/components/styles.ts).
  */
 const PAGE_HEADERS = {
   'Content-Security-Policy':
