@@ -13,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0004_parked_events': await import('./migrations/0004_parked_events.js'),
   '0005_admin_roles': await import('./migrations/0005_admin_roles.js'),
   '0006_ledger_facts': await import('./migrations/0006_ledger_facts.js'),
+  '0007_hardening': await import('./migrations/0007_hardening.js'),
   '0008_organisation': await import('./migrations/0008_organisation.js'),
   '0010_mail': await import('./migrations/0010_mail.js'),
 };

@@ -12,6 +12,7 @@ import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { digestPageRoutes } from './digest/pages.js';
 import { AppError } from './errors.js';
+import { securityHeaders } from './lib/security-headers.js';
 import { siteRoutes } from './site/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
@@ -20,6 +21,13 @@ export function createApp(deps: AppDeps) {
   const cache = new ProgressCache(deps.db, deps.bus, deps.clock, undefined, { testMode: deps.config.testMode });
 
   app.use(requestId());
+
+  // Response headers per surface (server/lib/security-headers.ts).
+  const headers = securityHeaders(deps.config);
+  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/healthz', '/readyz']) app.use(p, headers.publicSurface);
+  for (const p of ['/admin', '/admin/*', '/api/admin/*']) app.use(p, headers.admin);
+  for (const p of ['/emulator', '/emulator/*']) app.use(p, headers.emulator);
+  for (const p of ['/', '/donate/*', '/thanks', '/assets/*']) app.use(p, headers.pages);
 
   // Public API: readable from any origin (the widget runs on other sites). The checkout POST is
   // allowed cross-origin too; it sets no cookie and is rate-limited per client.
@@ -34,8 +42,11 @@ export function createApp(deps: AppDeps) {
   });
   // Huge bodies are refused before they are read (SPEC §7). Webhooks get more room: Stripe
   // events with expanded objects can be tens of KB. Bodiless reads skip the check.
+  // The rest of the body is never read, so the connection cannot carry another request: say
+  // so (Connection: close) instead of leaving a keep-alive client to find the socket destroyed
+  // under its next request ("other side closed").
   const tooLarge = () => {
-    throw new AppError('payload_too_large', 413, 'Request body is too large');
+    throw new AppError('payload_too_large', 413, 'Request body is too large', undefined, { Connection: 'close' });
   };
   const limitBody = (maxSize: number): MiddlewareHandler => {
     const limit = bodyLimit({ maxSize, onError: tooLarge });

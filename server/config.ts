@@ -37,7 +37,14 @@ const schema = z.object({
   ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
   CHECKOUT_RATE_LIMIT: z.coerce.number().int().min(1).max(100000).default(10),
-  TRUST_PROXY: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+  // false | true (one proxy) | N: the number of reverse proxies of ours in front of the server.
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .default('false')
+    .transform((v) => (v === '' || v === 'false' ? 0 : v === 'true' ? 1 : /^\d{1,2}$/.test(v) ? Number(v) : Number.NaN))
+    .pipe(z.number({ error: 'must be false, true or a number of proxy hops (0-20)' }).int().min(0).max(20, 'must be false, true or a number of proxy hops (0-20)')),
   SMTP_URL: optionalString.pipe(
     z.string().regex(/^smtps?:\/\/[^/\s]+/, 'must look like smtp://user:pass@host:587 or smtps://user:pass@host:465').optional(),
   ),
@@ -70,8 +77,8 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   checkoutRateLimit: number;
-  /** Believe X-Forwarded-For (only behind a reverse proxy that sets it). */
-  trustProxy: boolean;
+  /** How many reverse proxies of ours append to X-Forwarded-For (0: believe none of it). */
+  trustProxy: number;
   logLevel: string;
   /** Defaults for the organisation settings (the database row wins where set). */
   org: { name: string; address: string; timeZone: string; taxId: string };

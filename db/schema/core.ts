@@ -14,6 +14,8 @@ export interface CampaignsTable {
   starts_at: Timestamp;
   ends_at: Timestamp;
   presets: ColumnType<number[], string, string>; // jsonb: write JSON.stringify(array)
+  /** Origins allowed to embed and receive returning donors (jsonb array; PUBLIC_URL implied). */
+  allowed_origins: ColumnType<string[], string | undefined, string>;
   fee_rate_ppm: Generated<number>;
   fee_fixed: Generated<number>;
   match_ratio_ppm: number | null;
@@ -55,6 +57,8 @@ export interface GiftsTable {
   name: string | null;
   email: string | null;
   anonymous: Generated<boolean>;
+  /** On the public donor wall (offline gifts: only when the admin says so). */
+  show_on_wall: Generated<boolean>;
   comment: string | null;
   dedication_kind: 'honor' | 'memory' | null;
   dedication_name: string | null;

@@ -57,10 +57,11 @@ export function campaignSnapshot(c: CampaignWithTotals): Snapshot {
     feeFixed: c.fee_fixed,
     match: c.match_ratio_ppm && c.match_cap != null ? { ratio: c.match_ratio_ppm / 1e6, cap: c.match_cap } : null,
     archivedAt: c.archived_at?.toISOString() ?? null,
+    allowedOrigins: c.allowed_origins,
   };
 }
 
-export function offlineGiftSnapshot(g: { amount: number; currency: string; receivedAt: string | null; name: string | null; email: string | null; note: string | null; status: string }): Snapshot {
+export function offlineGiftSnapshot(g: { amount: number; currency: string; receivedAt: string | null; name: string | null; email: string | null; note: string | null; status: string; showOnWall?: boolean; anonymous?: boolean }): Snapshot {
   return {
     amount: g.amount,
     currency: g.currency,
@@ -69,6 +70,8 @@ export function offlineGiftSnapshot(g: { amount: number; currency: string; recei
     email: g.email,
     note: g.note,
     voided: g.status === 'voided',
+    showOnWall: g.showOnWall ?? false,
+    anonymous: g.anonymous ?? false,
   };
 }
 

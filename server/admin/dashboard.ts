@@ -22,6 +22,7 @@ export function toAdminCampaign(c: CampaignWithTotals, now: Date) {
     refunded: c.refunded,
     disputed: c.disputed,
     archivedAt: c.archived_at?.toISOString() ?? null,
+    allowedOrigins: c.allowed_origins,
     createdAt: c.created_at.toISOString(),
     updatedAt: c.updated_at.toISOString(),
   };

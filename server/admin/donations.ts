@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { notFound } from '../errors.js';
+import { isCursorTimestamp } from '../lib/validation.js';
 import type { DonationFilter, DonationStatus } from './schemas.js';
 
 /**
@@ -57,12 +58,11 @@ export function decodeCursor(cursor: string | undefined): unknown[] | undefined 
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 function selectDonation(db: Kysely<Database>) {
   return giftsWithMoney(db).select([
     'g.id', 'g.campaign_id', 'g.source', 'g.frequency', 'g.status as gift_status', 'g.currency', 'g.amount',
-    'g.fee_amount', 'g.charge_amount', 'g.name', 'g.email', 'g.anonymous', 'g.comment', 'g.dedication_kind',
+    'g.fee_amount', 'g.charge_amount', 'g.name', 'g.email', 'g.anonymous', 'g.show_on_wall', 'g.comment', 'g.dedication_kind',
     'g.dedication_name', 'g.note', 'g.checkout_session_id', 'g.payment_intent_id', 'g.subscription_id',
     'g.customer_id', 'g.subscription_status', 'g.received_at', 'g.voided_at', 'g.created_at',
     'm.raised', 'm.refunded', 'm.disputed', 'm.payment_count',
@@ -92,6 +92,7 @@ export function toDonation(r: DonationRow) {
     name: r.name,
     email: r.email,
     anonymous: r.anonymous,
+    showOnWall: r.show_on_wall,
     comment: r.comment,
     dedication: r.dedication_kind && r.dedication_name ? { kind: r.dedication_kind, name: r.dedication_name } : null,
     note: r.note,
@@ -126,7 +127,7 @@ export async function listDonations(
   if (filter.frequency) q = q.where('g.frequency', '=', filter.frequency);
   if (filter.source) q = q.where('g.source', '=', filter.source);
   const c = decodeCursor(page.cursor);
-  if (c && typeof c[0] === 'string' && TS.test(c[0]) && typeof c[1] === 'string' && UUID.test(c[1])) {
+  if (c && isCursorTimestamp(c[0]) && typeof c[1] === 'string' && UUID.test(c[1])) {
     q = q.where(sql<boolean>`(g.created_at, g.id) < (${c[0]}::timestamptz, ${c[1]}::uuid)`);
   }
   const rows = await q.orderBy('g.created_at', 'desc').orderBy('g.id', 'desc').limit(page.limit + 1).execute();

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { minorUnits, plainText } from '../campaigns/schemas.js';
+import { minorUnits, multiLine, singleLine } from '../campaigns/schemas.js';
+import { cursorParam, isCursorTimestamp, isRowId, isSafeText, queryText } from '../lib/validation.js';
 
 export const loginSchema = z.strictObject({
-  email: z.string().trim().toLowerCase().min(1, 'is required').max(254),
+  email: z.string().trim().toLowerCase().min(1, 'is required').max(254).refine(isSafeText, 'contains control characters'),
   password: z.string().min(1, 'is required').max(1024),
 });
 
@@ -40,7 +41,7 @@ const isoDate = z.iso
 
 export type ReceivedAt = { instant: Date } | { day: string };
 
-const optionalName = plainText(100)
+const optionalName = singleLine(100)
   .nullable()
   .optional()
   .transform((v) => (v === undefined ? undefined : v || null));
@@ -50,7 +51,7 @@ const optionalEmail = z
   .nullable()
   .optional()
   .or(z.literal('').transform(() => null));
-const optionalNote = plainText(1000)
+const optionalNote = multiLine(1000)
   .nullable()
   .optional()
   .transform((v) => (v === undefined ? undefined : v || null));
@@ -61,6 +62,9 @@ export const offlineGiftSchema = z.strictObject({
   name: optionalName,
   email: optionalEmail,
   note: optionalNote,
+  /** On the public donor wall: off unless the donor agreed (an offline donor never saw a form). */
+  showOnWall: z.boolean().optional().default(false),
+  anonymous: z.boolean().optional().default(false),
 });
 
 export const offlineGiftUpdateSchema = z
@@ -71,6 +75,8 @@ export const offlineGiftUpdateSchema = z
     email: optionalEmail,
     note: optionalNote,
     voided: z.boolean().optional(),
+    showOnWall: z.boolean().optional(),
+    anonymous: z.boolean().optional(),
   })
   .refine((o) => Object.values(o).some((v) => v !== undefined), { message: 'nothing to change' });
 
@@ -78,25 +84,29 @@ export const donationStatuses = ['paid', 'pending', 'failed', 'refunded', 'parti
 export type DonationStatus = (typeof donationStatuses)[number] | 'created';
 
 export const donationFilterSchema = z.strictObject({
-  q: z.string().trim().max(200).optional().transform((v) => v || undefined),
+  q: queryText(200).optional().transform((v) => v || undefined),
   status: z.enum(donationStatuses).optional(),
   frequency: z.enum(['once', 'monthly']).optional(),
   source: z.enum(['stripe', 'offline']).optional(),
 });
 
+/** (created_at at microseconds, gift id): see listDonations. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const donationCursor = cursorParam((p) => p.length === 2 && isCursorTimestamp(p[0]) && typeof p[1] === 'string' && UUID.test(p[1]));
+
 export const donationListSchema = donationFilterSchema.extend({
-  cursor: z.string().max(200).optional(),
+  cursor: donationCursor,
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
 export const pageSchema = z.strictObject({
-  cursor: z.string().max(200).optional(),
+  cursor: cursorParam((p) => p.length === 1 && isRowId(p[0])),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
 export const auditQuerySchema = pageSchema.extend({
   entity: z.enum(['campaign', 'gift', 'admin']).optional(),
-  entityId: z.string().max(100).optional(),
+  entityId: queryText(100).optional(),
 });
 
 export const giftIdSchema = z.object({ giftId: z.uuid('must be a gift id') });

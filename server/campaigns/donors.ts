@@ -13,6 +13,7 @@ export async function listPublicDonors(db: Kysely<Database>, campaignId: number,
     .selectFrom('gifts as g')
     .where('g.campaign_id', '=', campaignId)
     .where('g.status', '=', 'paid')
+    .where('g.show_on_wall', '=', true)
     .where((eb) =>
       eb.exists(
         eb.selectFrom('payments as p').select('p.id').whereRef('p.gift_id', '=', 'g.id').where('p.applied_donation', '=', 1),

@@ -11,6 +11,21 @@ export const plainText = (max: number) =>
       message: 'contains control or direction-override characters',
     });
 
+/**
+ * A name on one line: no line breaks or tabs. Names show on the donor wall, in receipts and in
+ * the CSV export, where a line break has no legitimate use and only helps forge a line. Longer
+ * free text (a comment, a note) keeps its line breaks, normalised to \n; the CSV export quotes them.
+ */
+export const singleLine = (max: number) =>
+  plainText(max).refine((s) => !/[\t\n\r\u2028\u2029\u0085]/.test(s), { message: 'must be on one line' });
+
+/** Multi-line text with every line break as \n (a lone \r is a line break in spreadsheets). */
+export const multiLine = (max: number) =>
+  z
+    .string()
+    .transform((s) => s.replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n'))
+    .pipe(plainText(max));
+
 export const minorUnits = z
   .number({ error: 'must be a number' })
   .int('must be a whole number of minor units (cents)')
@@ -67,6 +82,25 @@ export const matchSchema = z.strictObject({
   cap: totalMinorUnits,
 });
 
+/**
+ * A site allowed to embed the campaign, as an origin: scheme, host and port only
+ * ("https://news.example.org"). A path, query or credentials would mean the admin typed a page
+ * address; say so rather than guess.
+ */
+export const originSchema = z
+  .string()
+  .trim()
+  .max(200)
+  .refine((s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === s.replace(/\/$/, '').toLowerCase();
+    } catch {
+      return false;
+    }
+  }, { message: 'must be an origin like https://news.example.org (no path)' })
+  .transform((s) => new URL(s).origin);
+
 const campaignFields = {
   slug: slugSchema,
   title: plainText(200).pipe(z.string().min(1, 'is required')),
@@ -81,6 +115,7 @@ const campaignFields = {
   feeRate: rateSchema(500_000, false).optional(),
   feeFixed: z.number().int().min(0).max(100_000).optional(),
   match: matchSchema.nullable().optional(),
+  allowedOrigins: z.array(originSchema).max(50).optional(),
 };
 
 export const createCampaignSchema = z

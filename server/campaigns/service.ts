@@ -73,6 +73,7 @@ function toRow(input: Partial<CreateCampaignInput>) {
     ...(input.startsAt !== undefined && { starts_at: input.startsAt }),
     ...(input.endsAt !== undefined && { ends_at: input.endsAt }),
     ...(input.presets !== undefined && { presets: JSON.stringify(input.presets) }),
+    ...(input.allowedOrigins !== undefined && { allowed_origins: JSON.stringify([...new Set(input.allowedOrigins)]) }),
     ...(input.feeRate !== undefined && { fee_rate_ppm: input.feeRate.ppm }),
     ...(input.feeFixed !== undefined && { fee_fixed: input.feeFixed }),
     ...(input.match !== undefined && {

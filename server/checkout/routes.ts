@@ -10,6 +10,10 @@ import { validationHook } from '../lib/validation.js';
 import { checkoutSchema } from './schemas.js';
 import { checkoutStatus, startCheckout } from './service.js';
 
+/** Checkout Session ids as Stripe (and the emulator) make them: cs_test_… / cs_live_…. */
+export const checkoutSessionId = z.string().min(1).max(255).regex(/^[A-Za-z0-9_-]+$/, 'must be a Checkout Session id');
+const sessionParam = z.object({ slug: slugSchema, sessionId: checkoutSessionId });
+
 export function checkoutRoutes(deps: AppDeps) {
   const perClient = createLimiter(deps.db, { keyPrefix: 'checkout-ip', points: deps.config.checkoutRateLimit, durationSeconds: 60 });
   // A bot with many addresses still reuses e-mails; a person never needs this many tries.
@@ -26,25 +30,17 @@ export function checkoutRoutes(deps: AppDeps) {
         const keys = [ip, ...(input.email ? [`e:${input.email.toLowerCase()}`] : [])];
         await perClient.consume(keys.slice(0, 1), 'Too many donation attempts from this connection');
         if (keys[1]) await perEmail.consume([keys[1]], 'Too many donation attempts for this e-mail address');
-        const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl: returnUrlFrom(c.req.header('referer')) });
+        // The widget sends the page's origin + path; older embeds only the Referer (the host's policy decides what it holds).
+        const returnUrl = input.returnTo ?? c.req.header('referer');
+        const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl });
         return c.json({ id: result.id, url: result.url }, 201);
       },
     )
-    .get('/:slug/checkout/:sessionId', async (c) => {
-      const status = await checkoutStatus(deps.db, c.req.param('sessionId'));
-      if (!status || status.campaign.slug !== c.req.param('slug')) throw notFound('Checkout session');
+    .get('/:slug/checkout/:sessionId', zValidator('param', sessionParam, validationHook), async (c) => {
+      const { slug, sessionId } = c.req.valid('param');
+      const status = await checkoutStatus(deps.db, sessionId);
+      if (!status || status.campaign.slug !== slug) throw notFound('Checkout session');
       c.header('Cache-Control', 'no-store');
       return c.json(status);
     });
-}
-
-/** Cancel on Checkout returns the donor to the page they came from (an embedding site). */
-function returnUrlFrom(referer: string | undefined): string | undefined {
-  if (!referer) return undefined;
-  try {
-    const u = new URL(referer);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u.toString() : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { plainText } from '../campaigns/schemas.js';
+import { multiLine, singleLine } from '../campaigns/schemas.js';
 
-const optionalText = (max: number) =>
-  plainText(max)
-    .optional()
-    .transform((v) => (v ? v : undefined));
+const optional = <T extends z.ZodType<string>>(t: T) => t.optional().transform((v) => (v ? v : undefined));
 
 export const checkoutSchema = z.strictObject({
   amount: z
@@ -13,18 +10,20 @@ export const checkoutSchema = z.strictObject({
     .positive('must be positive'),
   frequency: z.enum(['once', 'monthly'], { error: 'must be "once" or "monthly"' }),
   coverFees: z.boolean().optional().default(false),
-  name: optionalText(100),
+  name: optional(singleLine(100)),
   email: z
     .email('must be a valid e-mail address')
     .max(254)
     .optional()
     .or(z.literal('').transform(() => undefined)),
   anonymous: z.boolean().optional().default(false),
-  comment: optionalText(500),
+  comment: optional(multiLine(500)),
+  /** The embedding page (origin + path) to return the donor to; kept only on an allowed origin. */
+  returnTo: z.string().max(2048).optional(),
   dedication: z
     .strictObject({
       kind: z.enum(['honor', 'memory']),
-      name: plainText(100).pipe(z.string().min(1, 'is required')),
+      name: singleLine(100).pipe(z.string().min(1, 'is required')),
     })
     .optional(),
 });

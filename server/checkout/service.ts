@@ -6,6 +6,7 @@ import { getCampaign, campaignStatus } from '../campaigns/service.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { chargeForAmount, checkAmount } from '../../common/money.js';
+import { returnTarget } from './return-url.js';
 import type { CheckoutInput } from './schemas.js';
 
 export interface StartCheckoutResult {
@@ -48,6 +49,8 @@ export async function startCheckout(
     clientIp: ctx.clientIp,
   });
 
+  // The page to return the donor to: origin + path, only on an allowed origin (return-url.ts).
+  const back = returnTarget(ctx.returnUrl, campaign.allowed_origins, config.publicUrl);
   const metadata = { gift_id: giftId, campaign: campaign.slug };
   const monthly = input.frequency === 'monthly';
   const params: Stripe.Checkout.SessionCreateParams = {
@@ -64,11 +67,10 @@ export async function startCheckout(
         },
       },
     ],
-    success_url: `${config.publicUrl}/thanks?session_id={CHECKOUT_SESSION_ID}${ctx.returnUrl ? `&return=${encodeURIComponent(ctx.returnUrl)}` : ''}`,
+    success_url: `${config.publicUrl}/thanks?session_id={CHECKOUT_SESSION_ID}${back ? `&return=${encodeURIComponent(back)}` : ''}`,
     // Cancel lands on our own donate page, which offers the way back to the page the donor came
-    // from as a visible link: a cancel_url taken straight from a request header would let anyone
-    // mint a Checkout page of this organisation whose "back" leads to a site of their choosing.
-    cancel_url: `${config.publicUrl}/donate/${encodeURIComponent(campaign.slug)}?canceled=1${ctx.returnUrl ? `&return=${encodeURIComponent(ctx.returnUrl)}` : ''}`,
+    // from as a visible link, re-checked against the allowed origins when the page is served.
+    cancel_url: `${config.publicUrl}/donate/${encodeURIComponent(campaign.slug)}?canceled=1${back ? `&return=${encodeURIComponent(back)}` : ''}`,
     client_reference_id: giftId,
     metadata,
     ...(input.email ? { customer_email: input.email } : {}),

@@ -606,6 +606,8 @@ export class Ledger {
     name?: string | null;
     email?: string | null;
     note?: string | null;
+    showOnWall?: boolean;
+    anonymous?: boolean;
   }): Promise<void> {
     await this.trx
       .insertInto('gifts')
@@ -622,6 +624,9 @@ export class Ledger {
         email: input.email ?? null,
         note: input.note ?? null,
         received_at: input.receivedAt,
+        // Offline donors never agreed to be published: hidden from the donor wall unless asked.
+        show_on_wall: input.showOnWall ?? false,
+        anonymous: input.anonymous ?? false,
       })
       .execute();
     await this.recordPayment({
@@ -638,7 +643,7 @@ export class Ledger {
 
   async updateOfflineGift(
     giftId: string,
-    change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean },
+    change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean; showOnWall?: boolean; anonymous?: boolean },
   ): Promise<void> {
     const gift = await this.trx
       .selectFrom('gifts')
@@ -655,6 +660,8 @@ export class Ledger {
         ...(change.name !== undefined && { name: change.name }),
         ...(change.email !== undefined && { email: change.email }),
         ...(change.note !== undefined && { note: change.note }),
+        ...(change.showOnWall !== undefined && { show_on_wall: change.showOnWall }),
+        ...(change.anonymous !== undefined && { anonymous: change.anonymous }),
         ...(change.voided !== undefined && { status: change.voided ? 'voided' : 'paid', voided_at: change.voided ? sql`now()` : null }),
         updated_at: sql`now()`,
       })

@@ -18,6 +18,8 @@ export async function recordOfflineGift(
     email?: string | null;
     note?: string | null;
     giftId: string;
+    showOnWall?: boolean;
+    anonymous?: boolean;
   },
   /** Runs in the same transaction after the gift is written (the admin's audit row). */
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
@@ -32,7 +34,7 @@ export async function recordOfflineGift(
 export async function updateOfflineGift(
   deps: Deps,
   giftId: string,
-  change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean },
+  change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean; showOnWall?: boolean; anonymous?: boolean },
   /** Runs in the same transaction after the change (the admin's audit row). */
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {

@@ -34,6 +34,7 @@ export function createLimiter(
   return {
     /** Spends one point for each key; throws a 429 AppError with Retry-After when any is exhausted. */
     async consume(keys: string[], message: string): Promise<void> {
+      await sweepIfDue(db);
       for (const key of keys) {
         try {
           await limiter.consume(storeKey(key));
@@ -54,6 +55,31 @@ export function createLimiter(
       await limiter.delete(storeKey(key));
     },
   };
+}
+
+/**
+ * The store never deletes a row (clearExpiredByTimeout is off: its timer would hold a
+ * connection per limiter in every process), so each key ever seen, every address and e-mail,
+ * would stay forever. Instead the first request after SWEEP_EVERY_MS deletes the expired rows,
+ * once per process and database: cheap, and needs no scheduler. Expiry is in the store's own
+ * clock (Date.now(), ms), so the sweep uses the same. A failed sweep is retried next time and
+ * never fails the request.
+ */
+export const SWEEP_EVERY_MS = 5 * 60_000;
+const lastSweep = new WeakMap<object, number>();
+
+async function sweepIfDue(db: Kysely<Database>): Promise<void> {
+  const now = Date.now();
+  const last = lastSweep.get(db);
+  if (last !== undefined && now - last < SWEEP_EVERY_MS) return;
+  lastSweep.set(db, now);
+  await sweepExpiredRateLimits(db, now).catch(() => lastSweep.delete(db));
+}
+
+/** Deletes rate-limit rows whose window ended before `nowMs`; returns how many. */
+export async function sweepExpiredRateLimits(db: Kysely<Database>, nowMs = Date.now()): Promise<number> {
+  const r = await db.deleteFrom('rate_limits').where('expire', 'is not', null).where('expire', '<', nowMs).executeTakeFirst();
+  return Number(r.numDeletedRows);
 }
 
 /** Keys carry user input (e-mails up to 254 chars, forwarded addresses): hashed, they always fit

@@ -8,6 +8,8 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { findBySlug } from '../campaigns/repository.js';
 import { slugSchema } from '../campaigns/schemas.js';
+import { returnTarget } from '../checkout/return-url.js';
+import { checkoutSessionId } from '../checkout/routes.js';
 import { checkoutStatus } from '../checkout/service.js';
 import type { AppDeps } from '../deps.js';
 import { digestRoutes } from '../digest/routes.js';
@@ -29,8 +31,9 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * Our own pages load only our own scripts and talk only to our own origin. style-src needs
- * 'unsafe-inline': the widget puts its CSS in a <style> inside its shadow root.
+ * Our own pages load only our own scripts and talk only to our own origin. style-src still has
+ * 'unsafe-inline' for the pages' own form CSS (mountPage adds a <style>); the widget itself no
+ * longer needs it (constructable stylesheets, see web/components/styles.ts).
  */
 const PAGE_HEADERS = {
   'Content-Security-Policy':
@@ -154,19 +157,31 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
     return page(c, 'pages/demo.html', { __GS_CAMPAIGN__: slug });
   });
 
+  // The "Back to ..." link of /donate and /thanks: the `return` parameter is only a hint (anyone
+  // can write one into a link); the page gets it only if its origin is allowed for the campaign.
+  const vettedReturn = (c: Context, campaign: { allowed_origins: string[] } | null | undefined) => {
+    const raw = c.req.query('return');
+    return (campaign && returnTarget(raw, campaign.allowed_origins, deps.config.publicUrl)) ?? '';
+  };
+
   app.get('/donate/:slug', async (c) => {
     const parsed = slugSchema.safeParse(c.req.param('slug'));
-    const known = parsed.success && (await findBySlug(deps.db, parsed.data));
+    const campaign = parsed.success ? await findBySlug(deps.db, parsed.data) : undefined;
     // Unknown campaigns still get the page (it says so in words) but with a 404 status.
-    return page(c, 'pages/donate.html', {}, known ? 200 : 404);
+    return page(c, 'pages/donate.html', { __GS_RETURN__: vettedReturn(c, campaign) }, campaign ? 200 : 404);
   });
 
-  app.get('/thanks', (c) => page(c, 'pages/thanks.html'));
+  app.get('/thanks', async (c) => {
+    const id = checkoutSessionId.safeParse(c.req.query('session_id') ?? '');
+    const status = id.success ? await checkoutStatus(deps.db, id.data) : null;
+    const campaign = status ? await findBySlug(deps.db, status.campaign.slug) : undefined;
+    return page(c, 'pages/thanks.html', { __GS_RETURN__: vettedReturn(c, campaign) });
+  });
 
   // /thanks only knows Checkout's session id (success_url has no slug).
   app.get(
     '/api/checkout-sessions/:id',
-    zValidator('param', z.object({ id: z.string().min(1).max(255).regex(/^[\w-]+$/) }), validationHook),
+    zValidator('param', z.object({ id: checkoutSessionId }), validationHook),
     async (c) => {
       const status = await checkoutStatus(deps.db, c.req.valid('param').id);
       if (!status) throw notFound('Checkout session');

@@ -40,12 +40,13 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
 
   beforeAll(async () => {
     app = await startApp();
-    await app.campaign({ slug: 'year-end', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 } });
     host = await startHostSite({
       '/article': `<!doctype html><html><head><meta name="viewport" content="width=device-width"><title>Host</title></head>
         <body><h1>An article on someone else's site</h1>
         <script src="${app.base}/embed.js" data-campaign="year-end" async></script></body></html>`,
     });
+    // Donors are returned only to the sites the organisation lists for the campaign.
+    await app.campaign({ slug: 'year-end', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 }, allowedOrigins: [host.base, 'https://news.example'] });
     browser = await launch();
   });
 
@@ -167,9 +168,11 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await expect.poll(() => notice.textContent()).toContain('nothing was charged');
     const back = notice.getByRole('link', { name: 'go back to news.example' });
     expect(await back.getAttribute('href')).toBe('https://news.example/2026/12/lead-pipes');
-    await page.goto(`${app.base}/donate/year-end?canceled=1&return=${encodeURIComponent('javascript:alert(1)')}`);
-    await expect.poll(() => notice.textContent()).toContain('nothing was charged');
-    expect(await notice.getByRole('link').count()).toBe(0);
+    for (const other of ['javascript:alert(1)', 'https://evil.example/2026/12/lead-pipes']) {
+      await page.goto(`${app.base}/donate/year-end?canceled=1&return=${encodeURIComponent(other)}`);
+      await expect.poll(() => notice.textContent()).toContain('nothing was charged');
+      expect(await notice.getByRole('link').count()).toBe(0);
+    }
   });
 
   it('signs readers up to the daily digest with double opt-in (once per address, any case)', async () => {

@@ -9,6 +9,8 @@ export interface AdminCampaign extends Progress {
   refunded: number;
   disputed: number;
   archivedAt: string | null;
+  /** Sites allowed to embed the campaign and get donors back after Checkout. */
+  allowedOrigins: string[];
 }
 
 export interface DailyPoint {
@@ -44,6 +46,7 @@ export interface Donation {
   name: string | null;
   email: string | null;
   anonymous: boolean;
+  showOnWall: boolean;
   comment: string | null;
   dedication: { kind: 'honor' | 'memory'; name: string } | null;
   note: string | null;

@@ -1,7 +1,7 @@
 import { type CSSProperties, useLayoutEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
 import { type BannerOptions, BannerView } from './BannerView.js';
-import { bannerCss } from './styles.js';
+import { adoptStyles, bannerCss } from './styles.js';
 
 export type BannerProps = Omit<BannerOptions, 'api'> & {
   /** Origin of the Groundswell server; same origin when omitted. */
@@ -24,7 +24,9 @@ export function Banner({ api = '', placement = 'inline', className, style, ...re
   useLayoutEffect(() => {
     const host = hostRef.current;
     if (!host) return;
-    setShadow(host.shadowRoot ?? host.attachShadow({ mode: 'open' }));
+    const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+    adoptStyles(root, bannerCss);
+    setShadow(root);
   }, []);
 
   if (gone) return null;
@@ -33,7 +35,6 @@ export function Banner({ api = '', placement = 'inline', className, style, ...re
       {shadow
         ? createPortal(
             <>
-              <style>{bannerCss}</style>
               <BannerView api={api} placement={placement} {...rest} onHide={() => setGone(true)} />
             </>,
             shadow,

@@ -84,3 +84,28 @@ dialog::backdrop{background:rgba(0,0,0,.55)}
 .dh h2{margin:0;font-size:20px;line-height:1.25}
 .dh .x{position:static;flex:none}
 ${formCss}`;
+
+const sheets = new Map<string, CSSStyleSheet>();
+
+/**
+ * Puts CSS into a shadow root as a constructable stylesheet (adoptedStyleSheets): a host page
+ * whose Content-Security-Policy has no 'unsafe-inline' in style-src blocks a <style> element
+ * but not a stylesheet built through the CSSOM. One sheet per CSS text is shared by every
+ * banner of the page. Browsers without constructable stylesheets (Safari before 16.4) get a
+ * <style> element, which works on every page without a strict CSP.
+ */
+export function adoptStyles(root: ShadowRoot, css: string): void {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet !== 'undefined' && 'replaceSync' in CSSStyleSheet.prototype) {
+    let sheet = sheets.get(css);
+    if (!sheet) {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      sheets.set(css, sheet);
+    }
+    if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    return;
+  }
+  const style = document.createElement('style');
+  style.textContent = css;
+  root.prepend(style);
+}

@@ -12,7 +12,7 @@
 import { Component, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { type BannerOptions, BannerView, type Placement } from '../components/BannerView.js';
-import { bannerCss } from '../components/styles.js';
+import { adoptStyles, bannerCss } from '../components/styles.js';
 import { isDismissed } from '../lib/dismiss.js';
 
 // Captured synchronously: document.currentScript is null once this first run is over.
@@ -80,10 +80,9 @@ function render(host: HTMLElement, opts: BannerOptions, cleanup?: () => void): (
   host.setAttribute('data-placement', opts.placement ?? 'inline');
   host.setAttribute('data-campaign', opts.campaign);
   const shadow = host.attachShadow({ mode: 'open' });
-  const style = document.createElement('style');
-  style.textContent = bannerCss;
+  adoptStyles(shadow, bannerCss);
   const mountPoint = document.createElement('div');
-  shadow.append(style, mountPoint);
+  shadow.append(mountPoint);
   const root = createRoot(mountPoint);
   const remove = () => {
     try {

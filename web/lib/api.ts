@@ -85,14 +85,30 @@ export function fetchDonors(api: string, slug: string, limit: number, init?: Req
 }
 
 export function startCheckout(api: string, slug: string, body: CheckoutBody): Promise<{ id: string; url: string }> {
+  // The host page's referrer policy is left alone (no referrerPolicy override). What lets
+  // Checkout bring the donor back to the article is sent explicitly: origin + path only.
+  const returnTo = pageAddress();
   return getJson(`${api}/api/campaigns/${enc(slug)}/checkout`, {
     method: 'POST',
-    // Cross-origin, browsers cut the Referer to the origin by default; the full page address is
-    // what lets Checkout bring the donor back to the article they were reading.
-    referrerPolicy: 'no-referrer-when-downgrade',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
+    body: JSON.stringify(returnTo ? { ...body, returnTo } : body),
   });
+}
+
+/**
+ * The page to return the donor to: origin + path, never the query or fragment (tokens, tags).
+ * A host page that states a stricter referrer policy in a <meta> gets what that policy would
+ * send: nothing for no-referrer, the origin for the origin-only policies.
+ */
+export function pageAddress(): string | undefined {
+  try {
+    const policy = document.querySelector('meta[name="referrer" i]')?.getAttribute('content')?.trim().toLowerCase() ?? '';
+    if (policy === 'no-referrer' || policy === 'same-origin') return undefined;
+    if (/^(strict-)?origin(-when-cross-origin)?$/.test(policy)) return `${location.origin}/`;
+    return `${location.origin}${location.pathname}`;
+  } catch {
+    return undefined;
+  }
 }
 
 export function fetchCheckoutStatus(api: string, sessionId: string): Promise<CheckoutSessionStatus> {

@@ -12,7 +12,7 @@ function DonatePage({ slug }: { slug: string }) {
   const [error, setError] = useState('');
   const params = new URLSearchParams(location.search);
   const canceled = params.has('canceled');
-  const back = returnLink(params.get('return'));
+  const back = returnLink();
 
   useEffect(() => {
     let stop: (() => void) | undefined;

@@ -15,9 +15,14 @@ export function mountPage(id: string, node: ReactNode) {
   if (el) createRoot(el).render(<StrictMode>{node}</StrictMode>);
 }
 
-/** The page the donor came from (the server puts it on the Checkout return URLs), shown with its host name. */
-export function returnLink(raw: string | null): { href: string; host: string } | null {
-  if (!raw) return null;
+/**
+ * The page the donor came from, shown with its host name. Only what the server put in the page
+ * (<meta name="gs-return">), which it checked against the campaign's allowed origins: the
+ * `return` query parameter itself is never trusted, anyone can write one into a link.
+ */
+export function returnLink(): { href: string; host: string } | null {
+  const raw = document.querySelector('meta[name="gs-return"]')?.getAttribute('content');
+  if (!raw || raw.startsWith('__')) return null;
   try {
     const u = new URL(raw);
     return u.protocol === 'https:' || u.protocol === 'http:' ? { href: u.href, host: u.host } : null;
@@ -25,4 +30,3 @@ export function returnLink(raw: string | null): { href: string; host: string } |
     return null;
   }
 }
-

@@ -72,7 +72,7 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
   const fees = s.chargeAmount - s.amount;
   const gift = s.frequency === 'monthly' ? `monthly gift of ${charged}` : `gift of ${charged}`;
   const back = `/donate/${encodeURIComponent(s.campaign.slug)}`;
-  const cameFrom = returnLink(new URLSearchParams(location.search).get('return'));
+  const cameFrom = returnLink();
   if (s.status === 'paid') {
     return (
       <section className="status ok" role="status">

@@ -38,7 +38,7 @@ export function donationRoutes(deps: AppDeps) {
         const body = csvStream<string>(DONATION_CSV_HEADER, undefined, async (cursor) => {
           const page = await listDonations(db, campaign.id, filter, { cursor, limit: CSV_BATCH });
           return { rows: page.donations.map(donationCsvRow), cursor: page.nextCursor };
-        });
+        }, (err) => deps.log.error({ err, path: c.req.path }, 'CSV export failed'));
         return c.body(body, 200, {
           'Content-Type': 'text/csv; charset=utf-8',
           'Content-Disposition': `attachment; filename="${campaign.slug}-donations-${clock().toISOString().slice(0, 10)}.csv"`,

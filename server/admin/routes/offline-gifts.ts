@@ -39,6 +39,8 @@ export function offlineGiftRoutes(deps: AppDeps) {
           name: input.name ?? null,
           email: input.email ?? null,
           note: input.note ?? null,
+          showOnWall: input.showOnWall,
+          anonymous: input.anonymous,
         }, async (trx) => {
           // The audit row commits with the gift, or neither does.
           const gift = await getDonation(trx, giftId);
@@ -75,7 +77,7 @@ export function offlineGiftRoutes(deps: AppDeps) {
 }
 
 function giftState(g: Donation) {
-  return { amount: g.amount, currency: g.currency, receivedAt: g.receivedAt, name: g.name, email: g.email, note: g.note, status: g.giftStatus };
+  return { amount: g.amount, currency: g.currency, receivedAt: g.receivedAt, name: g.name, email: g.email, note: g.note, status: g.giftStatus, showOnWall: g.showOnWall, anonymous: g.anonymous };
 }
 
 /** A cheque cannot have arrived tomorrow or last century: a mistyped year would otherwise

@@ -102,7 +102,8 @@ describe.each(testDatabaseKinds())('POST /api/campaigns/:slug/checkout on %s', (
     const res = await post({ amount: 2500, frequency: 'once' }, slug, { referer: 'https://news.example/2026/12/lead-pipes?utm=x' });
     const { id } = (await res.json()) as { id: string };
     const session = await ctx.stripe.checkout.sessions.retrieve(id);
-    expect(session.cancel_url).toBe(`http://groundswell.test/donate/${slug}?canceled=1&return=${encodeURIComponent('https://news.example/2026/12/lead-pipes?utm=x')}`);
+    // news.example is not among the campaign's allowed origins: no way back to it (return-url.test.ts).
+    expect(session.cancel_url).toBe(`http://groundswell.test/donate/${slug}?canceled=1`);
   });
 
   it('accepts the longest valid e-mail (rate-limit keys stay within the store)', async () => {

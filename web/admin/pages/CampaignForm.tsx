@@ -21,6 +21,7 @@ interface FormState {
   matchOn: boolean;
   matchRatio: string;
   matchCap: string;
+  allowedOrigins: string;
 }
 
 /** The API's exact rate ("0.029") as the percentage the form shows ("2.9"). */
@@ -41,7 +42,7 @@ function initial(zone: string, c?: AdminCampaign): FormState {
     return {
       slug: '', title: '', headline: '', message: '', currency: 'USD', goal: '', startsAt: toZonedInput(start, zone),
       endsAt: toZonedInput(end, zone), presets: '10, 25, 50, 100', feePercent: '2.9', feeFixed: '0.30',
-      matchOn: false, matchRatio: '1', matchCap: '',
+      matchOn: false, matchRatio: '1', matchCap: '', allowedOrigins: '',
     };
   }
   return {
@@ -49,6 +50,7 @@ function initial(zone: string, c?: AdminCampaign): FormState {
     startsAt: toZonedInput(c.startsAt, zone), endsAt: toZonedInput(c.endsAt, zone), presets: c.presets.map((p) => toMajor(p, c.currency)).join(', '),
     feePercent: percentOf(c.fees.rate), feeFixed: toMajor(c.fees.fixed, c.currency),
     matchOn: !!c.match, matchRatio: c.match ? String(c.match.ratio) : '1', matchCap: c.match ? toMajor(c.match.cap, c.currency) : '',
+    allowedOrigins: (c.allowedOrigins ?? []).join('\n'),
   };
 }
 
@@ -84,6 +86,7 @@ function toBody(f: FormState, zone: string): { body?: Record<string, unknown>; e
       slug: f.slug.trim(), title: f.title, headline: f.headline, message: f.message, currency: f.currency, goal,
       startsAt, endsAt, presets,
       feeRate: fee.ok ? ppmToDecimal(fee.ppm) : '0', feeFixed, match,
+      allowedOrigins: f.allowedOrigins.split(/[\s,]+/).filter(Boolean),
     },
   };
 }
@@ -187,6 +190,9 @@ export function CampaignForm({ slug }: { slug?: string }) {
           </div>
           <Field label="Suggested amounts" name="presets" error={e.presets} hint="Separated by commas, e.g. 10, 25, 50, 100">
             <input {...fieldProps('presets', e.presets)} value={f.presets} onChange={set('presets')} />
+          </Field>
+          <Field label="Sites that embed the banner" name="allowedOrigins" error={e.allowedOrigins} hint="One origin per line, e.g. https://news.example.org; donors return there after giving. This server is always allowed.">
+            <textarea {...fieldProps('allowedOrigins', e.allowedOrigins)} rows={3} value={f.allowedOrigins} onChange={set('allowedOrigins')} />
           </Field>
           <div className="row">
             <Field label="Processing fee %" name="feeRate" error={e.feeRate} hint="For “cover the fees”">

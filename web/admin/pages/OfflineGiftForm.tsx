@@ -14,14 +14,16 @@ export interface OfflineValues {
   name: string;
   email: string;
   note: string;
+  /** The public donor wall: hidden unless the donor agreed; with or without the name. */
+  wall: 'hidden' | 'named' | 'anonymous';
 }
 
 /** Entry and correction of a cheque or cash gift. With `gift` it edits that gift. */
 export function OfflineGiftForm({ slug, currency, gift, onSaved }: { slug: string; currency: string; gift?: DonationDetail; onSaved: (g: DonationDetail) => void }) {
-  const blank: OfflineValues = { amount: '', receivedAt: today(), name: '', email: '', note: '' };
+  const blank: OfflineValues = { amount: '', receivedAt: today(), name: '', email: '', note: '', wall: 'hidden' };
   const [v, setV] = useState<OfflineValues>(
     gift
-      ? { amount: toMajor(gift.amount, currency), receivedAt: zonedDay(gift.receivedAt ?? gift.createdAt, orgTimeZone()), name: gift.name ?? '', email: gift.email ?? '', note: gift.note ?? '' }
+      ? { amount: toMajor(gift.amount, currency), receivedAt: zonedDay(gift.receivedAt ?? gift.createdAt, orgTimeZone()), name: gift.name ?? '', email: gift.email ?? '', note: gift.note ?? '', wall: !gift.showOnWall ? 'hidden' : gift.anonymous ? 'anonymous' : 'named' }
       : blank,
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -38,7 +40,7 @@ export function OfflineGiftForm({ slug, currency, gift, onSaved }: { slug: strin
     setErrors({});
     setGeneral('');
     setBusy(true);
-    const body = { amount: amount.amount, receivedAt: v.receivedAt, name: v.name.trim() || null, email: v.email.trim() || null, note: v.note.trim() || null };
+    const body = { amount: amount.amount, receivedAt: v.receivedAt, name: v.name.trim() || null, email: v.email.trim() || null, note: v.note.trim() || null, showOnWall: v.wall !== 'hidden', anonymous: v.wall === 'anonymous' };
     try {
       const saved = gift
         ? await api<DonationDetail>(`/offline-donations/${gift.id}`, { method: 'PATCH', body })
@@ -76,6 +78,13 @@ export function OfflineGiftForm({ slug, currency, gift, onSaved }: { slug: strin
       </div>
       <Field label="Note (optional)" name={`${id}-note`} error={errors.note} hint="e.g. cheque number">
         <input {...fieldProps(`${id}-note`, errors.note)} value={v.note} onChange={set('note')} maxLength={1000} />
+      </Field>
+      <Field label="Public donor wall" name={`${id}-wall`} hint="Only with the donor's agreement">
+        <select {...fieldProps(`${id}-wall`)} value={v.wall} onChange={set('wall')}>
+          <option value="hidden">Not shown</option>
+          <option value="named">Shown with the name</option>
+          <option value="anonymous">Shown as “Anonymous”</option>
+        </select>
       </Field>
       <ErrorNote error={general} />
       {done && (
