@@ -1,4 +1,6 @@
 import type { AdminRole } from '../../../db/schema.js';
+import { sessionCookieName } from '../../../server/admin/auth.js';
+import { deviceCookieName } from '../../../server/admin/devices.js';
 import { hashPassword } from '../../../server/admin/passwords.js';
 import type { TestContext } from '../../helpers/app.js';
 
@@ -46,8 +48,9 @@ export async function signIn(ctx: TestContext, email = ADMIN_EMAIL, role: AdminR
 
 /** A console client from a successful sign-in response (login or invitation acceptance). */
 export async function clientFromLogin(ctx: TestContext, res: Response): Promise<AdminClient> {
-  const cookie = cookieFrom(res, 'gs_admin')!;
-  const deviceCookie = cookieFrom(res, 'gs_admin_device')!;
+  // With an https PUBLIC_URL the cookies carry the __Host- prefix.
+  const cookie = cookieFrom(res, sessionCookieName(ctx.config))!;
+  const deviceCookie = cookieFrom(res, deviceCookieName(ctx.config))!;
   const { csrfToken } = (await res.json()) as { csrfToken: string };
   const req: AdminClient['req'] = async (path, init = {}) =>
     ctx.app.request(`/api/admin${path}`, {
