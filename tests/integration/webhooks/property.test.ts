@@ -288,7 +288,8 @@ async function subscriptionStatuses(ctx: TestContext, campaignId: number) {
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map((r) => r.subscription_status);
+  // Gifts made in the same millisecond have no order of their own: compare the statuses as a multiset.
+  return rows.map((r) => r.subscription_status).sort();
 }
 
 describe.each(testDatabaseKinds())('ledger property on %s', (kind) => {
@@ -363,7 +364,7 @@ describe.each(testDatabaseKinds())('ledger property on %s', (kind) => {
           expect(await totals(ctx, shuffled.slug)).toEqual(want);
           expect(await subscriptionStatuses(ctx, shuffled.id)).toEqual(await subscriptionStatuses(ctx, inOrder.id));
           expect(await subscriptionStatuses(ctx, shuffled.id)).toEqual(
-            plans.filter((p) => p.kind === 'monthly').map((p) => (p.canceled ? 'canceled' : 'active')),
+            plans.filter((p) => p.kind === 'monthly').map((p) => (p.canceled ? 'canceled' : 'active')).sort(),
           );
           expect(await totals(ctx, decoy.campaignSlug)).toEqual(decoyBefore);
         },
