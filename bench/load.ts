@@ -63,20 +63,30 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 function runChild(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', self, ...args], { cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`load generator failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', self, ...args],
+      { cwd: root, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`load generator failed: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
 function runWrk(url: string, connections: number, seconds: number): Promise<string> {
   return new Promise((resolve, reject) => {
     // One thread: the other core belongs to the server under test.
-    execFile('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url], { timeout: (seconds + 30) * 1000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`wrk failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      'wrk',
+      ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url],
+      { timeout: (seconds + 30) * 1000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`wrk failed: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -188,9 +198,7 @@ async function childReplay(file: string, connections: number): Promise<ReplayRes
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const [mode, a, b, c] = process.argv.slice(2);
   const result =
-    mode === 'get' ? await childGet(a!, Number(b), Number(c))
-    : mode === 'replay' ? await childReplay(a!, Number(b))
-    : undefined;
+    mode === 'get' ? await childGet(a!, Number(b), Number(c)) : mode === 'replay' ? await childReplay(a!, Number(b)) : undefined;
   if (!result) {
     console.error('usage: load.ts get <url> <connections> <seconds> | replay <file> <connections>');
     process.exit(2);

@@ -21,7 +21,10 @@ export async function progressSection(): Promise<Section> {
     rows: [],
     notes: [],
   };
-  if (kind === 'pglite') section.notes.push('TEST_DATABASE_URL is not set: the app runs on embedded PGlite (the endpoint is served from the progress cache either way).');
+  if (kind === 'pglite')
+    section.notes.push(
+      'TEST_DATABASE_URL is not set: the app runs on embedded PGlite (the endpoint is served from the progress cache either way).',
+    );
 
   const app = await startApp(kind);
   let bare: Awaited<ReturnType<typeof startBare>> | undefined;
@@ -50,11 +53,39 @@ export async function progressSection(): Promise<Section> {
     const errors = [...appRuns, ...bareRuns].reduce((a, r) => a + r.errors, 0);
     if (errors) section.notes.push(`${errors} non-2xx responses or socket errors during the load: the figures are suspect.`);
     section.rows.push(
-      { metric: 'requests/s', unit: 'req/s', value: mean(appRuns, 'perSecond'), baseline: mean(bareRuns, 'perSecond'), baselineLabel: 'bare node:http', better: 'higher' },
-      { metric: 'latency p50', unit: 'ms', value: mean(appRuns, 'p50Ms'), baseline: mean(bareRuns, 'p50Ms'), baselineLabel: 'bare node:http', better: 'lower' },
-      { metric: 'latency p99', unit: 'ms', value: mean(appRuns, 'p99Ms'), baseline: mean(bareRuns, 'p99Ms'), baselineLabel: 'bare node:http', better: 'lower' },
+      {
+        metric: 'requests/s',
+        unit: 'req/s',
+        value: mean(appRuns, 'perSecond'),
+        baseline: mean(bareRuns, 'perSecond'),
+        baselineLabel: 'bare node:http',
+        better: 'higher',
+      },
+      {
+        metric: 'latency p50',
+        unit: 'ms',
+        value: mean(appRuns, 'p50Ms'),
+        baseline: mean(bareRuns, 'p50Ms'),
+        baselineLabel: 'bare node:http',
+        better: 'lower',
+      },
+      {
+        metric: 'latency p99',
+        unit: 'ms',
+        value: mean(appRuns, 'p99Ms'),
+        baseline: mean(bareRuns, 'p99Ms'),
+        baselineLabel: 'bare node:http',
+        better: 'lower',
+      },
     );
-    section.details = { database: kind, bodyBytes: body.length, connections: CONNECTIONS, roundSeconds: ROUND_S, app: appRuns, bare: bareRuns };
+    section.details = {
+      database: kind,
+      bodyBytes: body.length,
+      connections: CONNECTIONS,
+      roundSeconds: ROUND_S,
+      app: appRuns,
+      bare: bareRuns,
+    };
     return section;
   } finally {
     await bare?.stop();

@@ -51,7 +51,10 @@ function parseOnly(argv: string[]): string[] {
   const i = argv.indexOf('--only');
   const arg = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
   if (!arg) return Object.keys(SECTIONS);
-  const ids = arg.split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = arg
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = ids.filter((id) => !SECTIONS[id]);
   if (unknown.length) {
     console.error(`unknown section ${unknown.join(', ')}; known: ${Object.keys(SECTIONS).join(', ')}`);
@@ -102,7 +105,9 @@ async function main() {
     wrk: which('wrk') ?? null,
     pgbench: which('pgbench') ?? null,
   };
-  console.log(`groundswell bench: ${ids.join(', ')} · node ${env.node} · ${env.cpus} cores · load ${env.loadavg.join(' ')} · ${env.database}`);
+  console.log(
+    `groundswell bench: ${ids.join(', ')} · node ${env.node} · ${env.cpus} cores · load ${env.loadavg.join(' ')} · ${env.database}`,
+  );
   if (!env.wrk) console.log('  wrk not found: HTTP load comes from the built-in node:http client (Debian: apt-get install -y wrk).');
   if (!env.pgbench) console.log('  pgbench not found: no webhook baseline (Debian: apt-get install -y postgresql-client).');
 

@@ -48,7 +48,9 @@ export async function webhookSection(): Promise<Section> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     section.status = 'skipped';
-    section.notes.push('needs real PostgreSQL: set TEST_DATABASE_URL, e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench');
+    section.notes.push(
+      'needs real PostgreSQL: set TEST_DATABASE_URL, e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench',
+    );
     return section;
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'gs-bench-'));
@@ -65,8 +67,21 @@ export async function webhookSection(): Promise<Section> {
       if (b.failed) section.notes.push(`pgbench: ${b.failed} failed transactions.`);
     }
     section.details ??= { app };
-    section.rows.push({ metric: 'events/s (HTTP) vs tps', unit: '/s', value: app.perSecond, baseline: tps, baselineLabel: `pgbench -c ${PGBENCH_CLIENTS}`, better: 'higher' });
-    section.rows.push({ metric: 'webhook latency p50 / p99', unit: 'ms', value: app.p50Ms, display: `${app.p50Ms.toFixed(1)} / ${app.p99Ms.toFixed(1)} ms`, better: 'lower' });
+    section.rows.push({
+      metric: 'events/s (HTTP) vs tps',
+      unit: '/s',
+      value: app.perSecond,
+      baseline: tps,
+      baselineLabel: `pgbench -c ${PGBENCH_CLIENTS}`,
+      better: 'higher',
+    });
+    section.rows.push({
+      metric: 'webhook latency p50 / p99',
+      unit: 'ms',
+      value: app.p50Ms,
+      display: `${app.p50Ms.toFixed(1)} / ${app.p99Ms.toFixed(1)} ms`,
+      better: 'lower',
+    });
     return section;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -77,7 +92,12 @@ function signedRequests(events: object[], sign: (payload: string) => string): Re
   return events.map((e) => {
     // Stripe sends pretty-printed JSON; the signature covers these exact bytes.
     const body = JSON.stringify(e, null, 2);
-    return { method: 'POST', path: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) }, body };
+    return {
+      method: 'POST',
+      path: '/webhooks/stripe',
+      headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) },
+      body,
+    };
   });
 }
 
@@ -88,15 +108,32 @@ async function measureApp(dir: string): Promise<ReplayResult & { recorded: numbe
   const app = await startApp('postgres');
   try {
     const now = Date.now();
-    const campaign = await makeCampaign(app.ctx.db, { slug: 'bench-webhooks', startsAt: new Date(now - 86_400_000), endsAt: new Date(now + 30 * 86_400_000) });
-    const gifts = Array.from({ length: WARMUP + EVENTS }, (_, i) => ({ id: randomUUID(), amount: 1000 + 500 * (i % 9), email: `donor-${i}@example.org` }));
+    const campaign = await makeCampaign(app.ctx.db, {
+      slug: 'bench-webhooks',
+      startsAt: new Date(now - 86_400_000),
+      endsAt: new Date(now + 30 * 86_400_000),
+    });
+    const gifts = Array.from({ length: WARMUP + EVENTS }, (_, i) => ({
+      id: randomUUID(),
+      amount: 1000 + 500 * (i % 9),
+      email: `donor-${i}@example.org`,
+    }));
     for (let i = 0; i < gifts.length; i += 1000) {
       await app.ctx.db
         .insertInto('gifts')
-        .values(gifts.slice(i, i + 1000).map((g) => ({
-          id: g.id, campaign_id: campaign.id, source: 'stripe', frequency: 'once', currency: 'USD',
-          amount: g.amount, charge_amount: g.amount, status: 'created', email: g.email,
-        })))
+        .values(
+          gifts.slice(i, i + 1000).map((g) => ({
+            id: g.id,
+            campaign_id: campaign.id,
+            source: 'stripe',
+            frequency: 'once',
+            currency: 'USD',
+            amount: g.amount,
+            charge_amount: g.amount,
+            status: 'created',
+            email: g.email,
+          })),
+        )
         .execute();
     }
     const created = Math.floor(Date.now() / 1000);
@@ -114,8 +151,15 @@ async function measureApp(dir: string): Promise<ReplayResult & { recorded: numbe
     await replay(warmFile, HTTP_CONCURRENCY, 120_000);
     const result = await replay(mainFile, HTTP_CONCURRENCY, 180_000);
     // Every event must have counted exactly once, or the speed is not of the real work.
-    const totals = await app.ctx.db.selectFrom('campaign_totals').where('campaign_id', '=', campaign.id).select('donations').executeTakeFirstOrThrow();
-    if (totals.donations !== WARMUP + EVENTS) throw new Error(`ledger counted ${totals.donations} donations for ${WARMUP + EVENTS} events (HTTP statuses ${JSON.stringify(result.statuses)})`);
+    const totals = await app.ctx.db
+      .selectFrom('campaign_totals')
+      .where('campaign_id', '=', campaign.id)
+      .select('donations')
+      .executeTakeFirstOrThrow();
+    if (totals.donations !== WARMUP + EVENTS)
+      throw new Error(
+        `ledger counted ${totals.donations} donations for ${WARMUP + EVENTS} events (HTTP statuses ${JSON.stringify(result.statuses)})`,
+      );
     return { ...result, recorded: totals.donations };
   } finally {
     await app.stop();
@@ -127,15 +171,36 @@ export function pgbenchScript(): string {
   // A payload of the same shape and size as the events the app receives. pgbench replaces
   // ":name" even inside quotes in extended mode, so the colons of the JSON travel as '~'.
   const sample = {
-    id: 'evt_bench_@R@', object: 'event', api_version: '2026-10-28.endive', created: 1_790_000_000,
-    data: { object: {
-      id: 'cs_bench_@R@', object: 'checkout.session', mode: 'payment', status: 'complete', payment_status: 'paid',
-      amount_subtotal: 2500, amount_total: 2500, currency: 'usd', client_reference_id: '@G@', customer: null,
-      customer_details: { email: 'donor-@G@@example.org', name: null }, customer_email: 'donor-@G@@example.org',
-      metadata: { gift_id: '@G@', campaign: 'bench-webhooks' }, payment_intent: 'pi_bench_@R@', subscription: null,
-      invoice: null, livemode: false, submit_type: 'donate',
-    } },
-    livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type: 'checkout.session.completed',
+    id: 'evt_bench_@R@',
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created: 1_790_000_000,
+    data: {
+      object: {
+        id: 'cs_bench_@R@',
+        object: 'checkout.session',
+        mode: 'payment',
+        status: 'complete',
+        payment_status: 'paid',
+        amount_subtotal: 2500,
+        amount_total: 2500,
+        currency: 'usd',
+        client_reference_id: '@G@',
+        customer: null,
+        customer_details: { email: 'donor-@G@@example.org', name: null },
+        customer_email: 'donor-@G@@example.org',
+        metadata: { gift_id: '@G@', campaign: 'bench-webhooks' },
+        payment_intent: 'pi_bench_@R@',
+        subscription: null,
+        invoice: null,
+        livemode: false,
+        submit_type: 'donate',
+      },
+    },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: 'checkout.session.completed',
   };
   const payload = `replace('${JSON.stringify(sample, null, 2).replaceAll("'", "''").replaceAll(':', '~').replaceAll('@R@', "' || :r || '").replaceAll('@G@', "' || :g || '")}', '~', chr(58))::jsonb`;
   const gift = `md5('g' || :g)::uuid`;
@@ -216,8 +281,13 @@ async function measurePgbench(dir: string): Promise<PgbenchResult> {
     const vars = { campaign: campaign.id, ngifts: PGBENCH_GIFTS };
     await runPgbench(database.url!, script, vars, 2);
     const result = await runPgbench(database.url!, script, vars, PGBENCH_SECONDS);
-    const totals = await database.db.selectFrom('campaign_totals').where('campaign_id', '=', campaign.id).select('donations').executeTakeFirstOrThrow();
-    if (totals.donations < result.transactions) throw new Error(`pgbench counted ${totals.donations} donations for ${result.transactions} transactions`);
+    const totals = await database.db
+      .selectFrom('campaign_totals')
+      .where('campaign_id', '=', campaign.id)
+      .select('donations')
+      .executeTakeFirstOrThrow();
+    if (totals.donations < result.transactions)
+      throw new Error(`pgbench counted ${totals.donations} donations for ${result.transactions} transactions`);
     return result;
   } finally {
     await database.drop();

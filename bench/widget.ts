@@ -18,7 +18,16 @@ import { HEADLINE, seedCampaign, startApp, startBare } from './servers.js';
 const BUDGET_BYTES = 20 * 1024;
 const LOADS = 10;
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const EMBED = fileURLToPath(new URL('../dist/web/embed.js', import.meta.url));
 
 const MESSAGE = 'Every gift before December 31 is matched by the Friends of the Library, up to $5,000.';
@@ -26,7 +35,11 @@ const MESSAGE = 'Every gift before December 31 is matched by the Friends of the 
 /** Host page; `banner` is the script tag or the static <div>. The head script resolves
  * window.__gsPaint with the time of the first frame that has the headline. */
 function hostPage(banner: string): string {
-  const article = Array.from({ length: 6 }, (_, i) => `<p>Paragraph ${i + 1} of a local news article. The river rose again this week and the reading room on Mill Street moved its children's shelves upstairs.</p>`).join('\n');
+  const article = Array.from(
+    { length: 6 },
+    (_, i) =>
+      `<p>Paragraph ${i + 1} of a local news article. The river rose again this week and the reading room on Mill Street moved its children's shelves upstairs.</p>`,
+  ).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>River Gazette</title>
 <style>body{font:16px/1.5 Georgia,serif;margin:0}main{max-width:40em;margin:2em auto}</style>
@@ -78,12 +91,19 @@ async function ensureBuilt(notes: string[]): Promise<boolean> {
   } catch (err) {
     notes.push(`the web build failed: ${String(err).split('\n').slice(0, 3).join(' | ')}`);
   }
-  if (existsSync(EMBED) && statSync(EMBED).mtimeMs !== before) notes.push('dist/web was missing or older than web/: built it (npm run build).');
+  if (existsSync(EMBED) && statSync(EMBED).mtimeMs !== before)
+    notes.push('dist/web was missing or older than web/: built it (npm run build).');
   return existsSync(EMBED);
 }
 
 export async function widgetSection(): Promise<Section> {
-  const section: Section = { id: 'widget', title: `Widget: dist/web/embed.js size and first banner paint (Chromium, median of ${LOADS} cold loads)`, status: 'ok', rows: [], notes: [] };
+  const section: Section = {
+    id: 'widget',
+    title: `Widget: dist/web/embed.js size and first banner paint (Chromium, median of ${LOADS} cold loads)`,
+    status: 'ok',
+    rows: [],
+    notes: [],
+  };
   if (!(await ensureBuilt(section.notes))) {
     section.status = 'skipped';
     section.notes.unshift('skipped: embed.js not built (web/embed is built by npm run build into dist/web/embed.js).');
@@ -91,7 +111,15 @@ export async function widgetSection(): Promise<Section> {
   }
   const js = readFileSync(EMBED);
   const gz = gzipSync(js, { level: 9 }).length;
-  section.rows.push({ metric: 'embed.js min+gzip', unit: 'B', value: gz, baseline: BUDGET_BYTES, baselineLabel: 'budget 20 KiB', better: 'lower', display: `${gz.toLocaleString('en')} B (${js.length.toLocaleString('en')} B raw)` });
+  section.rows.push({
+    metric: 'embed.js min+gzip',
+    unit: 'B',
+    value: gz,
+    baseline: BUDGET_BYTES,
+    baselineLabel: 'budget 20 KiB',
+    better: 'lower',
+    display: `${gz.toLocaleString('en')} B (${js.length.toLocaleString('en')} B raw)`,
+  });
   section.details = { rawBytes: js.length, gzipBytes: gz, budgetBytes: BUDGET_BYTES };
 
   try {
@@ -167,7 +195,14 @@ async function measurePaint(section: Section): Promise<void> {
       times.widget.push(await load('widget'));
       times.plain.push(await load('plain'));
     }
-    section.rows.push({ metric: 'first banner paint', unit: 'ms', value: median(times.widget), baseline: median(times.plain), baselineLabel: 'inline <div>', better: 'lower' });
+    section.rows.push({
+      metric: 'first banner paint',
+      unit: 'ms',
+      value: median(times.widget),
+      baseline: median(times.plain),
+      baselineLabel: 'inline <div>',
+      better: 'lower',
+    });
     section.notes.push(`embed.js served by ${served}.`);
     section.details = { ...(section.details as object), paintMs: times };
   } finally {

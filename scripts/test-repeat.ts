@@ -68,8 +68,12 @@ function runOnce(run: number): Promise<RunResult> {
       }
       const failures = report
         ? report.testResults.flatMap((f) => {
-            const tests = f.assertionResults.filter((a) => a.status === 'failed').map((a) => `${path.relative(root, f.name)} > ${a.fullName}`);
-            return tests.length > 0 || f.status !== 'failed' ? tests : [`${path.relative(root, f.name)} (file failed: ${(f.message ?? '').split('\n')[0]})`];
+            const tests = f.assertionResults
+              .filter((a) => a.status === 'failed')
+              .map((a) => `${path.relative(root, f.name)} > ${a.fullName}`);
+            return tests.length > 0 || f.status !== 'failed'
+              ? tests
+              : [`${path.relative(root, f.name)} (file failed: ${(f.message ?? '').split('\n')[0]})`];
           })
         : [`no report; see ${path.relative(root, log)}`];
       resolve({

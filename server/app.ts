@@ -24,7 +24,8 @@ export function createApp(deps: AppDeps) {
 
   // Response headers per surface (server/lib/security-headers.ts).
   const headers = securityHeaders(deps.config);
-  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/healthz', '/readyz']) app.use(p, headers.publicSurface);
+  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/healthz', '/readyz'])
+    app.use(p, headers.publicSurface);
   for (const p of ['/admin', '/admin/*', '/api/admin/*']) app.use(p, headers.admin);
   for (const p of ['/emulator', '/emulator/*']) app.use(p, headers.emulator);
   for (const p of ['/', '/donate/*', '/thanks', '/assets/*']) app.use(p, headers.pages);
@@ -33,7 +34,13 @@ export function createApp(deps: AppDeps) {
   // allowed cross-origin too; it sets no cookie and is rate-limited per client.
   // Reads (every page view of every embedding site) take a fast path: hono/cors and bodyLimit
   // touch the Request/Response objects, which made the progress endpoint 5x slower (bench).
-  const publicCors = cors({ origin: '*', allowMethods: ['GET', 'POST', 'OPTIONS'], allowHeaders: ['Content-Type'], exposeHeaders: ['Retry-After', 'ETag'], maxAge: 86400 });
+  const publicCors = cors({
+    origin: '*',
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['Content-Type'],
+    exposeHeaders: ['Retry-After', 'ETag'],
+    maxAge: 86400,
+  });
   app.use('/api/campaigns/*', async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return publicCors(c, next);
     c.header('Access-Control-Allow-Origin', '*');

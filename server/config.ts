@@ -22,17 +22,24 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   PUBLIC_URL: urlBase.optional(),
   DATABASE_URL: optionalString.pipe(
-    z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
   ),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   STRIPE_SECRET_KEY: optionalString.pipe(
-    z.string().regex(/^(sk|rk)_(test|live)_/, 'must look like sk_test_..., sk_live_... or rk_...').optional(),
+    z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_/, 'must look like sk_test_..., sk_live_... or rk_...')
+      .optional(),
   ),
-  STRIPE_WEBHOOK_SECRET: optionalString.pipe(
-    z.string().startsWith('whsec_', 'must start with whsec_').optional(),
-  ),
+  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().startsWith('whsec_', 'must start with whsec_').optional()),
   STRIPE_API_BASE: optionalString.pipe(urlBase.optional()),
-  STRIPE_EMULATOR: z.enum(['1', '0', '']).default('').transform((v) => v === '1'),
+  STRIPE_EMULATOR: z
+    .enum(['1', '0', ''])
+    .default('')
+    .transform((v) => v === '1'),
   NODE_ENV: z.string().optional(),
   ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
@@ -44,19 +51,44 @@ const schema = z.object({
     .toLowerCase()
     .default('false')
     .transform((v) => (v === '' || v === 'false' ? 0 : v === 'true' ? 1 : /^\d{1,2}$/.test(v) ? Number(v) : Number.NaN))
-    .pipe(z.number({ error: 'must be false, true or a number of proxy hops (0-20)' }).int().min(0).max(20, 'must be false, true or a number of proxy hops (0-20)')),
+    .pipe(
+      z
+        .number({ error: 'must be false, true or a number of proxy hops (0-20)' })
+        .int()
+        .min(0)
+        .max(20, 'must be false, true or a number of proxy hops (0-20)'),
+    ),
   SMTP_URL: optionalString.pipe(
-    z.string().regex(/^smtps?:\/\/[^/\s]+/, 'must look like smtp://user:pass@host:587 or smtps://user:pass@host:465').optional(),
+    z
+      .string()
+      .regex(/^smtps?:\/\/[^/\s]+/, 'must look like smtp://user:pass@host:587 or smtps://user:pass@host:465')
+      .optional(),
   ),
-  MAIL_FROM: optionalString.pipe(z.string().max(320).regex(/^[^\r\n]+@[^\r\n]+$/, 'must be an address, e.g. "Riverside Ledger <news@example.org>"').optional()),
-  ORG_NAME: optionalString.pipe(z.string().max(200).regex(/^[^\r\n<>]+$/, 'must be one line without < or >').optional()),
+  MAIL_FROM: optionalString.pipe(
+    z
+      .string()
+      .max(320)
+      .regex(/^[^\r\n]+@[^\r\n]+$/, 'must be an address, e.g. "Riverside Ledger <news@example.org>"')
+      .optional(),
+  ),
+  ORG_NAME: optionalString.pipe(
+    z
+      .string()
+      .max(200)
+      .regex(/^[^\r\n<>]+$/, 'must be one line without < or >')
+      .optional(),
+  ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The organisation's defaults (SPEC §3); an owner can change them in the admin's Settings.
   ORG_ADDRESS: optionalString.pipe(z.string().max(500).optional()),
   ORG_TIMEZONE: optionalString.pipe(
     z
       .string()
-      .transform((v, ctx) => canonicalTimeZone(v) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as America/New_York' }), z.NEVER))
+      .transform(
+        (v, ctx) =>
+          canonicalTimeZone(v) ??
+          (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone such as America/New_York' }), z.NEVER),
+      )
       .optional(),
   ),
   ORG_TAX_ID: optionalString.pipe(z.string().max(100).optional()),
@@ -121,7 +153,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const emulator = !e.STRIPE_SECRET_KEY && !e.STRIPE_API_BASE;
   if (e.STRIPE_EMULATOR && !emulator) {
-    throw new ConfigError('Invalid configuration: STRIPE_EMULATOR=1 cannot be combined with STRIPE_SECRET_KEY or STRIPE_API_BASE; unset one of them');
+    throw new ConfigError(
+      'Invalid configuration: STRIPE_EMULATOR=1 cannot be combined with STRIPE_SECRET_KEY or STRIPE_API_BASE; unset one of them',
+    );
   }
   // SPEC §2: the emulator is for a local run. A public (https) or production server that forgot
   // its key must not take "donations" on a fake payment system.
@@ -152,7 +186,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     org: { name: e.ORG_NAME ?? '', address: e.ORG_ADDRESS ?? '', timeZone: e.ORG_TIMEZONE ?? 'UTC', taxId: e.ORG_TAX_ID ?? '' },
     smtpUrl: e.SMTP_URL,
-    mailFrom: e.MAIL_FROM ?? `"${(e.ORG_NAME ?? 'Groundswell').replace(/["\\]/g, '')}" <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>`,
+    mailFrom:
+      e.MAIL_FROM ??
+      `"${(e.ORG_NAME ?? 'Groundswell').replace(/["\\]/g, '')}" <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>`,
     orgName: e.ORG_NAME ?? 'Groundswell',
   };
 }

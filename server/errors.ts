@@ -18,5 +18,4 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError('not_found', 404, `${what} not found`);
-export const badRequest = (message: string, field?: string) =>
-  new AppError('invalid_request', 400, message, field);
+export const badRequest = (message: string, field?: string) => new AppError('invalid_request', 400, message, field);

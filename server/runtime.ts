@@ -87,7 +87,10 @@ export async function createRuntime(configIn: Config, opts: RuntimeOptions = {})
         },
       });
       // The SDK reaches the emulator in process, with the key only this process knows.
-      stripe = createStripeClient(config, { apiKey: emulator.apiKey, httpClient: Stripe.createFetchHttpClient(opts.wrapEmulatorFetch ? opts.wrapEmulatorFetch(emulator.fetch) : emulator.fetch) });
+      stripe = createStripeClient(config, {
+        apiKey: emulator.apiKey,
+        httpClient: Stripe.createFetchHttpClient(opts.wrapEmulatorFetch ? opts.wrapEmulatorFetch(emulator.fetch) : emulator.fetch),
+      });
     } else {
       stripe = createStripeClient(config, opts.stripeHttpClient ? { httpClient: opts.stripeHttpClient } : {});
     }

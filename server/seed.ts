@@ -48,6 +48,9 @@ export async function seedAdmin(db: Kysely<Database>, config: Config): Promise<{
   if (any) return null;
   const email = 'admin@example.com';
   const password = randomBytes(12).toString('base64url');
-  await db.insertInto('admins').values({ email, password_hash: await hashPassword(password) }).execute();
+  await db
+    .insertInto('admins')
+    .values({ email, password_hash: await hashPassword(password) })
+    .execute();
   return { email, password };
 }

@@ -186,8 +186,18 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   for (const t of [
-    'admin_sessions', 'admins', 'rate_limits', 'stripe_events', 'stripe_invoice_payments', 'stripe_disputes',
-    'stripe_charge_refunds', 'payments', 'gifts', 'campaign_donors', 'campaign_totals', 'campaigns',
+    'admin_sessions',
+    'admins',
+    'rate_limits',
+    'stripe_events',
+    'stripe_invoice_payments',
+    'stripe_disputes',
+    'stripe_charge_refunds',
+    'payments',
+    'gifts',
+    'campaign_donors',
+    'campaign_totals',
+    'campaigns',
   ]) {
     await db.schema.dropTable(t).ifExists().execute();
   }

@@ -23,12 +23,21 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.alterTable('admins').addColumn('disabled_at', 'timestamptz').execute();
   await db.schema.alterTable('admins').addColumn('device_key', 'text').execute();
-  await db.schema.alterTable('admins').alterColumn('password_hash', (c) => c.dropNotNull()).execute();
+  await db.schema
+    .alterTable('admins')
+    .alterColumn('password_hash', (c) => c.dropNotNull())
+    .execute();
 
   await db.schema.alterTable('admin_sessions').addColumn('authenticated_at', 'timestamptz').execute();
   await sql`update admin_sessions set authenticated_at = created_at`.execute(db);
-  await db.schema.alterTable('admin_sessions').alterColumn('authenticated_at', (c) => c.setNotNull()).execute();
-  await db.schema.alterTable('admin_sessions').alterColumn('authenticated_at', (c) => c.setDefault(sql`now()`)).execute();
+  await db.schema
+    .alterTable('admin_sessions')
+    .alterColumn('authenticated_at', (c) => c.setNotNull())
+    .execute();
+  await db.schema
+    .alterTable('admin_sessions')
+    .alterColumn('authenticated_at', (c) => c.setDefault(sql`now()`))
+    .execute();
 
   await db.schema
     .createTable('admin_invitations')
@@ -50,7 +59,10 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('admin_sessions').dropColumn('authenticated_at').execute();
   // Invited admins without a password cannot survive the NOT NULL of before.
   await sql`delete from admins where password_hash is null`.execute(db);
-  await db.schema.alterTable('admins').alterColumn('password_hash', (c) => c.setNotNull()).execute();
+  await db.schema
+    .alterTable('admins')
+    .alterColumn('password_hash', (c) => c.setNotNull())
+    .execute();
   await db.schema.alterTable('admins').dropColumn('device_key').execute();
   await db.schema.alterTable('admins').dropColumn('disabled_at').execute();
   await db.schema.alterTable('admins').dropColumn('role').execute();

@@ -10,8 +10,14 @@ import { type Kysely, sql } from 'kysely';
  *   donors never agreed to be published.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('campaigns').addColumn('allowed_origins', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`)).execute();
-  await db.schema.alterTable('gifts').addColumn('show_on_wall', 'boolean', (c) => c.notNull().defaultTo(true)).execute();
+  await db.schema
+    .alterTable('campaigns')
+    .addColumn('allowed_origins', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+    .execute();
+  await db.schema
+    .alterTable('gifts')
+    .addColumn('show_on_wall', 'boolean', (c) => c.notNull().defaultTo(true))
+    .execute();
   await db.updateTable('gifts').set({ show_on_wall: false }).where('source', '=', 'offline').execute();
 }
 

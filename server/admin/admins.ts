@@ -41,7 +41,11 @@ export async function listAdmins(db: Db): Promise<AdminAccount[]> {
       'a.disabled_at',
       'a.created_at',
       eb('a.password_hash', 'is', null).as('pending'),
-      eb.selectFrom('admin_invitations as i').whereRef('i.admin_id', '=', 'a.id').select((e) => e.fn.max('i.expires_at').as('x')).as('invitation_expires_at'),
+      eb
+        .selectFrom('admin_invitations as i')
+        .whereRef('i.admin_id', '=', 'a.id')
+        .select((e) => e.fn.max('i.expires_at').as('x'))
+        .as('invitation_expires_at'),
     ])
     .orderBy('a.id')
     .execute();
@@ -81,7 +85,12 @@ async function guardLastOwner(trx: Transaction<Database>, targetId: number, what
 }
 
 async function lockAdmin(trx: Transaction<Database>, id: number) {
-  const row = await trx.selectFrom('admins').where('id', '=', id).select(['id', 'email', 'role', 'disabled_at', 'password_hash']).forUpdate().executeTakeFirst();
+  const row = await trx
+    .selectFrom('admins')
+    .where('id', '=', id)
+    .select(['id', 'email', 'role', 'disabled_at', 'password_hash'])
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) throw notFound('Admin');
   return row;
 }
@@ -91,7 +100,10 @@ async function issueInvitation(trx: Transaction<Database>, adminId: number, acto
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS);
   await trx.deleteFrom('admin_invitations').where('admin_id', '=', adminId).execute();
-  await trx.insertInto('admin_invitations').values({ token_hash: sha256(token), admin_id: adminId, created_by: actorId, expires_at: expiresAt, created_at: now }).execute();
+  await trx
+    .insertInto('admin_invitations')
+    .values({ token_hash: sha256(token), admin_id: adminId, created_by: actorId, expires_at: expiresAt, created_at: now })
+    .execute();
   return { token, expiresAt };
 }
 
@@ -103,7 +115,12 @@ export interface Invitation {
 }
 
 /** Creates an admin with no usable password and an invitation link to set one. */
-export async function inviteAdmin(db: Kysely<Database>, input: { email: string; role: AdminRole }, actorId: number | null, now: Date): Promise<Invitation> {
+export async function inviteAdmin(
+  db: Kysely<Database>,
+  input: { email: string; role: AdminRole },
+  actorId: number | null,
+  now: Date,
+): Promise<Invitation> {
   return db.transaction().execute(async (trx) => {
     const row = await trx
       .insertInto('admins')
@@ -113,7 +130,14 @@ export async function inviteAdmin(db: Kysely<Database>, input: { email: string; 
       .executeTakeFirst();
     if (!row) throw new AppError('admin_exists', 409, `An admin with e-mail ${input.email} already exists`, 'email');
     const { token, expiresAt } = await issueInvitation(trx, row.id, actorId, now);
-    await audit(trx, { adminId: actorId, action: 'admin.invite', entity: 'admin', entityId: row.id, after: { email: input.email, role: input.role }, at: now });
+    await audit(trx, {
+      adminId: actorId,
+      action: 'admin.invite',
+      entity: 'admin',
+      entityId: row.id,
+      after: { email: input.email, role: input.role },
+      at: now,
+    });
     return { admin: await getAccount(trx, row.id), token, expiresAt };
   });
 }
@@ -126,18 +150,39 @@ export async function renewInvitation(db: Kysely<Database>, id: number, actorId:
       throw new AppError('already_accepted', 409, `${admin.email} has already set a password; they can change it themselves.`);
     }
     const { token, expiresAt } = await issueInvitation(trx, id, actorId, now);
-    await audit(trx, { adminId: actorId, action: 'admin.invite_renew', entity: 'admin', entityId: id, after: { email: admin.email }, at: now });
+    await audit(trx, {
+      adminId: actorId,
+      action: 'admin.invite_renew',
+      entity: 'admin',
+      entityId: id,
+      after: { email: admin.email },
+      at: now,
+    });
     return { admin: await getAccount(trx, id), token, expiresAt };
   });
 }
 
-export async function changeRole(db: Kysely<Database>, id: number, role: AdminRole, actorId: number | null, now: Date): Promise<AdminAccount> {
+export async function changeRole(
+  db: Kysely<Database>,
+  id: number,
+  role: AdminRole,
+  actorId: number | null,
+  now: Date,
+): Promise<AdminAccount> {
   return db.transaction().execute(async (trx) => {
     const admin = await lockAdmin(trx, id);
     if (admin.role === role) return getAccount(trx, id);
     if (role !== 'owner') await guardLastOwner(trx, id, 'made an editor or viewer');
     await trx.updateTable('admins').set({ role }).where('id', '=', id).execute();
-    await audit(trx, { adminId: actorId, action: 'admin.role', entity: 'admin', entityId: id, before: { role: admin.role }, after: { role }, at: now });
+    await audit(trx, {
+      adminId: actorId,
+      action: 'admin.role',
+      entity: 'admin',
+      entityId: id,
+      before: { role: admin.role },
+      after: { role },
+      at: now,
+    });
     return getAccount(trx, id);
   });
 }
@@ -171,14 +216,25 @@ export async function removeAdmin(db: Kysely<Database>, id: number, actorId: num
     const admin = await lockAdmin(trx, id);
     await guardLastOwner(trx, id, 'removed');
     // The audit row first: it records the actor's e-mail while the actor (maybe this very admin) still exists.
-    await audit(trx, { adminId: actorId, action: 'admin.remove', entity: 'admin', entityId: id, before: { email: admin.email, role: admin.role }, at: now });
+    await audit(trx, {
+      adminId: actorId,
+      action: 'admin.remove',
+      entity: 'admin',
+      entityId: id,
+      before: { email: admin.email, role: admin.role },
+      at: now,
+    });
     await endAllSessions(trx, id);
     await trx.deleteFrom('admins').where('id', '=', id).execute();
   });
 }
 
 /** The invitation behind a link, if it is still good: for the page that asks for a password. */
-export async function findInvitation(db: Db, token: string, now: Date): Promise<{ adminId: number; email: string; expiresAt: Date } | null> {
+export async function findInvitation(
+  db: Db,
+  token: string,
+  now: Date,
+): Promise<{ adminId: number; email: string; expiresAt: Date } | null> {
   const row = await db
     .selectFrom('admin_invitations as i')
     .innerJoin('admins as a', 'a.id', 'i.admin_id')
@@ -192,10 +248,19 @@ export async function findInvitation(db: Db, token: string, now: Date): Promise<
 }
 
 export const invitationInvalid = () =>
-  new AppError('invitation_invalid', 404, 'This invitation link is not valid: it was used already, has expired or was replaced. Ask an owner for a new one.');
+  new AppError(
+    'invitation_invalid',
+    404,
+    'This invitation link is not valid: it was used already, has expired or was replaced. Ask an owner for a new one.',
+  );
 
 /** Sets the invited admin's own password; the link is used up in the same transaction. */
-export async function acceptInvitation(db: Kysely<Database>, token: string, password: string, now: Date): Promise<{ adminId: number; email: string }> {
+export async function acceptInvitation(
+  db: Kysely<Database>,
+  token: string,
+  password: string,
+  now: Date,
+): Promise<{ adminId: number; email: string }> {
   // Hash first (slow on purpose), outside the transaction that locks the row.
   const password_hash = await hashPassword(password);
   return db.transaction().execute(async (trx) => {
@@ -206,7 +271,14 @@ export async function acceptInvitation(db: Kysely<Database>, token: string, pass
     if (!used) throw invitationInvalid(); // a parallel request used it first
     await trx.deleteFrom('admin_invitations').where('admin_id', '=', found.adminId).execute();
     await trx.updateTable('admins').set({ password_hash, device_key: null }).where('id', '=', found.adminId).execute();
-    await audit(trx, { adminId: found.adminId, action: 'admin.password_set', entity: 'admin', entityId: found.adminId, after: { via: 'invitation' }, at: now });
+    await audit(trx, {
+      adminId: found.adminId,
+      action: 'admin.password_set',
+      entity: 'admin',
+      entityId: found.adminId,
+      after: { via: 'invitation' },
+      at: now,
+    });
     return found;
   });
 }

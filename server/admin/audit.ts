@@ -10,7 +10,15 @@ type Snapshot = Record<string, unknown>;
 
 export async function audit(
   db: Db,
-  entry: { adminId: number | null; action: string; entity: Entity; entityId: string | number; before?: Snapshot | null; after?: Snapshot | null; at: Date },
+  entry: {
+    adminId: number | null;
+    action: string;
+    entity: Entity;
+    entityId: string | number;
+    before?: Snapshot | null;
+    after?: Snapshot | null;
+    at: Date;
+  },
 ): Promise<void> {
   await db
     .insertInto('admin_audit_log')
@@ -61,7 +69,17 @@ export function campaignSnapshot(c: CampaignWithTotals): Snapshot {
   };
 }
 
-export function offlineGiftSnapshot(g: { amount: number; currency: string; receivedAt: string | null; name: string | null; email: string | null; note: string | null; status: string; showOnWall?: boolean; anonymous?: boolean }): Snapshot {
+export function offlineGiftSnapshot(g: {
+  amount: number;
+  currency: string;
+  receivedAt: string | null;
+  name: string | null;
+  email: string | null;
+  note: string | null;
+  status: string;
+  showOnWall?: boolean;
+  anonymous?: boolean;
+}): Snapshot {
   return {
     amount: g.amount,
     currency: g.currency,
@@ -75,19 +93,28 @@ export function offlineGiftSnapshot(g: { amount: number; currency: string; recei
   };
 }
 
-export async function listAudit(
-  db: Kysely<Database>,
-  q: { entity?: Entity; entityId?: string; cursor?: string; limit: number },
-) {
+export async function listAudit(db: Kysely<Database>, q: { entity?: Entity; entityId?: string; cursor?: string; limit: number }) {
   let query = db
     .selectFrom('admin_audit_log as l')
     .leftJoin('admins as a', 'a.id', 'l.admin_id')
-    .select((eb) => ['l.id', 'l.action', 'l.entity', 'l.entity_id', 'l.before', 'l.after', 'l.at', eb.fn.coalesce('l.admin_email', 'a.email').as('admin_email')]);
+    .select((eb) => [
+      'l.id',
+      'l.action',
+      'l.entity',
+      'l.entity_id',
+      'l.before',
+      'l.after',
+      'l.at',
+      eb.fn.coalesce('l.admin_email', 'a.email').as('admin_email'),
+    ]);
   if (q.entity) query = query.where('l.entity', '=', q.entity);
   if (q.entityId) query = query.where('l.entity_id', '=', q.entityId);
   const c = decodeCursor(q.cursor);
   if (c && Number.isSafeInteger(c[0])) query = query.where('l.id', '<', c[0] as number);
-  const rows = await query.orderBy('l.id', 'desc').limit(q.limit + 1).execute();
+  const rows = await query
+    .orderBy('l.id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
   const more = rows.length > q.limit;
   const page = more ? rows.slice(0, q.limit) : rows;
   return {
@@ -104,4 +131,3 @@ export async function listAudit(
     nextCursor: more && page.length ? encodeCursor([page[page.length - 1]!.id]) : null,
   };
 }
-

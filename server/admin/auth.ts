@@ -48,7 +48,14 @@ export async function startSession(db: Kysely<Database>, adminId: number, now: D
   await db.deleteFrom('admin_sessions').where('expires_at', '<', now).execute();
   await db
     .insertInto('admin_sessions')
-    .values({ id: sha256(t), admin_id: adminId, csrf_token: csrfToken, expires_at: new Date(now.getTime() + SESSION_IDLE_MS), authenticated_at: now, created_at: now })
+    .values({
+      id: sha256(t),
+      admin_id: adminId,
+      csrf_token: csrfToken,
+      expires_at: new Date(now.getTime() + SESSION_IDLE_MS),
+      authenticated_at: now,
+      created_at: now,
+    })
     .execute();
   return { token: t, csrfToken };
 }
@@ -130,7 +137,11 @@ export function requireRole(need: AdminRole): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const { role } = c.get('session');
     if (!hasRole(role, need)) {
-      throw new AppError('insufficient_role', 403, `This needs the ${need} role; you are signed in as ${ARTICLE[role]}. Ask an owner if you need it.`);
+      throw new AppError(
+        'insufficient_role',
+        403,
+        `This needs the ${need} role; you are signed in as ${ARTICLE[role]}. Ask an owner if you need it.`,
+      );
     }
     await next();
   };
@@ -145,7 +156,11 @@ export function requireRole(need: AdminRole): MiddlewareHandler<AdminEnv> {
 export function requireRecentAuth(): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     if (!c.get('session').recentAuth) {
-      throw new AppError('reauth_required', 403, 'Enter your password again to continue: this action needs a sign-in from the last 10 minutes.');
+      throw new AppError(
+        'reauth_required',
+        403,
+        'Enter your password again to continue: this action needs a sign-in from the last 10 minutes.',
+      );
     }
     await next();
   };

@@ -46,7 +46,10 @@ export interface CliIo {
 class CliError extends Error {}
 
 /** Runs one command against `db`; returns the process exit code. */
-export async function runAdminCli(argv: string[], ctx: { db: Kysely<Database>; publicUrl: string; io: CliIo; now?: () => Date }): Promise<number> {
+export async function runAdminCli(
+  argv: string[],
+  ctx: { db: Kysely<Database>; publicUrl: string; io: CliIo; now?: () => Date },
+): Promise<number> {
   const { db, io } = ctx;
   const now = ctx.now ?? (() => new Date());
   const args = argv.filter((a) => a !== '--');
@@ -61,13 +64,15 @@ export async function runAdminCli(argv: string[], ctx: { db: Kysely<Database>; p
       if (!rows.length) io.out('No admins yet.');
       return 0;
     }
-    if (!command || !emailArg || !['create', 'invite', 'reset-password', 'role', 'disable', 'enable', 'remove'].includes(command)) throw new CliError(USAGE);
+    if (!command || !emailArg || !['create', 'invite', 'reset-password', 'role', 'disable', 'enable', 'remove'].includes(command))
+      throw new CliError(USAGE);
     const parsed = adminEmailSchema.safeParse(emailArg);
     if (!parsed.success) throw new CliError(`E-mail ${parsed.error.issues[0]!.message}`);
     const email = parsed.data;
     const role = parseRole(command === 'role' ? extra : (roleFlag ?? (roleAt >= 0 ? '' : 'owner')));
     const existing = await db.selectFrom('admins').where('email', '=', email).select('id').executeTakeFirst();
-    if ((command === 'create' || command === 'invite') && existing) throw new CliError(`An admin with e-mail ${email} already exists (use reset-password).`);
+    if ((command === 'create' || command === 'invite') && existing)
+      throw new CliError(`An admin with e-mail ${email} already exists (use reset-password).`);
     if (command !== 'create' && command !== 'invite' && !existing) throw new CliError(`No admin with e-mail ${email}.`);
 
     switch (command) {
@@ -98,14 +103,32 @@ export async function runAdminCli(argv: string[], ctx: { db: Kysely<Database>; p
     const { password, generated } = await choosePassword(io, fromStdin);
     const password_hash = await hashPassword(password);
     if (command === 'create') {
-      const row = await db.insertInto('admins').values({ email, password_hash, role, created_at: now() }).returning('id').executeTakeFirstOrThrow();
-      await audit(db, { adminId: null, action: 'admin.create', entity: 'admin', entityId: row.id, after: { email, role, via: 'cli' }, at: now() });
+      const row = await db
+        .insertInto('admins')
+        .values({ email, password_hash, role, created_at: now() })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await audit(db, {
+        adminId: null,
+        action: 'admin.create',
+        entity: 'admin',
+        entityId: row.id,
+        after: { email, role, via: 'cli' },
+        at: now(),
+      });
       io.out(`Admin ${email} created (${role}).`);
     } else {
       // A new password also forgets the devices that skipped the sign-in limits.
       await db.updateTable('admins').set({ password_hash, device_key: null }).where('id', '=', existing!.id).execute();
       await endAllSessions(db, existing!.id);
-      await audit(db, { adminId: null, action: 'admin.password', entity: 'admin', entityId: existing!.id, after: { via: 'cli' }, at: now() });
+      await audit(db, {
+        adminId: null,
+        action: 'admin.password',
+        entity: 'admin',
+        entityId: existing!.id,
+        after: { via: 'cli' },
+        at: now(),
+      });
       io.out(`Password of ${email} changed; its sessions are signed out.`);
     }
     if (generated) io.out(`Password: ${password}\n(shown once: store it now)`);
@@ -162,7 +185,8 @@ const terminalIo: CliIo = {
     if (fromStdin) return readStdin();
     if (!process.stdin.isTTY) return '';
     const password = await askHidden('Password (at least 10 characters; leave empty to generate one): ');
-    if (password && (await askHidden('Repeat the password: ')) !== password) throw new CliError('The passwords do not match; nothing changed.');
+    if (password && (await askHidden('Repeat the password: ')) !== password)
+      throw new CliError('The passwords do not match; nothing changed.');
     return password;
   },
 };
@@ -181,7 +205,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     throw err;
   }
   const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((err: Error) =>
-    err instanceof DatabaseInUseError ? fail(`${err.message}\n(npm run admin needs the server stopped when it runs on the embedded database.)`) : Promise.reject(err),
+    err instanceof DatabaseInUseError
+      ? fail(`${err.message}\n(npm run admin needs the server stopped when it runs on the embedded database.)`)
+      : Promise.reject(err),
   );
   let code = 1;
   try {

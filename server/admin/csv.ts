@@ -27,7 +27,10 @@ export function spreadsheetSafe(value: unknown): string {
  */
 export function csvChunk(rows: unknown[][], header?: string[]): string {
   const all = header ? [header, ...rows] : rows;
-  return stringify(all.map((r) => r.map(spreadsheetSafe)), { record_delimiter: '\r\n', quote_record_delimiter: true });
+  return stringify(
+    all.map((r) => r.map(spreadsheetSafe)),
+    { record_delimiter: '\r\n', quote_record_delimiter: true },
+  );
 }
 
 /** Minor units as a decimal string in the currency's major unit (2599 USD → "25.99"), for spreadsheets. */

@@ -20,7 +20,8 @@ const DEVICE_MAX_AGE_S = 180 * 24 * 3600;
 const isHttps = (config: Config) => config.publicUrl.startsWith('https:');
 export const deviceCookieName = (config: Config) => (isHttps(config) ? '__Host-gs_admin_device' : 'gs_admin_device');
 
-const mac = (key: string, adminId: number, deviceId: string) => createHmac('sha256', Buffer.from(key, 'base64url')).update(`${adminId}.${deviceId}`).digest();
+const mac = (key: string, adminId: number, deviceId: string) =>
+  createHmac('sha256', Buffer.from(key, 'base64url')).update(`${adminId}.${deviceId}`).digest();
 
 /** The device id when the request carries a valid device cookie for this admin, else null. */
 export function knownDevice(c: Context, config: Config, admin: { id: number; device_key: string | null }): string | null {
@@ -55,7 +56,13 @@ export async function rememberDevice(
   }
   const id = deviceId ?? randomBytes(16).toString('base64url');
   const value = `v1.${admin.id}.${id}.${mac(key, admin.id, id).toString('base64url')}`;
-  setCookie(c, deviceCookieName(config), value, { httpOnly: true, sameSite: 'Strict', secure: isHttps(config), path: '/', maxAge: DEVICE_MAX_AGE_S });
+  setCookie(c, deviceCookieName(config), value, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    secure: isHttps(config),
+    path: '/',
+    maxAge: DEVICE_MAX_AGE_S,
+  });
 }
 
 /** Forgets every device of the admin (password changed): the next sign-in makes a new key. */

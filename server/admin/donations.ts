@@ -61,11 +61,35 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function selectDonation(db: Kysely<Database>) {
   return giftsWithMoney(db).select([
-    'g.id', 'g.campaign_id', 'g.source', 'g.frequency', 'g.status as gift_status', 'g.currency', 'g.amount',
-    'g.fee_amount', 'g.charge_amount', 'g.name', 'g.email', 'g.anonymous', 'g.show_on_wall', 'g.comment', 'g.dedication_kind',
-    'g.dedication_name', 'g.note', 'g.checkout_session_id', 'g.payment_intent_id', 'g.subscription_id',
-    'g.customer_id', 'g.subscription_status', 'g.received_at', 'g.voided_at', 'g.created_at',
-    'm.raised', 'm.refunded', 'm.disputed', 'm.payment_count',
+    'g.id',
+    'g.campaign_id',
+    'g.source',
+    'g.frequency',
+    'g.status as gift_status',
+    'g.currency',
+    'g.amount',
+    'g.fee_amount',
+    'g.charge_amount',
+    'g.name',
+    'g.email',
+    'g.anonymous',
+    'g.show_on_wall',
+    'g.comment',
+    'g.dedication_kind',
+    'g.dedication_name',
+    'g.note',
+    'g.checkout_session_id',
+    'g.payment_intent_id',
+    'g.subscription_id',
+    'g.customer_id',
+    'g.subscription_status',
+    'g.received_at',
+    'g.voided_at',
+    'g.created_at',
+    'm.raised',
+    'm.refunded',
+    'm.disputed',
+    'm.payment_count',
     displayStatus.as('status'),
     cursorTs.as('cursor_ts'),
   ]);
@@ -130,7 +154,11 @@ export async function listDonations(
   if (c && isCursorTimestamp(c[0]) && typeof c[1] === 'string' && UUID.test(c[1])) {
     q = q.where(sql<boolean>`(g.created_at, g.id) < (${c[0]}::timestamptz, ${c[1]}::uuid)`);
   }
-  const rows = await q.orderBy('g.created_at', 'desc').orderBy('g.id', 'desc').limit(page.limit + 1).execute();
+  const rows = await q
+    .orderBy('g.created_at', 'desc')
+    .orderBy('g.id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
   const more = rows.length > page.limit;
   const pageRows = more ? rows.slice(0, page.limit) : rows;
   const last = pageRows[pageRows.length - 1];
@@ -151,8 +179,21 @@ export async function getDonation(db: Kysely<Database>, giftId: string) {
   const payments = await db
     .selectFrom('payments')
     .where('gift_id', '=', giftId)
-    .select(['id', 'source_key', 'kind', 'payment_intent_id', 'amount', 'currency', 'paid_at', 'in_window', 'voided',
-      'applied_raised', 'applied_donation', 'applied_refunded', 'applied_disputed'])
+    .select([
+      'id',
+      'source_key',
+      'kind',
+      'payment_intent_id',
+      'amount',
+      'currency',
+      'paid_at',
+      'in_window',
+      'voided',
+      'applied_raised',
+      'applied_donation',
+      'applied_refunded',
+      'applied_disputed',
+    ])
     .orderBy('paid_at')
     .orderBy('id')
     .execute();
@@ -182,7 +223,13 @@ export async function getDonation(db: Kysely<Database>, giftId: string) {
         .map((r) => ({ chargeId: r.charge_id, amountRefunded: r.amount_refunded, asOf: new Date(r.as_of * 1000).toISOString() })),
       disputes: disputes
         .filter((d) => d.payment_intent_id === p.payment_intent_id)
-        .map((d) => ({ disputeId: d.dispute_id, chargeId: d.charge_id, amount: d.amount, status: d.status, asOf: new Date(d.as_of * 1000).toISOString() })),
+        .map((d) => ({
+          disputeId: d.dispute_id,
+          chargeId: d.charge_id,
+          amount: d.amount,
+          status: d.status,
+          asOf: new Date(d.as_of * 1000).toISOString(),
+        })),
     })),
   };
 }

@@ -10,14 +10,19 @@ export const loginSchema = z.strictObject({
 /** At least 10 characters like ADMIN_PASSWORD; the upper bound keeps argon2 input sane. */
 export const passwordSchema = z.string().min(10, 'must be at least 10 characters').max(200, 'must be at most 200 characters');
 
-export const adminEmailSchema = z.email('must be a valid e-mail address').max(254).transform((e) => e.toLowerCase());
+export const adminEmailSchema = z
+  .email('must be a valid e-mail address')
+  .max(254)
+  .transform((e) => e.toLowerCase());
 export const adminRoles = ['owner', 'editor', 'viewer'] as const;
 export const roleSchema = z.enum(adminRoles, { error: 'must be owner, editor or viewer' });
 
 /** An invitation: the invited admin chooses their own password (no password field here). */
 export const newAdminSchema = z.strictObject({ email: adminEmailSchema, role: roleSchema });
 export const changeRoleSchema = z.strictObject({ role: roleSchema });
-export const adminIdSchema = z.object({ id: z.coerce.number().int('must be an admin id').min(1, 'must be an admin id').max(2_147_483_647, 'must be an admin id') });
+export const adminIdSchema = z.object({
+  id: z.coerce.number().int('must be an admin id').min(1, 'must be an admin id').max(2_147_483_647, 'must be an admin id'),
+});
 
 /** 32 random bytes, base64url: anything else is not one of our links. */
 export const invitationTokenSchema = z.object({ token: z.string().regex(/^[\w-]{43}$/, 'is not an invitation token') });
@@ -84,7 +89,9 @@ export const donationStatuses = ['paid', 'pending', 'failed', 'refunded', 'parti
 export type DonationStatus = (typeof donationStatuses)[number] | 'created';
 
 export const donationFilterSchema = z.strictObject({
-  q: queryText(200).optional().transform((v) => v || undefined),
+  q: queryText(200)
+    .optional()
+    .transform((v) => v || undefined),
   status: z.enum(donationStatuses).optional(),
   frequency: z.enum(['once', 'monthly']).optional(),
   source: z.enum(['stripe', 'offline']).optional(),

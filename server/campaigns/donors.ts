@@ -15,12 +15,20 @@ export async function listPublicDonors(db: Kysely<Database>, campaignId: number,
     .where('g.status', '=', 'paid')
     .where('g.show_on_wall', '=', true)
     .where((eb) =>
-      eb.exists(
-        eb.selectFrom('payments as p').select('p.id').whereRef('p.gift_id', '=', 'g.id').where('p.applied_donation', '=', 1),
-      ),
+      eb.exists(eb.selectFrom('payments as p').select('p.id').whereRef('p.gift_id', '=', 'g.id').where('p.applied_donation', '=', 1)),
     )
-    .select(['g.name', 'g.anonymous', 'g.amount', 'g.currency', 'g.frequency', 'g.comment', 'g.dedication_kind',
-      'g.dedication_name', 'g.created_at', 'g.received_at'])
+    .select([
+      'g.name',
+      'g.anonymous',
+      'g.amount',
+      'g.currency',
+      'g.frequency',
+      'g.comment',
+      'g.dedication_kind',
+      'g.dedication_name',
+      'g.created_at',
+      'g.received_at',
+    ])
     .orderBy('g.created_at', 'desc')
     .limit(limit)
     .execute();

@@ -7,10 +7,30 @@ export function selectCampaignWithTotals(db: Kysely<Database>) {
     .selectFrom('campaigns as c')
     .innerJoin('campaign_totals as t', 't.campaign_id', 'c.id')
     .select([
-      'c.id', 'c.slug', 'c.title', 'c.headline', 'c.message', 'c.currency', 'c.goal', 'c.starts_at',
-      'c.ends_at', 'c.presets', 'c.allowed_origins', 'c.fee_rate_ppm', 'c.fee_fixed', 'c.match_ratio_ppm', 'c.match_cap',
-      'c.archived_at', 'c.created_at', 'c.updated_at',
-      't.raised', 't.donations', 't.donors', 't.refunded', 't.disputed', 't.version',
+      'c.id',
+      'c.slug',
+      'c.title',
+      'c.headline',
+      'c.message',
+      'c.currency',
+      'c.goal',
+      'c.starts_at',
+      'c.ends_at',
+      'c.presets',
+      'c.allowed_origins',
+      'c.fee_rate_ppm',
+      'c.fee_fixed',
+      'c.match_ratio_ppm',
+      'c.match_cap',
+      'c.archived_at',
+      'c.created_at',
+      'c.updated_at',
+      't.raised',
+      't.donations',
+      't.donors',
+      't.refunded',
+      't.disputed',
+      't.version',
     ]);
 }
 

@@ -48,13 +48,12 @@ export const slugSchema = z
   .max(64)
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'use lower-case letters, digits and single dashes');
 
-const currency = z
-  .string()
-  .trim()
-  .toUpperCase()
-  .refine(isSupportedCurrency, { message: 'is not a supported ISO 4217 currency code' });
+const currency = z.string().trim().toUpperCase().refine(isSupportedCurrency, { message: 'is not a supported ISO 4217 currency code' });
 
-const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date()).transform((s) => new Date(s));
+const isoDate = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((s) => new Date(s));
 
 /**
  * A rate as an exact decimal, a JSON number (0.029) or decimal text ("0.029"), read digit by digit
@@ -91,14 +90,17 @@ export const originSchema = z
   .string()
   .trim()
   .max(200)
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === s.replace(/\/$/, '').toLowerCase();
-    } catch {
-      return false;
-    }
-  }, { message: 'must be an origin like https://news.example.org (no path)' })
+  .refine(
+    (s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === s.replace(/\/$/, '').toLowerCase();
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an origin like https://news.example.org (no path)' },
+  )
   .transform((s) => new URL(s).origin);
 
 const campaignFields = {

@@ -93,9 +93,18 @@ export async function createCampaign(db: Kysely<Database>, input: CreateCampaign
       const row = toRow(input);
       const { id } = await trx
         .insertInto('campaigns')
-        .values({ ...row, slug: input.slug, title: input.title, headline: input.headline, message: input.message,
-          currency: input.currency, goal: input.goal, starts_at: input.startsAt, ends_at: input.endsAt,
-          presets: JSON.stringify(input.presets) })
+        .values({
+          ...row,
+          slug: input.slug,
+          title: input.title,
+          headline: input.headline,
+          message: input.message,
+          currency: input.currency,
+          goal: input.goal,
+          starts_at: input.startsAt,
+          ends_at: input.endsAt,
+          presets: JSON.stringify(input.presets),
+        })
         .returning('id')
         .executeTakeFirstOrThrow();
       await trx.insertInto('campaign_totals').values({ campaign_id: id }).execute();

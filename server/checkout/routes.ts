@@ -11,7 +11,11 @@ import { checkoutSchema } from './schemas.js';
 import { checkoutStatus, startCheckout } from './service.js';
 
 /** Checkout Session ids as Stripe (and the emulator) make them: cs_test_… / cs_live_…. */
-export const checkoutSessionId = z.string().min(1).max(255).regex(/^[A-Za-z0-9_-]+$/, 'must be a Checkout Session id');
+export const checkoutSessionId = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a Checkout Session id');
 const sessionParam = z.object({ slug: slugSchema, sessionId: checkoutSessionId });
 
 export function checkoutRoutes(deps: AppDeps) {

@@ -91,11 +91,7 @@ export async function startCheckout(
     throw new AppError('payment_provider_unavailable', 502, 'The payment provider is unreachable; please try again in a minute');
   }
   if (!session.url) throw new AppError('payment_provider_unavailable', 502, 'The payment provider returned no checkout page');
-  await db
-    .updateTable('gifts')
-    .set({ checkout_session_id: session.id, updated_at: deps.clock() })
-    .where('id', '=', giftId)
-    .execute();
+  await db.updateTable('gifts').set({ checkout_session_id: session.id, updated_at: deps.clock() }).where('id', '=', giftId).execute();
   return { id: session.id, url: session.url, giftId, amount: input.amount, chargeAmount: charge };
 }
 
@@ -138,8 +134,15 @@ export async function checkoutStatus(db: Kysely<Database>, sessionId: string) {
     .executeTakeFirst();
   if (!gift) return null;
   const status: CheckoutStatus =
-    gift.status === 'paid' ? 'paid' : gift.status === 'pending' ? 'pending' : gift.status === 'failed' ? 'failed'
-      : gift.status === 'expired' ? 'expired' : 'processing';
+    gift.status === 'paid'
+      ? 'paid'
+      : gift.status === 'pending'
+        ? 'pending'
+        : gift.status === 'failed'
+          ? 'failed'
+          : gift.status === 'expired'
+            ? 'expired'
+            : 'processing';
   return {
     status,
     amount: gift.amount,

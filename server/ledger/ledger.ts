@@ -643,7 +643,16 @@ export class Ledger {
 
   async updateOfflineGift(
     giftId: string,
-    change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean; showOnWall?: boolean; anonymous?: boolean },
+    change: {
+      amount?: number;
+      receivedAt?: Date;
+      name?: string | null;
+      email?: string | null;
+      note?: string | null;
+      voided?: boolean;
+      showOnWall?: boolean;
+      anonymous?: boolean;
+    },
   ): Promise<void> {
     const gift = await this.trx
       .selectFrom('gifts')

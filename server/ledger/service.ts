@@ -34,7 +34,16 @@ export async function recordOfflineGift(
 export async function updateOfflineGift(
   deps: Deps,
   giftId: string,
-  change: { amount?: number; receivedAt?: Date; name?: string | null; email?: string | null; note?: string | null; voided?: boolean; showOnWall?: boolean; anonymous?: boolean },
+  change: {
+    amount?: number;
+    receivedAt?: Date;
+    name?: string | null;
+    email?: string | null;
+    note?: string | null;
+    voided?: boolean;
+    showOnWall?: boolean;
+    anonymous?: boolean;
+  },
   /** Runs in the same transaction after the change (the admin's audit row). */
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {

@@ -71,7 +71,13 @@ export function securityHeaders(config: Config) {
   });
 
   // Pages keep the CSP their routes set; these add the rest. Our own pages may frame each other.
-  const pages = secureHeaders({ strictTransportSecurity: hsts, xFrameOptions: 'SAMEORIGIN', referrerPolicy: 'strict-origin-when-cross-origin', crossOriginResourcePolicy: 'same-origin', crossOriginOpenerPolicy: false });
+  const pages = secureHeaders({
+    strictTransportSecurity: hsts,
+    xFrameOptions: 'SAMEORIGIN',
+    referrerPolicy: 'strict-origin-when-cross-origin',
+    crossOriginResourcePolicy: 'same-origin',
+    crossOriginOpenerPolicy: false,
+  });
 
   return { publicSurface, admin: adminSurface, emulator, pages };
 }

@@ -27,11 +27,7 @@ export const isSafeText = (s: string) => !UNSAFE_TEXT.test(s);
 
 /** A short text from a query string or path (search terms, ids, filters): validated like a body. */
 export const queryText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .refine(isSafeText, { message: 'contains control characters' });
+  z.string().trim().max(max, `must be at most ${max} characters`).refine(isSafeText, { message: 'contains control characters' });
 
 /** Keyset cursors are opaque to the client but parsed by us: base64url JSON, checked here. */
 export function decodeCursorJson(cursor: string): unknown[] | undefined {
@@ -63,8 +59,11 @@ export const cursorParam = (check: (parts: unknown[]) => boolean) =>
   z
     .string()
     .max(400)
-    .refine((s) => {
-      const parts = decodeCursorJson(s);
-      return !!parts && check(parts);
-    }, { message: 'is not a cursor this list gave out' })
+    .refine(
+      (s) => {
+        const parts = decodeCursorJson(s);
+        return !!parts && check(parts);
+      },
+      { message: 'is not a cursor this list gave out' },
+    )
     .optional();

@@ -135,7 +135,11 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
     const f = await dist.get(`assets/${name}`);
     if (!f) throw notFound('File');
     // Vite names built assets by content hash: a name never changes meaning.
-    return sendBuilt(c, f, { 'Content-Type': type, 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'public, max-age=31536000, immutable' });
+    return sendBuilt(c, f, {
+      'Content-Type': type,
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'public, max-age=31536000, immutable',
+    });
   });
 
   app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'public, max-age=86400' }));
@@ -179,16 +183,12 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
   });
 
   // /thanks only knows Checkout's session id (success_url has no slug).
-  app.get(
-    '/api/checkout-sessions/:id',
-    zValidator('param', z.object({ id: checkoutSessionId }), validationHook),
-    async (c) => {
-      const status = await checkoutStatus(deps.db, c.req.valid('param').id);
-      if (!status) throw notFound('Checkout session');
-      c.header('Cache-Control', 'no-store');
-      return c.json(status);
-    },
-  );
+  app.get('/api/checkout-sessions/:id', zValidator('param', z.object({ id: checkoutSessionId }), validationHook), async (c) => {
+    const status = await checkoutStatus(deps.db, c.req.valid('param').id);
+    if (!status) throw notFound('Checkout session');
+    c.header('Cache-Control', 'no-store');
+    return c.json(status);
+  });
 
   app.route('/api/digest', digestRoutes(deps));
 

@@ -9,19 +9,25 @@ import { bodyLimit } from 'hono/body-limit';
 import { validateSessionCreate } from './checkout-params.js';
 import { EmulatorError, type EmulatorCore, type RequestRef } from './core.js';
 import { list, newId, unix, type EEvent } from './objects.js';
-import { ApiError, canonical, type FormObject, onlyKeys, parseForm, readArray, readBoolean, readInteger, readObject, readString } from './params.js';
+import {
+  ApiError,
+  canonical,
+  type FormObject,
+  onlyKeys,
+  parseForm,
+  readArray,
+  readBoolean,
+  readInteger,
+  readObject,
+  readString,
+} from './params.js';
 
 /** Checkout Session params are a few KB; a request body past this is refused unread (SPEC §7). */
 export const MAX_API_BODY = 256 * 1024;
 
 type Env = { Variables: { requestId: string } };
 
-export function createApiRoutes(
-  core: EmulatorCore,
-  clock: () => Date,
-  apiKey: string,
-  log?: { warn(...a: unknown[]): void },
-): Hono<Env> {
+export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: string, log?: { warn(...a: unknown[]): void }): Hono<Env> {
   const app = new Hono<Env>();
   // Stripe keeps keys for 24 h; so does the emulator (core.prune).
   const idempotency = core.idempotency;
@@ -32,7 +38,10 @@ export function createApiRoutes(
     if (err instanceof ApiError) return c.json(err.toJSON(), err.status as 400);
     if (err instanceof EmulatorError) return c.json(new ApiError(400, err.message).toJSON(), 400);
     log?.warn({ err }, 'stripe emulator: unexpected error');
-    return c.json(new ApiError(500, 'An unexpected error occurred in the Groundswell Stripe emulator.', undefined, undefined, 'api_error').toJSON(), 500);
+    return c.json(
+      new ApiError(500, 'An unexpected error occurred in the Groundswell Stripe emulator.', undefined, undefined, 'api_error').toJSON(),
+      500,
+    );
   };
 
   app.onError((err, c) => fail(c as Context<Env>, err));
@@ -42,7 +51,10 @@ export function createApiRoutes(
     c.header('Request-Id', c.get('requestId'));
     const auth = c.req.header('Authorization') ?? '';
     if (!auth) {
-      throw new ApiError(401, 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').');
+      throw new ApiError(
+        401,
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+      );
     }
     // Only the key this emulator was made with (the runtime hands it to the app's SDK client):
     // its events and objects hold donors' e-mails and names, which nobody else may list.
@@ -50,7 +62,10 @@ export function createApiRoutes(
     if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
       const key = auth.replace(/^Bearer\s+/i, '');
       const shown = /^(sk|rk)_test_/.test(key) && key.length > 12 ? `${key.slice(0, 8)}****${key.slice(-4)}` : 'that key';
-      throw new ApiError(401, `Invalid API Key provided: ${shown}. The Groundswell Stripe emulator accepts only its own key, which the server gives its Stripe client.`);
+      throw new ApiError(
+        401,
+        `Invalid API Key provided: ${shown}. The Groundswell Stripe emulator accepts only its own key, which the server gives its Stripe client.`,
+      );
     }
     core.sweepExpired();
     await next();
@@ -172,11 +187,13 @@ export function createApiRoutes(
             t[seg] = list(structuredClone(invoicePaymentsOf(t['id'] as string)), `/v1/invoice_payments?invoice=${t['id'] as string}`);
             continue;
           }
-          if (!(seg in t)) throw new ApiError(400, `This property cannot be expanded (${segments.slice(0, depth + 1).join('.')}).`, 'expand');
+          if (!(seg in t))
+            throw new ApiError(400, `This property cannot be expanded (${segments.slice(0, depth + 1).join('.')}).`, 'expand');
           const v = t[seg];
           if (typeof v === 'string') {
             const found = lookup(v);
-            if (found === undefined) throw new ApiError(400, `This property cannot be expanded (${segments.slice(0, depth + 1).join('.')}).`, 'expand');
+            if (found === undefined)
+              throw new ApiError(400, `This property cannot be expanded (${segments.slice(0, depth + 1).join('.')}).`, 'expand');
             t[seg] = structuredClone(found);
             next.push(t[seg] as Record<string, unknown>);
           } else if (v && typeof v === 'object') {
@@ -208,9 +225,17 @@ export function createApiRoutes(
     const params = await readParams(c);
     const input = validateSessionCreate(params, unix(clock()));
     // The hosted page redirects donors to these URLs: only to our own site, never an open redirect.
-    for (const [param, url] of [['success_url', input.successUrl], ['cancel_url', input.cancelUrl]] as const) {
+    for (const [param, url] of [
+      ['success_url', input.successUrl],
+      ['cancel_url', input.cancelUrl],
+    ] as const) {
       if (url !== null && originOf(url) !== publicOrigin) {
-        throw new ApiError(400, `Invalid ${param}: the Groundswell emulator only returns donors to ${publicOrigin} (PUBLIC_URL).`, param, 'url_invalid');
+        throw new ApiError(
+          400,
+          `Invalid ${param}: the Groundswell emulator only returns donors to ${publicOrigin} (PUBLIC_URL).`,
+          param,
+          'url_invalid',
+        );
       }
     }
     if (input.customer !== null && !core.customers.has(input.customer)) {

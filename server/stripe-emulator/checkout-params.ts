@@ -5,43 +5,96 @@
  * not have (e.g. `payment_method_types`, removed in v23) are refused as unknown, as Stripe does.
  */
 import { MAX_AMOUNT, minimumAmount, formatAmount } from './currency.js';
-import {
-  ApiError,
-  type FormObject,
-  onlyKeys,
-  readArray,
-  readEnum,
-  readInteger,
-  readMetadata,
-  readObject,
-  readString,
-} from './params.js';
+import { ApiError, type FormObject, onlyKeys, readArray, readEnum, readInteger, readMetadata, readObject, readString } from './params.js';
 
 /** Every top-level parameter of `SessionCreateParams` in stripe@23 (Checkout/Sessions.d.ts). */
 const SESSION_KEYS = [
-  'adaptive_pricing', 'after_expiration', 'allow_promotion_codes', 'allowed_payment_method_types', 'automatic_tax',
-  'billing_address_collection', 'branding_settings', 'cancel_url', 'client_reference_id', 'consent_collection',
-  'currency', 'custom_fields', 'custom_text', 'customer', 'customer_account', 'customer_creation', 'customer_email',
-  'customer_update', 'discounts', 'excluded_payment_method_types', 'expand', 'expires_at', 'integration_identifier',
-  'invoice_creation', 'line_items', 'locale', 'managed_payments', 'metadata', 'mode', 'name_collection',
-  'optional_items', 'origin_context', 'payment_intent_data', 'payment_method_collection',
-  'payment_method_configuration', 'payment_method_data', 'payment_method_options', 'permissions',
-  'phone_number_collection', 'redirect_on_completion', 'return_url', 'saved_payment_method_options',
-  'setup_intent_data', 'shipping_address_collection', 'shipping_options', 'submit_type', 'subscription_data',
-  'success_url', 'tax_id_collection', 'ui_mode', 'wallet_options',
+  'adaptive_pricing',
+  'after_expiration',
+  'allow_promotion_codes',
+  'allowed_payment_method_types',
+  'automatic_tax',
+  'billing_address_collection',
+  'branding_settings',
+  'cancel_url',
+  'client_reference_id',
+  'consent_collection',
+  'currency',
+  'custom_fields',
+  'custom_text',
+  'customer',
+  'customer_account',
+  'customer_creation',
+  'customer_email',
+  'customer_update',
+  'discounts',
+  'excluded_payment_method_types',
+  'expand',
+  'expires_at',
+  'integration_identifier',
+  'invoice_creation',
+  'line_items',
+  'locale',
+  'managed_payments',
+  'metadata',
+  'mode',
+  'name_collection',
+  'optional_items',
+  'origin_context',
+  'payment_intent_data',
+  'payment_method_collection',
+  'payment_method_configuration',
+  'payment_method_data',
+  'payment_method_options',
+  'permissions',
+  'phone_number_collection',
+  'redirect_on_completion',
+  'return_url',
+  'saved_payment_method_options',
+  'setup_intent_data',
+  'shipping_address_collection',
+  'shipping_options',
+  'submit_type',
+  'subscription_data',
+  'success_url',
+  'tax_id_collection',
+  'ui_mode',
+  'wallet_options',
 ] as const;
 const LINE_ITEM_KEYS = ['adjustable_quantity', 'metadata', 'price', 'price_data', 'quantity', 'tax_rates'] as const;
 const PRICE_DATA_KEYS = ['currency', 'product', 'product_data', 'recurring', 'tax_behavior', 'unit_amount', 'unit_amount_decimal'] as const;
 const PRODUCT_DATA_KEYS = ['description', 'images', 'metadata', 'name', 'tax_code', 'tax_details', 'unit_label'] as const;
 const RECURRING_KEYS = ['interval', 'interval_count'] as const;
 const PI_DATA_KEYS = [
-  'application_fee_amount', 'capture_method', 'description', 'metadata', 'on_behalf_of', 'receipt_email',
-  'setup_future_usage', 'shipping', 'statement_descriptor', 'statement_descriptor_suffix', 'transfer_data', 'transfer_group',
+  'application_fee_amount',
+  'capture_method',
+  'description',
+  'metadata',
+  'on_behalf_of',
+  'receipt_email',
+  'setup_future_usage',
+  'shipping',
+  'statement_descriptor',
+  'statement_descriptor_suffix',
+  'transfer_data',
+  'transfer_group',
 ] as const;
 const SUB_DATA_KEYS = [
-  'application_fee_percent', 'billing_cycle_anchor', 'billing_cycle_anchor_config', 'billing_mode', 'default_tax_rates',
-  'description', 'invoice_settings', 'metadata', 'on_behalf_of', 'pending_invoice_item_interval', 'proration_behavior',
-  'transfer_data', 'trial_end', 'trial_period_days', 'trial_settings',
+  'application_fee_percent',
+  'billing_cycle_anchor',
+  'billing_cycle_anchor_config',
+  'billing_mode',
+  'default_tax_rates',
+  'description',
+  'invoice_settings',
+  'metadata',
+  'on_behalf_of',
+  'pending_invoice_item_interval',
+  'proration_behavior',
+  'transfer_data',
+  'trial_end',
+  'trial_period_days',
+  'trial_settings',
 ] as const;
 
 export interface LineItemInput {
@@ -102,7 +155,12 @@ export function validateSessionCreate(p: FormObject, now: number): SessionInput 
 
   const uiMode = readString(p, 'ui_mode');
   if (uiMode !== undefined && uiMode !== 'hosted_page') {
-    throw new ApiError(400, `The Groundswell emulator only implements ui_mode=hosted_page (got ${uiMode}).`, 'ui_mode', 'parameter_invalid');
+    throw new ApiError(
+      400,
+      `The Groundswell emulator only implements ui_mode=hosted_page (got ${uiMode}).`,
+      'ui_mode',
+      'parameter_invalid',
+    );
   }
 
   const successUrl = readUrl(p, 'success_url');
@@ -132,39 +190,65 @@ export function validateSessionCreate(p: FormObject, now: number): SessionInput 
     if (!currency) throw new ApiError(400, `Missing required param: ${pdAt}[currency].`, `${pdAt}[currency]`, 'parameter_missing');
     const min = minimumAmount(currency);
     if (min === undefined) {
-      throw new ApiError(400, `Invalid currency: ${currency} (not one the emulator knows the minimum charge for).`, `${pdAt}[currency]`, 'parameter_invalid');
+      throw new ApiError(
+        400,
+        `Invalid currency: ${currency} (not one the emulator knows the minimum charge for).`,
+        `${pdAt}[currency]`,
+        'parameter_invalid',
+      );
     }
 
-    if (pd['product'] !== undefined) throw new ApiError(404, `No such product: '${String(pd['product'])}'`, `${pdAt}[product]`, 'resource_missing');
+    if (pd['product'] !== undefined)
+      throw new ApiError(404, `No such product: '${String(pd['product'])}'`, `${pdAt}[product]`, 'resource_missing');
     const prod = readObject(pd, 'product_data', pdAt);
     if (!prod) throw new ApiError(400, `Missing required param: ${pdAt}[product_data].`, `${pdAt}[product_data]`, 'parameter_missing');
     onlyKeys(prod, PRODUCT_DATA_KEYS, `${pdAt}[product_data]`);
     const name = readString(prod, 'name', `${pdAt}[product_data]`, { max: 250 });
-    if (!name) throw new ApiError(400, `Missing required param: ${pdAt}[product_data][name].`, `${pdAt}[product_data][name]`, 'parameter_missing');
+    if (!name)
+      throw new ApiError(400, `Missing required param: ${pdAt}[product_data][name].`, `${pdAt}[product_data][name]`, 'parameter_missing');
     const description = readString(prod, 'description', `${pdAt}[product_data]`) ?? null;
     readMetadata(prod, 'metadata', `${pdAt}[product_data]`);
 
     if (pd['unit_amount_decimal'] !== undefined) {
-      throw new ApiError(400, 'The Groundswell emulator only implements unit_amount (integer minor units).', `${pdAt}[unit_amount_decimal]`, 'parameter_invalid');
+      throw new ApiError(
+        400,
+        'The Groundswell emulator only implements unit_amount (integer minor units).',
+        `${pdAt}[unit_amount_decimal]`,
+        'parameter_invalid',
+      );
     }
     const unitAmount = readInteger(pd, 'unit_amount', pdAt);
-    if (unitAmount === undefined) throw new ApiError(400, `Missing required param: ${pdAt}[unit_amount].`, `${pdAt}[unit_amount]`, 'parameter_missing');
+    if (unitAmount === undefined)
+      throw new ApiError(400, `Missing required param: ${pdAt}[unit_amount].`, `${pdAt}[unit_amount]`, 'parameter_missing');
     if (unitAmount < 0) throw new ApiError(400, `Invalid non-negative integer`, `${pdAt}[unit_amount]`, 'parameter_invalid_integer');
     if (unitAmount > MAX_AMOUNT) {
-      throw new ApiError(400, `Amount must be no more than ${formatAmount(MAX_AMOUNT, currency)}`, `${pdAt}[unit_amount]`, 'amount_too_large');
+      throw new ApiError(
+        400,
+        `Amount must be no more than ${formatAmount(MAX_AMOUNT, currency)}`,
+        `${pdAt}[unit_amount]`,
+        'amount_too_large',
+      );
     }
 
     const quantity = readInteger(raw, 'quantity', at) ?? 1;
-    if (quantity < 1 || quantity > 999_999) throw new ApiError(400, `Invalid ${at}[quantity]: must be between 1 and 999999`, `${at}[quantity]`, 'parameter_invalid_integer');
+    if (quantity < 1 || quantity > 999_999)
+      throw new ApiError(400, `Invalid ${at}[quantity]: must be between 1 and 999999`, `${at}[quantity]`, 'parameter_invalid_integer');
 
     const rec = readObject(pd, 'recurring', pdAt);
     let recurring: LineItemInput['recurring'] = null;
     if (rec) {
       onlyKeys(rec, RECURRING_KEYS, `${pdAt}[recurring]`);
       const interval = readEnum(rec, 'interval', ['day', 'week', 'month', 'year'] as const, `${pdAt}[recurring]`);
-      if (!interval) throw new ApiError(400, `Missing required param: ${pdAt}[recurring][interval].`, `${pdAt}[recurring][interval]`, 'parameter_missing');
+      if (!interval)
+        throw new ApiError(
+          400,
+          `Missing required param: ${pdAt}[recurring][interval].`,
+          `${pdAt}[recurring][interval]`,
+          'parameter_missing',
+        );
       const count = readInteger(rec, 'interval_count', `${pdAt}[recurring]`) ?? 1;
-      if (count < 1 || count > 365) throw new ApiError(400, 'Invalid interval_count', `${pdAt}[recurring][interval_count]`, 'parameter_invalid_integer');
+      if (count < 1 || count > 365)
+        throw new ApiError(400, 'Invalid interval_count', `${pdAt}[recurring][interval_count]`, 'parameter_invalid_integer');
       recurring = { interval, interval_count: count };
     }
     if (recurring && mode === 'payment') {
@@ -217,7 +301,12 @@ export function validateSessionCreate(p: FormObject, now: number): SessionInput 
   }
   const customer = readString(p, 'customer') ?? null;
   if (customer !== null && customerEmail !== null) {
-    throw new ApiError(400, 'You may only specify one of these parameters: customer, customer_email.', 'customer_email', 'parameter_invalid');
+    throw new ApiError(
+      400,
+      'You may only specify one of these parameters: customer, customer_email.',
+      'customer_email',
+      'parameter_invalid',
+    );
   }
 
   const submitType = readEnum(p, 'submit_type', ['auto', 'book', 'donate', 'pay', 'subscribe'] as const) ?? null;
@@ -239,7 +328,12 @@ export function validateSessionCreate(p: FormObject, now: number): SessionInput 
   const expiresAt = readInteger(p, 'expires_at') ?? null;
   // Stripe: between 30 minutes and 24 hours after creation.
   if (expiresAt !== null && (expiresAt < now + 30 * 60 || expiresAt > now + 24 * 3600)) {
-    throw new ApiError(400, 'The `expires_at` timestamp must be between 30 minutes and 24 hours from now.', 'expires_at', 'parameter_invalid');
+    throw new ApiError(
+      400,
+      'The `expires_at` timestamp must be between 30 minutes and 24 hours from now.',
+      'expires_at',
+      'parameter_invalid',
+    );
   }
 
   return {

@@ -128,7 +128,16 @@ export class EmulatorCore {
       }
       trim(this.sessions, r.maxObjects);
     }
-    for (const m of [this.customers, this.paymentIntents, this.charges, this.subscriptions, this.invoices, this.invoicePayments, this.refunds, this.disputes]) {
+    for (const m of [
+      this.customers,
+      this.paymentIntents,
+      this.charges,
+      this.subscriptions,
+      this.invoices,
+      this.invoicePayments,
+      this.refunds,
+      this.disputes,
+    ]) {
       trim(m as Map<string, unknown>, r.maxObjects);
     }
     for (const [key, stored] of this.idempotency) {
@@ -412,7 +421,14 @@ export class EmulatorCore {
     };
     const subRec: SubscriptionRecord = { subscription, input: rec.input, email, name };
     this.subscriptions.set(subId, subRec);
-    const paid = this.invoicePaid(subRec, 'subscription_create', this.clock(), { start: now, end: now }, { start: now, end: periodEnd }, 'Subscription creation');
+    const paid = this.invoicePaid(
+      subRec,
+      'subscription_create',
+      this.clock(),
+      { start: now, end: now },
+      { start: now, end: periodEnd },
+      'Subscription creation',
+    );
     s.customer = customer.id;
     s.subscription = subId;
     s.invoice = paid.invoice.id;
@@ -745,7 +761,8 @@ export class EmulatorCore {
     const remaining = charge.amount - charge.amount_refunded;
     const value = amount ?? remaining;
     if (!Number.isInteger(value) || value < 1) throw new EmulatorError('The refund amount must be a positive integer in minor units.');
-    if (value > remaining) throw new EmulatorError(`Refund amount (${value}) is greater than the unrefunded amount on the charge (${remaining}).`);
+    if (value > remaining)
+      throw new EmulatorError(`Refund amount (${value}) is greater than the unrefunded amount on the charge (${remaining}).`);
     const refund: ERefund = {
       id: newId('re'),
       object: 'refund',
@@ -791,17 +808,15 @@ export class EmulatorCore {
     };
     this.disputes.set(dispute.id, dispute);
     charge.disputed = true;
-    await this.delivery.deliverAll([
-      this.event('charge.dispute.created', dispute),
-      this.event('charge.dispute.funds_withdrawn', dispute),
-    ]);
+    await this.delivery.deliverAll([this.event('charge.dispute.created', dispute), this.event('charge.dispute.funds_withdrawn', dispute)]);
     return dispute.id;
   }
 
   async closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<void> {
     const dispute = this.disputes.get(disputeId);
     if (!dispute) throw new EmulatorError(`No such dispute: '${disputeId}'`);
-    if (dispute.status === 'won' || dispute.status === 'lost') throw new EmulatorError(`Dispute ${disputeId} is already ${dispute.status}.`);
+    if (dispute.status === 'won' || dispute.status === 'lost')
+      throw new EmulatorError(`Dispute ${disputeId} is already ${dispute.status}.`);
     dispute.status = outcome;
     const events = [this.event('charge.dispute.closed', dispute)];
     if (outcome === 'won') events.push(this.event('charge.dispute.funds_reinstated', dispute));

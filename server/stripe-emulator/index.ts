@@ -69,7 +69,11 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     log: opts.log,
   });
   const core = new EmulatorCore(publicUrl, clock, delivery, { ...DEFAULT_RETENTION, ...opts.retention });
-  const apiKey = opts.apiKey ?? `sk_test_emulator_${randomBytes(24).toString('base64url').replace(/[^A-Za-z0-9]/g, '0')}`;
+  const apiKey =
+    opts.apiKey ??
+    `sk_test_emulator_${randomBytes(24)
+      .toString('base64url')
+      .replace(/[^A-Za-z0-9]/g, '0')}`;
 
   // Delayed-method settlements started from the checkout page; flush() waits for them too.
   const settlements = new Set<{ timer: NodeJS.Timeout; done: Promise<void>; fire: () => void }>();

@@ -32,9 +32,24 @@ export function list<T>(data: T[], url: string, hasMore = false): ApiListOf<T> {
 
 export type EPrice = Pick<
   Stripe.Price,
-  | 'id' | 'object' | 'active' | 'billing_scheme' | 'created' | 'currency' | 'custom_unit_amount' | 'livemode'
-  | 'lookup_key' | 'metadata' | 'nickname' | 'product' | 'recurring' | 'tax_behavior' | 'tiers_mode'
-  | 'transform_quantity' | 'type' | 'unit_amount'
+  | 'id'
+  | 'object'
+  | 'active'
+  | 'billing_scheme'
+  | 'created'
+  | 'currency'
+  | 'custom_unit_amount'
+  | 'livemode'
+  | 'lookup_key'
+  | 'metadata'
+  | 'nickname'
+  | 'product'
+  | 'recurring'
+  | 'tax_behavior'
+  | 'tiers_mode'
+  | 'transform_quantity'
+  | 'type'
+  | 'unit_amount'
 > & { unit_amount_decimal: string };
 
 export type ELineItem = Pick<
@@ -44,34 +59,121 @@ export type ELineItem = Pick<
 
 export type ESession = Pick<
   Stripe.Checkout.Session,
-  | 'id' | 'object' | 'after_expiration' | 'allow_promotion_codes' | 'amount_subtotal' | 'amount_total'
-  | 'billing_address_collection' | 'cancel_url' | 'client_reference_id' | 'client_secret' | 'created' | 'currency'
-  | 'customer' | 'customer_creation' | 'customer_details' | 'customer_email' | 'expires_at' | 'invoice'
-  | 'livemode' | 'locale' | 'metadata' | 'mode' | 'payment_intent' | 'payment_link' | 'payment_method_collection'
-  | 'payment_method_types' | 'payment_status' | 'recovered_from' | 'setup_intent' | 'status' | 'submit_type'
-  | 'subscription' | 'success_url' | 'total_details' | 'ui_mode' | 'url'
+  | 'id'
+  | 'object'
+  | 'after_expiration'
+  | 'allow_promotion_codes'
+  | 'amount_subtotal'
+  | 'amount_total'
+  | 'billing_address_collection'
+  | 'cancel_url'
+  | 'client_reference_id'
+  | 'client_secret'
+  | 'created'
+  | 'currency'
+  | 'customer'
+  | 'customer_creation'
+  | 'customer_details'
+  | 'customer_email'
+  | 'expires_at'
+  | 'invoice'
+  | 'livemode'
+  | 'locale'
+  | 'metadata'
+  | 'mode'
+  | 'payment_intent'
+  | 'payment_link'
+  | 'payment_method_collection'
+  | 'payment_method_types'
+  | 'payment_status'
+  | 'recovered_from'
+  | 'setup_intent'
+  | 'status'
+  | 'submit_type'
+  | 'subscription'
+  | 'success_url'
+  | 'total_details'
+  | 'ui_mode'
+  | 'url'
 >;
 
 export type ECustomer = Pick<
   Stripe.Customer,
-  | 'id' | 'object' | 'balance' | 'created' | 'default_source' | 'delinquent' | 'description' | 'email'
-  | 'invoice_settings' | 'livemode' | 'metadata' | 'name' | 'phone' | 'preferred_locales' | 'shipping' | 'tax_exempt'
+  | 'id'
+  | 'object'
+  | 'balance'
+  | 'created'
+  | 'default_source'
+  | 'delinquent'
+  | 'description'
+  | 'email'
+  | 'invoice_settings'
+  | 'livemode'
+  | 'metadata'
+  | 'name'
+  | 'phone'
+  | 'preferred_locales'
+  | 'shipping'
+  | 'tax_exempt'
 >;
 
 export type EPaymentIntent = Pick<
   Stripe.PaymentIntent,
-  | 'id' | 'object' | 'amount' | 'amount_capturable' | 'amount_received' | 'canceled_at' | 'cancellation_reason'
-  | 'capture_method' | 'client_secret' | 'confirmation_method' | 'created' | 'currency' | 'customer' | 'description'
-  | 'latest_charge' | 'livemode' | 'metadata' | 'next_action' | 'payment_method' | 'payment_method_types'
-  | 'processing' | 'receipt_email' | 'setup_future_usage' | 'shipping' | 'statement_descriptor' | 'status'
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'amount_capturable'
+  | 'amount_received'
+  | 'canceled_at'
+  | 'cancellation_reason'
+  | 'capture_method'
+  | 'client_secret'
+  | 'confirmation_method'
+  | 'created'
+  | 'currency'
+  | 'customer'
+  | 'description'
+  | 'latest_charge'
+  | 'livemode'
+  | 'metadata'
+  | 'next_action'
+  | 'payment_method'
+  | 'payment_method_types'
+  | 'processing'
+  | 'receipt_email'
+  | 'setup_future_usage'
+  | 'shipping'
+  | 'statement_descriptor'
+  | 'status'
 > & { last_payment_error: { code: string; message: string; type: 'card_error' | 'invalid_request_error' } | null };
 
 export type ECharge = Pick<
   Stripe.Charge,
-  | 'id' | 'object' | 'amount' | 'amount_captured' | 'amount_refunded' | 'balance_transaction' | 'billing_details'
-  | 'captured' | 'created' | 'currency' | 'customer' | 'description' | 'disputed' | 'failure_code'
-  | 'failure_message' | 'livemode' | 'metadata' | 'outcome' | 'paid' | 'payment_intent' | 'payment_method'
-  | 'receipt_email' | 'receipt_url' | 'refunded' | 'status'
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'amount_captured'
+  | 'amount_refunded'
+  | 'balance_transaction'
+  | 'billing_details'
+  | 'captured'
+  | 'created'
+  | 'currency'
+  | 'customer'
+  | 'description'
+  | 'disputed'
+  | 'failure_code'
+  | 'failure_message'
+  | 'livemode'
+  | 'metadata'
+  | 'outcome'
+  | 'paid'
+  | 'payment_intent'
+  | 'payment_method'
+  | 'receipt_email'
+  | 'receipt_url'
+  | 'refunded'
+  | 'status'
 > & { payment_method_details: { type: string } };
 
 export type ESubscriptionItem = Pick<
@@ -81,10 +183,28 @@ export type ESubscriptionItem = Pick<
 
 export type ESubscription = Pick<
   Stripe.Subscription,
-  | 'id' | 'object' | 'billing_cycle_anchor' | 'cancel_at' | 'cancel_at_period_end' | 'canceled_at'
-  | 'cancellation_details' | 'collection_method' | 'created' | 'currency' | 'customer' | 'days_until_due'
-  | 'default_payment_method' | 'description' | 'ended_at' | 'latest_invoice' | 'livemode' | 'metadata'
-  | 'start_date' | 'status' | 'trial_end' | 'trial_start'
+  | 'id'
+  | 'object'
+  | 'billing_cycle_anchor'
+  | 'cancel_at'
+  | 'cancel_at_period_end'
+  | 'canceled_at'
+  | 'cancellation_details'
+  | 'collection_method'
+  | 'created'
+  | 'currency'
+  | 'customer'
+  | 'days_until_due'
+  | 'default_payment_method'
+  | 'description'
+  | 'ended_at'
+  | 'latest_invoice'
+  | 'livemode'
+  | 'metadata'
+  | 'start_date'
+  | 'status'
+  | 'trial_end'
+  | 'trial_start'
 > & { items: ApiListOf<ESubscriptionItem> };
 
 export type EInvoiceLine = Pick<
@@ -94,29 +214,83 @@ export type EInvoiceLine = Pick<
 
 export type EInvoice = Pick<
   Stripe.Invoice,
-  | 'id' | 'object' | 'amount_due' | 'amount_overpaid' | 'amount_paid' | 'amount_remaining' | 'amount_shipping'
-  | 'attempt_count' | 'attempted' | 'billing_reason' | 'collection_method' | 'created' | 'currency' | 'customer'
-  | 'customer_email' | 'customer_name' | 'description' | 'hosted_invoice_url' | 'invoice_pdf' | 'livemode'
-  | 'metadata' | 'number' | 'parent' | 'period_end' | 'period_start' | 'status' | 'status_transitions'
-  | 'subtotal' | 'total'
+  | 'id'
+  | 'object'
+  | 'amount_due'
+  | 'amount_overpaid'
+  | 'amount_paid'
+  | 'amount_remaining'
+  | 'amount_shipping'
+  | 'attempt_count'
+  | 'attempted'
+  | 'billing_reason'
+  | 'collection_method'
+  | 'created'
+  | 'currency'
+  | 'customer'
+  | 'customer_email'
+  | 'customer_name'
+  | 'description'
+  | 'hosted_invoice_url'
+  | 'invoice_pdf'
+  | 'livemode'
+  | 'metadata'
+  | 'number'
+  | 'parent'
+  | 'period_end'
+  | 'period_start'
+  | 'status'
+  | 'status_transitions'
+  | 'subtotal'
+  | 'total'
 > & { lines: ApiListOf<EInvoiceLine> };
 
 export type EInvoicePayment = Pick<
   Stripe.InvoicePayment,
-  | 'id' | 'object' | 'amount_paid' | 'amount_requested' | 'created' | 'currency' | 'invoice' | 'is_default'
-  | 'livemode' | 'payment' | 'status' | 'status_transitions'
+  | 'id'
+  | 'object'
+  | 'amount_paid'
+  | 'amount_requested'
+  | 'created'
+  | 'currency'
+  | 'invoice'
+  | 'is_default'
+  | 'livemode'
+  | 'payment'
+  | 'status'
+  | 'status_transitions'
 >;
 
 export type ERefund = Pick<
   Stripe.Refund,
-  | 'id' | 'object' | 'amount' | 'balance_transaction' | 'charge' | 'created' | 'currency' | 'metadata'
-  | 'payment_intent' | 'reason' | 'receipt_number' | 'status'
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'balance_transaction'
+  | 'charge'
+  | 'created'
+  | 'currency'
+  | 'metadata'
+  | 'payment_intent'
+  | 'reason'
+  | 'receipt_number'
+  | 'status'
 >;
 
 export type EDispute = Pick<
   Stripe.Dispute,
-  | 'id' | 'object' | 'amount' | 'charge' | 'created' | 'currency' | 'is_charge_refundable' | 'livemode'
-  | 'metadata' | 'payment_intent' | 'reason' | 'status'
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'charge'
+  | 'created'
+  | 'currency'
+  | 'is_charge_refundable'
+  | 'livemode'
+  | 'metadata'
+  | 'payment_intent'
+  | 'reason'
+  | 'status'
 > & { balance_transactions: unknown[] };
 
 /** The event envelope; `data.object` is a frozen snapshot taken when the event was generated. */
@@ -139,7 +313,9 @@ export function addInterval(t: number, interval: string, count: number): number 
       return addInterval(t, 'month', 12 * count);
     default: {
       const day = d.getUTCDate();
-      const target = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + count, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()));
+      const target = new Date(
+        Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + count, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()),
+      );
       const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
       target.setUTCDate(Math.min(day, lastDay));
       return unix(target);

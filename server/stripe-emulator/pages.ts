@@ -86,9 +86,7 @@ const fmtTime = (t: number | null | undefined) => (t ? new Date(t * 1000).toISOS
 function checkoutPage(rec: SessionRecord, expiredByTime: boolean, error?: string): Html {
   const s = rec.session;
   const action = `/emulator/checkout/${encodeURIComponent(s.id)}`;
-  const items = rec.lineItems.map(
-    (li) => html`<p>${li.description}${li.quantity && li.quantity > 1 ? ` × ${li.quantity}` : ''}</p>`,
-  );
+  const items = rec.lineItems.map((li) => html`<p>${li.description}${li.quantity && li.quantity > 1 ? ` × ${li.quantity}` : ''}</p>`);
   const interval = rec.input.lineItems[0]?.recurring;
   const amount = formatAmount(s.amount_total ?? 0, s.currency ?? 'usd');
   const heading = html`<h1>${s.mode === 'subscription' ? 'Subscribe' : 'Pay'}</h1>
@@ -134,16 +132,19 @@ export function successUrl(template: string, id: string): string {
 }
 
 function actionFormRaw(action: string, fields: Record<string, string>, label: string, extra?: Html): Html {
-  return html`<form method="post" action="/emulator/actions/${action}"><input type="hidden" name="csrf_token" value="${csrfOf(fields)}">${Object.entries(fields).filter(([k]) => k !== CSRF).map(
-    ([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`,
-  )}${extra ?? ''}<button type="submit">${label}</button></form>`;
+  return html`<form method="post" action="/emulator/actions/${action}"><input type="hidden" name="csrf_token" value="${csrfOf(fields)}">${Object.entries(
+    fields,
+  )
+    .filter(([k]) => k !== CSRF)
+    .map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`)}${extra ?? ''}<button type="submit">${label}</button></form>`;
 }
 
 const CSRF = 'csrf_token';
 const csrfOf = (fields: Record<string, string>) => fields[CSRF] ?? '';
 
 function dashboard(core: EmulatorCore, csrf: string, notice?: string, error?: string): Html {
-  const actionForm = (action: string, fields: Record<string, string>, label: string, extra?: Html) => actionFormRaw(action, { ...fields, [CSRF]: csrf }, label, extra);
+  const actionForm = (action: string, fields: Record<string, string>, label: string, extra?: Html) =>
+    actionFormRaw(action, { ...fields, [CSRF]: csrf }, label, extra);
   const recent = <T>(m: Map<string, T>, n = 25) => [...m.values()].reverse().slice(0, n);
   const sessions = recent(core.sessions).map(({ session: s }) => {
     const pi = s.payment_intent ? core.paymentIntents.get(s.payment_intent as string) : undefined;
@@ -165,7 +166,12 @@ function dashboard(core: EmulatorCore, csrf: string, notice?: string, error?: st
       <td>${ch ? formatAmount(ch.amount_refunded, ch.currency) : ''}${ch?.disputed ? ' (disputed)' : ''}</td>
       <td>${
         refundable
-          ? actionForm('refund', { id: pi.id }, 'Refund', html`<label class="sr">Amount (minor units, empty = all)<input name="amount" inputmode="numeric" pattern="[0-9]*"></label>`)
+          ? actionForm(
+              'refund',
+              { id: pi.id },
+              'Refund',
+              html`<label class="sr">Amount (minor units, empty = all)<input name="amount" inputmode="numeric" pattern="[0-9]*"></label>`,
+            )
           : ''
       }
       ${ch && ch.status === 'succeeded' && !ch.disputed ? actionForm('dispute', { id: pi.id }, 'Open dispute', html`<label class="sr">Disputed amount (empty = all)<input name="amount" inputmode="numeric" pattern="[0-9]*"></label>`) : ''}</td>
@@ -232,7 +238,8 @@ type PageEnv = { Variables: { admin: EmulatorAdmin } };
 export function createPageRoutes(core: EmulatorCore, controls: PageControls, publicUrl: string, adminCheck: AdminCheck): Hono<PageEnv> {
   const app = new Hono<PageEnv>();
   const publicOrigin = new URL(publicUrl).origin;
-  const refused = (c: Context, message: string, status: 401 | 403 | 413) => c.html(page('Refused', html`<p class="error" role="alert">${message}</p>`), status);
+  const refused = (c: Context, message: string, status: 401 | 403 | 413) =>
+    c.html(page('Refused', html`<p class="error" role="alert">${message}</p>`), status);
 
   // The pages' forms are same-origin posts; refuse posts another site's page makes a browser send.
   app.use('/emulator/*', async (c, next) => {
@@ -241,7 +248,10 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
     if (c.req.method === 'POST') {
       const origin = c.req.header('Origin');
       const site = c.req.header('Sec-Fetch-Site');
-      if ((origin && origin !== publicOrigin && origin !== new URL(c.req.url).origin) || (site && site !== 'same-origin' && site !== 'none')) {
+      if (
+        (origin && origin !== publicOrigin && origin !== new URL(c.req.url).origin) ||
+        (site && site !== 'same-origin' && site !== 'none')
+      ) {
         return refused(c, 'Cross-site form posts are refused.', 403);
       }
     }
@@ -255,7 +265,10 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
     const admin = await adminCheck(c.req.raw);
     if (!admin) {
       return c.html(
-        page('Sign in', html`<div class="card"><p role="alert">The emulator dashboard is for the organisation's admins. <a href="/admin">Sign in to the admin</a>, then come back to <a href="/emulator">/emulator</a>.</p></div>`),
+        page(
+          'Sign in',
+          html`<div class="card"><p role="alert">The emulator dashboard is for the organisation's admins. <a href="/admin">Sign in to the admin</a>, then come back to <a href="/emulator">/emulator</a>.</p></div>`,
+        ),
         401,
       );
     }

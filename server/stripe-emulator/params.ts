@@ -211,8 +211,10 @@ export function readMetadata(o: FormObject, key: string, prefix = ''): Record<st
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
     if (k.length > 40) throw new ApiError(400, `Invalid ${name}: keys must be at most 40 characters`, `${name}[${k}]`, 'parameter_invalid');
-    if (typeof v !== 'string') throw new ApiError(400, `Invalid ${name}[${k}]: metadata values must be strings`, `${name}[${k}]`, 'parameter_invalid');
-    if (v.length > 500) throw new ApiError(400, `Invalid ${name}[${k}]: values must be at most 500 characters`, `${name}[${k}]`, 'parameter_invalid');
+    if (typeof v !== 'string')
+      throw new ApiError(400, `Invalid ${name}[${k}]: metadata values must be strings`, `${name}[${k}]`, 'parameter_invalid');
+    if (v.length > 500)
+      throw new ApiError(400, `Invalid ${name}[${k}]: values must be at most 500 characters`, `${name}[${k}]`, 'parameter_invalid');
     if (v !== '') out[k] = v; // an empty value unsets the key in Stripe
   }
   return out;

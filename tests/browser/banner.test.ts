@@ -88,7 +88,15 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
       const get = (sel: string) => getComputedStyle(root.querySelector(sel)!);
       const h = get('.hl');
       const b = get('.gs-btn');
-      return { color: h.color, size: h.fontSize, family: h.fontFamily, transform: h.textTransform, btnVis: b.visibility, btnBg: b.backgroundColor, gsDisplay: get('.gs').display };
+      return {
+        color: h.color,
+        size: h.fontSize,
+        family: h.fontFamily,
+        transform: h.textTransform,
+        btnVis: b.visibility,
+        btnBg: b.backgroundColor,
+        gsDisplay: get('.gs').display,
+      };
     });
     expect(styles.color).not.toBe('rgb(255, 0, 0)');
     expect(styles.size).toBe('19px');
@@ -168,7 +176,8 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(info.filter((i) => i.campaign === 'spring-drive' && i.placement === 'inline')).toHaveLength(2);
     // The fixed bottom banner keeps room of its own height below the content, so it never covers
     // the end of the page; the room goes with the banner.
-    const spacer = () => page.evaluate(() => (document.querySelector('[data-groundswell-spacer]') as HTMLElement | null)?.offsetHeight ?? null);
+    const spacer = () =>
+      page.evaluate(() => (document.querySelector('[data-groundswell-spacer]') as HTMLElement | null)?.offsetHeight ?? null);
     const bottomHeight = await page.locator('groundswell-banner[data-placement=bottom]').evaluate((h) => (h as HTMLElement).offsetHeight);
     expect(bottomHeight).toBeGreaterThan(0);
     expect(await spacer()).toBe(bottomHeight);
@@ -190,7 +199,9 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
   it('animates the meter, except under prefers-reduced-motion', async () => {
     const duration = (p: Page) =>
-      p.evaluate(() => getComputedStyle(document.querySelector('groundswell-banner')!.shadowRoot!.querySelector('.fill')!).transitionDuration);
+      p.evaluate(
+        () => getComputedStyle(document.querySelector('groundswell-banner')!.shadowRoot!.querySelector('.fill')!).transitionDuration,
+      );
     const moving = await open('/');
     await moving.getByRole('progressbar').waitFor();
     expect(await duration(moving)).toBe('0.9s');
@@ -267,7 +278,11 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
 
     // Server refusals are shown in the server's words.
     const answers = [
-      { status: 429, headers: { 'Retry-After': '42' }, error: { code: 'rate_limited', message: 'Too many donation attempts from this connection; please wait a minute and try again' } },
+      {
+        status: 429,
+        headers: { 'Retry-After': '42' },
+        error: { code: 'rate_limited', message: 'Too many donation attempts from this connection; please wait a minute and try again' },
+      },
       { status: 409, error: { code: 'campaign_closed', message: 'This campaign has ended and is not taking gifts' } },
       { status: 400, error: { code: 'amount_too_small', message: 'The minimum gift is $0.50', field: 'amount' } },
     ];

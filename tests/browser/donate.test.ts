@@ -27,7 +27,8 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
   }
 
   const meterOf = (page: Page) => page.locator('groundswell-banner').first().getByRole('progressbar');
-  const totals = async () => (await (await fetch(`${app.base}/api/campaigns/year-end`, { cache: 'no-store' })).json()) as { raised: number; donations: number };
+  const totals = async () =>
+    (await (await fetch(`${app.base}/api/campaigns/year-end`, { cache: 'no-store' })).json()) as { raised: number; donations: number };
 
   /** On the emulator's hosted page: Stripe Checkout stands here. */
   async function pay(page: Page, button = 'Pay') {
@@ -46,7 +47,11 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
         <script src="${app.base}/embed.js" data-campaign="year-end" async></script></body></html>`,
     });
     // Donors are returned only to the sites the organisation lists for the campaign.
-    await app.campaign({ slug: 'year-end', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 }, allowedOrigins: [host.base, 'https://news.example'] });
+    await app.campaign({
+      slug: 'year-end',
+      match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 },
+      allowedOrigins: [host.base, 'https://news.example'],
+    });
     browser = await launch();
   });
 
@@ -126,7 +131,9 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     await page.waitForURL(/\/emulator\/checkout\//);
     expect(await page.textContent('body')).toMatch(/\$12\.34\s*per month/);
     await pay(page);
-    await expect.poll(() => page.getByRole('status').textContent()).toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
+    await expect
+      .poll(() => page.getByRole('status').textContent())
+      .toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
     await expect.poll(() => page.textContent('main')).toContain('renews every month');
   });
 
@@ -213,10 +220,25 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
   it('screenshots the demo page (desktop 1280, mobile 390) and the dialog', async () => {
     // A campaign of its own, with believable gifts, so the pictures do not depend on test order.
     await app.campaign({ slug: 'readme-demo', title: 'The Riverside Ledger', match: { ratio: { ppm: 1_000_000 }, cap: 1_000_000 } });
-    await app.give('readme-demo', { amount: 1_500_000, frequency: 'once', name: 'The Millbrook Family Fund', comment: 'Local news is infrastructure.' });
-    await app.give('readme-demo', { amount: 5_000, frequency: 'monthly', name: 'Dana K.', comment: 'For the lead-pipes reporting. Thank you.' });
+    await app.give('readme-demo', {
+      amount: 1_500_000,
+      frequency: 'once',
+      name: 'The Millbrook Family Fund',
+      comment: 'Local news is infrastructure.',
+    });
+    await app.give('readme-demo', {
+      amount: 5_000,
+      frequency: 'monthly',
+      name: 'Dana K.',
+      comment: 'For the lead-pipes reporting. Thank you.',
+    });
     await app.give('readme-demo', { amount: 2_500, frequency: 'once', anonymous: true, name: 'Someone' });
-    await app.give('readme-demo', { amount: 10_000, frequency: 'once', name: 'Luis Ortega', dedication: { kind: 'honor', name: 'Ms. Alvarez, 4th grade' } });
+    await app.give('readme-demo', {
+      amount: 10_000,
+      frequency: 'once',
+      name: 'Luis Ortega',
+      dedication: { kind: 'honor', name: 'Ms. Alvarez, 4th grade' },
+    });
     const url = `${app.base}/?campaign=readme-demo`;
 
     const desktop = await newPage(1280);

@@ -31,7 +31,12 @@ describe.skipIf(!hasChromium)('the <Banner> React component (web/index.ts) on a 
         outDir: out,
         emptyOutDir: true,
         minify: false,
-        lib: { entry: path.join(ROOT, 'tests/browser/fixtures/react-site.tsx'), formats: ['iife'], name: 'ReactSite', fileName: () => 'site.js' },
+        lib: {
+          entry: path.join(ROOT, 'tests/browser/fixtures/react-site.tsx'),
+          formats: ['iife'],
+          name: 'ReactSite',
+          fileName: () => 'site.js',
+        },
       },
     }).finally(() => {
       process.env.NODE_ENV = nodeEnv;

@@ -23,7 +23,9 @@ describe.skipIf(!hasChromium)('banner on a host page with a strict CSP (Chromium
       <script src="${app.base}/embed.js" data-campaign="year-end" async></script></body></html>`;
     const server = createServer((req, res) => {
       if ((req.url ?? '/').split('?')[0] !== '/') return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' }).end(html);
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': csp, 'cache-control': 'no-store' })
+        .end(html);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     host = {

@@ -61,7 +61,12 @@ export async function createTestContext(
   let runtime: Runtime;
   try {
     // The emulator keeps signing with WEBHOOK_SECRET even when a test configures the app with another.
-    runtime = await createRuntime(config, { database, clock, emulator: { webhookSecret: WEBHOOK_SECRET, retryDelaysMs: [] }, ...(opts.stripeApi && { wrapEmulatorFetch: opts.stripeApi }) });
+    runtime = await createRuntime(config, {
+      database,
+      clock,
+      emulator: { webhookSecret: WEBHOOK_SECRET, retryDelaysMs: [] },
+      ...(opts.stripeApi && { wrapEmulatorFetch: opts.stripeApi }),
+    });
   } catch (err) {
     await database.drop();
     throw err;

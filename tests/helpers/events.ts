@@ -32,7 +32,15 @@ export interface GiftRef {
 
 export function checkoutSession(
   g: GiftRef,
-  o: { mode?: 'payment' | 'subscription'; paymentStatus?: 'paid' | 'unpaid'; sessionId?: string; paymentIntent?: string | null; subscription?: string | null; invoice?: string | null; email?: string | null } = {},
+  o: {
+    mode?: 'payment' | 'subscription';
+    paymentStatus?: 'paid' | 'unpaid';
+    sessionId?: string;
+    paymentIntent?: string | null;
+    subscription?: string | null;
+    invoice?: string | null;
+    email?: string | null;
+  } = {},
 ) {
   const mode = o.mode ?? 'payment';
   return {
@@ -59,7 +67,14 @@ export function checkoutSession(
 
 export function invoice(
   g: GiftRef,
-  o: { id: string; subscription: string; billingReason: 'subscription_create' | 'subscription_cycle'; paidAt: number; amount?: number; email?: string | null },
+  o: {
+    id: string;
+    subscription: string;
+    billingReason: 'subscription_create' | 'subscription_cycle';
+    paidAt: number;
+    amount?: number;
+    email?: string | null;
+  },
 ) {
   return {
     id: o.id,

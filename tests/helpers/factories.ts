@@ -25,7 +25,14 @@ export async function makeCampaign(db: Kysely<Database>, over: Partial<CreateCam
 export async function makeGift(
   db: Kysely<Database>,
   campaign: { id: number; currency: string },
-  over: { amount?: number; frequency?: 'once' | 'monthly'; email?: string | null; name?: string | null; anonymous?: boolean; comment?: string | null } = {},
+  over: {
+    amount?: number;
+    frequency?: 'once' | 'monthly';
+    email?: string | null;
+    name?: string | null;
+    anonymous?: boolean;
+    comment?: string | null;
+  } = {},
 ) {
   const id = randomUUID();
   const amount = over.amount ?? 2500;

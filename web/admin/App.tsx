@@ -22,7 +22,8 @@ function route(path: string, me: Me) {
   let m: RegExpExecArray | null;
   if (path === '/admin' || path === '/admin/campaigns') return <Campaigns />;
   if (path === '/admin/campaigns/new' && me.admin.role !== 'viewer') return <CampaignForm />;
-  if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)\/edit$/.exec(path)) && me.admin.role !== 'viewer') return <CampaignForm key={m[1]} slug={m[1]!} />;
+  if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)\/edit$/.exec(path)) && me.admin.role !== 'viewer')
+    return <CampaignForm key={m[1]} slug={m[1]!} />;
   if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)\/donations$/.exec(path))) return <Donations key={m[1]} slug={m[1]!} />;
   if ((m = /^\/admin\/campaigns\/([a-z0-9-]+)$/.exec(path))) return <Dashboard key={m[1]} slug={m[1]!} />;
   if ((m = /^\/admin\/donations\/([0-9a-f-]{36})$/.exec(path))) return <Donation key={m[1]} id={m[1]!} />;
@@ -62,10 +63,12 @@ export function App() {
   // Pages show and take dates in the organisation's zone, so it is known before any page renders.
   const signedIn = (m: Me) => {
     setCsrfToken(m.csrfToken);
-    api<OrgSettings>('/settings').then(
-      (o) => setOrgTimeZone(o.timeZone),
-      () => setOrgTimeZone('UTC'),
-    ).finally(() => setMe(m));
+    api<OrgSettings>('/settings')
+      .then(
+        (o) => setOrgTimeZone(o.timeZone),
+        () => setOrgTimeZone('UTC'),
+      )
+      .finally(() => setMe(m));
   };
 
   useEffect(() => {
@@ -81,7 +84,9 @@ export function App() {
           });
         })),
     );
-    api<Me>('/me').then(signedIn, (e: unknown) => (e instanceof ApiError && e.status === 401 ? setMe(null) : setError((e as Error).message)));
+    api<Me>('/me').then(signedIn, (e: unknown) =>
+      e instanceof ApiError && e.status === 401 ? setMe(null) : setError((e as Error).message),
+    );
   }, []);
 
   const invite = /^\/admin\/invite\/([\w-]+)$/.exec(path);

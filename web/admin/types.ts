@@ -27,7 +27,16 @@ export interface Dashboard extends AdminCampaign {
   daily: DailyPoint[];
 }
 
-export type DonationStatus = 'paid' | 'pending' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed' | 'expired' | 'voided' | 'created';
+export type DonationStatus =
+  | 'paid'
+  | 'pending'
+  | 'failed'
+  | 'refunded'
+  | 'partially_refunded'
+  | 'disputed'
+  | 'expired'
+  | 'voided'
+  | 'created';
 
 export interface Donation {
   id: string;

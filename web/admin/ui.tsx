@@ -31,15 +31,32 @@ export const dateTime = (iso: string | null) => (iso ? inOrgZone('dateTime').for
 // as that date, in that zone, everywhere.
 export const dateOnly = date;
 /** When a gift happened: the received date of an offline gift, else the time it was made. */
-export const giftDate = (g: { receivedAt: string | null; createdAt: string }) => (g.receivedAt ? dateOnly(g.receivedAt) : dateTime(g.createdAt));
+export const giftDate = (g: { receivedAt: string | null; createdAt: string }) =>
+  g.receivedAt ? dateOnly(g.receivedAt) : dateTime(g.createdAt);
 
 /** A labelled input with its error underneath, tied together for screen readers. */
-export function Field({ label, name, error, hint, children }: { label: string; name: string; error?: string; hint?: string; children: ReactNode }) {
+export function Field({
+  label,
+  name,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  name: string;
+  error?: string;
+  hint?: string;
+  children: ReactNode;
+}) {
   return (
     <div className={`field${error ? ' has-error' : ''}`}>
       <label htmlFor={`f-${name}`}>{label}</label>
       {children}
-      {hint && !error && <small id={`f-${name}-hint`} className="hint">{hint}</small>}
+      {hint && !error && (
+        <small id={`f-${name}-hint`} className="hint">
+          {hint}
+        </small>
+      )}
       {error && (
         <small id={`f-${name}-error`} className="error" role="alert">
           {error}

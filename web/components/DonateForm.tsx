@@ -74,7 +74,8 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
     }
     const n = textProblem(name.trim(), 100, 'Name');
     if (n) e.name = n;
-    if (email.trim() && (!EMAIL.test(email.trim()) || email.trim().length > 254)) e.email = 'Enter a valid e-mail address, or leave it empty';
+    if (email.trim() && (!EMAIL.test(email.trim()) || email.trim().length > 254))
+      e.email = 'Enter a valid e-mail address, or leave it empty';
     const c = textProblem(comment.trim(), 500, 'Comment');
     if (c) e.comment = c;
     if (dedKind) {
@@ -123,7 +124,10 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
         setWaitUntil(Date.now() + secs * 1000);
       }
       setAlert(msg);
-      const field = ae.field === 'amount' || ae.field === 'name' || ae.field === 'email' || ae.field === 'comment' || ae.field === 'dedication.name' ? ae.field : undefined;
+      const field =
+        ae.field === 'amount' || ae.field === 'name' || ae.field === 'email' || ae.field === 'comment' || ae.field === 'dedication.name'
+          ? ae.field
+          : undefined;
       if (field) {
         setErrors({ [field]: ae.message });
         focusField(field);
@@ -142,7 +146,9 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
   if (!open) {
     return (
       <p className="gs-alert" role="status">
-        {p.status === 'scheduled' ? 'This campaign has not started yet.' : 'This campaign has ended and is no longer taking gifts. Thank you!'}
+        {p.status === 'scheduled'
+          ? 'This campaign has not started yet.'
+          : 'This campaign has ended and is no longer taking gifts. Thank you!'}
       </p>
     );
   }
@@ -220,19 +226,37 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
           <label className="gs-lbl" htmlFor={`${id}-name`}>
             Your name (optional)
           </label>
-          <input id={`${id}-name`} className="gs-in" data-field="name" autoComplete="name" maxLength={100} value={name}
-            aria-invalid={errors.name ? true : undefined} aria-describedby={described('name')}
-            onChange={(e) => setName((e.target as HTMLInputElement).value)} />
+          <input
+            id={`${id}-name`}
+            className="gs-in"
+            data-field="name"
+            autoComplete="name"
+            maxLength={100}
+            value={name}
+            aria-invalid={errors.name ? true : undefined}
+            aria-describedby={described('name')}
+            onChange={(e) => setName((e.target as HTMLInputElement).value)}
+          />
           {err('name')}
         </div>
         <div>
           <label className="gs-lbl" htmlFor={`${id}-email`}>
             E-mail (optional)
           </label>
-          <input id={`${id}-email`} className="gs-in" data-field="email" type="email" autoComplete="email" value={email}
-            aria-invalid={errors.email ? true : undefined} aria-describedby={described('email', `${id}-email-hint`)}
-            onChange={(e) => setEmail((e.target as HTMLInputElement).value)} />
-          <p className="gs-hint" id={`${id}-email-hint`}>For your receipt; never shown publicly.</p>
+          <input
+            id={`${id}-email`}
+            className="gs-in"
+            data-field="email"
+            type="email"
+            autoComplete="email"
+            value={email}
+            aria-invalid={errors.email ? true : undefined}
+            aria-describedby={described('email', `${id}-email-hint`)}
+            onChange={(e) => setEmail((e.target as HTMLInputElement).value)}
+          />
+          <p className="gs-hint" id={`${id}-email-hint`}>
+            For your receipt; never shown publicly.
+          </p>
           {err('email')}
         </div>
       </div>
@@ -246,9 +270,17 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
         <label className="gs-lbl" htmlFor={`${id}-comment`}>
           Public comment (optional)
         </label>
-        <textarea id={`${id}-comment`} className="gs-in" data-field="comment" rows={2} maxLength={500} value={comment}
-          aria-invalid={errors.comment ? true : undefined} aria-describedby={described('comment')}
-          onChange={(e) => setComment((e.target as HTMLTextAreaElement).value)} />
+        <textarea
+          id={`${id}-comment`}
+          className="gs-in"
+          data-field="comment"
+          rows={2}
+          maxLength={500}
+          value={comment}
+          aria-invalid={errors.comment ? true : undefined}
+          aria-describedby={described('comment')}
+          onChange={(e) => setComment((e.target as HTMLTextAreaElement).value)}
+        />
         {err('comment')}
       </div>
 
@@ -257,7 +289,12 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
           <label className="gs-lbl" htmlFor={`${id}-ded`}>
             Dedicate this gift
           </label>
-          <select id={`${id}-ded`} className="gs-in" value={dedKind} onChange={(e) => setDedKind((e.target as HTMLSelectElement).value as '' | 'honor' | 'memory')}>
+          <select
+            id={`${id}-ded`}
+            className="gs-in"
+            value={dedKind}
+            onChange={(e) => setDedKind((e.target as HTMLSelectElement).value as '' | 'honor' | 'memory')}
+          >
             <option value="">No dedication</option>
             <option value="honor">In honor of…</option>
             <option value="memory">In memory of…</option>
@@ -268,9 +305,16 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
             <label className="gs-lbl" htmlFor={`${id}-dedname`}>
               {dedKind === 'honor' ? 'In honor of' : 'In memory of'}
             </label>
-            <input id={`${id}-dedname`} className="gs-in" data-field="dedication.name" maxLength={100} value={dedName}
-              aria-invalid={errors['dedication.name'] ? true : undefined} aria-describedby={described('dedication.name')}
-              onChange={(e) => setDedName((e.target as HTMLInputElement).value)} />
+            <input
+              id={`${id}-dedname`}
+              className="gs-in"
+              data-field="dedication.name"
+              maxLength={100}
+              value={dedName}
+              aria-invalid={errors['dedication.name'] ? true : undefined}
+              aria-describedby={described('dedication.name')}
+              onChange={(e) => setDedName((e.target as HTMLInputElement).value)}
+            />
             {err('dedication.name')}
           </div>
         ) : null}
@@ -288,7 +332,9 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
       ) : null}
 
       <button type="submit" className="gs-btn" disabled={busy || waitUntil > 0} aria-busy={busy || undefined}>
-        {busy ? 'Opening secure checkout…' : `Donate ${charge != null && parsed?.ok ? money(charge, true) : ''}${monthly ? ' monthly' : ''}`.replace(/\s+/g, ' ')}
+        {busy
+          ? 'Opening secure checkout…'
+          : `Donate ${charge != null && parsed?.ok ? money(charge, true) : ''}${monthly ? ' monthly' : ''}`.replace(/\s+/g, ' ')}
       </button>
       <p className="gs-hint">Payments are processed securely by Stripe. You can review your gift before paying.</p>
     </form>

@@ -16,7 +16,6 @@ export interface CheckoutBody {
   dedication?: { kind: 'honor' | 'memory'; name: string };
 }
 
-
 export interface CheckoutSessionStatus {
   status: 'processing' | 'paid' | 'pending' | 'failed' | 'expired';
   amount: number;
@@ -58,9 +57,11 @@ async function toApiError(res: Response): Promise<ApiError> {
   const retryAfter = Number.isFinite(ra) && ra > 0 ? ra : undefined;
   if (!message) {
     message =
-      res.status === 429 ? 'Too many attempts.'
-      : res.status >= 500 ? 'Something went wrong on our side; please try again in a moment.'
-      : `The request was refused (${res.status}).`;
+      res.status === 429
+        ? 'Too many attempts.'
+        : res.status >= 500
+          ? 'Something went wrong on our side; please try again in a moment.'
+          : `The request was refused (${res.status}).`;
   }
   return new ApiError(message, res.status, code, field, retryAfter);
 }

@@ -93,7 +93,14 @@ function DigestForm() {
       <label className="field" htmlFor={`${id}-email`}>
         E-mail address
       </label>
-      <input id={`${id}-email`} type="email" autoComplete="email" required value={email} onChange={(e) => setEmail((e.target as HTMLInputElement).value)} />
+      <input
+        id={`${id}-email`}
+        type="email"
+        autoComplete="email"
+        required
+        value={email}
+        onChange={(e) => setEmail((e.target as HTMLInputElement).value)}
+      />
       <label className="consent">
         <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.target.checked)} />
         <span>I agree to receive the daily digest by e-mail and know I can unsubscribe at any time.</span>
@@ -107,7 +114,6 @@ function DigestForm() {
     </form>
   );
 }
-
 
 for (const [elId, node] of [
   ['donor-wall', <DonorWall key="w" />],

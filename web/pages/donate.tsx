@@ -22,7 +22,9 @@ function DonatePage({ slug }: { slug: string }) {
         document.title = `Donate to ${first.title}`;
         stop = subscribeProgress(API, slug, setP);
       })
-      .catch((e: unknown) => setError(e instanceof ApiError && e.status === 404 ? 'There is no campaign at this address.' : (e as Error).message));
+      .catch((e: unknown) =>
+        setError(e instanceof ApiError && e.status === 404 ? 'There is no campaign at this address.' : (e as Error).message),
+      );
     return () => stop?.();
   }, [slug]);
 

@@ -3,7 +3,11 @@ import { ApiError, type CheckoutSessionStatus, fetchCheckoutStatus } from '../li
 import { formatMoney } from '../../common/money.js';
 import { API, mountPage, returnLink } from './shared.js';
 
-type View = { kind: 'loading' } | { kind: 'missing' } | { kind: 'error'; message: string } | { kind: 'status'; s: CheckoutSessionStatus; gaveUp?: boolean };
+type View =
+  | { kind: 'loading' }
+  | { kind: 'missing' }
+  | { kind: 'error'; message: string }
+  | { kind: 'status'; s: CheckoutSessionStatus; gaveUp?: boolean };
 
 /**
  * /thanks?session_id=… — Checkout's success_url. Arriving here is not proof of payment (anyone
@@ -61,11 +65,7 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
     );
   }
   if (view.kind === 'error') {
-    return (
-      <p role="alert">
-        {view.message} We keep trying…
-      </p>
-    );
+    return <p role="alert">{view.message} We keep trying…</p>;
   }
   const { s } = view;
   const charged = formatMoney(s.chargeAmount, s.currency, { exact: true });
@@ -81,7 +81,11 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
           Your {gift} to <strong>{s.campaign.title}</strong> is confirmed
           {fees > 0 ? ` (including ${formatMoney(fees, s.currency, { exact: true })} to help cover processing fees)` : ''}.
         </p>
-        {s.frequency === 'monthly' ? <p>It renews every month until you cancel; every receipt comes by e-mail.</p> : <p>A receipt is on its way by e-mail.</p>}
+        {s.frequency === 'monthly' ? (
+          <p>It renews every month until you cancel; every receipt comes by e-mail.</p>
+        ) : (
+          <p>A receipt is on its way by e-mail.</p>
+        )}
         <p>{cameFrom ? <a href={cameFrom.href}>Back to {cameFrom.host}</a> : <a href="/">Back to the front page</a>}</p>
       </section>
     );

@@ -2,7 +2,16 @@ import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import type { AppDeps } from '../../deps.js';
 import { validationHook } from '../../lib/validation.js';
-import { type Invitation, changeRole, disableAdmin, enableAdmin, inviteAdmin, listAdmins, removeAdmin, renewInvitation } from '../admins.js';
+import {
+  type Invitation,
+  changeRole,
+  disableAdmin,
+  enableAdmin,
+  inviteAdmin,
+  listAdmins,
+  removeAdmin,
+  renewInvitation,
+} from '../admins.js';
 import { type AdminEnv, requireRecentAuth, requireRole } from '../auth.js';
 import { adminIdSchema, changeRoleSchema, newAdminSchema } from '../schemas.js';
 

@@ -23,7 +23,14 @@ export function campaignRoutes(deps: AppDeps) {
     })
     .post('/campaigns', requireRole('editor'), zValidator('json', createCampaignSchema, validationHook), async (c) => {
       const created = await createCampaign(db, c.req.valid('json'));
-      await audit(db, { adminId: c.get('session').adminId, action: 'campaign.create', entity: 'campaign', entityId: created.id, after: campaignSnapshot(created), at: clock() });
+      await audit(db, {
+        adminId: c.get('session').adminId,
+        action: 'campaign.create',
+        entity: 'campaign',
+        entityId: created.id,
+        after: campaignSnapshot(created),
+        at: clock(),
+      });
       return c.json(await campaignDashboard(db, created, clock(), await orgTimeZone(db, config)), 201);
     })
     .get('/campaigns/:slug', zValidator('param', slugParam, validationHook), async (c) => {
@@ -45,8 +52,12 @@ export function campaignRoutes(deps: AppDeps) {
         await deps.bus.notify(db, after.id);
         const change = diff(campaignSnapshot(before), campaignSnapshot(after));
         if (change) {
-          const action = input.archived === true && !before.archived_at ? 'campaign.archive'
-            : input.archived === false && before.archived_at ? 'campaign.unarchive' : 'campaign.update';
+          const action =
+            input.archived === true && !before.archived_at
+              ? 'campaign.archive'
+              : input.archived === false && before.archived_at
+                ? 'campaign.unarchive'
+                : 'campaign.update';
           await audit(db, { adminId: c.get('session').adminId, action, entity: 'campaign', entityId: after.id, ...change, at: now });
         }
         return c.json(await campaignDashboard(db, await getCampaign(db, after.slug), now, await orgTimeZone(db, config)));

@@ -35,10 +35,15 @@ export function donationRoutes(deps: AppDeps) {
       async (c) => {
         const campaign = await getCampaign(db, c.req.valid('param').slug);
         const filter = c.req.valid('query');
-        const body = csvStream<string>(DONATION_CSV_HEADER, undefined, async (cursor) => {
-          const page = await listDonations(db, campaign.id, filter, { cursor, limit: CSV_BATCH });
-          return { rows: page.donations.map(donationCsvRow), cursor: page.nextCursor };
-        }, (err) => deps.log.error({ err, path: c.req.path }, 'CSV export failed'));
+        const body = csvStream<string>(
+          DONATION_CSV_HEADER,
+          undefined,
+          async (cursor) => {
+            const page = await listDonations(db, campaign.id, filter, { cursor, limit: CSV_BATCH });
+            return { rows: page.donations.map(donationCsvRow), cursor: page.nextCursor };
+          },
+          (err) => deps.log.error({ err, path: c.req.path }, 'CSV export failed'),
+        );
         return c.body(body, 200, {
           'Content-Type': 'text/csv; charset=utf-8',
           'Content-Disposition': `attachment; filename="${campaign.slug}-donations-${clock().toISOString().slice(0, 10)}.csv"`,
@@ -51,17 +56,62 @@ export function donationRoutes(deps: AppDeps) {
 }
 
 const DONATION_CSV_HEADER = [
-  'Gift ID', 'Created at', 'Received at', 'Status', 'Source', 'Frequency', 'Currency', 'Amount', 'Fee covered', 'Charged',
-  'Counted', 'Refunded', 'Disputed', 'Payments', 'Name', 'Email', 'Anonymous', 'Comment', 'Dedication', 'Dedicated to',
-  'Note', 'Checkout session', 'Payment intent', 'Subscription', 'Customer', 'Subscription status',
+  'Gift ID',
+  'Created at',
+  'Received at',
+  'Status',
+  'Source',
+  'Frequency',
+  'Currency',
+  'Amount',
+  'Fee covered',
+  'Charged',
+  'Counted',
+  'Refunded',
+  'Disputed',
+  'Payments',
+  'Name',
+  'Email',
+  'Anonymous',
+  'Comment',
+  'Dedication',
+  'Dedicated to',
+  'Note',
+  'Checkout session',
+  'Payment intent',
+  'Subscription',
+  'Customer',
+  'Subscription status',
 ];
 
 function donationCsvRow(d: Donation): unknown[] {
   const m = (n: number) => majorUnits(n, d.currency);
   return [
-    d.id, d.createdAt, d.receivedAt, d.status, d.source, d.frequency, d.currency, m(d.amount), m(d.feeAmount), m(d.chargeAmount),
-    m(d.counted), m(d.refunded), m(d.disputed), d.payments, d.name, d.email, d.anonymous ? 'yes' : 'no', d.comment,
-    d.dedication?.kind, d.dedication?.name, d.note, d.stripe.checkoutSessionId, d.stripe.paymentIntentId,
-    d.stripe.subscriptionId, d.stripe.customerId, d.stripe.subscriptionStatus,
+    d.id,
+    d.createdAt,
+    d.receivedAt,
+    d.status,
+    d.source,
+    d.frequency,
+    d.currency,
+    m(d.amount),
+    m(d.feeAmount),
+    m(d.chargeAmount),
+    m(d.counted),
+    m(d.refunded),
+    m(d.disputed),
+    d.payments,
+    d.name,
+    d.email,
+    d.anonymous ? 'yes' : 'no',
+    d.comment,
+    d.dedication?.kind,
+    d.dedication?.name,
+    d.note,
+    d.stripe.checkoutSessionId,
+    d.stripe.paymentIntentId,
+    d.stripe.subscriptionId,
+    d.stripe.customerId,
+    d.stripe.subscriptionStatus,
   ];
 }

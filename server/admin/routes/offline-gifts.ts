@@ -30,22 +30,33 @@ export function offlineGiftRoutes(deps: AppDeps) {
         const receivedAt = instantOf(input.receivedAt, await orgTimeZone(db, config));
         checkReceivedAt(receivedAt, clock());
         const giftId = randomUUID();
-        await recordOfflineGift(deps, {
-          giftId,
-          campaignId: campaign.id,
-          currency: campaign.currency,
-          amount: input.amount,
-          receivedAt,
-          name: input.name ?? null,
-          email: input.email ?? null,
-          note: input.note ?? null,
-          showOnWall: input.showOnWall,
-          anonymous: input.anonymous,
-        }, async (trx) => {
-          // The audit row commits with the gift, or neither does.
-          const gift = await getDonation(trx, giftId);
-          await audit(trx, { adminId: c.get('session').adminId, action: 'offline_gift.create', entity: 'gift', entityId: giftId, after: offlineGiftSnapshot(giftState(gift)), at: clock() });
-        });
+        await recordOfflineGift(
+          deps,
+          {
+            giftId,
+            campaignId: campaign.id,
+            currency: campaign.currency,
+            amount: input.amount,
+            receivedAt,
+            name: input.name ?? null,
+            email: input.email ?? null,
+            note: input.note ?? null,
+            showOnWall: input.showOnWall,
+            anonymous: input.anonymous,
+          },
+          async (trx) => {
+            // The audit row commits with the gift, or neither does.
+            const gift = await getDonation(trx, giftId);
+            await audit(trx, {
+              adminId: c.get('session').adminId,
+              action: 'offline_gift.create',
+              entity: 'gift',
+              entityId: giftId,
+              after: offlineGiftSnapshot(giftState(gift)),
+              at: clock(),
+            });
+          },
+        );
         return c.json(await getDonation(db, giftId), 201);
       },
     )
@@ -67,8 +78,12 @@ export function offlineGiftRoutes(deps: AppDeps) {
           const change = diff(offlineGiftSnapshot(giftState(before)), offlineGiftSnapshot(giftState(after)));
           if (!change) return;
           const voided = c.req.valid('json').voided;
-          const action = voided === true && before.giftStatus !== 'voided' ? 'offline_gift.void'
-            : voided === false && before.giftStatus === 'voided' ? 'offline_gift.restore' : 'offline_gift.update';
+          const action =
+            voided === true && before.giftStatus !== 'voided'
+              ? 'offline_gift.void'
+              : voided === false && before.giftStatus === 'voided'
+                ? 'offline_gift.restore'
+                : 'offline_gift.update';
           await audit(trx, { adminId: c.get('session').adminId, action, entity: 'gift', entityId: giftId, ...change, at: clock() });
         });
         return c.json(await getDonation(db, giftId));
@@ -77,7 +92,17 @@ export function offlineGiftRoutes(deps: AppDeps) {
 }
 
 function giftState(g: Donation) {
-  return { amount: g.amount, currency: g.currency, receivedAt: g.receivedAt, name: g.name, email: g.email, note: g.note, status: g.giftStatus, showOnWall: g.showOnWall, anonymous: g.anonymous };
+  return {
+    amount: g.amount,
+    currency: g.currency,
+    receivedAt: g.receivedAt,
+    name: g.name,
+    email: g.email,
+    note: g.note,
+    status: g.giftStatus,
+    showOnWall: g.showOnWall,
+    anonymous: g.anonymous,
+  };
 }
 
 /** A cheque cannot have arrived tomorrow or last century: a mistyped year would otherwise

@@ -105,7 +105,11 @@ export function sessionRoutes(deps: AppDeps, limits: SignInLimits) {
       const { currentPassword, newPassword } = c.req.valid('json');
       const s = c.get('session');
       await checkOwnPassword(s, currentPassword, 'currentPassword', 'admin.password_failed');
-      await db.updateTable('admins').set({ password_hash: await hashPassword(newPassword) }).where('id', '=', s.adminId).execute();
+      await db
+        .updateTable('admins')
+        .set({ password_hash: await hashPassword(newPassword) })
+        .where('id', '=', s.adminId)
+        .execute();
       // Anyone who learnt the old password is signed out everywhere but here, and the devices
       // that skipped the sign-in limits are forgotten; this browser is remembered again.
       await db.deleteFrom('admin_sessions').where('admin_id', '=', s.adminId).where('id', '<>', s.id).execute();

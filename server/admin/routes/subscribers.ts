@@ -18,10 +18,18 @@ export function subscriberRoutes(deps: AppDeps) {
       return c.json(await listDigestSubscribers(db, c.req.valid('query')));
     })
     .get('/digest-subscribers.csv', requireRole('editor'), requireRecentAuth(), async (c) => {
-      const body = csvStream<string>(['Email', 'Consented at', 'Confirmed at', 'Source page'], undefined, async (cursor) => {
-        const page = await listDigestSubscribers(db, { cursor, limit: CSV_BATCH });
-        return { rows: page.subscribers.map((s) => [s.email, s.consentedAt, s.confirmedAt ?? '', s.sourcePage ?? '']), cursor: page.nextCursor };
-      }, (err) => deps.log.error({ err, path: c.req.path }, 'CSV export failed'));
+      const body = csvStream<string>(
+        ['Email', 'Consented at', 'Confirmed at', 'Source page'],
+        undefined,
+        async (cursor) => {
+          const page = await listDigestSubscribers(db, { cursor, limit: CSV_BATCH });
+          return {
+            rows: page.subscribers.map((s) => [s.email, s.consentedAt, s.confirmedAt ?? '', s.sourcePage ?? '']),
+            cursor: page.nextCursor,
+          };
+        },
+        (err) => deps.log.error({ err, path: c.req.path }, 'CSV export failed'),
+      );
       return c.body(body, 200, {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': `attachment; filename="digest-subscribers-${clock().toISOString().slice(0, 10)}.csv"`,

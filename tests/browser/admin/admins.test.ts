@@ -24,8 +24,12 @@ describe.skipIf(!hasChromium)('admins in the console (Chromium)', () => {
 
   beforeAll(async () => {
     app = await startApp();
-    if (!existsSync(path.join(DIST, 'admin/index.html'))) execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    await app.db.insertInto('admins').values({ email: OWNER, password_hash: await hashPassword(PASSWORD), role: 'owner' }).execute();
+    if (!existsSync(path.join(DIST, 'admin/index.html')))
+      execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    await app.db
+      .insertInto('admins')
+      .values({ email: OWNER, password_hash: await hashPassword(PASSWORD), role: 'owner' })
+      .execute();
     browser = await launch();
     const open = async () => {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
@@ -91,7 +95,10 @@ describe.skipIf(!hasChromium)('admins in the console (Chromium)', () => {
 
   it('after 10 minutes, disabling an admin asks the owner for the password, then signs the editor out', async () => {
     // The owner's sign-in is made 11 minutes old.
-    await app.db.updateTable('admin_sessions').set({ authenticated_at: new Date(Date.now() - 11 * 60_000) }).execute();
+    await app.db
+      .updateTable('admin_sessions')
+      .set({ authenticated_at: new Date(Date.now() - 11 * 60_000) })
+      .execute();
     await owner.getByRole('button', { name: 'Disable editor@example.org' }).click();
     const dialog = owner.getByRole('dialog', { name: 'Confirm it is you' });
     await dialog.waitFor();

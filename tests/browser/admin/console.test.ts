@@ -13,7 +13,8 @@ const EMAIL = 'ops@example.org';
 const PASSWORD = 'correct horse battery';
 const DAY = 86_400_000;
 
-if (!hasChromium) console.warn('!! tests/browser/admin SKIPPED: /usr/bin/chromium is missing; the admin console was NOT exercised in a browser.');
+if (!hasChromium)
+  console.warn('!! tests/browser/admin SKIPPED: /usr/bin/chromium is missing; the admin console was NOT exercised in a browser.');
 
 const localInput = (d: Date) => {
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -28,7 +29,10 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
 
   beforeAll(async () => {
     app = await startApp();
-    await app.db.insertInto('admins').values({ email: EMAIL, password_hash: await hashPassword(PASSWORD) }).execute();
+    await app.db
+      .insertInto('admins')
+      .values({ email: EMAIL, password_hash: await hashPassword(PASSWORD) })
+      .execute();
     browser = await launch();
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
     ctx.setDefaultTimeout(UI_WAIT_MS);
@@ -104,7 +108,17 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     const c = await app.db.selectFrom('campaigns').where('slug', '=', 'winter-appeal').select(['id']).executeTakeFirstOrThrow();
     const amounts = [4_000, 12_500, 7_500, 20_000, 9_000, 15_000, 30_000, 11_000];
     for (const [i, amount] of amounts.entries()) {
-      await recordOfflineGift({ db: app.db }, { giftId: randomUUID(), campaignId: c.id, currency: 'USD', amount, receivedAt: new Date(Date.now() - (8 - i) * DAY), name: `Donor ${i}` });
+      await recordOfflineGift(
+        { db: app.db },
+        {
+          giftId: randomUUID(),
+          campaignId: c.id,
+          currency: 'USD',
+          amount,
+          receivedAt: new Date(Date.now() - (8 - i) * DAY),
+          name: `Donor ${i}`,
+        },
+      );
     }
     await app.give('winter-appeal', { amount: 2_500, frequency: 'monthly', name: 'Mo', email: 'mo@example.org' });
     await app.give('winter-appeal', { amount: 10_000, frequency: 'once', name: 'Bo', email: 'bo@example.org' });

@@ -32,7 +32,11 @@ function newest(p: string): number {
 function isFresh(): boolean {
   if (!OUTPUTS.every((f) => existsSync(f))) return false;
   const built = Math.min(...OUTPUTS.map((f) => statSync(f).mtimeMs));
-  const sources = Math.max(...INPUTS.map((p) => path.join(ROOT, p)).filter(existsSync).map(newest));
+  const sources = Math.max(
+    ...INPUTS.map((p) => path.join(ROOT, p))
+      .filter(existsSync)
+      .map(newest),
+  );
   return built >= sources;
 }
 

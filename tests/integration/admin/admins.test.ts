@@ -34,7 +34,8 @@ describe.each(testDatabaseKinds())('admin accounts on %s', (kind) => {
       method: init.method ?? 'GET',
       ...(init.body !== undefined && { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }),
     });
-  const idOf = async (email: string) => (await ctx.db.selectFrom('admins').where('email', '=', email).select('id').executeTakeFirstOrThrow()).id;
+  const idOf = async (email: string) =>
+    (await ctx.db.selectFrom('admins').where('email', '=', email).select('id').executeTakeFirstOrThrow()).id;
   const auditFor = async (id: number) =>
     (await owner.json<{ entries: AuditRow[] }>(`/audit-log?entity=admin&entityId=${id}`)).entries.reverse();
   /** Sign-ins and re-auths in these tests happen at START; put the clock back there. */
@@ -50,7 +51,11 @@ describe.each(testDatabaseKinds())('admin accounts on %s', (kind) => {
     expect(made.invitation.expiresAt).toBe('2026-12-12T10:00:00.000Z');
     const token = tokenOf(made.invitation.url);
 
-    const row = await ctx.db.selectFrom('admins').where('email', '=', 'ed@example.org').select(['password_hash', 'role']).executeTakeFirstOrThrow();
+    const row = await ctx.db
+      .selectFrom('admins')
+      .where('email', '=', 'ed@example.org')
+      .select(['password_hash', 'role'])
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ password_hash: null, role: 'editor' });
     const stored = await ctx.db.selectFrom('admin_invitations').select('token_hash').execute();
     expect(stored.map((s) => s.token_hash)).toContain(createHash('sha256').update(token).digest('hex'));
@@ -59,11 +64,15 @@ describe.each(testDatabaseKinds())('admin accounts on %s', (kind) => {
     const list = await owner.req('/admins');
     const text = await list.text();
     expect(text).not.toContain(token);
-    expect(JSON.parse(text).admins).toContainEqual(expect.objectContaining({ email: 'ed@example.org', status: 'invited', invitationExpiresAt: '2026-12-12T10:00:00.000Z' }));
+    expect(JSON.parse(text).admins).toContainEqual(
+      expect.objectContaining({ email: 'ed@example.org', status: 'invited', invitationExpiresAt: '2026-12-12T10:00:00.000Z' }),
+    );
     // Nobody can sign in to an invited account before a password is set.
     expect((await loginRequest(ctx, 'ed@example.org', '')).status).toBe(400);
     expect((await loginRequest(ctx, 'ed@example.org', 'anything at all')).status).toBe(401);
-    expect(await auditFor(made.admin.id)).toEqual([expect.objectContaining({ admin: 'owner@example.org', action: 'admin.invite', after: { email: 'ed@example.org', role: 'editor' } })]);
+    expect(await auditFor(made.admin.id)).toEqual([
+      expect.objectContaining({ admin: 'owner@example.org', action: 'admin.invite', after: { email: 'ed@example.org', role: 'editor' } }),
+    ]);
     // A second invitation for the same e-mail is refused.
     expect((await owner.req('/admins', { method: 'POST', body: { email: 'ed@example.org', role: 'viewer' } })).status).toBe(409);
   });
@@ -84,7 +93,10 @@ describe.each(testDatabaseKinds())('admin accounts on %s', (kind) => {
     const set = await invitation(token, { method: 'POST', body: { password: 'my very own secret' } });
     expect(set.status).toBe(200);
     const vi = await clientFromLogin(ctx, set);
-    expect((await vi.json<{ admin: { email: string; role: string } }>('/me')).admin).toMatchObject({ email: 'vi@example.org', role: 'viewer' });
+    expect((await vi.json<{ admin: { email: string; role: string } }>('/me')).admin).toMatchObject({
+      email: 'vi@example.org',
+      role: 'viewer',
+    });
     expect(vi.deviceCookie).toMatch(/^gs_admin_device=v1\./);
 
     const again = await invitation(token, { method: 'POST', body: { password: 'someone elses secret' } });
@@ -93,7 +105,7 @@ describe.each(testDatabaseKinds())('admin accounts on %s', (kind) => {
     expect((await invitation(token)).status).toBe(404);
     expect((await loginRequest(ctx, 'vi@example.org', 'someone elses secret')).status).toBe(401);
     expect((await loginRequest(ctx, 'vi@example.org', 'my very own secret')).status).toBe(200);
-    expect((await ctx.db.selectFrom('admin_invitations').where('admin_id', '=', made.admin.id).select('token_hash').execute())).toEqual([]);
+    expect(await ctx.db.selectFrom('admin_invitations').where('admin_id', '=', made.admin.id).select('token_hash').execute()).toEqual([]);
     const log = await auditFor(made.admin.id);
     expect(log.map((e) => [e.action, e.admin])).toEqual([
       ['admin.invite', 'owner@example.org'],
@@ -123,7 +135,7 @@ describe.each(testDatabaseKinds())('admin accounts on %s', (kind) => {
     const first = tokenOf(made.invitation.url);
     ctx.clock.advance(7 * 24 * 60 * MIN + MIN);
     expect((await invitation(first)).status).toBe(404);
-    expect((await owner.json<{ admins: Account[] }>('/admins').catch(() => null))).toBeNull(); // the owner's session has expired too
+    expect(await owner.json<{ admins: Account[] }>('/admins').catch(() => null)).toBeNull(); // the owner's session has expired too
     // Back inside the week: the owner sends a new link, and the first one dies with it.
     ctx.clock.set(START);
     ctx.clock.advance(MIN);
@@ -196,7 +208,14 @@ describe.each(testDatabaseKinds())('admin accounts on %s', (kind) => {
     expect(await ctx.db.selectFrom('admins').where('id', '=', id).select('id').execute()).toEqual([]);
     const log = await owner.json<{ entries: AuditRow[] }>('/audit-log');
     expect(log.entries).toContainEqual(expect.objectContaining({ admin: 'gone@example.org', action: 'campaign.update' }));
-    expect(log.entries).toContainEqual(expect.objectContaining({ admin: 'owner@example.org', action: 'admin.remove', entityId: String(id), before: { email: 'gone@example.org', role: 'owner' } }));
+    expect(log.entries).toContainEqual(
+      expect.objectContaining({
+        admin: 'owner@example.org',
+        action: 'admin.remove',
+        entityId: String(id),
+        before: { email: 'gone@example.org', role: 'owner' },
+      }),
+    );
     expect((await owner.req(`/admins/${id}`, { method: 'DELETE' })).status).toBe(404);
   });
 
@@ -306,7 +325,8 @@ describe.each(testDatabaseKinds())('admin accounts on %s', (kind) => {
     it('wrong passwords at re-authentication are limited per session', async () => {
       await fresh();
       const o = await signIn(ctx, 'guesser@example.org', 'viewer');
-      for (let i = 0; i < 5; i++) expect((await o.req('/session/reauth', { method: 'POST', body: { password: `guess ${i}` } })).status).toBe(400);
+      for (let i = 0; i < 5; i++)
+        expect((await o.req('/session/reauth', { method: 'POST', body: { password: `guess ${i}` } })).status).toBe(400);
       const res = await o.req('/session/reauth', { method: 'POST', body: { password: ADMIN_PASSWORD } });
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toMatch(/^\d+$/);

@@ -98,7 +98,11 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
   });
 
   it('validates the login body', async () => {
-    const res = await ctx.app.request('/api/admin/login', { method: 'POST', body: JSON.stringify({ email: 'a@b.c', password: 'x', admin: true }), headers: { 'content-type': 'application/json' } });
+    const res = await ctx.app.request('/api/admin/login', {
+      method: 'POST',
+      body: JSON.stringify({ email: 'a@b.c', password: 'x', admin: true }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'invalid_request', field: 'admin' } });
   });
@@ -117,7 +121,11 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
       const res = await admin.req('/campaigns/spring', { method: 'PATCH', body: { title: 'Hijacked' }, headers: { 'x-csrf-token': '' } });
       expect(res.status).toBe(403);
       expect(await res.json()).toMatchObject({ error: { code: 'csrf_failed' } });
-      const wrong = await admin.req('/campaigns/spring', { method: 'PATCH', body: { title: 'Hijacked' }, headers: { 'x-csrf-token': 'x'.repeat(43) } });
+      const wrong = await admin.req('/campaigns/spring', {
+        method: 'PATCH',
+        body: { title: 'Hijacked' },
+        headers: { 'x-csrf-token': 'x'.repeat(43) },
+      });
       expect(wrong.status).toBe(403);
       const c = await ctx.db.selectFrom('campaigns').where('slug', '=', 'spring').select('title').executeTakeFirstOrThrow();
       expect(c.title).toBe('Test campaign');
@@ -125,10 +133,18 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
 
     it('refuses a cross-site Origin even with a valid token', async () => {
       const admin = await signIn(ctx);
-      const res = await admin.req('/campaigns/spring', { method: 'PATCH', body: { title: 'Hijacked' }, headers: { origin: 'https://evil.example', 'sec-fetch-site': '' } });
+      const res = await admin.req('/campaigns/spring', {
+        method: 'PATCH',
+        body: { title: 'Hijacked' },
+        headers: { origin: 'https://evil.example', 'sec-fetch-site': '' },
+      });
       expect(res.status).toBe(403);
       expect(await res.json()).toMatchObject({ error: { code: 'forbidden' } });
-      const same = await admin.req('/campaigns/spring', { method: 'PATCH', body: { title: 'Renamed' }, headers: { origin: 'http://groundswell.test' } });
+      const same = await admin.req('/campaigns/spring', {
+        method: 'PATCH',
+        body: { title: 'Renamed' },
+        headers: { origin: 'http://groundswell.test' },
+      });
       expect(same.status).toBe(200);
     });
 
@@ -137,7 +153,12 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
       const res = await ctx.app.request('/api/admin/campaigns/spring/offline-donations', {
         method: 'POST',
         body: 'amount=100000&receivedAt=2026-12-01',
-        headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+        headers: {
+          cookie: admin.cookie,
+          'content-type': 'application/x-www-form-urlencoded',
+          'sec-fetch-site': 'cross-site',
+          origin: 'https://evil.example',
+        },
       });
       expect(res.status).toBe(403);
       const sameSite = await admin.req('/logout', { method: 'POST', headers: { 'sec-fetch-site': 'same-site' } });
@@ -158,7 +179,10 @@ describe.each(testDatabaseKinds())('admin sign-in and request protection on %s',
   describe('admins', () => {
     it('adds admins only by invitation: the inviting owner cannot choose their password', async () => {
       const admin = await signIn(ctx);
-      const res = await admin.req('/admins', { method: 'POST', body: { email: 'second@example.org', role: 'editor', password: 'another long secret' } });
+      const res = await admin.req('/admins', {
+        method: 'POST',
+        body: { email: 'second@example.org', role: 'editor', password: 'another long secret' },
+      });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: { code: 'invalid_request', field: 'password' } });
       expect(await ctx.db.selectFrom('admins').where('email', '=', 'second@example.org').select('id').execute()).toHaveLength(0);

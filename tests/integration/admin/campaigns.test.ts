@@ -18,8 +18,25 @@ const NEW_CAMPAIGN = {
   match: { ratio: 0.5, cap: 100_000 },
 };
 
-const PUBLIC_FIELDS = ['slug', 'title', 'headline', 'message', 'currency', 'goal', 'raised', 'matched', 'total', 'percent',
-  'donors', 'donations', 'startsAt', 'endsAt', 'status', 'presets', 'match'] as const;
+const PUBLIC_FIELDS = [
+  'slug',
+  'title',
+  'headline',
+  'message',
+  'currency',
+  'goal',
+  'raised',
+  'matched',
+  'total',
+  'percent',
+  'donors',
+  'donations',
+  'startsAt',
+  'endsAt',
+  'status',
+  'presets',
+  'match',
+] as const;
 
 describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
   let ctx: TestContext;
@@ -40,9 +57,24 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
     expect(res.status).toBe(201);
     const body = await res.json();
     expect(body).toMatchObject({
-      slug: 'winter-drive', currency: 'EUR', goal: 500_000, raised: 0, matched: 0, total: 0, percent: 0, donors: 0, donations: 0,
-      status: 'open', daysLeft: 27, refunded: 0, disputed: 0, averageGift: 0, monthlyDonors: 0, monthlyAmount: 0,
-      match: { ratio: 0.5, cap: 100_000 }, fees: { rate: '0.029', fixed: 30 },
+      slug: 'winter-drive',
+      currency: 'EUR',
+      goal: 500_000,
+      raised: 0,
+      matched: 0,
+      total: 0,
+      percent: 0,
+      donors: 0,
+      donations: 0,
+      status: 'open',
+      daysLeft: 27,
+      refunded: 0,
+      disputed: 0,
+      averageGift: 0,
+      monthlyDonors: 0,
+      monthlyAmount: 0,
+      match: { ratio: 0.5, cap: 100_000 },
+      fees: { rate: '0.029', fixed: 30 },
     });
     expect(body.daily).toHaveLength(35); // Nov 1 .. Dec 5
     expect(body.daily[0]).toEqual({ date: '2026-11-01', amount: 0, gross: 0, donations: 0 });
@@ -81,7 +113,15 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
   it('lists campaigns with raised, goal, percent, donors, days left and status', async () => {
     const { campaigns } = await admin.json<{ campaigns: Record<string, unknown>[] }>('/campaigns');
     expect(campaigns).toHaveLength(1);
-    expect(campaigns[0]).toMatchObject({ slug: 'winter-drive', raised: 0, goal: 500_000, percent: 0, donors: 0, daysLeft: 27, status: 'open' });
+    expect(campaigns[0]).toMatchObject({
+      slug: 'winter-drive',
+      raised: 0,
+      goal: 500_000,
+      percent: 0,
+      donors: 0,
+      daysLeft: 27,
+      status: 'open',
+    });
   });
 
   it('answers 404 for an unknown campaign and 400 for a malformed slug', async () => {
@@ -142,17 +182,34 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
     const won = await ctx.emulator.dispute(a.paymentIntent);
     await ctx.emulator.closeDispute(won, 'won');
     await ctx.emulator.flush();
-    await admin.json(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 10_000, receivedAt: '2026-12-02', name: 'Cheque' } });
-    const voided = await admin.json<{ id: string }>(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 777, receivedAt: '2026-12-03' } });
+    await admin.json(`/campaigns/${slug}/offline-donations`, {
+      method: 'POST',
+      body: { amount: 10_000, receivedAt: '2026-12-02', name: 'Cheque' },
+    });
+    const voided = await admin.json<{ id: string }>(`/campaigns/${slug}/offline-donations`, {
+      method: 'POST',
+      body: { amount: 777, receivedAt: '2026-12-03' },
+    });
     await admin.json(`/offline-donations/${voided.id}`, { method: 'PATCH', body: { voided: true } });
 
     const dash = await admin.json(`/campaigns/${slug}`);
     const pub = await publicProgress(slug);
     for (const f of PUBLIC_FIELDS) expect(dash[f], f).toEqual(pub[f]);
 
-    const totals = await ctx.db.selectFrom('campaign_totals as t').innerJoin('campaigns as c', 'c.id', 't.campaign_id')
-      .where('c.slug', '=', slug).selectAll('t').executeTakeFirstOrThrow();
-    const coverFeesCharge = (await ctx.db.selectFrom('gifts').where('amount', '=', 1000).where('source', '=', 'stripe').select('charge_amount').executeTakeFirstOrThrow()).charge_amount;
+    const totals = await ctx.db
+      .selectFrom('campaign_totals as t')
+      .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
+      .where('c.slug', '=', slug)
+      .selectAll('t')
+      .executeTakeFirstOrThrow();
+    const coverFeesCharge = (
+      await ctx.db
+        .selectFrom('gifts')
+        .where('amount', '=', 1000)
+        .where('source', '=', 'stripe')
+        .select('charge_amount')
+        .executeTakeFirstOrThrow()
+    ).charge_amount;
     // 2500 + fee-covered 1000 + (4000-1000) + 0 + 0 (open dispute) + 0 (lost) + 1500*2 + 10000 offline
     expect(dash.raised).toBe(2500 + coverFeesCharge + 3000 + 3000 + 10_000);
     expect(dash).toMatchObject({
@@ -183,7 +240,10 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
 
     // The renewal of Dec 20 falls outside a window that now ends on Dec 20 (half-open), while the
     // first payment (Checkout started on Dec 5) stays inside...
-    const shrunk = await admin.json(`/campaigns/${slug}`, { method: 'PATCH', body: { startsAt: '2026-11-01T00:00:00Z', endsAt: '2026-12-20T12:00:00Z' } });
+    const shrunk = await admin.json(`/campaigns/${slug}`, {
+      method: 'PATCH',
+      body: { startsAt: '2026-11-01T00:00:00Z', endsAt: '2026-12-20T12:00:00Z' },
+    });
     expect(shrunk).toMatchObject({ raised: 2000, donations: 1, status: 'open' });
     expect(await publicProgress(slug)).toMatchObject({ raised: 2000, donations: 1 });
     // ...and back inside once it is extended again.
@@ -216,11 +276,20 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
   it('refuses an offline gift dated in the future, and leaves voided gifts out of the daily chart', async () => {
     const slug = 'cheques';
     await admin.json('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug, currency: 'USD', match: null } });
-    const future = await admin.req(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 100, receivedAt: '2099-01-01' } });
+    const future = await admin.req(`/campaigns/${slug}/offline-donations`, {
+      method: 'POST',
+      body: { amount: 100, receivedAt: '2099-01-01' },
+    });
     expect(future.status).toBe(400);
     expect(await future.json()).toMatchObject({ error: { field: 'receivedAt' } });
-    const kept = (await admin.json(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 700, receivedAt: '2026-12-02' } })) as { id: string };
-    const voided = (await admin.json(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 300, receivedAt: '2026-12-03' } })) as { id: string };
+    const kept = (await admin.json(`/campaigns/${slug}/offline-donations`, {
+      method: 'POST',
+      body: { amount: 700, receivedAt: '2026-12-02' },
+    })) as { id: string };
+    const voided = (await admin.json(`/campaigns/${slug}/offline-donations`, {
+      method: 'POST',
+      body: { amount: 300, receivedAt: '2026-12-03' },
+    })) as { id: string };
     expect(kept.id).toBeTruthy();
     const moved = await admin.req(`/offline-donations/${voided.id}`, { method: 'PATCH', body: { receivedAt: '2030-01-01' } });
     expect(moved.status).toBe(400);
@@ -232,15 +301,25 @@ describe.each(testDatabaseKinds())('admin campaigns API on %s', (kind) => {
   });
 
   it('takes goals and match caps far above the single-charge limit', async () => {
-    const big = await admin.req('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug: 'capital', currency: 'HUF', goal: 50_000_000_000, match: { ratio: 1, cap: 10_000_000_000 } } });
+    const big = await admin.req('/campaigns', {
+      method: 'POST',
+      body: { ...NEW_CAMPAIGN, slug: 'capital', currency: 'HUF', goal: 50_000_000_000, match: { ratio: 1, cap: 10_000_000_000 } },
+    });
     expect(big.status).toBe(201);
     expect(await big.json()).toMatchObject({ goal: 50_000_000_000, match: { cap: 10_000_000_000 } });
   });
 
   it('keeps fee and match rates exact: a decimal in, the same decimal out, the exact ppm stored', async () => {
-    const created = await admin.json('/campaigns', { method: 'POST', body: { ...NEW_CAMPAIGN, slug: 'exact-rate', currency: 'USD', feeRate: '0.0145', match: { ratio: '0.3', cap: 1000 } } });
+    const created = await admin.json('/campaigns', {
+      method: 'POST',
+      body: { ...NEW_CAMPAIGN, slug: 'exact-rate', currency: 'USD', feeRate: '0.0145', match: { ratio: '0.3', cap: 1000 } },
+    });
     expect(created).toMatchObject({ fees: { rate: '0.0145', fixed: 30 }, match: { ratio: 0.3, cap: 1000 } });
-    const row = await ctx.db.selectFrom('campaigns').where('slug', '=', 'exact-rate').select(['fee_rate_ppm', 'match_ratio_ppm']).executeTakeFirstOrThrow();
+    const row = await ctx.db
+      .selectFrom('campaigns')
+      .where('slug', '=', 'exact-rate')
+      .select(['fee_rate_ppm', 'match_ratio_ppm'])
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ fee_rate_ppm: 14_500, match_ratio_ppm: 300_000 });
     // A JSON number is read through its decimal text: 0.035 is 35_000 ppm, not 34_999.
     const edited = await admin.json('/campaigns/exact-rate', { method: 'PATCH', body: { feeRate: 0.035 } });

@@ -30,7 +30,8 @@ describe.each(testDatabaseKinds())('npm run admin on %s', (kind) => {
     });
     return { code, out: out.join('\n'), err: err.join('\n') };
   }
-  const roleOf = async (email: string) => (await ctx.db.selectFrom('admins').where('email', '=', email).select(['role', 'disabled_at']).executeTakeFirst()) ?? null;
+  const roleOf = async (email: string) =>
+    (await ctx.db.selectFrom('admins').where('email', '=', email).select(['role', 'disabled_at']).executeTakeFirst()) ?? null;
 
   it('creates the first owner with a password, and others with a role', async () => {
     const first = await run('create', 'First@Example.org', '--password-stdin', 'first owner secret');
@@ -40,9 +41,15 @@ describe.each(testDatabaseKinds())('npm run admin on %s', (kind) => {
     expect(gen.code).toBe(0);
     expect(gen.out).toMatch(/Password: \S{20}/);
     expect(await roleOf('ed@example.org')).toEqual({ role: 'editor', disabled_at: null });
-    expect(await run('create', 'x@example.org', '--role', 'boss')).toMatchObject({ code: 1, err: expect.stringContaining('Role must be owner, editor or viewer') });
+    expect(await run('create', 'x@example.org', '--role', 'boss')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('Role must be owner, editor or viewer'),
+    });
     expect(await run('create', 'ed@example.org')).toMatchObject({ code: 1, err: expect.stringContaining('already exists') });
-    expect(await run('create', 'short@example.org', '--password-stdin', 'short')).toMatchObject({ code: 1, err: expect.stringContaining('at least 10') });
+    expect(await run('create', 'short@example.org', '--password-stdin', 'short')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('at least 10'),
+    });
     expect(await roleOf('short@example.org')).toBeNull();
   });
 
@@ -52,7 +59,11 @@ describe.each(testDatabaseKinds())('npm run admin on %s', (kind) => {
     expect(inv.out).toMatch(/http:\/\/groundswell\.test\/admin\/invite\/[\w-]{43}/);
 
     // first@ is the only owner: the CLI refuses to leave none, like the console.
-    for (const argv of [['role', 'first@example.org', 'editor'], ['disable', 'first@example.org'], ['remove', 'first@example.org']]) {
+    for (const argv of [
+      ['role', 'first@example.org', 'editor'],
+      ['disable', 'first@example.org'],
+      ['remove', 'first@example.org'],
+    ]) {
       const r = await run(...argv);
       expect(r.code, argv.join(' ')).toBe(1);
       expect(r.err).toContain('The last active owner cannot be');
@@ -74,7 +85,15 @@ describe.each(testDatabaseKinds())('npm run admin on %s', (kind) => {
       ['ed@example.org', 'owner', 'active'],
     ]);
     const actions = await ctx.db.selectFrom('admin_audit_log').where('admin_id', 'is', null).select('action').orderBy('id').execute();
-    expect(actions.map((a) => a.action)).toEqual(['admin.create', 'admin.create', 'admin.invite', 'admin.role', 'admin.disable', 'admin.enable', 'admin.remove']);
+    expect(actions.map((a) => a.action)).toEqual([
+      'admin.create',
+      'admin.create',
+      'admin.invite',
+      'admin.role',
+      'admin.disable',
+      'admin.enable',
+      'admin.remove',
+    ]);
   });
 
   it('reset-password signs the admin out and forgets their devices', async () => {
@@ -82,7 +101,11 @@ describe.each(testDatabaseKinds())('npm run admin on %s', (kind) => {
     expect(res.status).toBe(200);
     const r = await run('reset-password', 'first@example.org', '--password-stdin', 'a replaced secret');
     expect(r.code).toBe(0);
-    const row = await ctx.db.selectFrom('admins').where('email', '=', 'first@example.org').select(['id', 'device_key']).executeTakeFirstOrThrow();
+    const row = await ctx.db
+      .selectFrom('admins')
+      .where('email', '=', 'first@example.org')
+      .select(['id', 'device_key'])
+      .executeTakeFirstOrThrow();
     expect(row.device_key).toBeNull();
     expect(await ctx.db.selectFrom('admin_sessions').where('admin_id', '=', row.id).select('id').execute()).toEqual([]);
   });

@@ -12,8 +12,23 @@ const inert = (cell: string) => cell === '' || cell.startsWith("'") || !LIVE.tes
 
 describe('spreadsheetSafe covers every way a cell becomes a formula', () => {
   it.each([
-    '=1+1', '+1', '-2', '@SUM(A1)', '\tx', '\rx', '\n=1', ' =1', '\t=1', '\u200B=1', '\uFEFF@x',
-    '\uFF1D1+1', '\uFF0B1', '\uFF0D1', '\uFF20SUM(A1)', '\uFE661', '\u22121',
+    '=1+1',
+    '+1',
+    '-2',
+    '@SUM(A1)',
+    '\tx',
+    '\rx',
+    '\n=1',
+    ' =1',
+    '\t=1',
+    '\u200B=1',
+    '\uFEFF@x',
+    '\uFF1D1+1',
+    '\uFF0B1',
+    '\uFF0D1',
+    '\uFF20SUM(A1)',
+    '\uFE661',
+    '\u22121',
   ])('%j is prefixed with a quote', (input) => expect(spreadsheetSafe(input)).toBe(`'${input}`));
   it.each(['plain', 'a=b', 'thanks\n=x', '12', ''])('%j is left alone', (input) => expect(spreadsheetSafe(input)).toBe(input));
 

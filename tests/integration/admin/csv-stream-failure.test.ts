@@ -8,10 +8,15 @@ describe('a CSV export that fails after it started', () => {
   it('ends the download as failed, with no error text appended to the file', async () => {
     const logged: unknown[] = [];
     const app = new Hono().get('/export.csv', (c) => {
-      const body = csvStream<number>(['Name'], undefined, async (cursor) => {
-        if (cursor === 1) throw Object.assign(new Error('connection terminated: select … $1'), { params: ['ada@example.org'] });
-        return { rows: [['Ada'], ['Bo']], cursor: 1 };
-      }, (err) => logged.push(err));
+      const body = csvStream<number>(
+        ['Name'],
+        undefined,
+        async (cursor) => {
+          if (cursor === 1) throw Object.assign(new Error('connection terminated: select … $1'), { params: ['ada@example.org'] });
+          return { rows: [['Ada'], ['Bo']], cursor: 1 };
+        },
+        (err) => logged.push(err),
+      );
       return c.body(body, 200, { 'Content-Type': 'text/csv; charset=utf-8' });
     });
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

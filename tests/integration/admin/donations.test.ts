@@ -29,8 +29,16 @@ function parseCsv(text: string): string[][] {
 
 describe('spreadsheetSafe', () => {
   it.each([
-    ['=1+1', "'=1+1"], ['+1', "'+1"], ['-2', "'-2"], ['@SUM(A1)', "'@SUM(A1)"], ['\tx', "'\tx"], ['\rx', "'\rx"],
-    ['plain', 'plain'], ['a=b', 'a=b'], [null, ''], [12, '12'],
+    ['=1+1', "'=1+1"],
+    ['+1', "'+1"],
+    ['-2', "'-2"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tx', "'\tx"],
+    ['\rx', "'\rx"],
+    ['plain', 'plain'],
+    ['a=b', 'a=b'],
+    [null, ''],
+    [12, '12'],
   ])('%j → %j', (input, out) => expect(spreadsheetSafe(input)).toBe(out));
 });
 
@@ -44,7 +52,12 @@ describe.each(testDatabaseKinds())('admin donations API on %s', (kind) => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z'), env: { CHECKOUT_RATE_LIMIT: '1000' } });
     admin = await signIn(ctx);
     await makeCampaign(ctx.db, { slug });
-    g.ada = await donate(ctx, slug, { amount: 2500, email: 'ada@example.org', name: 'Ada Lovelace', comment: '=HYPERLINK("http://evil.example","click")' });
+    g.ada = await donate(ctx, slug, {
+      amount: 2500,
+      email: 'ada@example.org',
+      name: 'Ada Lovelace',
+      comment: '=HYPERLINK("http://evil.example","click")',
+    });
     g.bo = await donate(ctx, slug, { amount: 4000, email: 'bo@example.org', name: '+Bo 100%' });
     g.cy = await donate(ctx, slug, { amount: 3000, email: 'cy@example.org', name: '@Cy, "the" donor' });
     g.di = await donate(ctx, slug, { amount: 6000, email: 'di@example.org', name: '-Di' });
@@ -55,7 +68,11 @@ describe.each(testDatabaseKinds())('admin donations API on %s', (kind) => {
     await ctx.emulator.dispute(g.di.paymentIntent);
     await ctx.emulator.flush();
     // a checkout that was started and abandoned is not a donation
-    await ctx.app.request(`/api/campaigns/${slug}/checkout`, { method: 'POST', body: JSON.stringify({ amount: 999, frequency: 'once' }), headers: { 'content-type': 'application/json' } });
+    await ctx.app.request(`/api/campaigns/${slug}/checkout`, {
+      method: 'POST',
+      body: JSON.stringify({ amount: 999, frequency: 'once' }),
+      headers: { 'content-type': 'application/json' },
+    });
   });
   afterAll(async () => ctx?.close());
 
@@ -67,7 +84,13 @@ describe.each(testDatabaseKinds())('admin donations API on %s', (kind) => {
     expect(donations.map((d) => d.name)).toEqual(['Mo', '-Di', '@Cy, "the" donor', '+Bo 100%', 'Ada Lovelace']);
     expect(donations.map((d) => d.status)).toEqual(['paid', 'disputed', 'refunded', 'partially_refunded', 'paid']);
     expect(donations[0]).toMatchObject({ frequency: 'monthly', counted: 3000, payments: 2, stripe: { subscriptionId: g.mo.subscription } });
-    expect(donations[3]).toMatchObject({ amount: 4000, counted: 3000, refunded: 1000, source: 'stripe', stripe: { paymentIntentId: g.bo.paymentIntent } });
+    expect(donations[3]).toMatchObject({
+      amount: 4000,
+      counted: 3000,
+      refunded: 1000,
+      source: 'stripe',
+      stripe: { paymentIntentId: g.bo.paymentIntent },
+    });
   });
 
   it('pages with a cursor without skipping or repeating a gift', async () => {
@@ -111,10 +134,20 @@ describe.each(testDatabaseKinds())('admin donations API on %s', (kind) => {
 
   it('shows one gift with its money movements, refunds, disputes and Stripe ids', async () => {
     const bo = await admin.json(`/donations/${g.bo.giftId}`);
-    expect(bo).toMatchObject({ id: g.bo.giftId, status: 'partially_refunded', campaign: { slug }, stripe: { paymentIntentId: g.bo.paymentIntent } });
+    expect(bo).toMatchObject({
+      id: g.bo.giftId,
+      status: 'partially_refunded',
+      campaign: { slug },
+      stripe: { paymentIntentId: g.bo.paymentIntent },
+    });
     expect(bo.stripe.checkoutSessionId).toMatch(/^cs_/);
     expect(bo.movements).toHaveLength(1);
-    expect(bo.movements[0]).toMatchObject({ kind: 'one_time', amount: 4000, paymentIntentId: g.bo.paymentIntent, counted: { raised: 3000, refunded: 1000 } });
+    expect(bo.movements[0]).toMatchObject({
+      kind: 'one_time',
+      amount: 4000,
+      paymentIntentId: g.bo.paymentIntent,
+      counted: { raised: 3000, refunded: 1000 },
+    });
     expect(bo.movements[0].refunds).toEqual([expect.objectContaining({ amountRefunded: 1000 })]);
     const di = await admin.json(`/donations/${g.di.giftId}`);
     expect(di.movements[0].disputes).toEqual([expect.objectContaining({ amount: 6000, status: 'needs_response' })]);
@@ -169,24 +202,41 @@ describe.each(testDatabaseKinds())('admin donations API on %s', (kind) => {
     });
     expect(res.status).toBe(201);
     const gift = await res.json();
-    expect(gift).toMatchObject({ source: 'offline', status: 'paid', amount: 20_000, currency: 'USD', receivedAt: '2026-12-01T00:00:00.000Z', note: 'Cheque #1042', email: null });
+    expect(gift).toMatchObject({
+      source: 'offline',
+      status: 'paid',
+      amount: 20_000,
+      currency: 'USD',
+      receivedAt: '2026-12-01T00:00:00.000Z',
+      note: 'Cheque #1042',
+      email: null,
+    });
     expect(gift.movements).toEqual([expect.objectContaining({ kind: 'offline', amount: 20_000, sourceKey: `offline:${gift.id}` })]);
     expect(await progress()).toMatchObject({ raised: before.raised + 20_000, donors: before.donors + 1, donations: before.donations + 1 });
 
-    const fixed = await admin.json(`/offline-donations/${gift.id}`, { method: 'PATCH', body: { amount: 25_000, email: 'ada@example.org' } });
+    const fixed = await admin.json(`/offline-donations/${gift.id}`, {
+      method: 'PATCH',
+      body: { amount: 25_000, email: 'ada@example.org' },
+    });
     expect(fixed).toMatchObject({ amount: 25_000, email: 'ada@example.org' });
     // ada already gave: the cheque no longer adds a donor
     expect(await progress()).toMatchObject({ raised: before.raised + 25_000, donors: before.donors });
 
     const voided = await admin.json(`/offline-donations/${gift.id}`, { method: 'PATCH', body: { voided: true } });
     expect(voided).toMatchObject({ status: 'voided', counted: 0 });
-    expect(await progress()).toEqual(expect.objectContaining({ raised: before.raised, donors: before.donors, donations: before.donations }));
+    expect(await progress()).toEqual(
+      expect.objectContaining({ raised: before.raised, donors: before.donors, donations: before.donations }),
+    );
     const { donations } = await admin.json<Page>(`/campaigns/${slug}/donations?source=offline&status=voided`);
     expect(donations.map((d) => d.id)).toEqual([gift.id]);
 
     const { entries } = await admin.json<{ entries: any[] }>(`/audit-log?entity=gift&entityId=${gift.id}`);
     expect(entries.map((e) => e.action)).toEqual(['offline_gift.void', 'offline_gift.update', 'offline_gift.create']);
-    expect(entries[1]).toMatchObject({ admin: 'ops@example.org', before: { amount: 20_000, email: null }, after: { amount: 25_000, email: 'ada@example.org' } });
+    expect(entries[1]).toMatchObject({
+      admin: 'ops@example.org',
+      before: { amount: 20_000, email: null },
+      after: { amount: 25_000, email: 'ada@example.org' },
+    });
     expect(entries[0]).toMatchObject({ before: { voided: false }, after: { voided: true } });
     expect(entries[2].after).toMatchObject({ amount: 20_000, name: 'Parish council', note: 'Cheque #1042' });
   });
@@ -219,11 +269,22 @@ describe.each(testDatabaseKinds())('admin donations API on %s', (kind) => {
   it('streams a CSV larger than one batch', async () => {
     const c = await makeCampaign(ctx.db, { slug: 'big' });
     const rows = Array.from({ length: 2345 }, (_, i) => ({
-      id: randomUUID(), campaign_id: c.id, source: 'offline' as const, frequency: 'once' as const, currency: 'USD',
-      amount: 100 + i, charge_amount: 100 + i, status: 'paid' as const, name: `Donor ${i}`,
+      id: randomUUID(),
+      campaign_id: c.id,
+      source: 'offline' as const,
+      frequency: 'once' as const,
+      currency: 'USD',
+      amount: 100 + i,
+      charge_amount: 100 + i,
+      status: 'paid' as const,
+      name: `Donor ${i}`,
       created_at: new Date(Date.UTC(2026, 11, 1) + Math.floor(i / 3) * 1000), // ties on created_at too
     }));
-    for (let i = 0; i < rows.length; i += 500) await ctx.db.insertInto('gifts').values(rows.slice(i, i + 500)).execute();
+    for (let i = 0; i < rows.length; i += 500)
+      await ctx.db
+        .insertInto('gifts')
+        .values(rows.slice(i, i + 500))
+        .execute();
     const text = await (await admin.req('/campaigns/big/donations.csv')).text();
     const parsed = parseCsv(text);
     expect(parsed).toHaveLength(2346);
@@ -237,14 +298,52 @@ describe.each(testDatabaseKinds())('admin digest subscribers on %s', (kind) => {
   beforeAll(async () => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z') });
     admin = await signIn(ctx);
-    await ctx.db.insertInto('digest_subscribers').values([
-      { email: 'first@example.org', consented_at: '2026-12-01T08:00:00Z', created_at: '2026-12-01T08:00:00Z', source_ip: '192.0.2.1', status: 'confirmed', confirmed_at: '2026-12-01T09:00:00Z', source_page: 'https://news.example/digest' },
-      { email: '=cmd@example.org', consented_at: '2026-12-02T08:00:00Z', created_at: '2026-12-02T08:00:00Z', source_ip: null, status: 'confirmed', confirmed_at: '2026-12-02T09:00:00Z' },
-      // Double opt-in: neither an unconfirmed sign-up nor a former subscriber is a subscriber.
-      { email: 'pending@example.org', consented_at: '2026-12-02T10:00:00Z', created_at: '2026-12-02T10:00:00Z', source_ip: null, status: 'pending' },
-      { email: 'left@example.org', consented_at: '2026-12-02T11:00:00Z', created_at: '2026-12-02T11:00:00Z', source_ip: null, status: 'unsubscribed', confirmed_at: '2026-12-02T12:00:00Z' },
-      { email: 'third@example.org', consented_at: '2026-12-03T08:00:00Z', created_at: '2026-12-03T08:00:00Z', source_ip: null, status: 'confirmed', confirmed_at: '2026-12-03T09:00:00Z' },
-    ]).execute();
+    await ctx.db
+      .insertInto('digest_subscribers')
+      .values([
+        {
+          email: 'first@example.org',
+          consented_at: '2026-12-01T08:00:00Z',
+          created_at: '2026-12-01T08:00:00Z',
+          source_ip: '192.0.2.1',
+          status: 'confirmed',
+          confirmed_at: '2026-12-01T09:00:00Z',
+          source_page: 'https://news.example/digest',
+        },
+        {
+          email: '=cmd@example.org',
+          consented_at: '2026-12-02T08:00:00Z',
+          created_at: '2026-12-02T08:00:00Z',
+          source_ip: null,
+          status: 'confirmed',
+          confirmed_at: '2026-12-02T09:00:00Z',
+        },
+        // Double opt-in: neither an unconfirmed sign-up nor a former subscriber is a subscriber.
+        {
+          email: 'pending@example.org',
+          consented_at: '2026-12-02T10:00:00Z',
+          created_at: '2026-12-02T10:00:00Z',
+          source_ip: null,
+          status: 'pending',
+        },
+        {
+          email: 'left@example.org',
+          consented_at: '2026-12-02T11:00:00Z',
+          created_at: '2026-12-02T11:00:00Z',
+          source_ip: null,
+          status: 'unsubscribed',
+          confirmed_at: '2026-12-02T12:00:00Z',
+        },
+        {
+          email: 'third@example.org',
+          consented_at: '2026-12-03T08:00:00Z',
+          created_at: '2026-12-03T08:00:00Z',
+          source_ip: null,
+          status: 'confirmed',
+          confirmed_at: '2026-12-03T09:00:00Z',
+        },
+      ])
+      .execute();
   });
   afterAll(async () => ctx?.close());
 

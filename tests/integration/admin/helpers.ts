@@ -12,12 +12,19 @@ let cachedHash: Promise<string> | undefined;
 /** An admin row (argon2 is slow on purpose, so the hash is computed once per test file). */
 export async function makeAdmin(ctx: TestContext, email = ADMIN_EMAIL, role: AdminRole = 'owner') {
   const password_hash = await (cachedHash ??= hashPassword(ADMIN_PASSWORD));
-  await ctx.db.insertInto('admins').values({ email, password_hash, role }).onConflict((oc) => oc.column('email').doNothing()).execute();
+  await ctx.db
+    .insertInto('admins')
+    .values({ email, password_hash, role })
+    .onConflict((oc) => oc.column('email').doNothing())
+    .execute();
 }
 
 /** `name=value` of the cookie called `name` among a response's Set-Cookie headers. */
 export function cookieFrom(res: Response, name: string): string | undefined {
-  return res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${name}=`));
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .find((c) => c.startsWith(`${name}=`));
 }
 
 export interface AdminClient {
@@ -92,9 +99,18 @@ export async function donate(
   const { id } = (await res.json()) as { id: string };
   await ctx.emulator.completeCheckout(id);
   await ctx.emulator.flush();
-  const gift = await ctx.db.selectFrom('gifts').where('checkout_session_id', '=', id).select(['id', 'payment_intent_id', 'subscription_id']).executeTakeFirstOrThrow();
-  const payment = await ctx.db.selectFrom('payments').where('gift_id', '=', gift.id).where('payment_intent_id', 'is not', null)
-    .select('payment_intent_id').orderBy('id').executeTakeFirst();
+  const gift = await ctx.db
+    .selectFrom('gifts')
+    .where('checkout_session_id', '=', id)
+    .select(['id', 'payment_intent_id', 'subscription_id'])
+    .executeTakeFirstOrThrow();
+  const payment = await ctx.db
+    .selectFrom('payments')
+    .where('gift_id', '=', gift.id)
+    .where('payment_intent_id', 'is not', null)
+    .select('payment_intent_id')
+    .orderBy('id')
+    .executeTakeFirst();
   const pi = gift.payment_intent_id ?? payment?.payment_intent_id;
   if (!pi) throw new Error(`no payment intent for ${id}`);
   return { sessionId: id, giftId: gift.id, paymentIntent: pi, subscription: gift.subscription_id };

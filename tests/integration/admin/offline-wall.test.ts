@@ -42,12 +42,19 @@ describe.each(testDatabaseKinds())('offline gifts on the public donor wall on %s
     // An explicit later choice, audited like any correction.
     await admin.json(`/offline-donations/${hidden.id}`, { method: 'PATCH', body: { showOnWall: true } });
     expect((await wall()).map((d) => d.name)).toContain('Grace Hopper');
-    const log = await admin.json<{ entries: { action: string; entityId: string; after: Record<string, unknown> }[] }>('/audit-log?entity=gift');
-    expect(log.entries.find((e) => e.entityId === hidden.id && e.action === 'offline_gift.update')?.after).toMatchObject({ showOnWall: true });
+    const log = await admin.json<{ entries: { action: string; entityId: string; after: Record<string, unknown> }[] }>(
+      '/audit-log?entity=gift',
+    );
+    expect(log.entries.find((e) => e.entityId === hidden.id && e.action === 'offline_gift.update')?.after).toMatchObject({
+      showOnWall: true,
+    });
   });
 
   it('refuses a non-boolean choice', async () => {
-    const res = await admin.req(`/campaigns/${slug}/offline-donations`, { method: 'POST', body: { amount: 100, receivedAt: '2026-12-02', showOnWall: 'yes' } });
+    const res = await admin.req(`/campaigns/${slug}/offline-donations`, {
+      method: 'POST',
+      body: { amount: 100, receivedAt: '2026-12-02', showOnWall: 'yes' },
+    });
     expect(res.status).toBe(400);
   });
 });

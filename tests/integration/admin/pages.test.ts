@@ -12,14 +12,17 @@ describe('GET /admin (the console SPA)', () => {
   writeFileSync(path.join(tmpdir(), 'secret.js'), 'nope');
   const app = adminPageRoutes({ distDir: dist });
 
-  it.each(['/admin', '/admin/', '/admin/campaigns/year-end', '/admin/donations/00000000-0000-4000-8000-000000000000'])('serves index.html at %s, never framed', async (p) => {
-    const res = await app.request(p);
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain('id="root"');
-    expect(res.headers.get('x-frame-options')).toBe('DENY');
-    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-    expect(res.headers.get('cache-control')).toBe('no-cache');
-  });
+  it.each(['/admin', '/admin/', '/admin/campaigns/year-end', '/admin/donations/00000000-0000-4000-8000-000000000000'])(
+    'serves index.html at %s, never framed',
+    async (p) => {
+      const res = await app.request(p);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('id="root"');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+    },
+  );
 
   it('serves built files with long caching and refuses to leave the build folder', async () => {
     const asset = await app.request('/admin/assets/app-abc123.js');

@@ -22,7 +22,13 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'POST', path: '/invitations/x', pattern: '/invitations/:token', need: null },
   { method: 'GET', path: '/me', pattern: '/me', need: 'any' },
   { method: 'POST', path: '/session/reauth', pattern: '/session/reauth', need: 'any', body: { password: 'wrong' } },
-  { method: 'POST', path: '/password', pattern: '/password', need: 'any', body: { currentPassword: 'wrong', newPassword: 'irrelevant here' } },
+  {
+    method: 'POST',
+    path: '/password',
+    pattern: '/password',
+    need: 'any',
+    body: { currentPassword: 'wrong', newPassword: 'irrelevant here' },
+  },
   { method: 'POST', path: '/logout', pattern: '/logout', need: 'any' },
   { method: 'GET', path: '/campaigns', pattern: '/campaigns', need: 'viewer' },
   { method: 'GET', path: '/campaigns/spring', pattern: '/campaigns/:slug', need: 'viewer' },
@@ -32,8 +38,20 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'GET', path: '/audit-log', pattern: '/audit-log', need: 'viewer' },
   { method: 'POST', path: '/campaigns', pattern: '/campaigns', need: 'editor', body: { slug: 'x' } },
   { method: 'PATCH', path: '/campaigns/spring', pattern: '/campaigns/:slug', need: 'editor', body: { title: 'Changed by role test' } },
-  { method: 'POST', path: '/campaigns/spring/offline-donations', pattern: '/campaigns/:slug/offline-donations', need: 'editor', body: { amount: 500, receivedAt: '2026-12-01' } },
-  { method: 'PATCH', path: `/offline-donations/${GIFT}`, pattern: '/offline-donations/:giftId', need: 'editor', body: { note: 'changed by role test' } },
+  {
+    method: 'POST',
+    path: '/campaigns/spring/offline-donations',
+    pattern: '/campaigns/:slug/offline-donations',
+    need: 'editor',
+    body: { amount: 500, receivedAt: '2026-12-01' },
+  },
+  {
+    method: 'PATCH',
+    path: `/offline-donations/${GIFT}`,
+    pattern: '/offline-donations/:giftId',
+    need: 'editor',
+    body: { note: 'changed by role test' },
+  },
   { method: 'GET', path: '/campaigns/spring/donations.csv', pattern: '/campaigns/:slug/donations.csv', need: 'editor', recent: true },
   { method: 'GET', path: '/digest-subscribers.csv', pattern: '/digest-subscribers.csv', need: 'editor', recent: true },
   { method: 'GET', path: '/admins', pattern: '/admins', need: 'owner', recent: true },
@@ -59,9 +77,18 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
   beforeAll(async () => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z') });
     const spring = await makeCampaign(ctx.db, { slug: 'spring' });
-    await recordOfflineGift({ db: ctx.db, bus: ctx.bus }, { giftId: GIFT, campaignId: spring.id, currency: 'USD', amount: 1000, receivedAt: new Date('2026-12-01T00:00:00Z'), name: 'Cheque' });
+    await recordOfflineGift(
+      { db: ctx.db, bus: ctx.bus },
+      { giftId: GIFT, campaignId: spring.id, currency: 'USD', amount: 1000, receivedAt: new Date('2026-12-01T00:00:00Z'), name: 'Cheque' },
+    );
     // Mail number 1, so the outbox routes have something to show.
-    await queueMail(ctx.db, { kind: 'digest.confirm', to: 'reader@example.org', factKey: 'roles-test', data: { token: 'tok' }, at: ctx.clock() });
+    await queueMail(ctx.db, {
+      kind: 'digest.confirm',
+      to: 'reader@example.org',
+      factKey: 'roles-test',
+      data: { token: 'tok' },
+      at: ctx.clock(),
+    });
     await createMailWorker({ db: ctx.db, config: ctx.config, clock: ctx.clock, log: createLogger('silent') }).runOnce();
     clients.owner = await signIn(ctx, 'owner@example.org', 'owner');
     clients.editor = await signIn(ctx, 'editor@example.org', 'editor');
@@ -89,15 +116,18 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
     const refused = ROUTES.filter((r) => r.need !== null && !allowed(role, r.need));
     const open = ROUTES.filter((r) => r.need !== null && allowed(role, r.need) && r.method === 'GET');
 
-    it.each(refused.map((r) => [r.method, r.path, r] as const))('is refused %s %s with 403 insufficient_role, nothing written', async (method, path, r) => {
-      const before = await snapshot();
-      const res = await clients[role]!.req(path, { method, ...(r.body !== undefined && { body: r.body }) });
-      expect(res.status).toBe(403);
-      const body = (await res.json()) as { error: { code: string; message: string } };
-      expect(body.error.code).toBe('insufficient_role');
-      expect(body.error.message).toContain(`needs the ${r.need} role`);
-      expect(await snapshot()).toEqual(before);
-    });
+    it.each(refused.map((r) => [r.method, r.path, r] as const))(
+      'is refused %s %s with 403 insufficient_role, nothing written',
+      async (method, path, r) => {
+        const before = await snapshot();
+        const res = await clients[role]!.req(path, { method, ...(r.body !== undefined && { body: r.body }) });
+        expect(res.status).toBe(403);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe('insufficient_role');
+        expect(body.error.message).toContain(`needs the ${r.need} role`);
+        expect(await snapshot()).toEqual(before);
+      },
+    );
 
     it.each(open.map((r) => [r.method, r.path] as const))('may %s %s', async (method, path) => {
       const res = await clients[role]!.req(path, { method });
@@ -127,7 +157,7 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
     expect((await clients.owner!.req(`/admins/${id}`, { method: 'PATCH', body: { role: 'viewer' } })).status).toBe(200);
     const res = await someone.req('/campaigns/spring', { method: 'PATCH', body: { title: 'Not any more' } });
     expect(res.status).toBe(403);
-    expect(((await someone.json<{ admin: { role: string } }>('/me')).admin.role)).toBe('viewer');
+    expect((await someone.json<{ admin: { role: string } }>('/me')).admin.role).toBe('viewer');
   });
 
   it('answers a nonexistent admin id and a malformed one with 4xx, never 500', async () => {
@@ -138,6 +168,8 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
       expect(res.status, bad).toBe(400);
     }
     expect((await owner.req('/admins/1', { method: 'PATCH', body: { role: 'admin' } })).status).toBe(400);
-    expect((await owner.req('/admins', { method: 'POST', body: { email: `x-${randomUUID()}@example.org`, role: 'superuser' } })).status).toBe(400);
+    expect(
+      (await owner.req('/admins', { method: 'POST', body: { email: `x-${randomUUID()}@example.org`, role: 'superuser' } })).status,
+    ).toBe(400);
   });
 });

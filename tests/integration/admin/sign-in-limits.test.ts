@@ -9,7 +9,10 @@ import { ADMIN_PASSWORD, cookieFrom, loginRequest } from './helpers.js';
 // cost from the hash; every hash the app itself makes uses the production cost).
 const cheapHash = argon2.hash(ADMIN_PASSWORD, { type: argon2.argon2id, memoryCost: 1024, timeCost: 1, parallelism: 1 });
 async function makeAdmin(ctx: TestContext, email: string) {
-  await ctx.db.insertInto('admins').values({ email, password_hash: await cheapHash }).execute();
+  await ctx.db
+    .insertInto('admins')
+    .values({ email, password_hash: await cheapHash })
+    .execute();
 }
 const SLOW = 180_000; // generous ceiling for a hundred sign-in attempts under load
 
@@ -46,44 +49,54 @@ describe.each(testDatabaseKinds())('admin sign-in limits on %s', (kind) => {
     return perAddress.flat();
   }
 
-  it('after 100 wrong passwords from 20 addresses the admin still signs in from their known device', async () => {
-    const email = 'target@example.org';
-    await makeAdmin(ctx, email);
-    const device = await usualBrowser(email, '203.0.113.7');
+  it(
+    'after 100 wrong passwords from 20 addresses the admin still signs in from their known device',
+    async () => {
+      const email = 'target@example.org';
+      await makeAdmin(ctx, email);
+      const device = await usualBrowser(email, '203.0.113.7');
 
-    const responses = await attack(email, '198.51.100');
-    expect(responses.every((r) => r.status === 401 || r.status === 429)).toBe(true);
-    // The attacker is slowed: once the account had 30 wrong passwords from unknown browsers,
-    // each address got one more try per 10 minutes, so at most 30 + 20 guesses were checked.
-    const refused = responses.filter((r) => r.status === 429);
-    expect(refused.length).toBeGreaterThanOrEqual(50);
-    for (const r of refused) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      const responses = await attack(email, '198.51.100');
+      expect(responses.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+      // The attacker is slowed: once the account had 30 wrong passwords from unknown browsers,
+      // each address got one more try per 10 minutes, so at most 30 + 20 guesses were checked.
+      const refused = responses.filter((r) => r.status === 429);
+      expect(refused.length).toBeGreaterThanOrEqual(50);
+      for (const r of refused) expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
 
-    // The admin at a new address (a café), with the browser they always use: straight in.
-    const res = await signInFrom(email, ADMIN_PASSWORD, '192.0.2.44', device);
-    expect(res.status).toBe(200);
-    expect(cookieFrom(res, 'gs_admin')).toMatch(/^gs_admin=[\w-]{40,}$/);
-  }, SLOW);
+      // The admin at a new address (a café), with the browser they always use: straight in.
+      const res = await signInFrom(email, ADMIN_PASSWORD, '192.0.2.44', device);
+      expect(res.status).toBe(200);
+      expect(cookieFrom(res, 'gs_admin')).toMatch(/^gs_admin=[\w-]{40,}$/);
+    },
+    SLOW,
+  );
 
-  it('during such an attack a brand-new browser at a new address is slowed, never locked out', async () => {
-    const email = 'newdevice@example.org';
-    await makeAdmin(ctx, email);
-    await attack(email, '198.51.101');
+  it(
+    'during such an attack a brand-new browser at a new address is slowed, never locked out',
+    async () => {
+      const email = 'newdevice@example.org';
+      await makeAdmin(ctx, email);
+      await attack(email, '198.51.101');
 
-    // First try from a new browser at a new address is checked at once: the right password works.
-    expect((await signInFrom(email, ADMIN_PASSWORD, '192.0.2.50')).status).toBe(200);
+      // First try from a new browser at a new address is checked at once: the right password works.
+      expect((await signInFrom(email, ADMIN_PASSWORD, '192.0.2.50')).status).toBe(200);
 
-    // A typo costs that address 10 minutes for this account (and says so), nothing more.
-    expect((await signInFrom(email, 'typo', '192.0.2.51')).status).toBe(401);
-    const slowed = await signInFrom(email, ADMIN_PASSWORD, '192.0.2.51');
-    expect(slowed.status).toBe(429);
-    const retry = Number(slowed.headers.get('retry-after'));
-    expect(retry).toBeGreaterThan(0);
-    expect(retry).toBeLessThanOrEqual(600);
-    expect(((await slowed.json()) as { error: { message: string } }).error.message).toMatch(/one try per 10 minutes .*please wait \d+ minutes/);
-    // ...while yet another address still gets its try.
-    expect((await signInFrom(email, ADMIN_PASSWORD, '192.0.2.52')).status).toBe(200);
-  }, SLOW);
+      // A typo costs that address 10 minutes for this account (and says so), nothing more.
+      expect((await signInFrom(email, 'typo', '192.0.2.51')).status).toBe(401);
+      const slowed = await signInFrom(email, ADMIN_PASSWORD, '192.0.2.51');
+      expect(slowed.status).toBe(429);
+      const retry = Number(slowed.headers.get('retry-after'));
+      expect(retry).toBeGreaterThan(0);
+      expect(retry).toBeLessThanOrEqual(600);
+      expect(((await slowed.json()) as { error: { message: string } }).error.message).toMatch(
+        /one try per 10 minutes .*please wait \d+ minutes/,
+      );
+      // ...while yet another address still gets its try.
+      expect((await signInFrom(email, ADMIN_PASSWORD, '192.0.2.52')).status).toBe(200);
+    },
+    SLOW,
+  );
 
   it('an address that keeps guessing gets 429 with Retry-After, yet a known device at that address gets in', async () => {
     const email = 'shared-nat@example.org';
@@ -153,7 +166,12 @@ describe.each(testDatabaseKinds())('admin sign-in limits on %s', (kind) => {
     const changed = await ctx.app.request('/api/admin/password', {
       method: 'POST',
       body: JSON.stringify({ currentPassword: ADMIN_PASSWORD, newPassword: 'a brand new secret' }),
-      headers: { 'content-type': 'application/json', cookie: `${session}; ${oldDevice}`, 'x-csrf-token': csrfToken, 'x-forwarded-for': '203.0.113.12' },
+      headers: {
+        'content-type': 'application/json',
+        cookie: `${session}; ${oldDevice}`,
+        'x-csrf-token': csrfToken,
+        'x-forwarded-for': '203.0.113.12',
+      },
     });
     expect(changed.status).toBe(200);
     const newDevice = cookieFrom(changed, 'gs_admin_device')!;

@@ -47,9 +47,18 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
   });
   afterAll(async () => ctx?.close());
 
-  async function give(amount: number, over: { email?: string | null; name?: string | null; anonymous?: boolean; comment?: string | null } = {}) {
+  async function give(
+    amount: number,
+    over: { email?: string | null; name?: string | null; anonymous?: boolean; comment?: string | null } = {},
+  ) {
     const g = await makeGift(ctx.db, c, { amount, ...over });
-    const res = await ctx.deliver(event('checkout.session.completed', checkoutSession({ id: g.id, amount, campaignSlug: c.slug, email: over.email ?? null }, { paymentIntent: sid('pi') }), T));
+    const res = await ctx.deliver(
+      event(
+        'checkout.session.completed',
+        checkoutSession({ id: g.id, amount, campaignSlug: c.slug, email: over.email ?? null }, { paymentIntent: sid('pi') }),
+        T,
+      ),
+    );
     expect(res.status).toBe(200);
   }
 
@@ -60,10 +69,37 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
     expect(res.headers.get('cache-control')).toContain('max-age');
     const body = await res.json();
     expect(Object.keys(body).sort()).toEqual(
-      ['slug', 'title', 'headline', 'message', 'currency', 'goal', 'raised', 'matched', 'total', 'percent', 'donors', 'donations', 'startsAt', 'endsAt', 'status', 'presets', 'match', 'fees', 'testMode'].sort(),
+      [
+        'slug',
+        'title',
+        'headline',
+        'message',
+        'currency',
+        'goal',
+        'raised',
+        'matched',
+        'total',
+        'percent',
+        'donors',
+        'donations',
+        'startsAt',
+        'endsAt',
+        'status',
+        'presets',
+        'match',
+        'fees',
+        'testMode',
+      ].sort(),
     );
     // testMode: the test context runs on the emulator (absent with a live key: site/test-mode.test.ts).
-    expect(body).toMatchObject({ slug: 'year-end', currency: 'USD', goal: 10_000, status: 'open', match: { ratio: 1, cap: 500 }, testMode: true });
+    expect(body).toMatchObject({
+      slug: 'year-end',
+      currency: 'USD',
+      goal: 10_000,
+      status: 'open',
+      match: { ratio: 1, cap: 500 },
+      testMode: true,
+    });
     const etag = res.headers.get('etag')!;
     const again = await ctx.app.request('/api/campaigns/year-end', { headers: { 'If-None-Match': etag } });
     expect(again.status).toBe(304);
@@ -74,13 +110,21 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
   it('lets pages on any origin read progress and start a checkout (CORS preflight)', async () => {
     const pre = await ctx.app.request('/api/campaigns/year-end/checkout', {
       method: 'OPTIONS',
-      headers: { Origin: 'https://news.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+      headers: {
+        Origin: 'https://news.example',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type',
+      },
     });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('*');
     expect(pre.headers.get('access-control-allow-methods')).toContain('POST');
     expect(pre.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('content-type');
-    const post = await ctx.app.request('/api/campaigns/year-end/checkout', { method: 'POST', headers: { Origin: 'https://news.example', 'content-type': 'application/json' }, body: '{}' });
+    const post = await ctx.app.request('/api/campaigns/year-end/checkout', {
+      method: 'POST',
+      headers: { Origin: 'https://news.example', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(post.headers.get('access-control-allow-origin')).toBe('*');
     expect(post.headers.get('access-control-expose-headers')).toContain('Retry-After');
     const get = await ctx.app.request('/api/campaigns/year-end/donors', { headers: { Origin: 'https://news.example' } });

@@ -18,20 +18,50 @@ describe.each(testDatabaseKinds())('POST /api/campaigns/:slug/checkout on %s', (
       body: typeof body === 'string' ? body : JSON.stringify(body),
       headers: { 'content-type': 'application/json', ...headers },
     });
-  const giftCount = async () => Number((await ctx.db.selectFrom('gifts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const giftCount = async () =>
+    Number(
+      (
+        await ctx.db
+          .selectFrom('gifts')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   it('creates a one-time Checkout Session through the SDK with the gift tied in metadata', async () => {
-    const res = await post({ amount: 2500, frequency: 'once', coverFees: true, name: 'Ada', email: 'ada@example.org', comment: 'Keep going', dedication: { kind: 'memory', name: 'Grace' } });
+    const res = await post({
+      amount: 2500,
+      frequency: 'once',
+      coverFees: true,
+      name: 'Ada',
+      email: 'ada@example.org',
+      comment: 'Keep going',
+      dedication: { kind: 'memory', name: 'Grace' },
+    });
     expect(res.status).toBe(201);
     const { id, url } = (await res.json()) as { id: string; url: string };
     expect(url).toContain(`/emulator/checkout/${id}`);
     const session = await ctx.stripe.checkout.sessions.retrieve(id);
-    expect(session).toMatchObject({ mode: 'payment', submit_type: 'donate', amount_total: 2606, currency: 'usd', customer_email: 'ada@example.org' });
+    expect(session).toMatchObject({
+      mode: 'payment',
+      submit_type: 'donate',
+      amount_total: 2606,
+      currency: 'usd',
+      customer_email: 'ada@example.org',
+    });
     expect(session.success_url).toBe('http://groundswell.test/thanks?session_id={CHECKOUT_SESSION_ID}');
     expect(session.cancel_url).toBe(`http://groundswell.test/donate/${slug}?canceled=1`);
     const gift = await ctx.db.selectFrom('gifts').where('checkout_session_id', '=', id).selectAll().executeTakeFirstOrThrow();
     expect(session.metadata).toEqual({ gift_id: gift.id, campaign: slug });
-    expect(gift).toMatchObject({ amount: 2500, fee_amount: 106, charge_amount: 2606, comment: 'Keep going', dedication_kind: 'memory', dedication_name: 'Grace', status: 'created' });
+    expect(gift).toMatchObject({
+      amount: 2500,
+      fee_amount: 106,
+      charge_amount: 2606,
+      comment: 'Keep going',
+      dedication_kind: 'memory',
+      dedication_name: 'Grace',
+      status: 'created',
+    });
 
     // paying on the emulator's page lands the money through signed webhooks
     await ctx.emulator.completeCheckout(id);
@@ -131,7 +161,10 @@ describe.each(testDatabaseKinds())('checkout rate limit on %s', (kind) => {
   afterAll(async () => ctx?.close());
 
   it('behind a trusted proxy, counts the address the proxy appended, not the one a bot made up', async () => {
-    const proxied = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z'), env: { CHECKOUT_RATE_LIMIT: '2', TRUST_PROXY: 'true' } });
+    const proxied = await createTestContext(kind, {
+      clock: fakeClock('2026-12-05T10:00:00Z'),
+      env: { CHECKOUT_RATE_LIMIT: '2', TRUST_PROXY: 'true' },
+    });
     try {
       await makeCampaign(proxied.db, { slug: 'year-end' });
       const statuses: number[] = [];
@@ -165,7 +198,10 @@ describe.each(testDatabaseKinds())('checkout rate limit on %s', (kind) => {
     expect(await last!.json()).toMatchObject({ error: { code: 'rate_limited' } });
     const sessions = ctx.emulator.events().length; // no events for open sessions; count gifts instead
     expect(sessions).toBeGreaterThanOrEqual(0);
-    const gifts = await ctx.db.selectFrom('gifts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const gifts = await ctx.db
+      .selectFrom('gifts')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(gifts.n)).toBe(3);
   });
 });

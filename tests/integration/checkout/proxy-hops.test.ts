@@ -6,7 +6,13 @@ import { makeCampaign } from '../../helpers/factories.js';
 
 describe('TRUST_PROXY', () => {
   it.each([
-    ['false', 0], ['', 0], ['0', 0], ['true', 1], ['1', 1], ['2', 2], [' 3 ', 3],
+    ['false', 0],
+    ['', 0],
+    ['0', 0],
+    ['true', 1],
+    ['1', 1],
+    ['2', 2],
+    [' 3 ', 3],
   ])('%j means %i hops', (v, hops) => expect(loadConfig({ TRUST_PROXY: v }).trustProxy).toBe(hops));
   it.each(['yes', '-1', '2.5', '99'])('%j stops start-up with the variable named', (v) => {
     expect(() => loadConfig({ TRUST_PROXY: v })).toThrow(/TRUST_PROXY/);

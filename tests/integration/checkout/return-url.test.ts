@@ -15,7 +15,10 @@ describe.each(testDatabaseKinds())('returning the donor after Checkout on %s', (
   let pages: ReturnType<typeof siteRoutes>;
   const slug = 'year-end';
   beforeAll(async () => {
-    ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z'), env: { CHECKOUT_RATE_LIMIT: '1000', PUBLIC_URL: 'https://give.example.org' } });
+    ctx = await createTestContext(kind, {
+      clock: fakeClock('2026-12-05T10:00:00Z'),
+      env: { CHECKOUT_RATE_LIMIT: '1000', PUBLIC_URL: 'https://give.example.org' },
+    });
     admin = await signIn(ctx);
     await makeCampaign(ctx.db, { slug });
     // The built pages, reduced to the placeholder the server fills in.
@@ -45,11 +48,20 @@ describe.each(testDatabaseKinds())('returning the donor after Checkout on %s', (
   };
 
   it('accepts only origins as allowed embedding sites', async () => {
-    for (const bad of ['https://news.example.org/path', 'news.example.org', 'javascript:alert(1)', 'https://user:pw@news.example.org', 'ftp://news.example.org']) {
+    for (const bad of [
+      'https://news.example.org/path',
+      'news.example.org',
+      'javascript:alert(1)',
+      'https://user:pw@news.example.org',
+      'ftp://news.example.org',
+    ]) {
       const res = await admin.req(`/campaigns/${slug}`, { method: 'PATCH', body: { allowedOrigins: [bad] } });
       expect(res.status, bad).toBe(400);
     }
-    const ok = await admin.json(`/campaigns/${slug}`, { method: 'PATCH', body: { allowedOrigins: ['https://News.Example.org', 'http://localhost:8080'] } });
+    const ok = await admin.json(`/campaigns/${slug}`, {
+      method: 'PATCH',
+      body: { allowedOrigins: ['https://News.Example.org', 'http://localhost:8080'] },
+    });
     expect(ok.allowedOrigins).toEqual(['https://news.example.org', 'http://localhost:8080']);
   });
 
@@ -69,7 +81,9 @@ describe.each(testDatabaseKinds())('returning the donor after Checkout on %s', (
   it('returns nobody to an origin the organisation did not allow; our own origin is always allowed', async () => {
     expect((await checkout({ returnTo: 'https://evil.example/phish' })).success).toBeNull();
     expect((await checkout({}, { referer: 'https://evil.example/phish' })).cancel).toBeNull();
-    expect((await checkout({ returnTo: 'https://give.example.org/donate/year-end?x=1' })).success).toBe('https://give.example.org/donate/year-end');
+    expect((await checkout({ returnTo: 'https://give.example.org/donate/year-end?x=1' })).success).toBe(
+      'https://give.example.org/donate/year-end',
+    );
   });
 
   it('the "Back to ..." link of /thanks and /donate never shows an arbitrary domain', async () => {

@@ -64,7 +64,12 @@ describe.each(testDatabaseKinds())('receipt numbers and the receipt mail on %s',
       });
     expect(await queue()).toBe(true);
     expect(await queue()).toBe(false);
-    const config = loadConfig({ SMTP_URL: peer.url, ORG_NAME: 'The Riverside Ledger', PUBLIC_URL: 'https://give.example.org', STRIPE_EMULATOR: '1' });
+    const config = loadConfig({
+      SMTP_URL: peer.url,
+      ORG_NAME: 'The Riverside Ledger',
+      PUBLIC_URL: 'https://give.example.org',
+      STRIPE_EMULATOR: '1',
+    });
     const worker = createMailWorker({ db: database.db, config, clock, log: createLogger('silent') });
     expect(await worker.runOnce()).toMatchObject({ sent: 1 });
     expect(await worker.runOnce()).toMatchObject({ sent: 0 });

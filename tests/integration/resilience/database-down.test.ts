@@ -33,7 +33,11 @@ describe.runIf(process.env.TEST_DATABASE_URL)('database outage on postgres', () 
   it('answers webhooks 5xx while down, then records them exactly once when Stripe retries', async () => {
     const c = await makeCampaign(ctx.db, { slug: 'year-end' });
     const g = await makeGift(ctx.db, c, { amount: 4200, email: 'ada@example.org' });
-    const e = event('checkout.session.completed', checkoutSession({ id: g.id, amount: 4200, campaignSlug: c.slug, email: 'ada@example.org' }, { paymentIntent: sid('pi') }), Date.parse('2026-12-05T10:00:00Z') / 1000);
+    const e = event(
+      'checkout.session.completed',
+      checkoutSession({ id: g.id, amount: 4200, campaignSlug: c.slug, email: 'ada@example.org' }, { paymentIntent: sid('pi') }),
+      Date.parse('2026-12-05T10:00:00Z') / 1000,
+    );
 
     await down();
     const during = await ctx.deliver(e);

@@ -34,7 +34,21 @@ const BAD = [
   b64([-5]),
   b64('not an array'),
 ];
-const QUERY_KEYS = ['q', 'cursor', 'limit', 'status', 'frequency', 'source', 'entity', 'entityId', 'campaign', 'session_id', 'return', 'canceled', 'x'];
+const QUERY_KEYS = [
+  'q',
+  'cursor',
+  'limit',
+  'status',
+  'frequency',
+  'source',
+  'entity',
+  'entityId',
+  'campaign',
+  'session_id',
+  'return',
+  'canceled',
+  'x',
+];
 
 describe.each(testDatabaseKinds())('every route with hostile parameters on %s', (kind) => {
   let ctx: TestContext;
@@ -75,12 +89,13 @@ describe.each(testDatabaseKinds())('every route with hostile parameters on %s', 
     await res.body?.cancel();
     return res.status;
   };
-  const fill = (path: string, value: string) =>
-    path.replace(/:(\w+)(\{[^}]*\})?/g, () => enc(value)).replace(/\*/g, enc(value));
+  const fill = (path: string, value: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, () => enc(value)).replace(/\*/g, enc(value));
 
   it('walks a real route table', () => {
     expect(routes.length).toBeGreaterThan(20);
-    expect(routes.map((r) => r.path)).toEqual(expect.arrayContaining(['/api/admin/campaigns/:slug/donations.csv', '/api/campaigns/:slug/checkout/:sessionId']));
+    expect(routes.map((r) => r.path)).toEqual(
+      expect.arrayContaining(['/api/admin/campaigns/:slug/donations.csv', '/api/campaigns/:slug/checkout/:sessionId']),
+    );
   });
 
   it('answers 4xx, never 5xx, for hostile path parameters', async () => {
@@ -97,7 +112,10 @@ describe.each(testDatabaseKinds())('every route with hostile parameters on %s', 
   it('answers 4xx, never 5xx, for hostile query parameters on a real campaign', async () => {
     const failures: string[] = [];
     for (const r of routes.filter((x) => x.method === 'GET')) {
-      const path = r.path.replace(':slug', 'walk').replace(/:(\w+)/g, 'cs_test_x').replace('*', 'x');
+      const path = r.path
+        .replace(':slug', 'walk')
+        .replace(/:(\w+)/g, 'cs_test_x')
+        .replace('*', 'x');
       for (const key of QUERY_KEYS) {
         for (const v of BAD) {
           const status = await request('GET', `${path}?${key}=${enc(v)}`);
@@ -114,7 +132,11 @@ describe.each(testDatabaseKinds())('every route with hostile parameters on %s', 
       const path = r.path.replace(':slug', 'walk').replace(/:(\w+)/g, '00000000-0000-0000-0000-000000000000');
       for (const v of BAD) {
         const fields = { email: v, password: v, q: v, name: v, comment: v, note: v, amount: v, slug: v, title: v };
-        for (const body of [JSON.stringify(fields), JSON.stringify({ email: `${v}@example.org`, password: 'x', amount: 1000, frequency: 'once', name: v }), v]) {
+        for (const body of [
+          JSON.stringify(fields),
+          JSON.stringify({ email: `${v}@example.org`, password: 'x', amount: 1000, frequency: 'once', name: v }),
+          v,
+        ]) {
           const status = await request(r.method, path, body);
           if (status >= 500) failures.push(`${status} ${r.method} ${path} ${body.slice(0, 60)}`);
         }
@@ -124,12 +146,29 @@ describe.each(testDatabaseKinds())('every route with hostile parameters on %s', 
   }, 300_000);
 
   it.each([
-    ['the login e-mail', async () => (await ctx.app.request('/api/admin/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'a\u0000@example.org', password: 'x' }) })).status],
+    [
+      'the login e-mail',
+      async () =>
+        (
+          await ctx.app.request('/api/admin/login', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: 'a\u0000@example.org', password: 'x' }),
+          })
+        ).status,
+    ],
     ['the donation search', () => request('GET', '/api/admin/campaigns/walk/donations?q=%00')],
     ['the audit log filter', () => request('GET', '/api/admin/audit-log?entityId=%00')],
     ['the CSV export query', () => request('GET', '/api/admin/campaigns/walk/donations.csv?q=a%00b')],
     ['a checkout session id', () => request('GET', '/api/campaigns/walk/checkout/%00')],
-    ['an impossible date in a donations cursor', () => request('GET', `/api/admin/campaigns/walk/donations?cursor=${b64(['2026-02-30T00:00:00.000000Z', '00000000-0000-0000-0000-000000000000'])}`)],
+    [
+      'an impossible date in a donations cursor',
+      () =>
+        request(
+          'GET',
+          `/api/admin/campaigns/walk/donations?cursor=${b64(['2026-02-30T00:00:00.000000Z', '00000000-0000-0000-0000-000000000000'])}`,
+        ),
+    ],
   ])('refuses %s with 400', async (_what, run) => {
     expect(await run()).toBe(400);
   });

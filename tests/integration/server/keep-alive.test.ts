@@ -23,7 +23,12 @@ function request(agent: http.Agent, port: number, opts: { method: string; path: 
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('end', () =>
-          resolve({ status: res.statusCode!, connection: res.headers.connection, body: Buffer.concat(chunks).toString(), socket: req.socket }),
+          resolve({
+            status: res.statusCode!,
+            connection: res.headers.connection,
+            body: Buffer.concat(chunks).toString(),
+            socket: req.socket,
+          }),
         );
         res.on('error', reject);
       },

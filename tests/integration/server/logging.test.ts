@@ -24,7 +24,11 @@ describe.each(testDatabaseKinds())('error logs of a failing query on %s', (kind)
       const errors: unknown[] = [];
       // A unique violation (PostgreSQL repeats the value in `detail`) and a type error (the value
       // is in the message); PGlite also hangs the parameters on the error object.
-      await database.db.insertInto('admins').values({ email, password_hash: 'y' }).execute().catch((e) => errors.push(e));
+      await database.db
+        .insertInto('admins')
+        .values({ email, password_hash: 'y' })
+        .execute()
+        .catch((e) => errors.push(e));
       await sql`select ${email}::int`.execute(database.db).catch((e) => errors.push(e));
       expect(errors).toHaveLength(2);
       const { log, text } = capture();

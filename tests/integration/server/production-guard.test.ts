@@ -11,7 +11,17 @@ const ROOT = path.resolve(__dirname, '../../..');
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   let out = '';
   const clean = { ...process.env };
-  for (const k of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_BASE', 'STRIPE_EMULATOR', 'NODE_ENV', 'PUBLIC_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD']) delete clean[k];
+  for (const k of [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'STRIPE_API_BASE',
+    'STRIPE_EMULATOR',
+    'NODE_ENV',
+    'PUBLIC_URL',
+    'ADMIN_EMAIL',
+    'ADMIN_PASSWORD',
+  ])
+    delete clean[k];
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env: { ...clean, LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
@@ -61,14 +71,18 @@ describe('start-up refuses the emulator where it would be a silent production de
     [{ PUBLIC_URL: 'https://give.example.org' }],
     [{ PUBLIC_URL: 'https://give.example.org', STRIPE_SECRET_KEY: '' }],
     [{ NODE_ENV: 'production', STRIPE_SECRET_KEY: ' ' }],
-  ])('with %o it exits 1 with one line naming what to set', async (env) => {
-    const p = start({ ...env, DATA_DIR: dataDir() });
-    expect(await p.exited).toBe(1);
-    const lines = p.output().trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/STRIPE_SECRET_KEY/);
-    expect(lines[0]).toMatch(/STRIPE_EMULATOR=1/);
-  }, 60_000);
+  ])(
+    'with %o it exits 1 with one line naming what to set',
+    async (env) => {
+      const p = start({ ...env, DATA_DIR: dataDir() });
+      expect(await p.exited).toBe(1);
+      const lines = p.output().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/STRIPE_SECRET_KEY/);
+      expect(lines[0]).toMatch(/STRIPE_EMULATOR=1/);
+    },
+    60_000,
+  );
 
   it('starts on the emulator with STRIPE_EMULATOR=1, says TEST MODE, and keeps the emulator closed to strangers', async () => {
     const port = await freePort();

@@ -20,18 +20,36 @@ describe('optional parts load only when used (STYLE 18)', () => {
     dirs.push(dir);
     const trace = path.join(dir, 'modules.txt');
     const clean = { ...process.env };
-    for (const k of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_BASE', 'STRIPE_EMULATOR', 'NODE_ENV', 'PUBLIC_URL']) delete clean[k];
+    for (const k of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_BASE', 'STRIPE_EMULATOR', 'NODE_ENV', 'PUBLIC_URL'])
+      delete clean[k];
     const out = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--import', './tests/integration/server/fixtures/trace-modules.mjs', 'tests/integration/server/fixtures/runtime-once.ts'],
-      { cwd: ROOT, env: { ...clean, LOG_LEVEL: 'silent', DATABASE_URL: '', DATA_DIR: path.join(dir, 'data'), TRACE_MODULES_FILE: trace, ...env }, encoding: 'utf8' },
+      [
+        '--import',
+        'tsx',
+        '--import',
+        './tests/integration/server/fixtures/trace-modules.mjs',
+        'tests/integration/server/fixtures/runtime-once.ts',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...clean, LOG_LEVEL: 'silent', DATABASE_URL: '', DATA_DIR: path.join(dir, 'data'), TRACE_MODULES_FILE: trace, ...env },
+        encoding: 'utf8',
+      },
     );
     expect(out.status, out.stderr).toBe(0);
-    return { result: JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { emulator: boolean; status: number }, modules: readFileSync(trace, 'utf8') };
+    return {
+      result: JSON.parse(out.stdout.trim().split('\n').at(-1)!) as { emulator: boolean; status: number },
+      modules: readFileSync(trace, 'utf8'),
+    };
   }
 
   it('a server with a real key never loads the emulator’s code, and /emulator does not exist', () => {
-    const live = run({ STRIPE_SECRET_KEY: 'sk_live_not_a_real_key', STRIPE_WEBHOOK_SECRET: 'whsec_x', PUBLIC_URL: 'https://give.example.org' });
+    const live = run({
+      STRIPE_SECRET_KEY: 'sk_live_not_a_real_key',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      PUBLIC_URL: 'https://give.example.org',
+    });
     expect(live.result).toEqual({ emulator: false, status: 404 });
     expect(live.modules).toContain('/server/runtime.ts');
     expect(live.modules).not.toContain('/stripe-emulator/');
@@ -75,7 +93,10 @@ describe.each(testDatabaseKinds())('the wired emulator on %s', (kind) => {
 
     // The app's own client works; a stranger's test key gets nothing.
     await expect(ctx.stripe.events.list({ limit: 1 })).resolves.toMatchObject({ object: 'list' });
-    const stranger = new Stripe('sk_test_groundswell_emulator', { httpClient: Stripe.createFetchHttpClient(async (u, i) => ctx.app.request(String(u), i)), maxNetworkRetries: 0 });
+    const stranger = new Stripe('sk_test_groundswell_emulator', {
+      httpClient: Stripe.createFetchHttpClient(async (u, i) => ctx.app.request(String(u), i)),
+      maxNetworkRetries: 0,
+    });
     await expect(stranger.events.list()).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
   });
 });

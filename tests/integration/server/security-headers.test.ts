@@ -23,7 +23,12 @@ describe.each([
 
   const get = (path: string) => ctx.app.request(path);
   const csp = (h: Headers) =>
-    Object.fromEntries((h.get('content-security-policy') ?? '').split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    Object.fromEntries(
+      (h.get('content-security-policy') ?? '')
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k, ...v]) => [k, v]),
+    );
 
   it.each(['/api/campaigns/year-end', '/api/campaigns/year-end/donors', '/api/campaigns/nope', '/embed.js', '/healthz'])(
     'public %s is usable cross-origin',

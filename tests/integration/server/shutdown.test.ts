@@ -92,7 +92,12 @@ describe('server process', () => {
     expect(out).toMatch(/admin login: admin@example\.com \/ \S{12,}/);
     const base = `http://127.0.0.1:${port}`;
     const progress = await (await fetch(`${base}/api/campaigns/year-end`)).json();
-    expect(progress).toMatchObject({ headline: 'Urgent End Of Year Fundraising Campaign', message: 'Online donations are back! Keep independent media alive.', currency: 'USD', status: 'open' });
+    expect(progress).toMatchObject({
+      headline: 'Urgent End Of Year Fundraising Campaign',
+      message: 'Online donations are back! Keep independent media alive.',
+      currency: 'USD',
+      status: 'open',
+    });
 
     // An SSE client stays connected: shutdown must still finish, and it ends the stream.
     const stream = await fetch(`${base}/api/campaigns/year-end/stream`);

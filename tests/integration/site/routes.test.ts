@@ -63,10 +63,20 @@ describe.each(testDatabaseKinds())('site routes on %s', (kind) => {
     const before = await ctx.app.request(`/api/checkout-sessions/${id}`);
     expect(before.status).toBe(200);
     expect(before.headers.get('cache-control')).toBe('no-store');
-    expect(await before.json()).toMatchObject({ status: 'processing', amount: 2500, frequency: 'monthly', campaign: { slug: 'spring-drive' } });
+    expect(await before.json()).toMatchObject({
+      status: 'processing',
+      amount: 2500,
+      frequency: 'monthly',
+      campaign: { slug: 'spring-drive' },
+    });
     await ctx.emulator.completeCheckout(id);
     await ctx.emulator.flush();
-    expect(await (await ctx.app.request(`/api/checkout-sessions/${id}`)).json()).toMatchObject({ status: 'paid', amount: 2500, chargeAmount: 2500, currency: 'USD' });
+    expect(await (await ctx.app.request(`/api/checkout-sessions/${id}`)).json()).toMatchObject({
+      status: 'paid',
+      amount: 2500,
+      chargeAmount: 2500,
+      currency: 'USD',
+    });
     expect((await ctx.app.request('/api/checkout-sessions/cs_test_unknown')).status).toBe(404);
     expect((await ctx.app.request('/api/checkout-sessions/a%20b')).status).toBe(400);
   });

@@ -50,7 +50,12 @@ describe('POST /v1/checkout/sessions', () => {
 
     const again = await stripe.checkout.sessions.retrieve(s.id, { expand: ['line_items'] });
     expect(again.id).toBe(s.id);
-    expect(again.line_items?.data[0]).toMatchObject({ object: 'item', amount_total: 2500, description: 'Donation to Keep media alive', quantity: 1 });
+    expect(again.line_items?.data[0]).toMatchObject({
+      object: 'item',
+      amount_total: 2500,
+      description: 'Donation to Keep media alive',
+      quantity: 1,
+    });
     expect(again.line_items?.data[0]?.price).toMatchObject({ unit_amount: 2500, currency: 'eur', type: 'one_time', recurring: null });
   });
 
@@ -61,27 +66,57 @@ describe('POST /v1/checkout/sessions', () => {
   });
 
   it.each([
-    ['a recurring price in payment mode', paymentParams({
-      line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'x' } } }],
-    }), 'line_items[0][price_data][recurring]'],
-    ['subscription mode without a recurring price', subscriptionParams({
-      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'x' } } }],
-    }), 'line_items[0][price_data][recurring]'],
-    ['an amount below the currency minimum', paymentParams({
-      line_items: [{ quantity: 1, price_data: { currency: 'gbp', unit_amount: 29, product_data: { name: 'x' } } }],
-    }), 'line_items[0][price_data][unit_amount]'],
-    ['an amount above 8 digits', paymentParams({
-      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 100_000_000, product_data: { name: 'x' } } }],
-    }), 'line_items[0][price_data][unit_amount]'],
-    ['a fractional amount', paymentParams({
-      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 5.5, product_data: { name: 'x' } } }],
-    }), 'line_items[0][price_data][unit_amount]'],
+    [
+      'a recurring price in payment mode',
+      paymentParams({
+        line_items: [
+          { quantity: 1, price_data: { currency: 'eur', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'x' } } },
+        ],
+      }),
+      'line_items[0][price_data][recurring]',
+    ],
+    [
+      'subscription mode without a recurring price',
+      subscriptionParams({
+        line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 500, product_data: { name: 'x' } } }],
+      }),
+      'line_items[0][price_data][recurring]',
+    ],
+    [
+      'an amount below the currency minimum',
+      paymentParams({
+        line_items: [{ quantity: 1, price_data: { currency: 'gbp', unit_amount: 29, product_data: { name: 'x' } } }],
+      }),
+      'line_items[0][price_data][unit_amount]',
+    ],
+    [
+      'an amount above 8 digits',
+      paymentParams({
+        line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 100_000_000, product_data: { name: 'x' } } }],
+      }),
+      'line_items[0][price_data][unit_amount]',
+    ],
+    [
+      'a fractional amount',
+      paymentParams({
+        line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 5.5, product_data: { name: 'x' } } }],
+      }),
+      'line_items[0][price_data][unit_amount]',
+    ],
     ['a missing success_url', paymentParams({ success_url: undefined }), 'success_url'],
     ['a missing mode', paymentParams({ mode: undefined }), 'mode'],
-    ['a missing product name', paymentParams({
-      line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 500, product_data: { name: '' } } }],
-    }), 'line_items[0][price_data][product_data][name]'],
-    ['payment_intent_data in subscription mode', subscriptionParams({ payment_intent_data: { metadata: { a: 'b' } } }), 'payment_intent_data'],
+    [
+      'a missing product name',
+      paymentParams({
+        line_items: [{ quantity: 1, price_data: { currency: 'usd', unit_amount: 500, product_data: { name: '' } } }],
+      }),
+      'line_items[0][price_data][product_data][name]',
+    ],
+    [
+      'payment_intent_data in subscription mode',
+      subscriptionParams({ payment_intent_data: { metadata: { a: 'b' } } }),
+      'payment_intent_data',
+    ],
     ['metadata longer than 500 characters', paymentParams({ metadata: { comment: 'x'.repeat(501) } }), 'metadata[comment]'],
     ['a bad customer_email', paymentParams({ customer_email: 'not-an-email' }), 'customer_email'],
   ])('refuses %s with a 400 naming the parameter', async (_name, params, param) => {
@@ -207,7 +242,10 @@ describe('mounting', () => {
     const parent = new Hono();
     parent.onError((_e, c) => c.json({ error: { code: 'internal', message: 'app error' } }, 500));
     parent.route('/', emulator.app);
-    const stripe = new Stripe(API_KEY, { httpClient: Stripe.createFetchHttpClient(async (i, init) => parent.fetch(new Request(i, init))), maxNetworkRetries: 0 });
+    const stripe = new Stripe(API_KEY, {
+      httpClient: Stripe.createFetchHttpClient(async (i, init) => parent.fetch(new Request(i, init))),
+      maxNetworkRetries: 0,
+    });
     const err = await stripeError(stripe.checkout.sessions.create(paymentParams({ success_url: undefined })));
     expect(err).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
     expect(err.param).toBe('success_url');

@@ -31,9 +31,22 @@ describe('one-time gifts', () => {
       invoice: null,
     });
     const pi = await stripe.paymentIntents.retrieve(completed.payment_intent as string);
-    expect(pi).toMatchObject({ status: 'succeeded', amount: 2500, amount_received: 2500, currency: 'eur', metadata: { gift_id: 'gift-1', campaign: 'demo' } });
+    expect(pi).toMatchObject({
+      status: 'succeeded',
+      amount: 2500,
+      amount_received: 2500,
+      currency: 'eur',
+      metadata: { gift_id: 'gift-1', campaign: 'demo' },
+    });
     const charge = await stripe.charges.retrieve(pi.latest_charge as string);
-    expect(charge).toMatchObject({ payment_intent: pi.id, amount: 2500, amount_refunded: 0, refunded: false, status: 'succeeded', paid: true });
+    expect(charge).toMatchObject({
+      payment_intent: pi.id,
+      amount: 2500,
+      amount_refunded: 0,
+      refunded: false,
+      status: 'succeeded',
+      paid: true,
+    });
     expect(charge.metadata).toEqual({ gift_id: 'gift-1', campaign: 'demo' });
 
     const again = await stripe.checkout.sessions.retrieve(s.id, { expand: ['payment_intent'] });
@@ -122,7 +135,12 @@ describe('monthly gifts', () => {
     expect(customer).toMatchObject({ email: 'monthly@example.org', name: 'Grace Hopper' });
 
     const sub = objectOf<Stripe.Subscription>(byType('customer.subscription.created'));
-    expect(sub).toMatchObject({ status: 'active', customer: customer.id, metadata: { gift_id: 'gift-m', campaign: 'demo' }, currency: 'usd' });
+    expect(sub).toMatchObject({
+      status: 'active',
+      customer: customer.id,
+      metadata: { gift_id: 'gift-m', campaign: 'demo' },
+      currency: 'usd',
+    });
     expect(sub.items.data[0]!.price).toMatchObject({ unit_amount: 1000, recurring: { interval: 'month', interval_count: 1 } });
 
     const invoice = objectOf<Stripe.Invoice>(byType('invoice.paid'));
@@ -133,7 +151,10 @@ describe('monthly gifts', () => {
       currency: 'usd',
       billing_reason: 'subscription_create',
       customer_email: 'monthly@example.org',
-      parent: { type: 'subscription_details', subscription_details: { subscription: sub.id, metadata: { gift_id: 'gift-m', campaign: 'demo' } } },
+      parent: {
+        type: 'subscription_details',
+        subscription_details: { subscription: sub.id, metadata: { gift_id: 'gift-m', campaign: 'demo' } },
+      },
     });
     expect(invoice.status_transitions.paid_at).toBeTypeOf('number');
     expect(invoice.lines.data[0]).toMatchObject({ amount: 1000, object: 'line_item' });
@@ -141,13 +162,27 @@ describe('monthly gifts', () => {
     for (const gone of ['subscription', 'charge', 'payment_intent', 'paid']) expect(invoice).not.toHaveProperty(gone);
 
     const inpay = objectOf<Stripe.InvoicePayment>(byType('invoice_payment.paid'));
-    expect(inpay).toMatchObject({ object: 'invoice_payment', invoice: invoice.id, amount_paid: 1000, currency: 'usd', status: 'paid', payment: { type: 'payment_intent' } });
+    expect(inpay).toMatchObject({
+      object: 'invoice_payment',
+      invoice: invoice.id,
+      amount_paid: 1000,
+      currency: 'usd',
+      status: 'paid',
+      payment: { type: 'payment_intent' },
+    });
     const pi = await stripe.paymentIntents.retrieve(inpay.payment.payment_intent as string);
     expect(pi.metadata).toEqual({}); // subscription PaymentIntents carry no metadata
     expect((await stripe.charges.retrieve(pi.latest_charge as string)).metadata).toEqual({});
 
     const completed = objectOf<Stripe.Checkout.Session>(byType('checkout.session.completed'));
-    expect(completed).toMatchObject({ mode: 'subscription', payment_status: 'paid', payment_intent: null, subscription: sub.id, invoice: invoice.id, customer: customer.id });
+    expect(completed).toMatchObject({
+      mode: 'subscription',
+      payment_status: 'paid',
+      payment_intent: null,
+      subscription: sub.id,
+      invoice: invoice.id,
+      customer: customer.id,
+    });
 
     const listed = await stripe.invoicePayments.list({ invoice: invoice.id });
     expect(listed.data.map((p) => p.id)).toEqual([inpay.id]);
@@ -166,7 +201,13 @@ describe('monthly gifts', () => {
     const before = received.length;
     const paidAt = new Date('2026-01-15T10:00:00Z');
     await emulator.renewSubscription(subId, { paidAt });
-    expect(types().slice(before)).toEqual(['charge.succeeded', 'payment_intent.succeeded', 'invoice.paid', 'invoice.payment_succeeded', 'invoice_payment.paid']);
+    expect(types().slice(before)).toEqual([
+      'charge.succeeded',
+      'payment_intent.succeeded',
+      'invoice.paid',
+      'invoice.payment_succeeded',
+      'invoice_payment.paid',
+    ]);
     const invoice = objectOf<Stripe.Invoice>(received.find((r, i) => i >= before && r.event.type === 'invoice.paid')!);
     expect(invoice).toMatchObject({ billing_reason: 'subscription_cycle', status: 'paid', amount_paid: 1000 });
     expect(invoice.status_transitions.paid_at).toBe(paidAt.getTime() / 1000);
@@ -218,7 +259,13 @@ describe('refunds and disputes', () => {
     const dp = await emulator.dispute(pi, { amount: 2000 });
     expect(dp).toMatch(/^dp_/);
     expect(types()).toEqual(['charge.dispute.created', 'charge.dispute.funds_withdrawn']);
-    expect(objectOf<Stripe.Dispute>(received[0]!)).toMatchObject({ id: dp, amount: 2000, status: 'needs_response', payment_intent: pi, reason: 'fraudulent' });
+    expect(objectOf<Stripe.Dispute>(received[0]!)).toMatchObject({
+      id: dp,
+      amount: 2000,
+      status: 'needs_response',
+      payment_intent: pi,
+      reason: 'fraudulent',
+    });
     await expect(emulator.refund(pi)).rejects.toThrow(/dispute/);
     await expect(emulator.dispute(pi)).rejects.toThrow(/already/);
     await emulator.closeDispute(dp, 'won');

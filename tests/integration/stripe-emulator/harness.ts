@@ -48,9 +48,7 @@ export function setup(opts: Partial<EmulatorOptions> & { status?: (n: number, ev
 export const paymentParams = (over: Partial<Stripe.Checkout.SessionCreateParams> = {}): Stripe.Checkout.SessionCreateParams => ({
   mode: 'payment',
   submit_type: 'donate',
-  line_items: [
-    { quantity: 1, price_data: { currency: 'eur', unit_amount: 2500, product_data: { name: 'Donation to Keep media alive' } } },
-  ],
+  line_items: [{ quantity: 1, price_data: { currency: 'eur', unit_amount: 2500, product_data: { name: 'Donation to Keep media alive' } } }],
   success_url: 'http://localhost:3999/thanks?session_id={CHECKOUT_SESSION_ID}',
   cancel_url: 'http://localhost:3999/donate/demo?canceled=1',
   client_reference_id: 'gift-1',

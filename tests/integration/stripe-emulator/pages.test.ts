@@ -33,7 +33,8 @@ describe('hosted test checkout page', () => {
     expect(page).toContain('€25.00');
     expect(page).toMatch(/<input id="email" name="email" type="email" required[^>]*value="a&quot;b@example.org"/);
     expect(page).toMatch(/<label for="name">/);
-    for (const label of ['>Pay<', 'Pay with delayed method (succeeds)', 'Pay with delayed method (fails)', '>Cancel<']) expect(page).toContain(label);
+    for (const label of ['>Pay<', 'Pay with delayed method (succeeds)', 'Pay with delayed method (fails)', '>Cancel<'])
+      expect(page).toContain(label);
   });
 
   it('offers no delayed method for a monthly gift and shows the interval', async () => {
@@ -127,7 +128,8 @@ describe('dashboard', () => {
     expect(page).toContain('m***@example.org'); // a shared screen shows no whole addresses
     expect(page).not.toContain('monthly@example.org');
 
-    const post = (action: string, fields: Record<string, string>) => emulator.fetch(`${PUBLIC_URL}/emulator/actions/${action}`, form({ ...fields, csrf_token: CSRF_TOKEN }));
+    const post = (action: string, fields: Record<string, string>) =>
+      emulator.fetch(`${PUBLIC_URL}/emulator/actions/${action}`, form({ ...fields, csrf_token: CSRF_TOKEN }));
     expect(page).toContain(`name="csrf_token" value="${CSRF_TOKEN}"`);
     const r1 = await post('refund', { id: pi, amount: '500' });
     expect(r1.status).toBe(303);
@@ -149,7 +151,9 @@ describe('dashboard', () => {
     expect((await post('cancel-subscription', { id: sub })).status).toBe(303);
     expect(types().at(-1)).toBe('customer.subscription.deleted');
 
-    const notice = await (await emulator.fetch(`${PUBLIC_URL}/emulator?notice=${encodeURIComponent('<img src=x onerror=alert(1)>')}`)).text();
+    const notice = await (
+      await emulator.fetch(`${PUBLIC_URL}/emulator?notice=${encodeURIComponent('<img src=x onerror=alert(1)>')}`)
+    ).text();
     expect(notice).not.toContain('<img');
     expect((await post('nope', {})).status).toBe(404);
   });

@@ -15,7 +15,11 @@ const form = (fields: Record<string, string>, headers: Record<string, string> = 
   redirect: 'manual',
 });
 
-const stripeError = (p: Promise<unknown>) => p.then(() => expect.unreachable('should fail'), (e: unknown) => e as Stripe.errors.StripeError);
+const stripeError = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.unreachable('should fail'),
+    (e: unknown) => e as Stripe.errors.StripeError,
+  );
 
 describe('the REST API answers only to the emulator’s own key', () => {
   it('gives no events (donor e-mails) to any other test key, through the SDK or by hand', async () => {
@@ -23,7 +27,13 @@ describe('the REST API answers only to the emulator’s own key', () => {
     const s = await stripe.checkout.sessions.create(paymentParams({ customer_email: 'secret-donor@example.org' }));
     await emulator.completeCheckout(s.id);
 
-    for (const key of ['sk_test_emulator', 'sk_test_groundswell_emulator', 'sk_test_4eC39HqLyjWDarjtT1zdp7dc', `${API_KEY}x`, 'rk_test_abc']) {
+    for (const key of [
+      'sk_test_emulator',
+      'sk_test_groundswell_emulator',
+      'sk_test_4eC39HqLyjWDarjtT1zdp7dc',
+      `${API_KEY}x`,
+      'rk_test_abc',
+    ]) {
       const stranger = new Stripe(key, { httpClient: Stripe.createFetchHttpClient(emulator.fetch), maxNetworkRetries: 0 });
       const err = await stripeError(stranger.events.list());
       expect(err).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
@@ -34,7 +44,9 @@ describe('the REST API answers only to the emulator’s own key', () => {
       expect(text).not.toContain(API_KEY);
     }
     // Basic auth as curl -u sends it is not a way around either.
-    const basic = await emulator.fetch(`${PUBLIC_URL}/v1/events`, { headers: { Authorization: `Basic ${Buffer.from('sk_test_x:').toString('base64')}` } });
+    const basic = await emulator.fetch(`${PUBLIC_URL}/v1/events`, {
+      headers: { Authorization: `Basic ${Buffer.from('sk_test_x:').toString('base64')}` },
+    });
     expect(basic.status).toBe(401);
 
     const events = await stripe.events.list();
@@ -43,8 +55,18 @@ describe('the REST API answers only to the emulator’s own key', () => {
 
   it('makes a fresh random key per emulator when none is given', async () => {
     const { createStripeEmulator } = await import('../../../server/stripe-emulator/index.js');
-    const a = createStripeEmulator({ webhookSecret: 'whsec_a', publicUrl: PUBLIC_URL, admin: async () => null, deliver: async () => ({ status: 200 }) });
-    const b = createStripeEmulator({ webhookSecret: 'whsec_a', publicUrl: PUBLIC_URL, admin: async () => null, deliver: async () => ({ status: 200 }) });
+    const a = createStripeEmulator({
+      webhookSecret: 'whsec_a',
+      publicUrl: PUBLIC_URL,
+      admin: async () => null,
+      deliver: async () => ({ status: 200 }),
+    });
+    const b = createStripeEmulator({
+      webhookSecret: 'whsec_a',
+      publicUrl: PUBLIC_URL,
+      admin: async () => null,
+      deliver: async () => ({ status: 200 }),
+    });
     env.defer(() => (a.close(), b.close()));
     expect(a.apiKey).toMatch(/^sk_test_\w{32,}$/);
     expect(a.apiKey).not.toBe(b.apiKey);

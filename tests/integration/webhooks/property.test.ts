@@ -317,7 +317,9 @@ describe.each(testDatabaseKinds())('ledger property on %s', (kind) => {
 
   // The longest test of the suite, and it grows with FC_NUM_RUNS: its ceiling grows with it.
   const numRuns = runs(kind === 'postgres' ? 64 : 32);
-  it('any order, duplicates, old API versions, reconciliation and concurrency give the in-order totals', { timeout: Math.max(15 * 60_000, numRuns * 15_000) }, async () => {
+  it('any order, duplicates, old API versions, reconciliation and concurrency give the in-order totals', {
+    timeout: Math.max(15 * 60_000, numRuns * 15_000),
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(giftPlan, { minLength: 1, maxLength: 6 }),
@@ -364,7 +366,10 @@ describe.each(testDatabaseKinds())('ledger property on %s', (kind) => {
           expect(await totals(ctx, shuffled.slug)).toEqual(want);
           expect(await subscriptionStatuses(ctx, shuffled.id)).toEqual(await subscriptionStatuses(ctx, inOrder.id));
           expect(await subscriptionStatuses(ctx, shuffled.id)).toEqual(
-            plans.filter((p) => p.kind === 'monthly').map((p) => (p.canceled ? 'canceled' : 'active')).sort(),
+            plans
+              .filter((p) => p.kind === 'monthly')
+              .map((p) => (p.canceled ? 'canceled' : 'active'))
+              .sort(),
           );
           expect(await totals(ctx, decoy.campaignSlug)).toEqual(decoyBefore);
         },

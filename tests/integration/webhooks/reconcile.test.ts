@@ -10,7 +10,10 @@ describe.each(testDatabaseKinds())('missed-webhook reconciliation on %s', (kind)
   beforeAll(async () => {
     // The app checks a different secret than the emulator signs with: every delivery is refused,
     // as after a botched secret rotation.
-    ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z'), env: { STRIPE_WEBHOOK_SECRET: 'whsec_rotated_but_not_updated' } });
+    ctx = await createTestContext(kind, {
+      clock: fakeClock('2026-12-05T10:00:00Z'),
+      env: { STRIPE_WEBHOOK_SECRET: 'whsec_rotated_but_not_updated' },
+    });
     await makeCampaign(ctx.db, { slug: 'year-end' });
   });
   afterAll(async () => ctx?.close());
@@ -22,7 +25,11 @@ describe.each(testDatabaseKinds())('missed-webhook reconciliation on %s', (kind)
 
   it('records the money of undelivered events exactly once', async () => {
     const start = async (body: object) => {
-      const res = await ctx.app.request('/api/campaigns/year-end/checkout', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await ctx.app.request('/api/campaigns/year-end/checkout', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return ((await res.json()) as { id: string }).id;
     };
     const once = await start({ amount: 2500, frequency: 'once', email: 'a@example.org' });

@@ -19,12 +19,22 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     expect(res.status).toBe(200);
     return (await res.json()) as { raised: number; donations: number; donors: number; matched: number; total: number; percent: number };
   }
-  const eventCount = async () => Number((await ctx.db.selectFrom('stripe_events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const eventCount = async () =>
+    Number(
+      (
+        await ctx.db
+          .selectFrom('stripe_events')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   async function paidOnce(slug: string, campaign: { id: number; currency: string }, amount: number, email = 'ada@example.org') {
     const g = await makeGift(ctx.db, campaign, { amount, email });
     const pi = sid('pi');
-    const res = await ctx.deliver(event('checkout.session.completed', checkoutSession({ id: g.id, amount, campaignSlug: slug, email }, { paymentIntent: pi }), T));
+    const res = await ctx.deliver(
+      event('checkout.session.completed', checkoutSession({ id: g.id, amount, campaignSlug: slug, email }, { paymentIntent: pi }), T),
+    );
     expect(res.status).toBe(200);
     return { gift: g, pi };
   }
@@ -32,7 +42,11 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
   it('refuses a forged, unsigned or stale event and records nothing', async () => {
     const c = await makeCampaign(ctx.db);
     const g = await makeGift(ctx.db, c, { amount: 5000 });
-    const e = event('checkout.session.completed', checkoutSession({ id: g.id, amount: 5000, campaignSlug: c.slug }, { paymentIntent: sid('pi') }), T);
+    const e = event(
+      'checkout.session.completed',
+      checkoutSession({ id: g.id, amount: 5000, campaignSlug: c.slug }, { paymentIntent: sid('pi') }),
+      T,
+    );
     const before = await eventCount();
 
     const forged = await ctx.deliver(e, { secret: 'whsec_not_the_right_one' });
@@ -62,7 +76,11 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
   it('counts a one-time gift once, however often the event is delivered', async () => {
     const c = await makeCampaign(ctx.db, { match: { ratio: { ppm: 500_000 }, cap: 1000 } });
     const g = await makeGift(ctx.db, c, { amount: 2500, email: 'Ada@Example.org' });
-    const e = event('checkout.session.completed', checkoutSession({ id: g.id, amount: 2500, campaignSlug: c.slug, email: 'Ada@Example.org' }, { paymentIntent: sid('pi') }), T);
+    const e = event(
+      'checkout.session.completed',
+      checkoutSession({ id: g.id, amount: 2500, campaignSlug: c.slug, email: 'Ada@Example.org' }, { paymentIntent: sid('pi') }),
+      T,
+    );
     const results = await Promise.all([ctx.deliver(e), ctx.deliver(e), ctx.deliver(e)]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     expect(await progress(c.slug)).toMatchObject({ raised: 2500, donations: 1, donors: 1, matched: 1000, total: 3500, percent: 0 });
@@ -74,7 +92,15 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const unknown = event('customer.tax_id.created', { id: sid('txi'), object: 'tax_id' }, T);
     const r1 = await ctx.deliver(unknown);
     expect(r1.status).toBe(200);
-    const notOurs = event('checkout.session.completed', { ...checkoutSession({ id: 'not-a-gift', amount: 100, campaignSlug: 'x' }, { paymentIntent: sid('pi') }), metadata: {}, client_reference_id: null }, T);
+    const notOurs = event(
+      'checkout.session.completed',
+      {
+        ...checkoutSession({ id: 'not-a-gift', amount: 100, campaignSlug: 'x' }, { paymentIntent: sid('pi') }),
+        metadata: {},
+        client_reference_id: null,
+      },
+      T,
+    );
     const r2 = await ctx.deliver(notOurs);
     expect(r2.status).toBe(200);
     const rows = await ctx.db.selectFrom('stripe_events').where('id', 'in', [unknown.id, notOurs.id]).select(['id', 'outcome']).execute();
@@ -89,21 +115,39 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const sub = sid('sub');
     const in1 = sid('in');
     // invoice.paid first, then the checkout completion naming the same invoice
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: T }), T));
-    await ctx.deliver(event('checkout.session.completed', checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), T + 1));
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: T }), T),
+    );
+    await ctx.deliver(
+      event('checkout.session.completed', checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), T + 1),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 1500, donations: 1, donors: 1 });
 
     const inWindow = Date.parse('2026-12-31T12:00:00Z') / 1000;
     const after = Date.parse('2027-01-31T12:00:00Z') / 1000;
     // The late renewal's webhook arrives first; paid_at decides, not arrival.
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: after }), after));
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: inWindow }), after + 5));
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: after }), after),
+    );
+    await ctx.deliver(
+      event(
+        'invoice.paid',
+        invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: inWindow }),
+        after + 5,
+      ),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 3000, donations: 2, donors: 1 });
     const recorded = await ctx.db.selectFrom('payments').where('gift_id', '=', g.id).select(['kind', 'in_window']).orderBy('id').execute();
     expect(recorded).toHaveLength(3);
     expect(recorded.filter((p) => !p.in_window)).toHaveLength(1);
 
-    await ctx.deliver(event('customer.subscription.deleted', { id: sub, object: 'subscription', status: 'canceled', metadata: { gift_id: g.id } }, after + 10));
+    await ctx.deliver(
+      event(
+        'customer.subscription.deleted',
+        { id: sub, object: 'subscription', status: 'canceled', metadata: { gift_id: g.id } },
+        after + 10,
+      ),
+    );
     const gift = await ctx.db.selectFrom('gifts').where('id', '=', g.id).select('subscription_status').executeTakeFirstOrThrow();
     expect(gift.subscription_status).toBe('canceled');
   });
@@ -114,15 +158,34 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const ref = { id: g.id, amount: 1200, campaignSlug: c.slug, email: 'pat@example.org' };
     const sub = sid('sub');
     const in1 = sid('in');
-    const bare = (inv: ReturnType<typeof invoice>) => ({ ...inv, parent: { ...inv.parent, subscription_details: { subscription: sub, metadata: {} } } });
+    const bare = (inv: ReturnType<typeof invoice>) => ({
+      ...inv,
+      parent: { ...inv.parent, subscription_details: { subscription: sub, metadata: {} } },
+    });
     // A Stripe-compatible server that does not copy subscription metadata onto invoices:
-    await ctx.deliver(event('invoice.paid', bare(invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: T })), T));
-    await ctx.deliver(event('invoice.paid', bare(invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 100 })), T + 100));
-    await ctx.deliver(event('customer.subscription.deleted', { id: sub, object: 'subscription', status: 'canceled', metadata: {} }, T + 200));
+    await ctx.deliver(
+      event('invoice.paid', bare(invoice(ref, { id: in1, subscription: sub, billingReason: 'subscription_create', paidAt: T })), T),
+    );
+    await ctx.deliver(
+      event(
+        'invoice.paid',
+        bare(invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_cycle', paidAt: T + 100 })),
+        T + 100,
+      ),
+    );
+    await ctx.deliver(
+      event('customer.subscription.deleted', { id: sub, object: 'subscription', status: 'canceled', metadata: {} }, T + 200),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 0, donations: 0 });
-    await ctx.deliver(event('checkout.session.completed', checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), T + 1));
+    await ctx.deliver(
+      event('checkout.session.completed', checkoutSession(ref, { mode: 'subscription', subscription: sub, invoice: in1 }), T + 1),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 2400, donations: 2, donors: 1 });
-    const gift = await ctx.db.selectFrom('gifts').where('id', '=', g.id).select(['subscription_status', 'status']).executeTakeFirstOrThrow();
+    const gift = await ctx.db
+      .selectFrom('gifts')
+      .where('id', '=', g.id)
+      .select(['subscription_status', 'status'])
+      .executeTakeFirstOrThrow();
     expect(gift).toEqual({ subscription_status: 'canceled', status: 'paid' });
   });
 
@@ -132,8 +195,18 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const ref = { id: g.id, amount: 900, campaignSlug: c.slug, email: 'sam@example.org' };
     const sub = sid('sub');
     await ctx.deliver(event('customer.subscription.updated', { id: sub, object: 'subscription', status: 'past_due', metadata: {} }, T));
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T - 10 }), T + 1));
-    const gift = await ctx.db.selectFrom('gifts').where('id', '=', g.id).select(['subscription_id', 'subscription_status']).executeTakeFirstOrThrow();
+    await ctx.deliver(
+      event(
+        'invoice.paid',
+        invoice(ref, { id: sid('in'), subscription: sub, billingReason: 'subscription_create', paidAt: T - 10 }),
+        T + 1,
+      ),
+    );
+    const gift = await ctx.db
+      .selectFrom('gifts')
+      .where('id', '=', g.id)
+      .select(['subscription_id', 'subscription_status'])
+      .executeTakeFirstOrThrow();
     expect(gift).toEqual({ subscription_id: sub, subscription_status: 'past_due' });
     expect(await progress(c.slug)).toMatchObject({ raised: 900, donations: 1 });
   });
@@ -156,20 +229,25 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const inv = sid('in');
     const pi2 = sid('pi');
     await ctx.deliver(event('charge.refunded', charge({ id: sid('ch'), paymentIntent: pi2, amount: 2000, amountRefunded: 500 }), T + 50));
-    await ctx.deliver(event('invoice.paid', invoice(ref, { id: inv, subscription: sub, billingReason: 'subscription_create', paidAt: T + 40 }), T + 40));
+    await ctx.deliver(
+      event('invoice.paid', invoice(ref, { id: inv, subscription: sub, billingReason: 'subscription_create', paidAt: T + 40 }), T + 40),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 2000 });
     await ctx.deliver(event('invoice_payment.paid', invoicePayment(inv, pi2, 2000), T + 41));
     expect(await progress(c.slug)).toMatchObject({ raised: 1500, donations: 1, donors: 1 });
   });
 
-  it('ties a renewal refund to its invoice through the invoice\'s own payments when invoice_payment.paid never comes', async () => {
+  it("ties a renewal refund to its invoice through the invoice's own payments when invoice_payment.paid never comes", async () => {
     const c = await makeCampaign(ctx.db);
     const g = await makeGift(ctx.db, c, { amount: 3000, frequency: 'monthly', email: 'dee@example.org' });
     const ref = { id: g.id, amount: 3000, campaignSlug: c.slug, email: 'dee@example.org' };
     const sub = sid('sub');
     const inv = sid('in');
     const pi = sid('pi');
-    const paid = { ...invoice(ref, { id: inv, subscription: sub, billingReason: 'subscription_cycle', paidAt: T }), payments: { object: 'list', data: [invoicePayment(inv, pi, 3000)], has_more: false } };
+    const paid = {
+      ...invoice(ref, { id: inv, subscription: sub, billingReason: 'subscription_cycle', paidAt: T }),
+      payments: { object: 'list', data: [invoicePayment(inv, pi, 3000)], has_more: false },
+    };
     await ctx.deliver(event('invoice.paid', paid, T));
     await ctx.deliver(event('charge.refunded', charge({ id: sid('ch'), paymentIntent: pi, amount: 3000, amountRefunded: 1000 }), T + 60));
     expect(await progress(c.slug)).toMatchObject({ raised: 2000, donations: 1 });
@@ -184,7 +262,13 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const db = { id: sid('dp'), charge: sid('ch'), paymentIntent: b.pi, amount: 2500 };
     await ctx.deliver(event('charge.dispute.created', dispute({ ...da, status: 'needs_response' }), T + 1));
     await ctx.deliver(event('charge.dispute.created', dispute({ ...db, status: 'needs_response' }), T + 1));
-    await ctx.deliver(event('charge.dispute.created', dispute({ id: sid('dp'), charge: sid('ch'), paymentIntent: w.pi, amount: 1000, status: 'warning_needs_response' }), T + 1));
+    await ctx.deliver(
+      event(
+        'charge.dispute.created',
+        dispute({ id: sid('dp'), charge: sid('ch'), paymentIntent: w.pi, amount: 1000, status: 'warning_needs_response' }),
+        T + 1,
+      ),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 11_000 - 4000 - 2500, donations: 3 });
     // closed events delivered before a late, older "updated"
     await ctx.deliver(event('charge.dispute.closed', dispute({ ...da, status: 'lost' }), T + 10));
@@ -203,13 +287,26 @@ describe.each(testDatabaseKinds())('POST /webhooks/stripe on %s', (kind) => {
     const r2 = { id: bad.id, amount: 4000, campaignSlug: c.slug, email: 'y@example.org' };
     // One Checkout Session per gift: its completion and its settlement name the same session.
     const [cs1, cs2] = [sid('cs'), sid('cs')];
-    await ctx.deliver(event('checkout.session.completed', checkoutSession(r1, { sessionId: cs1, paymentIntent: pi1, paymentStatus: 'unpaid' }), T));
-    await ctx.deliver(event('checkout.session.completed', checkoutSession(r2, { sessionId: cs2, paymentIntent: pi2, paymentStatus: 'unpaid' }), T));
+    await ctx.deliver(
+      event('checkout.session.completed', checkoutSession(r1, { sessionId: cs1, paymentIntent: pi1, paymentStatus: 'unpaid' }), T),
+    );
+    await ctx.deliver(
+      event('checkout.session.completed', checkoutSession(r2, { sessionId: cs2, paymentIntent: pi2, paymentStatus: 'unpaid' }), T),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 0, donations: 0 });
-    const status = async (id: string) => (await ctx.db.selectFrom('gifts').where('id', '=', id).select('status').executeTakeFirstOrThrow()).status;
+    const status = async (id: string) =>
+      (await ctx.db.selectFrom('gifts').where('id', '=', id).select('status').executeTakeFirstOrThrow()).status;
     expect(await status(ok.id)).toBe('pending');
-    await ctx.deliver(event('checkout.session.async_payment_succeeded', checkoutSession(r1, { sessionId: cs1, paymentIntent: pi1 }), T + 100));
-    await ctx.deliver(event('checkout.session.async_payment_failed', checkoutSession(r2, { sessionId: cs2, paymentIntent: pi2, paymentStatus: 'unpaid' }), T + 100));
+    await ctx.deliver(
+      event('checkout.session.async_payment_succeeded', checkoutSession(r1, { sessionId: cs1, paymentIntent: pi1 }), T + 100),
+    );
+    await ctx.deliver(
+      event(
+        'checkout.session.async_payment_failed',
+        checkoutSession(r2, { sessionId: cs2, paymentIntent: pi2, paymentStatus: 'unpaid' }),
+        T + 100,
+      ),
+    );
     expect(await progress(c.slug)).toMatchObject({ raised: 3000, donations: 1 });
     expect(await status(ok.id)).toBe('paid');
     expect(await status(bad.id)).toBe('failed');

@@ -16,7 +16,10 @@ describe('configuration', () => {
 
   it('takes the organisation defaults, the time zone in its canonical spelling, UTC when unset', () => {
     expect(loadConfig({}).org).toEqual({ name: '', address: '', timeZone: 'UTC', taxId: '' });
-    expect(loadConfig({ ORG_NAME: 'Riverside', ORG_TIMEZONE: 'america/new_york' }).org).toMatchObject({ name: 'Riverside', timeZone: 'America/New_York' });
+    expect(loadConfig({ ORG_NAME: 'Riverside', ORG_TIMEZONE: 'america/new_york' }).org).toMatchObject({
+      name: 'Riverside',
+      timeZone: 'America/New_York',
+    });
   });
 
   it.each([
@@ -100,7 +103,9 @@ describe('the emulator is a demo, never a silent production default (SPEC §2)',
   });
 
   it('refuses STRIPE_EMULATOR=1 together with a secret key (which one is meant?)', () => {
-    expect(() => loadConfig({ STRIPE_EMULATOR: '1', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toThrow(/STRIPE_EMULATOR/);
+    expect(() => loadConfig({ STRIPE_EMULATOR: '1', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toThrow(
+      /STRIPE_EMULATOR/,
+    );
     expect(() => loadConfig({ STRIPE_EMULATOR: 'yes' })).toThrow(/STRIPE_EMULATOR/);
   });
 

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { formatAmount, minimumAmount } from '../../../server/stripe-emulator/currency.js';
 import { addInterval } from '../../../server/stripe-emulator/objects.js';
 import { createStripeEmulator } from '../../../server/stripe-emulator/index.js';
-import { ApiError, canonical, type FormObject, type FormValue, MAX_DEPTH, MAX_PAIRS, parseForm } from '../../../server/stripe-emulator/params.js';
+import {
+  ApiError,
+  canonical,
+  type FormObject,
+  type FormValue,
+  MAX_DEPTH,
+  MAX_PAIRS,
+  parseForm,
+} from '../../../server/stripe-emulator/params.js';
 import { runs } from '../../helpers/property.js';
 
 /** The encoding stripe-node uses (utils.stringifyRequestData, qs "indices" style), restated here. */
@@ -67,7 +75,7 @@ describe('parseForm', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
-  it('round-trips anything the SDK encoder can produce within the parser\'s documented limits', () => {
+  it("round-trips anything the SDK encoder can produce within the parser's documented limits", () => {
     const key = fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/).filter((k) => !['constructor', 'prototype', '__proto__'].includes(k));
     const leaf = fc.string({ maxLength: 12 });
     // A value whose keys add at most `levels` segments below its own key (MAX_DEPTH in all).
@@ -94,7 +102,9 @@ describe('parseForm', () => {
   it(`accepts keys of ${MAX_DEPTH} segments (Stripe's deepest parameter) and refuses deeper ones with a 400`, async () => {
     // The deepest v1 parameter in stripe-node 23's request types (see MAX_DEPTH in params.ts).
     const deepest = 'schedule_details[pause_schedules][0][pause][settings][bill_for][outstanding_usage_through][type]';
-    expect(parseForm(`${deepest}=now`)).toEqual({ schedule_details: { pause_schedules: [{ pause: { settings: { bill_for: { outstanding_usage_through: { type: 'now' } } } } }] } });
+    expect(parseForm(`${deepest}=now`)).toEqual({
+      schedule_details: { pause_schedules: [{ pause: { settings: { bill_for: { outstanding_usage_through: { type: 'now' } } } } }] },
+    });
     const segments = (n: number) => `a${'[b]'.repeat(n - 1)}`;
     expect(() => parseForm(`${segments(MAX_DEPTH)}=1`)).not.toThrow();
     for (const n of [MAX_DEPTH + 1, MAX_DEPTH + 50]) {
@@ -109,7 +119,13 @@ describe('parseForm', () => {
     }
 
     // Through the emulator's HTTP API, as the SDK would meet it: a 400 in Stripe's error shape.
-    const emulator = createStripeEmulator({ webhookSecret: 'whsec_x', publicUrl: 'http://localhost:3999', retryDelaysMs: [], deliver: async () => ({ status: 200 }), admin: async () => null });
+    const emulator = createStripeEmulator({
+      webhookSecret: 'whsec_x',
+      publicUrl: 'http://localhost:3999',
+      retryDelaysMs: [],
+      deliver: async () => ({ status: 200 }),
+      admin: async () => null,
+    });
     try {
       const res = await emulator.fetch(
         new Request('https://api.stripe.com/v1/checkout/sessions', {
@@ -119,7 +135,9 @@ describe('parseForm', () => {
         }),
       );
       expect(res.status).toBe(400);
-      expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining('nested too deeply') } });
+      expect(await res.json()).toMatchObject({
+        error: { type: 'invalid_request_error', message: expect.stringContaining('nested too deeply') },
+      });
     } finally {
       emulator.close();
     }

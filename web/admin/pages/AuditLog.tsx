@@ -51,7 +51,15 @@ export function AuditLog() {
                   <td>{e.admin ?? <span className="muted">command line</span>}</td>
                   <td>
                     {ACTIONS[e.action] ?? e.action}{' '}
-                    {e.entity === 'organisation' ? null : e.entity === 'gift' ? <Link to={`/admin/donations/${e.entityId}`}>{e.entityId.slice(0, 8)}</Link> : <span className="mono">{e.entity === 'campaign' ? show(e.after?.slug ?? e.before?.slug ?? `#${e.entityId}`) : show(e.after?.email ?? `#${e.entityId}`)}</span>}
+                    {e.entity === 'organisation' ? null : e.entity === 'gift' ? (
+                      <Link to={`/admin/donations/${e.entityId}`}>{e.entityId.slice(0, 8)}</Link>
+                    ) : (
+                      <span className="mono">
+                        {e.entity === 'campaign'
+                          ? show(e.after?.slug ?? e.before?.slug ?? `#${e.entityId}`)
+                          : show(e.after?.email ?? `#${e.entityId}`)}
+                      </span>
+                    )}
                   </td>
                   <td>
                     <ul className="changes">

@@ -40,16 +40,38 @@ function initial(zone: string, c?: AdminCampaign): FormState {
     start.setUTCMinutes(0, 0, 0);
     const end = new Date(start.getTime() + 30 * 86_400_000);
     return {
-      slug: '', title: '', headline: '', message: '', currency: 'USD', goal: '', startsAt: toZonedInput(start, zone),
-      endsAt: toZonedInput(end, zone), presets: '10, 25, 50, 100', feePercent: '2.9', feeFixed: '0.30',
-      matchOn: false, matchRatio: '1', matchCap: '', allowedOrigins: '',
+      slug: '',
+      title: '',
+      headline: '',
+      message: '',
+      currency: 'USD',
+      goal: '',
+      startsAt: toZonedInput(start, zone),
+      endsAt: toZonedInput(end, zone),
+      presets: '10, 25, 50, 100',
+      feePercent: '2.9',
+      feeFixed: '0.30',
+      matchOn: false,
+      matchRatio: '1',
+      matchCap: '',
+      allowedOrigins: '',
     };
   }
   return {
-    slug: c.slug, title: c.title, headline: c.headline, message: c.message, currency: c.currency, goal: toMajor(c.goal, c.currency),
-    startsAt: toZonedInput(c.startsAt, zone), endsAt: toZonedInput(c.endsAt, zone), presets: c.presets.map((p) => toMajor(p, c.currency)).join(', '),
-    feePercent: percentOf(c.fees.rate), feeFixed: toMajor(c.fees.fixed, c.currency),
-    matchOn: !!c.match, matchRatio: c.match ? String(c.match.ratio) : '1', matchCap: c.match ? toMajor(c.match.cap, c.currency) : '',
+    slug: c.slug,
+    title: c.title,
+    headline: c.headline,
+    message: c.message,
+    currency: c.currency,
+    goal: toMajor(c.goal, c.currency),
+    startsAt: toZonedInput(c.startsAt, zone),
+    endsAt: toZonedInput(c.endsAt, zone),
+    presets: c.presets.map((p) => toMajor(p, c.currency)).join(', '),
+    feePercent: percentOf(c.fees.rate),
+    feeFixed: toMajor(c.fees.fixed, c.currency),
+    matchOn: !!c.match,
+    matchRatio: c.match ? String(c.match.ratio) : '1',
+    matchCap: c.match ? toMajor(c.match.cap, c.currency) : '',
     allowedOrigins: (c.allowedOrigins ?? []).join('\n'),
   };
 }
@@ -63,7 +85,10 @@ function toBody(f: FormState, zone: string): { body?: Record<string, unknown>; e
     return r.ok ? r.amount : 0;
   };
   const goal = amount('goal', f.goal);
-  const presets = f.presets.split(/[;,\s]+/).filter(Boolean).map((p) => amount('presets', p));
+  const presets = f.presets
+    .split(/[;,\s]+/)
+    .filter(Boolean)
+    .map((p) => amount('presets', p));
   if (!presets.length) errors.presets = 'Enter at least one amount';
   // Rates go to the API as exact decimal text ("0.029"), never through a float.
   const fee = parsePercent(f.feePercent.trim() === '' ? '0' : f.feePercent);
@@ -83,9 +108,18 @@ function toBody(f: FormState, zone: string): { body?: Record<string, unknown>; e
   return {
     errors,
     body: {
-      slug: f.slug.trim(), title: f.title, headline: f.headline, message: f.message, currency: f.currency, goal,
-      startsAt, endsAt, presets,
-      feeRate: fee.ok ? ppmToDecimal(fee.ppm) : '0', feeFixed, match,
+      slug: f.slug.trim(),
+      title: f.title,
+      headline: f.headline,
+      message: f.message,
+      currency: f.currency,
+      goal,
+      startsAt,
+      endsAt,
+      presets,
+      feeRate: fee.ok ? ppmToDecimal(fee.ppm) : '0',
+      feeFixed,
+      match,
       allowedOrigins: f.allowedOrigins.split(/[\s,]+/).filter(Boolean),
     },
   };
@@ -101,13 +135,19 @@ export function CampaignForm({ slug }: { slug?: string }) {
 
   useEffect(() => {
     if (!slug) return;
-    api<AdminCampaign>(`/campaigns/${slug}`).then((c) => {
-      setCampaign(c);
-      setF(initial(zone, c));
-    }, (e: Error) => setGeneral(e.message));
+    api<AdminCampaign>(`/campaigns/${slug}`).then(
+      (c) => {
+        setCampaign(c);
+        setF(initial(zone, c));
+      },
+      (e: Error) => setGeneral(e.message),
+    );
   }, [slug, zone]);
 
-  const set = <K extends keyof FormState>(k: K) => (e: { target: { value: string } }) => setF((s) => ({ ...s, [k]: e.target.value }));
+  const set =
+    <K extends keyof FormState>(k: K) =>
+    (e: { target: { value: string } }) =>
+      setF((s) => ({ ...s, [k]: e.target.value }));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -156,7 +196,12 @@ export function CampaignForm({ slug }: { slug?: string }) {
           <Field label="Title (for you and the donate page)" name="title" error={e.title}>
             <input {...fieldProps('title', e.title)} value={f.title} onChange={set('title')} maxLength={200} required />
           </Field>
-          <Field label="Address" name="slug" error={e.slug} hint="Lower-case letters, digits and dashes: /donate/your-slug and data-campaign=&quot;your-slug&quot;">
+          <Field
+            label="Address"
+            name="slug"
+            error={e.slug}
+            hint="Lower-case letters, digits and dashes: /donate/your-slug and data-campaign=&quot;your-slug&quot;"
+          >
             <input {...fieldProps('slug', e.slug)} value={f.slug} onChange={set('slug')} pattern="[a-z0-9-]+" required />
           </Field>
           <Field label="Headline (banner)" name="headline" error={e.headline}>
@@ -169,8 +214,18 @@ export function CampaignForm({ slug }: { slug?: string }) {
         <fieldset>
           <legend>Money and dates</legend>
           <div className="row">
-            <Field label="Currency" name="currency" error={e.currency} hint={campaign && campaign.donations > 0 ? 'Fixed once money has come in' : undefined}>
-              <select {...fieldProps('currency', e.currency)} value={f.currency} onChange={set('currency')} disabled={!!campaign && campaign.donations > 0}>
+            <Field
+              label="Currency"
+              name="currency"
+              error={e.currency}
+              hint={campaign && campaign.donations > 0 ? 'Fixed once money has come in' : undefined}
+            >
+              <select
+                {...fieldProps('currency', e.currency)}
+                value={f.currency}
+                onChange={set('currency')}
+                disabled={!!campaign && campaign.donations > 0}
+              >
                 {CURRENCY_CODES.map((c) => (
                   <option key={c}>{c}</option>
                 ))}
@@ -184,15 +239,30 @@ export function CampaignForm({ slug }: { slug?: string }) {
             <Field label="Starts" name="startsAt" error={e.startsAt} hint={`${zone} time (the organisation's time zone)`}>
               <input {...fieldProps('startsAt', e.startsAt)} type="datetime-local" value={f.startsAt} onChange={set('startsAt')} required />
             </Field>
-            <Field label="Ends" name="endsAt" error={e.endsAt} hint={`${zone} time; the campaign takes gifts until just before this moment`}>
+            <Field
+              label="Ends"
+              name="endsAt"
+              error={e.endsAt}
+              hint={`${zone} time; the campaign takes gifts until just before this moment`}
+            >
               <input {...fieldProps('endsAt', e.endsAt)} type="datetime-local" value={f.endsAt} onChange={set('endsAt')} required />
             </Field>
           </div>
           <Field label="Suggested amounts" name="presets" error={e.presets} hint="Separated by commas, e.g. 10, 25, 50, 100">
             <input {...fieldProps('presets', e.presets)} value={f.presets} onChange={set('presets')} />
           </Field>
-          <Field label="Sites that embed the banner" name="allowedOrigins" error={e.allowedOrigins} hint="One origin per line, e.g. https://news.example.org; donors return there after giving. This server is always allowed.">
-            <textarea {...fieldProps('allowedOrigins', e.allowedOrigins)} rows={3} value={f.allowedOrigins} onChange={set('allowedOrigins')} />
+          <Field
+            label="Sites that embed the banner"
+            name="allowedOrigins"
+            error={e.allowedOrigins}
+            hint="One origin per line, e.g. https://news.example.org; donors return there after giving. This server is always allowed."
+          >
+            <textarea
+              {...fieldProps('allowedOrigins', e.allowedOrigins)}
+              rows={3}
+              value={f.allowedOrigins}
+              onChange={set('allowedOrigins')}
+            />
           </Field>
           <div className="row">
             <Field label="Processing fee %" name="feeRate" error={e.feeRate} hint="For “cover the fees”">
@@ -206,7 +276,8 @@ export function CampaignForm({ slug }: { slug?: string }) {
         <fieldset>
           <legend>Matching</legend>
           <label className="check">
-            <input type="checkbox" checked={f.matchOn} onChange={(ev) => setF((s) => ({ ...s, matchOn: ev.target.checked }))} /> A sponsor matches donations
+            <input type="checkbox" checked={f.matchOn} onChange={(ev) => setF((s) => ({ ...s, matchOn: ev.target.checked }))} /> A sponsor
+            matches donations
           </label>
           {f.matchOn && (
             <div className="row">

@@ -12,7 +12,10 @@ export function Campaigns() {
   const canEdit = useCan('editor');
 
   useEffect(() => {
-    api<{ campaigns: AdminCampaign[] }>('/campaigns').then((r) => setCampaigns(r.campaigns), (e: Error) => setError(e.message));
+    api<{ campaigns: AdminCampaign[] }>('/campaigns').then(
+      (r) => setCampaigns(r.campaigns),
+      (e: Error) => setError(e.message),
+    );
   }, []);
 
   const shown = campaigns?.filter((c) => showArchived || c.status !== 'archived') ?? [];
@@ -29,18 +32,30 @@ export function Campaigns() {
       </header>
       <ErrorNote error={error} />
       {!campaigns && !error && <p>Loading…</p>}
-      {campaigns && campaigns.length === 0 && <p className="empty">No campaigns yet. Create the first one to get a banner and a donate page.</p>}
+      {campaigns && campaigns.length === 0 && (
+        <p className="empty">No campaigns yet. Create the first one to get a banner and a donate page.</p>
+      )}
       {shown.length > 0 && (
         <table className="table">
           <thead>
             <tr>
               <th scope="col">Campaign</th>
               <th scope="col">Status</th>
-              <th scope="col" className="num">Raised</th>
-              <th scope="col" className="num">Goal</th>
-              <th scope="col" className="num">%</th>
-              <th scope="col" className="num">Donors</th>
-              <th scope="col" className="num">Days left</th>
+              <th scope="col" className="num">
+                Raised
+              </th>
+              <th scope="col" className="num">
+                Goal
+              </th>
+              <th scope="col" className="num">
+                %
+              </th>
+              <th scope="col" className="num">
+                Donors
+              </th>
+              <th scope="col" className="num">
+                Days left
+              </th>
               <th scope="col">Dates</th>
             </tr>
           </thead>

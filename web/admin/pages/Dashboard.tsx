@@ -31,7 +31,21 @@ export function Dashboard({ slug }: { slug: string }) {
       setLive(true);
       try {
         const p = JSON.parse((e as MessageEvent<string>).data) as Progress;
-        setD((cur) => (cur ? { ...cur, raised: p.raised, matched: p.matched, total: p.total, percent: p.percent, donors: p.donors, donations: p.donations, goal: p.goal, status: p.status } : cur));
+        setD((cur) =>
+          cur
+            ? {
+                ...cur,
+                raised: p.raised,
+                matched: p.matched,
+                total: p.total,
+                percent: p.percent,
+                donors: p.donors,
+                donations: p.donations,
+                goal: p.goal,
+                status: p.status,
+              }
+            : cur,
+        );
       } catch {
         return;
       }
@@ -79,7 +93,14 @@ export function Dashboard({ slug }: { slug: string }) {
       </header>
 
       <section aria-label="Progress" className="meter-card card">
-        <div className="meter" role="progressbar" aria-valuenow={Math.min(100, d.percent)} aria-valuemin={0} aria-valuemax={100} aria-label="Progress towards the goal">
+        <div
+          className="meter"
+          role="progressbar"
+          aria-valuenow={Math.min(100, d.percent)}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-label="Progress towards the goal"
+        >
           <span style={{ width: `${Math.min(100, d.percent)}%` }} />
         </div>
         <p>
@@ -89,7 +110,12 @@ export function Dashboard({ slug }: { slug: string }) {
 
       <dl className="stats" aria-label="Figures">
         <Stat label="Raised" value={m(d.raised)} id="raised" />
-        <Stat label="Matched" value={m(d.matched)} id="matched" hint={d.match ? `${d.match.ratio}× up to ${moneyShort(d.match.cap, d.currency)}` : 'No matching'} />
+        <Stat
+          label="Matched"
+          value={m(d.matched)}
+          id="matched"
+          hint={d.match ? `${d.match.ratio}× up to ${moneyShort(d.match.cap, d.currency)}` : 'No matching'}
+        />
         <Stat label="Total" value={m(d.total)} id="total-stat" />
         <Stat label="Goal" value={m(d.goal)} id="goal" />
         <Stat label="Donors" value={String(d.donors)} id="donors" />
@@ -111,7 +137,11 @@ export function Dashboard({ slug }: { slug: string }) {
               <BarChart data={chart} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
                 <CartesianGrid strokeDasharray="3 3" vertical={false} />
                 <XAxis dataKey="date" tick={{ fontSize: 12 }} minTickGap={16} />
-                <YAxis tick={{ fontSize: 12 }} width={64} tickFormatter={(v: number) => moneyShort(Math.round(v * 10 ** dec), d.currency)} />
+                <YAxis
+                  tick={{ fontSize: 12 }}
+                  width={64}
+                  tickFormatter={(v: number) => moneyShort(Math.round(v * 10 ** dec), d.currency)}
+                />
                 <Tooltip
                   formatter={(v) => [money(Math.round(Number(v) * 10 ** dec), d.currency), 'Money in']}
                   labelFormatter={(l) => String(l)}

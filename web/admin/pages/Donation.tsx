@@ -6,7 +6,12 @@ import type { DonationDetail } from '../types.js';
 import { Badge, ErrorNote, dateTime, giftDate, money } from '../ui.js';
 import { OfflineGiftForm } from './OfflineGiftForm.js';
 
-const KIND: Record<string, string> = { one_time: 'One-time payment', first: 'First monthly payment', renewal: 'Renewal', offline: 'Offline' };
+const KIND: Record<string, string> = {
+  one_time: 'One-time payment',
+  first: 'First monthly payment',
+  renewal: 'Renewal',
+  offline: 'Offline',
+};
 
 export function Donation({ id }: { id: string }) {
   const [g, setG] = useState<DonationDetail | null>(null);
@@ -52,7 +57,10 @@ export function Donation({ id }: { id: string }) {
           <h2>Gift</h2>
           <dl className="kv">
             <dt>Donor</dt>
-            <dd>{g.name ?? '—'}{g.anonymous && ' (asked to be anonymous)'}</dd>
+            <dd>
+              {g.name ?? '—'}
+              {g.anonymous && ' (asked to be anonymous)'}
+            </dd>
             <dt>E-mail</dt>
             <dd>{g.email ?? '—'}</dd>
             <dt>Type</dt>
@@ -156,8 +164,12 @@ export function Donation({ id }: { id: string }) {
               <tr>
                 <th scope="col">Paid</th>
                 <th scope="col">Kind</th>
-                <th scope="col" className="num">Amount</th>
-                <th scope="col" className="num">Counted</th>
+                <th scope="col" className="num">
+                  Amount
+                </th>
+                <th scope="col" className="num">
+                  Counted
+                </th>
                 <th scope="col">Refunds and disputes</th>
                 <th scope="col">Stripe id</th>
               </tr>
@@ -181,7 +193,8 @@ export function Donation({ id }: { id: string }) {
                     ))}
                     {p.disputes.map((d) => (
                       <div key={d.disputeId}>
-                        Dispute {money(d.amount, p.currency)}: {d.status.replaceAll('_', ' ')} <span className="muted mono">{d.disputeId}</span>
+                        Dispute {money(d.amount, p.currency)}: {d.status.replaceAll('_', ' ')}{' '}
+                        <span className="muted mono">{d.disputeId}</span>
                       </div>
                     ))}
                     {!p.refunds.length && !p.disputes.length && '—'}

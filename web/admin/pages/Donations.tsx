@@ -114,10 +114,14 @@ export function Donations({ slug }: { slug: string }) {
             <tr>
               <th scope="col">Date</th>
               <th scope="col">Donor</th>
-              <th scope="col" className="num">Amount</th>
+              <th scope="col" className="num">
+                Amount
+              </th>
               <th scope="col">Type</th>
               <th scope="col">Status</th>
-              <th scope="col" className="num">Counted</th>
+              <th scope="col" className="num">
+                Counted
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -133,7 +137,11 @@ export function Donations({ slug }: { slug: string }) {
                 </td>
                 <td className="num">{money(d.chargeAmount, d.currency)}</td>
                 <td>
-                  {d.source === 'offline' ? 'Offline' : d.frequency === 'monthly' ? `Monthly${d.payments > 1 ? ` ×${d.payments}` : ''}` : 'One-time'}
+                  {d.source === 'offline'
+                    ? 'Offline'
+                    : d.frequency === 'monthly'
+                      ? `Monthly${d.payments > 1 ? ` ×${d.payments}` : ''}`
+                      : 'One-time'}
                 </td>
                 <td>
                   <Badge status={d.status} />

@@ -16,7 +16,11 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
     try {
       onSignedIn(await api('/login', { method: 'POST', body: { email, password } }));
     } catch (err) {
-      setError(err instanceof ApiError && err.code === 'invalid_credentials' ? 'That e-mail and password do not match an admin account.' : (err as Error).message);
+      setError(
+        err instanceof ApiError && err.code === 'invalid_credentials'
+          ? 'That e-mail and password do not match an admin account.'
+          : (err as Error).message,
+      );
       setPassword('');
     } finally {
       setBusy(false);
@@ -28,10 +32,25 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
       <form onSubmit={submit} className="card" aria-labelledby="login-title">
         <h1 id="login-title">Groundswell admin</h1>
         <Field label="E-mail" name="email">
-          <input {...fieldProps('email')} type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} autoFocus />
+          <input
+            {...fieldProps('email')}
+            type="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+            autoFocus
+          />
         </Field>
         <Field label="Password" name="password">
-          <input {...fieldProps('password')} type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            {...fieldProps('password')}
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </Field>
         <ErrorNote error={error} />
         <button type="submit" className="primary" disabled={busy}>

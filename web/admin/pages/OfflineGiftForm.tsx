@@ -19,11 +19,28 @@ export interface OfflineValues {
 }
 
 /** Entry and correction of a cheque or cash gift. With `gift` it edits that gift. */
-export function OfflineGiftForm({ slug, currency, gift, onSaved }: { slug: string; currency: string; gift?: DonationDetail; onSaved: (g: DonationDetail) => void }) {
+export function OfflineGiftForm({
+  slug,
+  currency,
+  gift,
+  onSaved,
+}: {
+  slug: string;
+  currency: string;
+  gift?: DonationDetail;
+  onSaved: (g: DonationDetail) => void;
+}) {
   const blank: OfflineValues = { amount: '', receivedAt: today(), name: '', email: '', note: '', wall: 'hidden' };
   const [v, setV] = useState<OfflineValues>(
     gift
-      ? { amount: toMajor(gift.amount, currency), receivedAt: zonedDay(gift.receivedAt ?? gift.createdAt, orgTimeZone()), name: gift.name ?? '', email: gift.email ?? '', note: gift.note ?? '', wall: !gift.showOnWall ? 'hidden' : gift.anonymous ? 'anonymous' : 'named' }
+      ? {
+          amount: toMajor(gift.amount, currency),
+          receivedAt: zonedDay(gift.receivedAt ?? gift.createdAt, orgTimeZone()),
+          name: gift.name ?? '',
+          email: gift.email ?? '',
+          note: gift.note ?? '',
+          wall: !gift.showOnWall ? 'hidden' : gift.anonymous ? 'anonymous' : 'named',
+        }
       : blank,
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -40,7 +57,15 @@ export function OfflineGiftForm({ slug, currency, gift, onSaved }: { slug: strin
     setErrors({});
     setGeneral('');
     setBusy(true);
-    const body = { amount: amount.amount, receivedAt: v.receivedAt, name: v.name.trim() || null, email: v.email.trim() || null, note: v.note.trim() || null, showOnWall: v.wall !== 'hidden', anonymous: v.wall === 'anonymous' };
+    const body = {
+      amount: amount.amount,
+      receivedAt: v.receivedAt,
+      name: v.name.trim() || null,
+      email: v.email.trim() || null,
+      note: v.note.trim() || null,
+      showOnWall: v.wall !== 'hidden',
+      anonymous: v.wall === 'anonymous',
+    };
     try {
       const saved = gift
         ? await api<DonationDetail>(`/offline-donations/${gift.id}`, { method: 'PATCH', body })
@@ -65,7 +90,13 @@ export function OfflineGiftForm({ slug, currency, gift, onSaved }: { slug: strin
           <input {...fieldProps(`${id}-amount`, errors.amount)} inputMode="decimal" value={v.amount} onChange={set('amount')} required />
         </Field>
         <Field label="Received on" name={`${id}-receivedAt`} error={errors.receivedAt}>
-          <input {...fieldProps(`${id}-receivedAt`, errors.receivedAt)} type="date" value={v.receivedAt} onChange={set('receivedAt')} required />
+          <input
+            {...fieldProps(`${id}-receivedAt`, errors.receivedAt)}
+            type="date"
+            value={v.receivedAt}
+            onChange={set('receivedAt')}
+            required
+          />
         </Field>
       </div>
       <div className="row">
