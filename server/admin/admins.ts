@@ -70,8 +70,11 @@ async function getAccount(db: Db, id: number): Promise<AdminAccount> {
  * would otherwise both succeed), then refuses if `targetId` is the last active owner. Active:
  * an owner who is not disabled and has a password (an unaccepted invitation cannot sign in).
  */
+const ownersLock = (trx: Transaction<Database>) =>
+  sql`select pg_advisory_xact_lock(hashtextextended('groundswell:admin-owners', 0))`.execute(trx);
+
 async function guardLastOwner(trx: Transaction<Database>, targetId: number, what: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended('groundswell:admin-owners', 0))`.execute(trx);
+  await ownersLock(trx);
   const owners = await trx
     .selectFrom('admins')
     .where('role', '=', 'owner')
@@ -85,6 +88,11 @@ async function guardLastOwner(trx: Transaction<Database>, targetId: number, what
 }
 
 async function lockAdmin(trx: Transaction<Database>, id: number) {
+  // The owners' lock comes first, before any admin row: two owners demoting each other would
+  // otherwise each hold the other's row (FOR UPDATE) while their audit rows wait for a key-share
+  // lock on it, and PostgreSQL would abort one with a deadlock (a 500). Re-entrant, so
+  // guardLastOwner taking it again costs nothing.
+  await ownersLock(trx);
   const row = await trx
     .selectFrom('admins')
     .where('id', '=', id)
