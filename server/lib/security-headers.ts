@@ -79,5 +79,22 @@ export function securityHeaders(config: Config) {
     crossOriginOpenerPolicy: false,
   });
 
-  return { publicSurface, admin: adminSurface, emulator, pages };
+  return { publicSurface, admin: keepRouteCsp(adminSurface), emulator, pages };
+}
+
+/**
+ * A route that sandboxes what it serves keeps its own policy: the outbox shows a mail's HTML with
+ * `default-src 'none'; sandbox` (no scripts, no requests, not our origin), which the console's
+ * policy would otherwise replace.
+ */
+function keepRouteCsp(surface: MiddlewareHandler): MiddlewareHandler {
+  return async (c, next) => {
+    let own: string | null = null;
+    await surface(c, async () => {
+      await next();
+      own = c.res.headers.get('Content-Security-Policy');
+    });
+    // Only a sandboxing policy (content we show but do not trust) replaces the console's.
+    if (own && /(^|;)\s*sandbox\b/.test(own)) c.res.headers.set('Content-Security-Policy', own);
+  };
 }
