@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { withLedger } from '../ledger/ledger.js';
+import { type JournalEvent, alreadyApplied, recordFailed, recordUnreadable as recordUnreadableRow } from './journal.js';
 import {
   type Applied,
   type ApplyContext,
@@ -138,7 +139,7 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
       return { outcome: 'ignored' as const, detail: 'event type not used' };
     });
   }
-  if (await alreadyApplied(deps, event.id)) return { outcome: 'ignored', detail: 'duplicate event', duplicate: true };
+  if (await alreadyApplied(deps.db, event.id)) return { outcome: 'ignored', detail: 'duplicate event', duplicate: true };
 
   const reread = stored.apiVersion !== pinnedVersion(deps.stripe);
   let prepared: HandledEvent;
@@ -175,40 +176,13 @@ export function pinnedVersion(stripe: Stripe): string {
   return typeof v === 'string' && v ? v : Stripe.API_VERSION;
 }
 
-async function alreadyApplied(deps: AppDeps, id: string): Promise<boolean> {
-  const row = await deps.db.selectFrom('stripe_events').where('id', '=', id).select('outcome').executeTakeFirst();
-  return row !== undefined && row.outcome !== 'failed' && row.outcome !== 'unreadable';
-}
-
 /** Keeps the event retriable and visible: stored `failed` with the reason, never over an applied row. */
-async function failed(
-  deps: AppDeps,
-  e: { id: string; type: string; created: number; livemode: boolean; apiVersion: string | null; payload: string },
-  err: unknown,
-): Promise<ProcessResult> {
+async function failed(deps: AppDeps, e: JournalEvent, err: unknown): Promise<ProcessResult> {
   const transient = isTransient(err);
   const reason = `${transient ? 'will retry' : 'could not apply'}: ${errorText(err)}`.slice(0, 500);
   deps.log.warn({ eventId: e.id, type: e.type, reason }, 'webhook event not applied');
   try {
-    await deps.db
-      .insertInto('stripe_events')
-      .values({
-        id: e.id,
-        type: e.type,
-        created: e.created,
-        livemode: e.livemode,
-        outcome: 'failed',
-        detail: reason,
-        payload: e.payload,
-        api_version: e.apiVersion,
-      })
-      .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet({ detail: reason, attempts: (eb) => eb('stripe_events.attempts', '+', 1) })
-          .where('stripe_events.outcome', '=', 'failed'),
-      )
-      .execute();
+    await recordFailed(deps.db, e, reason);
   } catch {
     // the database itself is away: Stripe's retry brings the event back
   }
@@ -235,23 +209,5 @@ async function recordUnreadable(deps: AppDeps, input: unknown, raw: string, reas
   const type =
     typeof input === 'object' && input !== null && 'type' in input && typeof input.type === 'string' ? input.type.slice(0, 200) : 'unknown';
   deps.log.warn({ eventId: id, type, reason }, 'signed but unreadable webhook event stored');
-  await deps.db
-    .insertInto('stripe_events')
-    // The payload column is jsonb: keep the signed text as a JSON string (it may not be an object).
-    .values({
-      id,
-      type,
-      created: Math.floor(deps.clock().getTime() / 1000),
-      livemode: false,
-      outcome: 'unreadable',
-      detail: reason,
-      payload: JSON.stringify(raw),
-    })
-    .onConflict((oc) =>
-      oc
-        .column('id')
-        .doUpdateSet({ attempts: (eb) => eb('stripe_events.attempts', '+', 1) })
-        .where('stripe_events.outcome', '=', 'unreadable'),
-    )
-    .execute();
+  await recordUnreadableRow(deps.db, { id, type, created: Math.floor(deps.clock().getTime() / 1000), raw }, reason);
 }
