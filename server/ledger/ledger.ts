@@ -182,6 +182,32 @@ export interface LedgerDeps {
 }
 
 /** A ledger bound to one transaction. Get one with withLedger(). */
+/** An offline gift (cheque, cash) as the admin enters it. */
+export type OfflineGiftInput = {
+  giftId: string;
+  campaignId: number;
+  currency: string;
+  amount: number;
+  receivedAt: Date;
+  name?: string | null;
+  email?: string | null;
+  note?: string | null;
+  showOnWall?: boolean;
+  anonymous?: boolean;
+};
+
+/** A correction or voiding of an offline gift. */
+export type OfflineGiftChange = {
+  amount?: number;
+  receivedAt?: Date;
+  name?: string | null;
+  email?: string | null;
+  note?: string | null;
+  voided?: boolean;
+  showOnWall?: boolean;
+  anonymous?: boolean;
+};
+
 export class Ledger {
   private readonly batch = new TotalsBatch();
   private readonly locked = new Set<string>();
@@ -597,18 +623,7 @@ export class Ledger {
 
   // ---- offline gifts (cheques, cash), keyed offline:<gift id> ----
 
-  async recordOfflineGift(input: {
-    giftId: string;
-    campaignId: number;
-    currency: string;
-    amount: number;
-    receivedAt: Date;
-    name?: string | null;
-    email?: string | null;
-    note?: string | null;
-    showOnWall?: boolean;
-    anonymous?: boolean;
-  }): Promise<void> {
+  async recordOfflineGift(input: OfflineGiftInput): Promise<void> {
     await this.trx
       .insertInto('gifts')
       .values({
@@ -641,19 +656,7 @@ export class Ledger {
     });
   }
 
-  async updateOfflineGift(
-    giftId: string,
-    change: {
-      amount?: number;
-      receivedAt?: Date;
-      name?: string | null;
-      email?: string | null;
-      note?: string | null;
-      voided?: boolean;
-      showOnWall?: boolean;
-      anonymous?: boolean;
-    },
-  ): Promise<void> {
+  async updateOfflineGift(giftId: string, change: OfflineGiftChange): Promise<void> {
     const gift = await this.trx
       .selectFrom('gifts')
       .where('id', '=', giftId)

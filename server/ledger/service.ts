@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { type LedgerDeps, withLedger } from './ledger.js';
+import { type LedgerDeps, type OfflineGiftChange, type OfflineGiftInput, withLedger } from './ledger.js';
 
 export { Ledger, donorKey, withLedger } from './ledger.js';
 
@@ -9,18 +9,7 @@ type Deps = LedgerDeps & { db: Kysely<Database> };
 /** Offline gifts (cheques, cash) count at once, keyed offline:<gift id>. */
 export async function recordOfflineGift(
   deps: Deps,
-  input: {
-    campaignId: number;
-    currency: string;
-    amount: number;
-    receivedAt: Date;
-    name?: string | null;
-    email?: string | null;
-    note?: string | null;
-    giftId: string;
-    showOnWall?: boolean;
-    anonymous?: boolean;
-  },
+  input: OfflineGiftInput,
   /** Runs in the same transaction after the gift is written (the admin's audit row). */
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {
@@ -34,16 +23,7 @@ export async function recordOfflineGift(
 export async function updateOfflineGift(
   deps: Deps,
   giftId: string,
-  change: {
-    amount?: number;
-    receivedAt?: Date;
-    name?: string | null;
-    email?: string | null;
-    note?: string | null;
-    voided?: boolean;
-    showOnWall?: boolean;
-    anonymous?: boolean;
-  },
+  change: OfflineGiftChange,
   /** Runs in the same transaction after the change (the admin's audit row). */
   alsoInTransaction?: (trx: Transaction<Database>) => Promise<void>,
 ): Promise<void> {
