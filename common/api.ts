@@ -4,6 +4,8 @@
  * internals and the two cannot drift apart (STYLE 15). Types only.
  */
 
+import type { TaxLanguage, TaxStatus } from './tax.js';
+
 export type CampaignStatus = 'scheduled' | 'open' | 'ended' | 'archived';
 
 export interface Progress {
@@ -31,6 +33,11 @@ export interface Progress {
    * float, so the chooser computes the same charge as the server (common/money.ts).
    */
   fees: { rate: string; fixed: number };
+  /**
+   * What the appeal says about tax (the organisation's status, common/tax.ts): deductible is
+   * null when the organisation makes no claim; notice holds the sentence per language.
+   */
+  tax?: { deductible: boolean | null; notice: Partial<Record<TaxLanguage, string>> };
 }
 
 export interface PublicDonor {
@@ -50,4 +57,15 @@ export interface OrgSettings {
   /** An IANA zone ("America/New_York"): campaign dates are entered and shown in it. */
   timeZone: string;
   taxId: string;
+  /** What receipts and appeals state about tax (common/tax.ts). */
+  taxStatus: TaxStatus;
+  /** The fiscal sponsor (status fiscal_sponsor). */
+  sponsorName: string;
+  sponsorTaxId: string;
+  /** The legal text receipts print, per language; a language left out uses the status's template. */
+  taxTexts: Partial<Record<TaxLanguage, string>>;
+  /** A line at the foot of every mail (e.g. "Reply to this e-mail to reach our donor team"). */
+  footer: string;
+  /** An https URL of the logo shown above mails; mails read the same without it. */
+  logoUrl: string;
 }

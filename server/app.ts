@@ -1,3 +1,5 @@
+import { publicTaxNotice } from '../common/tax.js';
+import { getOrgSettings, taxFacts } from './settings/service.js';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -18,7 +20,13 @@ import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  const cache = new ProgressCache(deps.db, deps.bus, deps.clock, undefined, { testMode: deps.config.testMode });
+  const cache = new ProgressCache(deps.db, deps.bus, deps.clock, undefined, {
+    testMode: deps.config.testMode,
+    tax: async () => {
+      const s = await getOrgSettings(deps.db, deps.config);
+      return publicTaxNotice(taxFacts(s, deps.config.orgName));
+    },
+  });
 
   app.use(requestId());
 

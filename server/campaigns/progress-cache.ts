@@ -31,7 +31,11 @@ export class ProgressCache {
     private clock: () => Date,
     private ttlMs = 5_000,
     /** Money is not live: the public JSON says `testMode: true` so the widget can say TEST MODE. */
-    private opts: { testMode?: boolean } = {},
+    private opts: {
+      testMode?: boolean;
+      /** What the appeal says about tax: the organisation's status, read with each load. */
+      tax?: () => Promise<NonNullable<Progress['tax']>>;
+    } = {},
   ) {
     this.unsubscribe = bus.subscribe((campaignId) => this.invalidate(campaignId));
   }
@@ -59,8 +63,12 @@ export class ProgressCache {
 
   private async load(slug: string): Promise<CachedProgress> {
     const generation = this.generation;
-    const c = await getCampaign(this.db, slug);
-    const progress: Progress = { ...toProgress(c, this.clock()), ...(this.opts.testMode && { testMode: true as const }) };
+    const [c, tax] = await Promise.all([getCampaign(this.db, slug), this.opts.tax?.()]);
+    const progress: Progress = {
+      ...toProgress(c, this.clock()),
+      ...(this.opts.testMode && { testMode: true as const }),
+      ...(tax && { tax }),
+    };
     const body = JSON.stringify(progress);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
     const entry = { campaignId: c.id, progress, body, etag, loadedAt: this.clock().getTime() };

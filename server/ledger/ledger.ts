@@ -2,6 +2,7 @@ import { type Kysely, type Transaction, sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, EventOutcome, Gift, GiftStatus, PaymentKind } from '../../db/schema.js';
 import { notifyProgress } from '../live/bus.js';
+import { noteReceiptFacts, parseState, queueReceipt } from '../mail/receipts.js';
 
 /**
  * The ledger: the one writer of money (STYLE 13). Every money movement is a row keyed by Stripe's
@@ -179,6 +180,8 @@ export interface StoredEvent {
 export interface LedgerDeps {
   /** Told after commit which campaigns moved (read-your-writes in this process). */
   bus?: { emitLocal(campaignId: number): void };
+  /** The app's clock: when a mail caused by a fact (a receipt) is due. */
+  clock?: () => Date;
 }
 
 /** A ledger bound to one transaction. Get one with withLedger(). */
@@ -212,7 +215,10 @@ export class Ledger {
   private readonly batch = new TotalsBatch();
   private readonly locked = new Set<string>();
 
-  constructor(readonly trx: Transaction<Database>) {}
+  constructor(
+    readonly trx: Transaction<Database>,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
 
   /**
    * Two events about one payment can arrive at once and name it by different ids (the session,
@@ -448,15 +454,23 @@ export class Ledger {
       .returning('id')
       .executeTakeFirst();
     if (inserted) {
+      // Every paid payment gets its receipt, counted or not (SPEC §10), queued with the payment
+      // itself; the recompute below sends a corrected notice at once if a refund or dispute of
+      // this money arrived before the payment did.
+      await queueReceipt(this.trx, inserted.id, np.gift.email ?? np.payerEmail, this.clock());
       await this.recompute(inserted.id);
       return { created: true, paymentId: inserted.id };
     }
     const existing = await this.trx
       .selectFrom('payments')
       .where('source_key', '=', np.sourceKey)
-      .select(['id', 'payment_intent_id', 'kind', 'counted_at'])
+      .select(['id', 'payment_intent_id', 'kind', 'counted_at', 'receipt_state'])
       .forUpdate()
       .executeTakeFirstOrThrow();
+    // Recorded before any e-mail was known (an invoice without customer_email): the receipt goes
+    // out once one is.
+    const receiptQueued =
+      existing.receipt_state === null && (await queueReceipt(this.trx, existing.id, np.gift.email ?? np.payerEmail, this.clock()));
     const set: { payment_intent_id?: string; counted_at?: Date; in_window?: boolean } = {};
     if (!existing.payment_intent_id && np.paymentIntentId) set.payment_intent_id = np.paymentIntentId;
     // The first payment of a monthly gift may be recorded from its invoice before the checkout
@@ -471,10 +485,8 @@ export class Ledger {
       set.counted_at = np.countedAt;
       set.in_window = np.countedAt >= c.starts_at && np.countedAt < c.ends_at;
     }
-    if (Object.keys(set).length) {
-      await this.trx.updateTable('payments').set(set).where('id', '=', existing.id).execute();
-      await this.recompute(existing.id);
-    }
+    if (Object.keys(set).length) await this.trx.updateTable('payments').set(set).where('id', '=', existing.id).execute();
+    if (Object.keys(set).length || receiptQueued) await this.recompute(existing.id);
     return { created: false, paymentId: existing.id };
   }
 
@@ -701,6 +713,8 @@ export class Ledger {
       })
       .where('id', '=', payment.id)
       .execute();
+    // An e-mail added to a gift that had none: its receipt goes out now.
+    if (payment.receipt_state === null && change.email) await queueReceipt(this.trx, payment.id, change.email, this.clock());
     await this.recompute(payment.id);
   }
 
@@ -799,6 +813,7 @@ export class Ledger {
         'p.applied_donation',
         'p.applied_refunded',
         'p.applied_disputed',
+        'p.receipt_state',
         'c.currency as campaign_currency',
       ])
       .forUpdate('p')
@@ -826,6 +841,10 @@ export class Ledger {
         if (holds === 'unrefunded') lost += held;
       }
     }
+
+    // What the receipt states follows the facts whether or not the payment counts for a campaign.
+    const receipt = { amount: p.amount, refunded, lost, voided: p.voided };
+    await noteReceiptFacts(this.trx, p.id, parseState(p.receipt_state), receipt, this.clock());
 
     const counts = p.in_window && !p.voided && p.currency.toUpperCase() === p.campaign_currency.toUpperCase();
     const next: Contribution = {
@@ -875,7 +894,7 @@ export async function withLedger<T>(db: Kysely<Database>, deps: LedgerDeps, fn: 
     try {
       let touched: number[] = [];
       const result = await db.transaction().execute(async (trx) => {
-        const ledger = new Ledger(trx);
+        const ledger = new Ledger(trx, deps.clock);
         const r = await fn(ledger);
         await ledger.finish();
         touched = ledger.touched;

@@ -1,12 +1,21 @@
 import type { Kysely } from 'kysely';
+import type { TaxFacts } from '../../common/tax.js';
 import type { Database } from '../../db/schema.js';
 import type { Config } from '../config.js';
-import { getOrgSettings } from '../settings/service.js';
+import { getOrgSettings, taxFacts } from '../settings/service.js';
 
 export interface Organisation {
   name: string;
   /** IANA zone in which mails state dates (a receipt's date paid). */
   timeZone: string;
+  /** Postal address, lines separated by \n ('' when not set). */
+  address: string;
+  /** What receipts state about tax (common/tax.ts). */
+  tax: TaxFacts;
+  /** The owners' line at the foot of every mail ('' when not set). */
+  footer: string;
+  /** https URL of the logo above mails ('' when not set); mails read the same without it. */
+  logoUrl: string;
 }
 
 /**
@@ -15,5 +24,12 @@ export interface Organisation {
  */
 export async function organisation(db: Kysely<Database>, config: Pick<Config, 'org' | 'orgName'>): Promise<Organisation> {
   const s = await getOrgSettings(db, config);
-  return { name: s.name || config.orgName, timeZone: s.timeZone };
+  return {
+    name: s.name || config.orgName,
+    timeZone: s.timeZone,
+    address: s.address,
+    tax: taxFacts(s, config.orgName),
+    footer: s.footer,
+    logoUrl: s.logoUrl,
+  };
 }

@@ -1,15 +1,20 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import type { Database, ReceiptState } from '../../db/schema.js';
+import { queueMail } from './queue.js';
+import type { MailKinds, ReceiptFigures } from './templates.js';
+
+type Db = Transaction<Database> | Kysely<Database>;
 
 /**
- * The receipt number of a payment: assigned the first time the receipt is produced (e.g. in the
- * transaction that queues the receipt mail), the same number every time after. Numbers come from
- * the receipts table's sequence, outside the money transaction's hot rows, so there is no
- * counter row for concurrent payments to queue on; they are unique, increasing and never reused.
+ * The receipt number of a payment: assigned the first time the receipt is produced (the mail
+ * worker, when it renders the receipt or a notice citing it), the same number every time after.
+ * Numbers come from the receipts table's sequence, outside the money transaction's hot rows, so
+ * there is no counter row for concurrent payments to queue on; they are unique, increasing and
+ * never reused.
  */
-export async function receiptNumber(trx: Transaction<Database> | Kysely<Database>, paymentId: number, at: Date): Promise<number> {
+export async function receiptNumber(trx: Db, paymentId: number, at: Date): Promise<number> {
   // Look first: an insert that loses ON CONFLICT still burns a sequence value, and a receipt
-  // produced again (a redelivered webhook) should not leave a gap each time.
+  // produced again (a retried mail, a resend) should not leave a gap each time.
   const existing = await trx.selectFrom('receipts').select('number').where('payment_id', '=', paymentId).executeTakeFirst();
   if (existing) return existing.number;
   const inserted = await trx
@@ -21,4 +26,168 @@ export async function receiptNumber(trx: Transaction<Database> | Kysely<Database
   if (inserted) return inserted.number;
   // A concurrent transaction numbered it between our look and our insert.
   return (await trx.selectFrom('receipts').select('number').where('payment_id', '=', paymentId).executeTakeFirstOrThrow()).number;
+}
+
+/** The receipt's facts as the payment, its gift and campaign hold them now. */
+async function receiptFacts(trx: Db, paymentId: number): Promise<Omit<MailKinds['receipt'], 'number' | 'copy' | 'corrected'>> {
+  const r = await trx
+    .selectFrom('payments as p')
+    .innerJoin('gifts as g', 'g.id', 'p.gift_id')
+    .innerJoin('campaigns as c', 'c.id', 'p.campaign_id')
+    .where('p.id', '=', paymentId)
+    .select([
+      'p.amount',
+      'p.currency',
+      'p.paid_at',
+      'p.kind',
+      'g.name',
+      'g.frequency',
+      'g.fee_amount',
+      'g.charge_amount',
+      'g.dedication_kind',
+      'g.dedication_name',
+      'c.title',
+    ])
+    .executeTakeFirstOrThrow();
+  return {
+    paymentId,
+    donorName: r.name,
+    amount: r.amount,
+    // The donor's help with the fees is part of what was charged; said only when this payment
+    // charged exactly what the gift asked for (a renewal at a changed amount may not).
+    coveredFees: r.fee_amount > 0 && r.amount === r.charge_amount ? r.fee_amount : 0,
+    currency: r.currency,
+    paidAt: r.paid_at.toISOString(),
+    campaign: r.title,
+    dedication: r.dedication_kind && r.dedication_name ? { kind: r.dedication_kind, name: r.dedication_name } : null,
+    recurring: r.frequency === 'monthly',
+    offline: r.kind === 'offline',
+  };
+}
+
+const isEmail = (s: string | null | undefined): s is string => !!s && /^[^\s@]+@[^\s@]+$/.test(s.trim());
+
+/**
+ * Queues the receipt of a paid payment in the caller's transaction (the ledger's, the one that
+ * records the payment) and remembers what it states on the payment (receipt_state), so later
+ * facts can be compared with it. The number is not assigned here but when the worker first
+ * produces the mail. No e-mail, no receipt (an offline gift without one). Returns the state.
+ */
+export async function queueReceipt(trx: Transaction<Database>, paymentId: number, to: string | null | undefined, at: Date) {
+  if (!isEmail(to)) return null;
+  const facts = await receiptFacts(trx, paymentId);
+  const state: ReceiptState = { to: to.trim().toLowerCase(), amount: facts.amount, refunded: 0, lost: 0, voided: false, notices: 0 };
+  await queueMail(trx, { kind: 'receipt', to: state.to, factKey: `receipt:${paymentId}`, data: facts, at });
+  await trx
+    .updateTable('payments')
+    .set({ receipt_state: JSON.stringify(state) })
+    .where('id', '=', paymentId)
+    .execute();
+  return state;
+}
+
+/** What a payment's facts say now, in the receipt's terms. */
+export type ReceiptNow = Pick<ReceiptState, 'amount' | 'refunded' | 'lost' | 'voided'>;
+
+export const figuresOf = (s: ReceiptNow): ReceiptFigures => ({
+  amount: s.amount,
+  refunded: s.refunded,
+  lost: s.lost,
+  voided: s.voided,
+});
+
+const sameFigures = (a: ReceiptNow, b: ReceiptNow) =>
+  a.amount === b.amount && a.refunded === b.refunded && a.lost === b.lost && a.voided === b.voided;
+
+/**
+ * Called by the ledger each time it recomputes a payment (its row locked): when the facts no
+ * longer match what the donor was last told (a refund, a lost dispute, either one reversed, an
+ * offline gift corrected or voided), queues a corrected notice citing the receipt number, in the
+ * same transaction. The n-th notice of a payment has its own fact key, so a redelivered event
+ * (which changes nothing) never queues one, and facts delivered in any order end with the same
+ * final statement.
+ */
+export async function noteReceiptFacts(
+  trx: Transaction<Database>,
+  paymentId: number,
+  told: ReceiptState | null,
+  now: ReceiptNow,
+  at: Date,
+) {
+  if (!told || sameFigures(told, now)) return;
+  const facts = await receiptFacts(trx, paymentId);
+  const next: ReceiptState = { ...told, ...figuresOf(now), notices: told.notices + 1 };
+  await queueMail(trx, {
+    kind: 'receipt.correction',
+    to: told.to,
+    factKey: `receipt.correction:${paymentId}:${next.notices}`,
+    data: {
+      paymentId,
+      ordinal: next.notices,
+      donorName: facts.donorName,
+      currency: facts.currency,
+      paidAt: facts.paidAt,
+      campaign: facts.campaign,
+      before: figuresOf(told),
+      after: figuresOf(now),
+      correctedAt: at.toISOString(),
+    },
+    at,
+  });
+  await trx
+    .updateTable('payments')
+    .set({ receipt_state: JSON.stringify(next) })
+    .where('id', '=', paymentId)
+    .execute();
+}
+
+/**
+ * The admin's "resend the receipt": a copy of the receipt to the address it went to (else the
+ * gift's), with the corrections since stated. One click per payment per minute queues one mail
+ * (a double click is the same fact). Returns the address, or null when no e-mail is known.
+ */
+export async function queueReceiptCopy(
+  trx: Transaction<Database>,
+  paymentId: number,
+  at: Date,
+): Promise<{ to: string; queued: boolean } | null> {
+  const p = await trx
+    .selectFrom('payments as p')
+    .innerJoin('gifts as g', 'g.id', 'p.gift_id')
+    .where('p.id', '=', paymentId)
+    .select(['p.receipt_state', 'p.amount', 'p.voided', 'g.email'])
+    .forUpdate('p')
+    .executeTakeFirstOrThrow();
+  const told = parseState(p.receipt_state);
+  const to = told?.to ?? (isEmail(p.email) ? p.email.trim().toLowerCase() : null);
+  if (!to) return null;
+  const facts = await receiptFacts(trx, paymentId);
+  const queued = await queueMail(trx, {
+    kind: 'receipt',
+    to,
+    factKey: `receipt.copy:${paymentId}:${Math.floor(at.getTime() / 60_000)}`,
+    data: {
+      ...facts,
+      copy: true,
+      // Where notices corrected the receipt since, the copy states the figures they ended at.
+      corrected: told && told.notices > 0 ? figuresOf(told) : null,
+    },
+    at,
+  });
+  if (!told) {
+    // A payment that never had a receipt (its e-mail arrived later): this is its receipt now.
+    await trx
+      .updateTable('payments')
+      .set({
+        receipt_state: JSON.stringify({ to, amount: p.amount, refunded: 0, lost: 0, voided: p.voided, notices: 0 } satisfies ReceiptState),
+      })
+      .where('id', '=', paymentId)
+      .execute();
+  }
+  return { to, queued };
+}
+
+export function parseState(v: unknown): ReceiptState | null {
+  const o = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  return o && typeof o === 'object' ? (o as ReceiptState) : null;
 }

@@ -1,5 +1,6 @@
 import { formatMoney } from '../../common/money.js';
-import { button, esc, layout } from './html.js';
+import { button, esc, frame, layout } from './html.js';
+import { renderCorrection, renderReceipt } from './receipt-templates.js';
 import type { Organisation } from './organisation.js';
 
 /**
@@ -12,22 +13,57 @@ export interface MailKinds {
   /** After confirmation; carries the one-click unsubscribe link (RFC 8058). */
   'digest.welcome': { unsubscribeToken: string };
   /**
-   * A paid payment's receipt (the ledger queues it with factKey `receipt:<payment id>` and the
-   * number from receipts.ts). amount is what was charged, covered fees included, in minor units.
+   * A paid payment's receipt, queued by the ledger with factKey `receipt:<payment id>` in the
+   * transaction that records the payment (receipts.ts), or a copy the admin asked for. The
+   * number is not stored: the worker assigns it when it first produces the receipt. amount is
+   * what was charged, covered fees included, in minor units.
    */
   receipt: {
-    number: number;
+    paymentId: number;
+    /** Filled in by the worker (receiptNumber) just before rendering; never queued. */
+    number?: number;
     donorName: string | null;
     amount: number;
+    /** Of amount, what the donor added to help cover processing fees (0: none). */
+    coveredFees: number;
     currency: string;
     paidAt: string;
     campaign: string;
     dedication: { kind: 'honor' | 'memory'; name: string } | null;
     recurring: boolean;
+    offline: boolean;
+    /** A copy the admin resent. */
+    copy?: boolean;
+    /** On a copy: the figures the corrected notices since then ended at. */
+    corrected?: ReceiptFigures | null;
+  };
+  /**
+   * A corrected notice (factKey `receipt.correction:<payment id>:<n>`): the payment's facts
+   * changed from what the donor was last told (refund, lost dispute, their reversals, an offline
+   * gift corrected or voided). It cites the receipt's number, assigned by the worker like the receipt's.
+   */
+  'receipt.correction': {
+    paymentId: number;
+    number?: number;
+    ordinal: number;
+    donorName: string | null;
+    currency: string;
+    paidAt: string;
+    campaign: string;
+    before: ReceiptFigures;
+    after: ReceiptFigures;
+    correctedAt: string;
   };
 }
+/** A receipt's money: charged, refunded, lost to disputes, voided (an offline gift). */
+export interface ReceiptFigures {
+  amount: number;
+  refunded: number;
+  lost: number;
+  voided: boolean;
+}
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['digest.confirm', 'digest.welcome', 'receipt'] as const satisfies readonly MailKind[];
+export const MAIL_KINDS = ['digest.confirm', 'digest.welcome', 'receipt', 'receipt.correction'] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
   org: Organisation;
@@ -68,7 +104,7 @@ const templates: Templates = {
       `${org.name}`,
     ].join('\n');
     const html = layout({
-      orgName: org.name,
+      ...frame(org),
       title: subject,
       body: `<p>Hello,</p>
 <p>Someone, hopefully you, asked to receive the daily digest of <strong>${esc(org.name)}</strong> at this address. To confirm, open the page below and press “Confirm my subscription”.</p>
@@ -91,7 +127,7 @@ ${button(url, 'Confirm my subscription')}
       `${org.name}`,
     ].join('\n');
     const html = layout({
-      orgName: org.name,
+      ...frame(org),
       title: subject,
       body: `<p>Thank you for confirming: you will receive the daily digest of <strong>${esc(org.name)}</strong> at this address.</p>`,
       footer: `To stop receiving the digest, <a href="${esc(url)}" style="color:#5c5c5c;">unsubscribe</a> (${esc(url)}).`,
@@ -101,49 +137,16 @@ ${button(url, 'Confirm my subscription')}
     return { subject, text, html, headers: { 'List-Unsubscribe': `<${url}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
   },
 
-  receipt: (d, ctx) => receipt(d, ctx),
+  receipt: renderReceipt,
+  'receipt.correction': renderCorrection,
 };
-
-function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail {
-  const amount = formatAmount(d.amount, d.currency);
-  const paid = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: org.timeZone }).format(new Date(d.paidAt));
-  const dedication = d.dedication ? `${d.dedication.kind === 'memory' ? 'In memory of' : 'In honor of'} ${d.dedication.name}` : null;
-  const rows: [string, string][] = [
-    ['Receipt number', String(d.number)],
-    ['Date paid', paid],
-    ['Amount', `${amount} (${d.currency.toUpperCase()})`],
-    ['Campaign', d.campaign],
-    ...(d.recurring ? ([['Gift', 'Monthly']] as [string, string][]) : []),
-    ...(dedication ? ([['Dedication', dedication]] as [string, string][]) : []),
-  ];
-  const subject = `Your receipt from ${org.name}: ${amount}`;
-  const greeting = d.donorName ? `Dear ${d.donorName},` : 'Hello,';
-  const text = [
-    greeting,
-    '',
-    `Thank you for your gift to ${org.name}. This is your receipt.`,
-    '',
-    ...rows.map(([k, v]) => `${k}: ${v}`),
-    '',
-    org.name,
-  ].join('\n');
-  const html = layout({
-    orgName: org.name,
-    title: subject,
-    body: `<p>${esc(greeting)}</p>
-<p>Thank you for your gift to ${esc(org.name)}. This is your receipt.</p>
-<table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;margin:16px 0;">
-${rows.map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#5c5c5c;border-bottom:1px solid #e5e5e0;">${esc(k)}</td><td style="padding:6px 0;border-bottom:1px solid #e5e5e0;font-weight:600;">${esc(v)}</td></tr>`).join('\n')}
-</table>`,
-    footer: `Please keep this e-mail for your records. Receipt ${esc(String(d.number))} of ${esc(org.name)}.`,
-  });
-  return { subject, text, html, headers: {} };
-}
 
 export function isMailKind(kind: string): kind is MailKind {
   return (MAIL_KINDS as readonly string[]).includes(kind);
 }
 
 export function renderMail<K extends MailKind>(kind: K, data: MailKinds[K], ctx: RenderContext): RenderedMail {
-  return templates[kind](data, ctx);
+  const mail = templates[kind](data, ctx);
+  // The organisation's own footer line ends every mail's text part (the HTML frame prints it too).
+  return ctx.org.footer ? { ...mail, text: `${mail.text}\n\n--\n${ctx.org.footer}` } : mail;
 }

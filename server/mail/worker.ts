@@ -5,7 +5,8 @@ import type { MailOutboxTable, OutboxRow } from '../../db/schema/mail.js';
 import type { Config } from '../config.js';
 import { type Logger, maskEmail } from '../logger.js';
 import { organisation } from './organisation.js';
-import { isMailKind, type MailKinds, type RenderedMail, renderMail } from './templates.js';
+import { receiptNumber } from './receipts.js';
+import { isMailKind, type MailKind, type MailKinds, type RenderedMail, renderMail } from './templates.js';
 import { classifySendError, type MailTransport, outboxTransport, smtpTransport } from './transport.js';
 
 export interface MailWorkerOptions {
@@ -117,11 +118,20 @@ export function createMailWorker(opts: MailWorkerOptions) {
       });
       return;
     }
+    // Reads first, outside the render's try: a database fault here is not the mail's fault, so it
+    // propagates and the claim's lease hands the mail to a later run instead of failing it for good.
+    const org = await organisation(db, config);
+    let data = row.data as MailKinds[MailKind];
+    // A receipt's number is assigned when the receipt (or a notice citing it) is first produced,
+    // here, outside the money transaction; the same number on every later attempt.
+    if (row.kind === 'receipt' || row.kind === 'receipt.correction') {
+      const d = data as MailKinds['receipt' | 'receipt.correction'];
+      if (typeof d.paymentId === 'number') data = { ...d, number: await receiptNumber(db, d.paymentId, now) };
+    }
     let rendered: RenderedMail;
     try {
       if (!isMailKind(row.kind)) throw new Error(`unknown mail kind ${row.kind}`);
-      const org = await organisation(db, config);
-      rendered = renderMail(row.kind, row.data as MailKinds[typeof row.kind], { org, publicUrl: config.publicUrl });
+      rendered = renderMail(row.kind, data, { org, publicUrl: config.publicUrl });
     } catch (err) {
       result.failed++;
       log.error({ err, mailId: row.id, kind: row.kind }, 'mail could not be rendered');

@@ -56,6 +56,9 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
   }, [waitUntil]);
 
   const money = (n: number, exact = false) => formatMoney(n, p.currency, { locale, exact });
+  // What the organisation's tax status lets the appeal say (e.g. "Gifts to … are not tax-deductible").
+  const notices: Partial<Record<string, string>> = p.tax?.notice ?? {};
+  const taxNote = notices[(locale ?? (typeof navigator === 'undefined' ? 'en' : navigator.language)).slice(0, 2)] ?? notices.en;
   const parsed = custom.trim() !== '' ? parseMoney(custom, p.currency) : preset != null ? { ok: true as const, amount: preset } : null;
   const amount = parsed?.ok ? parsed.amount : null;
   const withFees = amount != null ? chargeWithFees(amount, p.fees) : null;
@@ -328,6 +331,12 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
         <p className="gs-total">
           You will be charged <strong>{money(charge, true)}</strong>
           {monthly ? ' every month until you cancel' : ' once'}.
+        </p>
+      ) : null}
+
+      {taxNote ? (
+        <p className="gs-hint" data-tax-notice="">
+          {taxNote}
         </p>
       ) : null}
 
