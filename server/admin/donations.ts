@@ -198,6 +198,7 @@ export async function getDonation(db: Kysely<Database>, giftId: string) {
     .orderBy('id')
     .execute();
   const pis = [...new Set(payments.map((p) => p.payment_intent_id).filter((x): x is string => !!x))];
+  const receipts = await receiptsOf(db, payments.map((p) => p.id));
   const [refunds, disputes] = pis.length
     ? await Promise.all([
         db.selectFrom('stripe_charge_refunds').where('payment_intent_id', 'in', pis).selectAll().orderBy('charge_id').execute(),
@@ -218,6 +219,7 @@ export async function getDonation(db: Kysely<Database>, giftId: string) {
       inWindow: p.in_window,
       voided: p.voided,
       counted: { raised: p.applied_raised, donation: p.applied_donation, refunded: p.applied_refunded, disputed: p.applied_disputed },
+      receipt: receipts.get(p.id) ?? { number: null, to: null, mails: [] },
       refunds: refunds
         .filter((r) => r.payment_intent_id === p.payment_intent_id)
         .map((r) => ({ chargeId: r.charge_id, amountRefunded: r.amount_refunded, asOf: new Date(r.as_of * 1000).toISOString() })),
@@ -235,3 +237,39 @@ export async function getDonation(db: Kysely<Database>, giftId: string) {
 }
 
 export type DonationDetail = Awaited<ReturnType<typeof getDonation>>;
+
+/** Each payment's receipt: its number (once produced), where it went, and every receipt mail
+ * (the receipt, corrected notices, copies) with its status in the outbox. */
+async function receiptsOf(db: Kysely<Database>, paymentIds: number[]) {
+  const out = new Map<
+    number,
+    { number: number | null; to: string | null; mails: { id: number; kind: string; status: string; createdAt: string; sentAt: string | null }[] }
+  >();
+  if (!paymentIds.length) return out;
+  const [numbers, states, mails] = await Promise.all([
+    db.selectFrom('receipts').where('payment_id', 'in', paymentIds).select(['payment_id', 'number']).execute(),
+    db.selectFrom('payments').where('id', 'in', paymentIds).select(['id', 'receipt_state']).execute(),
+    db
+      .selectFrom('mail_outbox')
+      .where('kind', 'in', ['receipt', 'receipt.correction'])
+      .where(sql<number>`(data->>'paymentId')::int8`, 'in', paymentIds)
+      .select(['id', 'kind', 'status', 'created_at', 'sent_at', sql<number>`(data->>'paymentId')::int8`.as('payment_id')])
+      .orderBy('id')
+      .execute(),
+  ]);
+  for (const id of paymentIds) out.set(id, { number: null, to: null, mails: [] });
+  for (const n of numbers) out.get(Number(n.payment_id))!.number = n.number;
+  for (const s of states) {
+    const state = typeof s.receipt_state === 'string' ? JSON.parse(s.receipt_state) : s.receipt_state;
+    out.get(s.id)!.to = state?.to ?? null;
+  }
+  for (const m of mails)
+    out.get(Number(m.payment_id))?.mails.push({
+      id: m.id,
+      kind: m.kind,
+      status: m.status,
+      createdAt: m.created_at.toISOString(),
+      sentAt: m.sent_at?.toISOString() ?? null,
+    });
+  return out;
+}

@@ -6,6 +6,7 @@ import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
+import { receiptRoutes } from './routes/receipts.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { outboxRoutes } from './outbox.js';
 import { settingsRoutes } from './settings.js';
@@ -42,6 +43,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', campaignRoutes(deps))
     .route('/', donationRoutes(deps))
     .route('/', offlineGiftRoutes(deps))
+    .route('/', receiptRoutes(deps))
     .route('/', subscriberRoutes(deps))
     .route('/', auditRoutes(deps))
     .route('/', webhookEventRoutes(deps))

@@ -131,6 +131,12 @@ export async function checkoutStatus(db: Kysely<Database>, sessionId: string) {
     .innerJoin('campaigns as c', 'c.id', 'g.campaign_id')
     .where('g.checkout_session_id', '=', sessionId)
     .select(['g.id', 'g.status', 'g.amount', 'g.charge_amount', 'g.currency', 'g.frequency', 'c.slug', 'c.title'])
+    // A receipt is owed (and queued with the payment) when the payment knew an e-mail address.
+    .select((eb) =>
+      eb
+        .exists(eb.selectFrom('payments as p').whereRef('p.gift_id', '=', 'g.id').where('p.receipt_state', 'is not', null).select('p.id'))
+        .as('receipt'),
+    )
     .executeTakeFirst();
   if (!gift) return null;
   const status: CheckoutStatus =
@@ -150,5 +156,7 @@ export async function checkoutStatus(db: Kysely<Database>, sessionId: string) {
     currency: gift.currency,
     frequency: gift.frequency,
     campaign: { slug: gift.slug, title: gift.title },
+    /** A receipt is on its way by e-mail (never says to which address: anyone may open /thanks). */
+    receipt: Boolean(gift.receipt),
   };
 }

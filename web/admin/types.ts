@@ -84,6 +84,12 @@ export interface Movement {
   counted: { raised: number; donation: number; refunded: number; disputed: number };
   refunds: { chargeId: string; amountRefunded: number; asOf: string }[];
   disputes: { disputeId: string; chargeId: string | null; amount: number; status: string; asOf: string }[];
+  /** The payment's receipt: number once produced, the address it went to, its mails. */
+  receipt: {
+    number: number | null;
+    to: string | null;
+    mails: { id: number; kind: string; status: string; createdAt: string; sentAt: string | null }[];
+  };
 }
 
 export interface DonationDetail extends Donation {

@@ -23,6 +23,8 @@ export interface CheckoutSessionStatus {
   currency: string;
   frequency: 'once' | 'monthly';
   campaign: { slug: string; title: string };
+  /** A receipt was queued for the e-mail address given at checkout. */
+  receipt: boolean;
 }
 
 /** An error answer of the API in words, plus what the UI needs to act on it. */

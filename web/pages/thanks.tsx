@@ -81,10 +81,14 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
           Your {gift} to <strong>{s.campaign.title}</strong> is confirmed
           {fees > 0 ? ` (including ${formatMoney(fees, s.currency, { exact: true })} to help cover processing fees)` : ''}.
         </p>
-        {s.frequency === 'monthly' ? (
-          <p>It renews every month until you cancel; every receipt comes by e-mail.</p>
+        {s.frequency === 'monthly' ? <p>It renews every month until you cancel.</p> : null}
+        {s.receipt ? (
+          <p>
+            A receipt is on its way to the e-mail address you gave at checkout
+            {s.frequency === 'monthly' ? ', and each month’s payment brings its own' : ''}.
+          </p>
         ) : (
-          <p>A receipt is on its way by e-mail.</p>
+          <p>No e-mail address came with this payment, so no receipt can be sent: keep this page for your records.</p>
         )}
         <p>{cameFrom ? <a href={cameFrom.href}>Back to {cameFrom.host}</a> : <a href="/">Back to the front page</a>}</p>
       </section>

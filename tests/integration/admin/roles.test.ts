@@ -52,6 +52,13 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
     need: 'editor',
     body: { note: 'changed by role test' },
   },
+  {
+    method: 'POST',
+    path: `/donations/${GIFT}/receipts`,
+    pattern: '/donations/:giftId/receipts',
+    need: 'editor',
+    body: { paymentId: 1 },
+  },
   { method: 'GET', path: '/campaigns/spring/donations.csv', pattern: '/campaigns/:slug/donations.csv', need: 'editor', recent: true },
   { method: 'GET', path: '/digest-subscribers.csv', pattern: '/digest-subscribers.csv', need: 'editor', recent: true },
   { method: 'GET', path: '/admins', pattern: '/admins', need: 'owner', recent: true },

@@ -17,6 +17,7 @@ export function Donation({ id }: { id: string }) {
   const [g, setG] = useState<DonationDetail | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState('');
   const canEdit = useCan('editor');
 
   useEffect(() => {
@@ -26,6 +27,20 @@ export function Donation({ id }: { id: string }) {
   if (error) return <ErrorNote error={error} />;
   if (!g) return <p>Loading…</p>;
   const m = (n: number) => money(n, g.currency);
+
+  const resend = async (paymentId: number) => {
+    setBusy(true);
+    setNotice('');
+    try {
+      const r = await api<{ to: string; queued: boolean }>(`/donations/${g.id}/receipts`, { method: 'POST', body: { paymentId } });
+      setNotice(r.queued ? `A copy of the receipt is queued for ${r.to}.` : `A copy was already queued for ${r.to} a moment ago.`);
+      setG(await api<DonationDetail>(`/donations/${g.id}`));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const setVoided = async (voided: boolean) => {
     if (voided && !confirm('Void this offline gift? It will no longer count in the totals.')) return;
@@ -156,6 +171,11 @@ export function Donation({ id }: { id: string }) {
       </div>
       <section className="card">
         <h2>Money movements</h2>
+        {notice && (
+          <p className="ok-note" role="status">
+            {notice}
+          </p>
+        )}
         {g.movements.length === 0 ? (
           <p className="empty">No money has arrived for this gift.</p>
         ) : (
@@ -171,6 +191,7 @@ export function Donation({ id }: { id: string }) {
                   Counted
                 </th>
                 <th scope="col">Refunds and disputes</th>
+                <th scope="col">Receipt</th>
                 <th scope="col">Stripe id</th>
               </tr>
             </thead>
@@ -198,6 +219,20 @@ export function Donation({ id }: { id: string }) {
                       </div>
                     ))}
                     {!p.refunds.length && !p.disputes.length && '—'}
+                  </td>
+                  <td>
+                    {p.receipt.number !== null ? <div>No. {p.receipt.number}</div> : null}
+                    {p.receipt.mails.map((mail) => (
+                      <div key={mail.id}>
+                        {mail.kind === 'receipt.correction' ? 'Corrected notice' : 'Receipt'} <span className="muted">{mail.status}</span>
+                      </div>
+                    ))}
+                    {!p.receipt.mails.length && <span className="muted">no e-mail on file</span>}
+                    {canEdit && (p.receipt.to || g.email) ? (
+                      <button type="button" className="link" disabled={busy} onClick={() => void resend(p.id)}>
+                        Resend receipt
+                      </button>
+                    ) : null}
                   </td>
                   <td className="mono">{p.paymentIntentId ?? p.sourceKey}</td>
                 </tr>

@@ -1,4 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
+import {
+  TAX_LANGUAGES,
+  TAX_RULES,
+  TAX_STATUSES,
+  TAX_TEMPLATES,
+  type TaxLanguage,
+  type TaxStatus,
+  receiptTaxLines,
+} from '../../../common/tax.js';
 import { isTimeZone } from '../../../common/time.js';
 import { api } from '../api.js';
 import type { OrgSettings } from '../types.js';
@@ -15,12 +24,14 @@ function knownZones(): string[] {
 }
 
 /**
- * The organisation: name, address and tax id (receipts) and the time zone in which campaign dates
- * are entered and shown and the dashboard counts its days. Owners change it (the server checks).
+ * The organisation: name, address, tax id and tax status with its legal text per language
+ * (receipts, appeals), the mail footer and logo, and the time zone in which campaign dates are
+ * entered and shown and the dashboard counts its days. Owners change it (the server checks).
  */
 export function Settings() {
   const [f, setF] = useState<OrgSettings | null>(null);
   const [loadError, setLoadError] = useState('');
+  const [lang, setLang] = useState<TaxLanguage>('en');
   const zones = useMemo(knownZones, []);
 
   useEffect(() => {
@@ -38,6 +49,20 @@ export function Settings() {
   if (loadError) return <ErrorNote error={loadError} />;
   if (!f) return <p>Loading…</p>;
   const set = (k: keyof OrgSettings) => (e: { target: { value: string } }) => setF((s) => (s ? { ...s, [k]: e.target.value } : s));
+  const rule = TAX_RULES[f.taxStatus];
+  const text = f.taxTexts[lang] ?? '';
+  const setText = (v: string) => setF((s) => (s ? { ...s, taxTexts: { ...s.taxTexts, [lang]: v } } : s));
+  const preview = receiptTaxLines(
+    {
+      status: f.taxStatus,
+      organisation: f.name || 'Your organisation',
+      taxId: f.taxId,
+      sponsorName: f.sponsorName,
+      sponsorTaxId: f.sponsorTaxId,
+      texts: f.taxTexts,
+    },
+    lang,
+  );
   const zoneError =
     errors.timeZone ?? (f.timeZone && !isTimeZone(f.timeZone) ? 'Not a time zone this browser knows, e.g. America/New_York' : undefined);
 
@@ -55,6 +80,97 @@ export function Settings() {
         </Field>
         <Field label="Tax id" name="taxId" error={errors.taxId}>
           <input {...fieldProps('taxId', errors.taxId)} value={f.taxId} onChange={set('taxId')} maxLength={100} />
+        </Field>
+        <fieldset>
+          <legend>Tax status (receipts and appeals)</legend>
+          <Field
+            label="Status"
+            name="taxStatus"
+            error={errors.taxStatus}
+            hint={
+              rule.deductible === false
+                ? 'Receipts and the donate form say gifts are not tax-deductible'
+                : rule.noGoodsOrServices
+                  ? 'Receipts add “No goods or services were provided in exchange for this gift.”'
+                  : 'Receipts print only the text you write below'
+            }
+          >
+            <select
+              {...fieldProps('taxStatus', errors.taxStatus)}
+              value={f.taxStatus}
+              onChange={(e) => setF((s) => (s ? { ...s, taxStatus: e.target.value as TaxStatus } : s))}
+            >
+              {TAX_STATUSES.map((st) => (
+                <option key={st} value={st}>
+                  {TAX_RULES[st].label}
+                </option>
+              ))}
+            </select>
+          </Field>
+          {f.taxStatus === 'fiscal_sponsor' && (
+            <>
+              <Field label="Fiscal sponsor" name="sponsorName" error={errors.sponsorName}>
+                <input
+                  {...fieldProps('sponsorName', errors.sponsorName)}
+                  value={f.sponsorName}
+                  onChange={set('sponsorName')}
+                  maxLength={200}
+                />
+              </Field>
+              <Field label="Sponsor's tax id (EIN)" name="sponsorTaxId" error={errors.sponsorTaxId}>
+                <input
+                  {...fieldProps('sponsorTaxId', errors.sponsorTaxId)}
+                  value={f.sponsorTaxId}
+                  onChange={set('sponsorTaxId')}
+                  maxLength={100}
+                />
+              </Field>
+            </>
+          )}
+          <Field label="Language of the legal text" name="taxLanguage">
+            <select {...fieldProps('taxLanguage', undefined)} value={lang} onChange={(e) => setLang(e.target.value as TaxLanguage)}>
+              {TAX_LANGUAGES.map((l) => (
+                <option key={l} value={l}>
+                  {l}
+                  {f.taxTexts[l] ? ' (your text)' : ''}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field
+            label={`Legal text on receipts (${lang})`}
+            name="taxText"
+            error={errors.taxTexts}
+            hint="Left empty, receipts use the status's template. {organisation}, {taxId}, {sponsor} and {sponsorTaxId} are filled in."
+          >
+            <textarea
+              {...fieldProps('taxText', errors.taxTexts)}
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              rows={4}
+              maxLength={2000}
+            />
+          </Field>
+          <p>
+            <button
+              type="button"
+              className="link"
+              disabled={!TAX_TEMPLATES[f.taxStatus][lang]}
+              onClick={() => setText(TAX_TEMPLATES[f.taxStatus][lang])}
+            >
+              Start from the template
+            </button>
+          </p>
+          <div className="muted" data-tax-preview="">
+            <strong>Receipts will say:</strong>
+            {preview.length ? preview.map((line) => <p key={line}>{line}</p>) : <p>(nothing about tax)</p>}
+          </div>
+        </fieldset>
+        <Field label="Mail footer" name="footer" error={errors.footer} hint="A line at the foot of every e-mail">
+          <textarea {...fieldProps('footer', errors.footer)} value={f.footer} onChange={set('footer')} maxLength={1000} rows={2} />
+        </Field>
+        <Field label="Logo URL" name="logoUrl" error={errors.logoUrl} hint="https:// only; e-mails read the same when images are blocked">
+          <input {...fieldProps('logoUrl', errors.logoUrl)} value={f.logoUrl} onChange={set('logoUrl')} maxLength={500} type="url" />
         </Field>
         <Field
           label="Time zone"
