@@ -28,7 +28,18 @@ describe.each(testDatabaseKinds())("the organisation's settings and time zone on
   afterAll(async () => ctx?.close());
 
   it('starts from the ORG_* environment defaults and needs a session', async () => {
-    expect(await admin.json('/settings')).toEqual({ name: 'The Riverside Ledger', address: '', timeZone: 'America/New_York', taxId: '' });
+    expect(await admin.json('/settings')).toEqual({
+      name: 'The Riverside Ledger',
+      address: '',
+      timeZone: 'America/New_York',
+      taxId: '',
+      taxStatus: 'unset',
+      sponsorName: '',
+      sponsorTaxId: '',
+      taxTexts: {},
+      footer: '',
+      logoUrl: '',
+    });
     const anon = await ctx.app.request('/api/admin/settings');
     expect(anon.status).toBe(401);
     const anonPatch = await ctx.app.request('/api/admin/settings', {
@@ -63,6 +74,12 @@ describe.each(testDatabaseKinds())("the organisation's settings and time zone on
       address: '1 River St\nSpringfield',
       timeZone: 'Europe/Berlin',
       taxId: '12-3456789',
+      taxStatus: 'unset',
+      sponsorName: '',
+      sponsorTaxId: '',
+      taxTexts: {},
+      footer: '',
+      logoUrl: '',
     });
     expect(await admin.json('/settings')).toEqual(saved);
     const { entries } = await admin.json<{
