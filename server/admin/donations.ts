@@ -198,7 +198,10 @@ export async function getDonation(db: Kysely<Database>, giftId: string) {
     .orderBy('id')
     .execute();
   const pis = [...new Set(payments.map((p) => p.payment_intent_id).filter((x): x is string => !!x))];
-  const receipts = await receiptsOf(db, payments.map((p) => p.id));
+  const receipts = await receiptsOf(
+    db,
+    payments.map((p) => p.id),
+  );
   const [refunds, disputes] = pis.length
     ? await Promise.all([
         db.selectFrom('stripe_charge_refunds').where('payment_intent_id', 'in', pis).selectAll().orderBy('charge_id').execute(),
@@ -243,7 +246,11 @@ export type DonationDetail = Awaited<ReturnType<typeof getDonation>>;
 async function receiptsOf(db: Kysely<Database>, paymentIds: number[]) {
   const out = new Map<
     number,
-    { number: number | null; to: string | null; mails: { id: number; kind: string; status: string; createdAt: string; sentAt: string | null }[] }
+    {
+      number: number | null;
+      to: string | null;
+      mails: { id: number; kind: string; status: string; createdAt: string; sentAt: string | null }[];
+    }
   >();
   if (!paymentIds.length) return out;
   const [numbers, states, mails] = await Promise.all([

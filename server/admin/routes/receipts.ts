@@ -9,7 +9,13 @@ import { audit } from '../audit.js';
 import { type AdminEnv, requireRole } from '../auth.js';
 import { giftIdSchema } from '../schemas.js';
 
-const resendSchema = z.strictObject({ paymentId: z.number({ error: 'must be a payment id' }).int().positive().max(2 ** 53 - 1) });
+const resendSchema = z.strictObject({
+  paymentId: z
+    .number({ error: 'must be a payment id' })
+    .int()
+    .positive()
+    .max(2 ** 53 - 1),
+});
 
 /**
  * Receipts of a gift: an editor resends one (a donor lost it). The copy goes to the address the
