@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chargeForAmount } from '../../common/money.js';
 import { createLogger } from '../../server/logger.js';
+import { notifyProgress } from '../../server/live/bus.js';
 import { createMailWorker } from '../../server/mail/worker.js';
 import { ROOT } from './helpers/build.js';
 import { hasChromium, launch, screenshotPath, UI_WAIT_MS } from './helpers/browser.js';
@@ -102,6 +103,8 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     expect(thanks).toContain('Thank you!');
     expect(thanks).toContain('gift of $51.81 to The Riverside Ledger is confirmed');
     expect(thanks).toContain('including $1.81 to help cover processing fees');
+    // The payment came with an e-mail address, so a receipt was queued with it.
+    expect(thanks).toContain('A receipt is on its way to the e-mail address you gave at checkout.');
     // and the way back leads to the article on the embedding site, not to our front page
     expect(await page.getByRole('link', { name: /^Back to / }).getAttribute('href')).toBe(`${host.base}/article`);
     await page.screenshot({ path: screenshotPath('thanks-desktop-1280.png') });
@@ -135,6 +138,26 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
       .poll(() => page.getByRole('status').textContent())
       .toContain('monthly gift of $12.34 to The Riverside Ledger is confirmed');
     await expect.poll(() => page.textContent('main')).toContain('renews every month');
+    expect(await page.textContent('main')).toContain('each month’s payment brings its own');
+  });
+
+  it("says on the donate form that gifts are not tax-deductible when that is the organisation's status", async () => {
+    const setStatus = async (status: 'not_deductible' | null) => {
+      await app.db
+        .insertInto('organisation')
+        .values({ id: 1, tax_status: status })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ tax_status: status }))
+        .execute();
+      await notifyProgress(app.db, 0); // what the settings route does: every cached progress JSON goes
+    };
+    await setStatus('not_deductible');
+    try {
+      const page = await newPage();
+      await page.goto(`${app.base}/donate/year-end`);
+      await expect.poll(() => page.locator('[data-tax-notice]').textContent()).toBe('Gifts to Groundswell are not tax-deductible.');
+    } finally {
+      await setStatus(null);
+    }
   });
 
   it('says "processing" on /thanks while the bank has not confirmed', async () => {

@@ -89,8 +89,11 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
         'match',
         'fees',
         'testMode',
+        'tax',
       ].sort(),
     );
+    // No tax status chosen: the appeal makes no claim either way.
+    expect(body.tax).toEqual({ deductible: null, notice: {} });
     // testMode: the test context runs on the emulator (absent with a live key: site/test-mode.test.ts).
     expect(body).toMatchObject({
       slug: 'year-end',
