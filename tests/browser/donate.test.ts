@@ -227,8 +227,14 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
 
     // The confirmation mail (built-in outbox: no SMTP_URL), opened as the reader would.
     const worker = createMailWorker({ db: app.db, config: app.app.deps.config, clock: () => new Date(), log: createLogger('silent') });
-    expect(await worker.runOnce()).toMatchObject({ sent: 1 });
-    const mail = await app.db.selectFrom('mail_outbox').select(['to_address', 'text_body']).executeTakeFirstOrThrow();
+    // (The receipts of the gifts above are in the outbox too.)
+    while ((await worker.runOnce()).sent > 0);
+    const mail = await app.db
+      .selectFrom('mail_outbox')
+      .where('kind', '=', 'digest.confirm')
+      .select(['to_address', 'text_body', 'status'])
+      .executeTakeFirstOrThrow();
+    expect(mail.status).toBe('sent');
     expect(mail.to_address).toBe('reader@example.org');
     const link = /http\S+\/digest\/confirm\?token=\S+/.exec(mail.text_body ?? '')?.[0];
     expect(link).toBeTruthy();
