@@ -180,6 +180,36 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     expect(await rows.nth(3).textContent()).toContain(`${EMAIL}created campaign`);
   });
 
+  it('lets an owner choose a tax status and start the legal text from its template, with a preview of what receipts say', async () => {
+    await page.goto(`${app.base}/admin/settings`);
+    await page.getByRole('heading', { name: 'Organisation settings' }).waitFor();
+    await page.getByLabel('Status').selectOption('us_501c3');
+    await page.getByLabel('Tax id').fill('');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    // The status needs the EIN: the server says so on the field, and nothing is saved.
+    await expect.poll(() => page.locator('#f-taxId-error').textContent()).toContain('needs the tax id');
+    await page.getByLabel('Tax id').fill('12-3456789');
+    await page.getByRole('button', { name: 'Start from the template' }).click();
+    expect(await page.getByLabel('Legal text on receipts (en)').inputValue()).toContain('{organisation} is a tax-exempt organisation');
+    const preview = page.locator('[data-tax-preview]');
+    await expect.poll(() => preview.textContent()).toContain('(EIN 12-3456789)');
+    expect(await preview.textContent()).toContain('No goods or services were provided in exchange for this gift.');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved.').waitFor();
+    const saved = await app.db.selectFrom('organisation').select(['tax_status', 'tax_id', 'tax_texts']).executeTakeFirstOrThrow();
+    expect(saved).toMatchObject({ tax_status: 'us_501c3', tax_id: '12-3456789', tax_texts: { en: expect.stringContaining('{taxId}') } });
+    // Not deductible: no "no goods or services" line.
+    await page.getByLabel('Status').selectOption('not_deductible');
+    await expect.poll(() => preview.textContent()).toContain('is a tax-exempt organisation under Section 501(c)(3)');
+    await page.getByLabel('Legal text on receipts (en)').fill('');
+    await expect.poll(() => preview.textContent()).toContain('are not tax-deductible');
+    expect(await preview.textContent()).not.toContain('No goods or services');
+    await page.getByLabel('Status').selectOption('unset');
+    await page.getByLabel('Tax id').fill('');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('Saved.').waitFor();
+  });
+
   it("takes and shows campaign dates in the organisation's time zone, not the browser's", async () => {
     // An admin whose browser is in Tokyo, for an organisation in New York.
     const tokyo = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'Asia/Tokyo' });
