@@ -97,23 +97,8 @@ export interface PaymentsTable {
   applied_refunded: Generated<number>;
   applied_disputed: Generated<number>;
   voided: Generated<boolean>;
-  /** jsonb (migrations/0011): what the donor was last told about this payment; NULL = no receipt owed. */
-  receipt_state: ColumnType<ReceiptState | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
-}
-
-/** The facts a payment's receipt (or its last corrected notice) stated. */
-export interface ReceiptState {
-  /** Where the receipt went: corrections follow it. */
-  to: string;
-  amount: number;
-  refunded: number;
-  /** Lost to disputes (lost or under appeal). */
-  lost: number;
-  voided: boolean;
-  /** Corrected notices queued so far (each one's fact key carries its ordinal). */
-  notices: number;
 }
 
 export interface StripeChargeRefundsTable {

@@ -41,10 +41,28 @@ export interface ReceiptsTable {
   issued_at: Time;
 }
 
+/** What the donor was last told about a payment (migrations/0011): receipt, then notices. */
+export interface ReceiptStatementsTable {
+  payment_id: number;
+  /** Where the receipt went: corrections follow it. */
+  to_address: string;
+  amount: number;
+  refunded: number;
+  /** Lost to disputes (lost or under appeal). */
+  lost: number;
+  voided: boolean;
+  /** Corrected notices queued so far (each one's fact key carries its ordinal). */
+  notices: ColumnType<number, number | undefined, number>;
+  updated_at: Time;
+}
+
 export interface MailTables {
   mail_outbox: MailOutboxTable;
   mail_suppressions: MailSuppressionsTable;
   receipts: ReceiptsTable;
+  receipt_statements: ReceiptStatementsTable;
 }
+
+export type ReceiptStatement = Selectable<ReceiptStatementsTable>;
 
 export type OutboxRow = Selectable<MailOutboxTable>;

@@ -255,7 +255,7 @@ async function receiptsOf(db: Kysely<Database>, paymentIds: number[]) {
   if (!paymentIds.length) return out;
   const [numbers, states, mails] = await Promise.all([
     db.selectFrom('receipts').where('payment_id', 'in', paymentIds).select(['payment_id', 'number']).execute(),
-    db.selectFrom('payments').where('id', 'in', paymentIds).select(['id', 'receipt_state']).execute(),
+    db.selectFrom('receipt_statements').where('payment_id', 'in', paymentIds).select(['payment_id', 'to_address']).execute(),
     db
       .selectFrom('mail_outbox')
       .where('kind', 'in', ['receipt', 'receipt.correction'])
@@ -265,10 +265,13 @@ async function receiptsOf(db: Kysely<Database>, paymentIds: number[]) {
       .execute(),
   ]);
   for (const id of paymentIds) out.set(id, { number: null, to: null, mails: [] });
-  for (const n of numbers) out.get(Number(n.payment_id))!.number = n.number;
-  for (const s of states) {
-    const state = typeof s.receipt_state === 'string' ? JSON.parse(s.receipt_state) : s.receipt_state;
-    out.get(s.id)!.to = state?.to ?? null;
+  for (const n of numbers) {
+    const r = out.get(Number(n.payment_id));
+    if (r) r.number = n.number;
+  }
+  for (const st of states) {
+    const r = out.get(Number(st.payment_id));
+    if (r) r.to = st.to_address;
   }
   for (const m of mails)
     out.get(Number(m.payment_id))?.mails.push({

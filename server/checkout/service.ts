@@ -134,7 +134,13 @@ export async function checkoutStatus(db: Kysely<Database>, sessionId: string) {
     // A receipt is owed (and queued with the payment) when the payment knew an e-mail address.
     .select((eb) =>
       eb
-        .exists(eb.selectFrom('payments as p').whereRef('p.gift_id', '=', 'g.id').where('p.receipt_state', 'is not', null).select('p.id'))
+        .exists(
+          eb
+            .selectFrom('payments as p')
+            .innerJoin('receipt_statements as r', 'r.payment_id', 'p.id')
+            .whereRef('p.gift_id', '=', 'g.id')
+            .select('p.id'),
+        )
         .as('receipt'),
     )
     .executeTakeFirst();

@@ -2,7 +2,7 @@ import { type Kysely, type Transaction, sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, EventOutcome, Gift, GiftStatus, PaymentKind } from '../../db/schema.js';
 import { notifyProgress } from '../live/bus.js';
-import { noteReceiptFacts, parseState, queueReceipt } from '../mail/receipts.js';
+import { noteReceiptFacts, queueReceipt } from '../mail/receipts.js';
 
 /**
  * The ledger: the one writer of money (STYLE 13). Every money movement is a row keyed by Stripe's
@@ -464,13 +464,12 @@ export class Ledger {
     const existing = await this.trx
       .selectFrom('payments')
       .where('source_key', '=', np.sourceKey)
-      .select(['id', 'payment_intent_id', 'kind', 'counted_at', 'receipt_state'])
+      .select(['id', 'payment_intent_id', 'kind', 'counted_at'])
       .forUpdate()
       .executeTakeFirstOrThrow();
     // Recorded before any e-mail was known (an invoice without customer_email): the receipt goes
-    // out once one is.
-    const receiptQueued =
-      existing.receipt_state === null && (await queueReceipt(this.trx, existing.id, np.gift.email ?? np.payerEmail, this.clock()));
+    // out once one is (queueReceipt does nothing for a payment that has its receipt).
+    const receiptQueued = await queueReceipt(this.trx, existing.id, np.gift.email ?? np.payerEmail, this.clock());
     const set: { payment_intent_id?: string; counted_at?: Date; in_window?: boolean } = {};
     if (!existing.payment_intent_id && np.paymentIntentId) set.payment_intent_id = np.paymentIntentId;
     // The first payment of a monthly gift may be recorded from its invoice before the checkout
@@ -714,7 +713,7 @@ export class Ledger {
       .where('id', '=', payment.id)
       .execute();
     // An e-mail added to a gift that had none: its receipt goes out now.
-    if (payment.receipt_state === null && change.email) await queueReceipt(this.trx, payment.id, change.email, this.clock());
+    if (change.email) await queueReceipt(this.trx, payment.id, change.email, this.clock());
     await this.recompute(payment.id);
   }
 
@@ -798,6 +797,8 @@ export class Ledger {
     const p = await this.trx
       .selectFrom('payments as p')
       .innerJoin('campaigns as c', 'c.id', 'p.campaign_id')
+      // What the donor was last told (no row: no receipt owed), read with the payment: no extra round trip.
+      .leftJoin('receipt_statements as r', 'r.payment_id', 'p.id')
       .where('p.id', '=', paymentId)
       .select([
         'p.id',
@@ -813,8 +814,13 @@ export class Ledger {
         'p.applied_donation',
         'p.applied_refunded',
         'p.applied_disputed',
-        'p.receipt_state',
         'c.currency as campaign_currency',
+        'r.to_address as receipt_to',
+        'r.amount as receipt_amount',
+        'r.refunded as receipt_refunded',
+        'r.lost as receipt_lost',
+        'r.voided as receipt_voided',
+        'r.notices as receipt_notices',
       ])
       .forUpdate('p')
       .executeTakeFirstOrThrow();
@@ -844,7 +850,18 @@ export class Ledger {
 
     // What the receipt states follows the facts whether or not the payment counts for a campaign.
     const receipt = { amount: p.amount, refunded, lost, voided: p.voided };
-    await noteReceiptFacts(this.trx, p.id, parseState(p.receipt_state), receipt, this.clock());
+    const told =
+      p.receipt_to === null
+        ? null
+        : {
+            to: p.receipt_to,
+            amount: Number(p.receipt_amount),
+            refunded: Number(p.receipt_refunded),
+            lost: Number(p.receipt_lost),
+            voided: p.receipt_voided === true,
+            notices: Number(p.receipt_notices),
+          };
+    await noteReceiptFacts(this.trx, p.id, told, receipt, this.clock());
 
     const counts = p.in_window && !p.voided && p.currency.toUpperCase() === p.campaign_currency.toUpperCase();
     const next: Contribution = {

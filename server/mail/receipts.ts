@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, ReceiptState } from '../../db/schema.js';
+import type { Database } from '../../db/schema.js';
 import { queueMail } from './queue.js';
 import type { MailKinds, ReceiptFigures } from './templates.js';
 
@@ -67,63 +67,85 @@ async function receiptFacts(trx: Db, paymentId: number): Promise<Omit<MailKinds[
 
 const isEmail = (s: string | null | undefined): s is string => !!s && /^[^\s@]+@[^\s@]+$/.test(s.trim());
 
-/**
- * Queues the receipt of a paid payment in the caller's transaction (the ledger's, the one that
- * records the payment) and remembers what it states on the payment (receipt_state), so later
- * facts can be compared with it. The number is not assigned here but when the worker first
- * produces the mail. No e-mail, no receipt (an offline gift without one). Returns the state.
- */
-export async function queueReceipt(trx: Transaction<Database>, paymentId: number, to: string | null | undefined, at: Date) {
-  if (!isEmail(to)) return null;
-  const facts = await receiptFacts(trx, paymentId);
-  const state: ReceiptState = { to: to.trim().toLowerCase(), amount: facts.amount, refunded: 0, lost: 0, voided: false, notices: 0 };
-  await queueMail(trx, { kind: 'receipt', to: state.to, factKey: `receipt:${paymentId}`, data: facts, at });
-  await trx
-    .updateTable('payments')
-    .set({ receipt_state: JSON.stringify(state) })
-    .where('id', '=', paymentId)
-    .execute();
-  return state;
+/** What a payment's facts say, in the receipt's terms. */
+export type ReceiptNow = ReceiptFigures;
+
+/** What the donor was last told about a payment (receipt_statements), as the ledger reads it. */
+export interface ReceiptTold extends ReceiptFigures {
+  to: string;
+  notices: number;
 }
 
-/** What a payment's facts say now, in the receipt's terms. */
-export type ReceiptNow = Pick<ReceiptState, 'amount' | 'refunded' | 'lost' | 'voided'>;
-
-export const figuresOf = (s: ReceiptNow): ReceiptFigures => ({
-  amount: s.amount,
-  refunded: s.refunded,
-  lost: s.lost,
-  voided: s.voided,
-});
-
-const sameFigures = (a: ReceiptNow, b: ReceiptNow) =>
+const sameFigures = (a: ReceiptFigures, b: ReceiptFigures) =>
   a.amount === b.amount && a.refunded === b.refunded && a.lost === b.lost && a.voided === b.voided;
+const figuresOf = (s: ReceiptFigures): ReceiptFigures => ({ amount: s.amount, refunded: s.refunded, lost: s.lost, voided: s.voided });
 
 /**
- * Called by the ledger each time it recomputes a payment (its row locked): when the facts no
- * longer match what the donor was last told (a refund, a lost dispute, either one reversed, an
- * offline gift corrected or voided), queues a corrected notice citing the receipt number, in the
- * same transaction. The n-th notice of a payment has its own fact key, so a redelivered event
- * (which changes nothing) never queues one, and facts delivered in any order end with the same
- * final statement.
+ * Queues the receipt of a paid payment in the caller's transaction (the ledger's, the one that
+ * records the payment) and records what it states (receipt_statements), so later facts can be
+ * compared with it. Once per payment: a payment that already has its statement queues nothing.
+ * The number is not assigned here but when the worker first produces the mail. No e-mail, no
+ * receipt (an offline gift without one). Returns whether a receipt was queued.
+ */
+export async function queueReceipt(
+  trx: Transaction<Database>,
+  paymentId: number,
+  to: string | null | undefined,
+  at: Date,
+): Promise<boolean> {
+  if (!isEmail(to)) return false;
+  const address = to.trim().toLowerCase();
+  const inserted = await trx
+    .insertInto('receipt_statements')
+    .columns(['payment_id', 'to_address', 'amount', 'refunded', 'lost', 'voided', 'notices', 'updated_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('payments')
+        .where('id', '=', paymentId)
+        .select((e) => [
+          'id',
+          e.val(address).as('to_address'),
+          'amount',
+          e.lit(0).as('refunded'),
+          e.lit(0).as('lost'),
+          'voided',
+          e.lit(0).as('notices'),
+          e.val(at).as('updated_at'),
+        ]),
+    )
+    .onConflict((oc) => oc.column('payment_id').doNothing())
+    .returning('payment_id')
+    .executeTakeFirst();
+  if (!inserted) return false;
+  await queueMail(trx, { kind: 'receipt', to: address, factKey: `receipt:${paymentId}`, data: await receiptFacts(trx, paymentId), at });
+  return true;
+}
+
+/**
+ * Called by the ledger each time it recomputes a payment (its row locked, so calls for one
+ * payment never interleave): when the facts no longer match what the donor was last told (a
+ * refund, a lost dispute, either one reversed, an offline gift corrected or voided), queues a
+ * corrected notice citing the receipt number, in the same transaction. The n-th notice of a
+ * payment has its own fact key, so a redelivered event (which changes nothing) never queues one,
+ * and facts delivered in any order end with the same final statement.
  */
 export async function noteReceiptFacts(
   trx: Transaction<Database>,
   paymentId: number,
-  told: ReceiptState | null,
+  told: ReceiptTold | null,
   now: ReceiptNow,
   at: Date,
-) {
+): Promise<void> {
   if (!told || sameFigures(told, now)) return;
   const facts = await receiptFacts(trx, paymentId);
-  const next: ReceiptState = { ...told, ...figuresOf(now), notices: told.notices + 1 };
+  const notices = told.notices + 1;
   await queueMail(trx, {
     kind: 'receipt.correction',
     to: told.to,
-    factKey: `receipt.correction:${paymentId}:${next.notices}`,
+    factKey: `receipt.correction:${paymentId}:${notices}`,
     data: {
       paymentId,
-      ordinal: next.notices,
+      ordinal: notices,
       donorName: facts.donorName,
       currency: facts.currency,
       paidAt: facts.paidAt,
@@ -135,9 +157,9 @@ export async function noteReceiptFacts(
     at,
   });
   await trx
-    .updateTable('payments')
-    .set({ receipt_state: JSON.stringify(next) })
-    .where('id', '=', paymentId)
+    .updateTable('receipt_statements')
+    .set({ ...figuresOf(now), notices, updated_at: at })
+    .where('payment_id', '=', paymentId)
     .execute();
 }
 
@@ -155,39 +177,23 @@ export async function queueReceiptCopy(
     .selectFrom('payments as p')
     .innerJoin('gifts as g', 'g.id', 'p.gift_id')
     .where('p.id', '=', paymentId)
-    .select(['p.receipt_state', 'p.amount', 'p.voided', 'g.email'])
-    .forUpdate('p')
+    .select(['g.email'])
     .executeTakeFirstOrThrow();
-  const told = parseState(p.receipt_state);
-  const to = told?.to ?? (isEmail(p.email) ? p.email.trim().toLowerCase() : null);
-  if (!to) return null;
-  const facts = await receiptFacts(trx, paymentId);
+  // A payment that never had a receipt (its e-mail became known later): this copy is its receipt.
+  if (await queueReceipt(trx, paymentId, p.email, at)) return { to: p.email!.trim().toLowerCase(), queued: true };
+  const told = await trx.selectFrom('receipt_statements').selectAll().where('payment_id', '=', paymentId).forUpdate().executeTakeFirst();
+  if (!told) return null;
   const queued = await queueMail(trx, {
     kind: 'receipt',
-    to,
+    to: told.to_address,
     factKey: `receipt.copy:${paymentId}:${Math.floor(at.getTime() / 60_000)}`,
     data: {
-      ...facts,
+      ...(await receiptFacts(trx, paymentId)),
       copy: true,
       // Where notices corrected the receipt since, the copy states the figures they ended at.
-      corrected: told && told.notices > 0 ? figuresOf(told) : null,
+      corrected: told.notices > 0 ? figuresOf(told) : null,
     },
     at,
   });
-  if (!told) {
-    // A payment that never had a receipt (its e-mail arrived later): this is its receipt now.
-    await trx
-      .updateTable('payments')
-      .set({
-        receipt_state: JSON.stringify({ to, amount: p.amount, refunded: 0, lost: 0, voided: p.voided, notices: 0 } satisfies ReceiptState),
-      })
-      .where('id', '=', paymentId)
-      .execute();
-  }
-  return { to, queued };
-}
-
-export function parseState(v: unknown): ReceiptState | null {
-  const o = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
-  return o && typeof o === 'object' ? (o as ReceiptState) : null;
+  return { to: told.to_address, queued };
 }
