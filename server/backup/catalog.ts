@@ -144,3 +144,9 @@ export async function executedMigrations(db: Kysely<any>): Promise<string[]> {
   const rows = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
   return rows.rows.map((r) => r.name);
 }
+
+/** Which engine holds the data (the header says where a file came from). */
+export async function databaseKind(db: Kysely<any>): Promise<'pglite' | 'postgres'> {
+  const r = await sql<{ v: string }>`select version() as v`.execute(db);
+  return /wasm|emscripten/i.test(r.rows[0]?.v ?? '') ? 'pglite' : 'postgres';
+}
