@@ -7,8 +7,9 @@ import { type Kysely, sql } from 'kysely';
  */
 
 /** Running-server state, not the organisation's data: never exported. Sessions would let a
- * stolen file sign in; rate-limit windows and migration bookkeeping mean nothing elsewhere. */
-export const NEVER_EXPORTED: readonly RegExp[] = [/^kysely_migration/, /_sessions$/, /^rate_limits$/];
+ * stolen file sign in; rate-limit windows and migration bookkeeping mean nothing elsewhere.
+ * Exact names, never patterns: a table nobody listed here is data, and is exported. */
+export const NEVER_EXPORTED: ReadonlySet<string> = new Set(['kysely_migration', 'kysely_migration_lock', 'admin_sessions', 'rate_limits']);
 
 /** Tables whose rows are keys in plain text (link-signing keys, app secrets): with a copy anyone
  * could forge a donor's manage or statement link. Rows only with --with-credentials; without
@@ -89,7 +90,7 @@ export async function readCatalog(db: Kysely<any>, opts: { withCredentials: bool
   const skipped: string[] = [];
   const byName = new Map<string, TableInfo>();
   for (const { name } of tableRows.rows) {
-    if (NEVER_EXPORTED.some((re) => re.test(name))) {
+    if (NEVER_EXPORTED.has(name)) {
       skipped.push(name);
       continue;
     }
