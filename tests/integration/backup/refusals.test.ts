@@ -133,7 +133,10 @@ describe('import refuses', () => {
     }
   });
 
-  it('from a shell: npm run export and npm run import on the embedded database, with exit codes and one line each', async () => {
+  // Five processes that each start tsx and open the embedded database: a longer ceiling than the default.
+  it('from a shell: npm run export and npm run import on the embedded database, with exit codes and one line each', {
+    timeout: 15 * 60_000,
+  }, async () => {
     const run = promisify(execFile);
     const cli = (args: string[], env: Record<string, string>) =>
       run(path.join(ROOT, 'node_modules/.bin/tsx'), ['server/backup/cli.ts', ...args], {
