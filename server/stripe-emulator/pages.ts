@@ -89,14 +89,17 @@ function checkoutPage(rec: SessionRecord, expiredByTime: boolean, error?: string
   const items = rec.lineItems.map((li) => html`<p>${li.description}${li.quantity && li.quantity > 1 ? ` × ${li.quantity}` : ''}</p>`);
   const interval = rec.input.lineItems[0]?.recurring;
   const amount = formatAmount(s.amount_total ?? 0, s.currency ?? 'usd');
-  const heading = html`<h1>${s.mode === 'subscription' ? 'Subscribe' : 'Pay'}</h1>
+  const heading =
+    s.mode === 'setup'
+      ? html`<h1>Save a card</h1><p>This card will be saved for future payments. Nothing is charged now.</p>`
+      : html`<h1>${s.mode === 'subscription' ? 'Subscribe' : 'Pay'}</h1>
     ${items}
     <p class="amount">${amount}${interval ? html` <small>per ${interval.interval_count > 1 ? `${interval.interval_count} ` : ''}${interval.interval}${interval.interval_count > 1 ? 's' : ''}</small>` : ''}</p>`;
 
   if (s.status !== 'open' || expiredByTime) {
     const message =
       s.status === 'complete'
-        ? html`<p role="status">This checkout is already complete. Nothing more to pay.</p>${s.success_url ? html`<p><a href="${successUrl(s.success_url, s.id)}">Return to the site</a></p>` : ''}`
+        ? html`<p role="status">This checkout is already complete. ${s.mode === 'setup' ? 'The card is saved.' : 'Nothing more to pay.'}</p>${s.success_url ? html`<p><a href="${successUrl(s.success_url, s.id)}">Return to the site</a></p>` : ''}`
         : html`<p role="status">This checkout session has expired. Please start your donation again.</p>`;
     return page('Checkout', html`<div class="card">${heading}${message}</div>`);
   }
@@ -112,7 +115,7 @@ function checkoutPage(rec: SessionRecord, expiredByTime: boolean, error?: string
     <label for="name">Name on card</label>
     <input id="name" name="name" type="text" autocomplete="name" maxlength="200">
     <p><small>Test card 4242 4242 4242 4242 is assumed; no card details are collected.</small></p>
-    <button id="pay" type="submit" name="outcome" value="paid">Pay</button>
+    <button id="pay" type="submit" name="outcome" value="paid">${s.mode === 'setup' ? 'Save card' : 'Pay'}</button>
     ${
       s.mode === 'payment'
         ? html`<button id="pay-delayed-succeeds" class="secondary" type="submit" name="outcome" value="async_succeeds">Pay with delayed method (succeeds)</button>

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
 import { maskEmail } from '../logger.js';
+import { amountOf, applyCardSetup, queueGiftMail } from '../manage/service.js';
 
 /**
  * Stripe events → ledger calls. Each handler receives the event narrowed by the SDK's own types
@@ -31,6 +32,8 @@ export const HANDLED_TYPES = [
   'customer.subscription.created',
   'customer.subscription.updated',
   'customer.subscription.deleted',
+  'invoice.payment_failed',
+  'customer.source.expiring',
 ] as const satisfies readonly Stripe.Event['type'][];
 
 export type HandledType = (typeof HANDLED_TYPES)[number];
@@ -54,6 +57,8 @@ export interface ApplyContext {
   log: Pick<Logger, 'info' | 'warn'>;
   /** Applies a parked event again (same transaction). */
   replay(event: HandledEvent): Promise<Applied>;
+  /** A monthly gift's signed manage link, for the mails a fact causes (failed payment, expiring card). */
+  manageUrl?: (giftId: string) => string;
 }
 
 export interface PrefetchContext {
@@ -198,6 +203,31 @@ const checkoutSession: Handler<
     await ledger.setGiftStatus(gift, 'paid');
     ctx.log.info({ giftId: gift.id, amount, currency, donor: maskEmail(gift.email) }, 'gift paid');
     return processed(undefined, conflict);
+  },
+};
+
+/**
+ * checkout.session.completed in setup mode: a monthly donor added a card from the manage page.
+ * Checkout does not attach it to the subscription; prefetch does (an idempotent Stripe update,
+ * outside the transaction, retried with the event if Stripe is away). The subscription's own
+ * customer.subscription.updated then comes back like any other fact.
+ */
+const checkoutCompleted: Handler<EventOf<'checkout.session.completed'>> = {
+  async prefetch(event, ctx) {
+    const s = await rereadSession(event, ctx);
+    if (s.mode === 'setup') {
+      const outcome = await applyCardSetup(ctx.stripe, s);
+      return { ...s, metadata: { ...s.metadata, card_setup: outcome } };
+    }
+    return s;
+  },
+  async apply(event, ctx) {
+    const s = event.data.object;
+    if (s.mode === 'setup') {
+      const outcome = s.metadata?.card_setup ?? 'not_ours';
+      return outcome === 'updated' ? processed('card of a monthly gift updated') : ignored(`setup session: ${outcome}`);
+    }
+    return checkoutSession.apply(event, ctx);
   },
 };
 
@@ -406,13 +436,87 @@ const subscriptionChanged: Handler<
     const status = event.type === 'customer.subscription.deleted' ? 'canceled' : sub.status;
     // Stripe's order of facts: the subscription's own cancellation time, then the event's.
     const asOf = Math.max(event.created, status === 'canceled' ? (sub.canceled_at ?? sub.ended_at ?? 0) : 0);
-    const changed = await ledger.setSubscriptionState(gift, { subscriptionId: sub.id, status, asOf });
+    const canceled = status === 'canceled';
+    const changed = await ledger.setSubscriptionState(gift, {
+      subscriptionId: sub.id,
+      status,
+      asOf,
+      amount: amountOf(sub),
+      ...(canceled && {
+        cancellation: { feedback: sub.cancellation_details?.feedback ?? null, comment: sub.cancellation_details?.comment ?? null },
+      }),
+    });
+    if (canceled) {
+      // The confirmation, once per subscription whoever canceled it (the donor, an admin, or
+      // Stripe after failed payments); a redelivery finds the mail already queued.
+      const why = sub.cancellation_details?.reason;
+      await queueGiftMail(
+        ledger.trx,
+        'subscription.canceled',
+        gift,
+        { reason: why === 'payment_failed' ? 'payment_failed' : why === 'cancellation_requested' ? 'requested' : 'other' },
+        { factKey: `subscription.canceled:${sub.id}`, at: dateOf(asOf), amount: amountOf(sub) },
+      );
+    }
     return processed(changed ? status : `older status ${status}; kept the newer one`, conflict);
   },
 };
 
+// ---- monthly donors' mails ----
+
+/** invoice.payment_failed of a renewal: the donor gets the update-card link, once per invoice
+ * (Stripe retries a failed renewal several times; one mail about it is enough). The first payment
+ * fails inside Checkout, in front of the donor: no mail for that. */
+const invoicePaymentFailed: Handler<EventOf<'invoice.payment_failed'>> = {
+  prefetch: async (event, { stripe, reread }) => (reread ? stripe.invoices.retrieve(event.data.object.id) : event.data.object),
+  async apply(event, ctx) {
+    const inv = event.data.object;
+    const subscriptionId = subscriptionOfInvoice(inv);
+    if (!subscriptionId) return ignored('invoice without subscription');
+    if (inv.billing_reason === 'subscription_create') return ignored('first payment failed in Checkout');
+    await ctx.ledger.lock([inv.id, subscriptionId]);
+    const { gift } = await ctx.ledger.findGift({ subscriptionId });
+    if (!gift) return ignored('subscription of no gift of ours');
+    if (!ctx.manageUrl) return ignored('no manage links here');
+    const queued = await queueGiftMail(
+      ctx.ledger.trx,
+      'payment.failed',
+      gift,
+      { manageUrl: ctx.manageUrl(gift.id) },
+      { factKey: `payment.failed:${inv.id}`, at: dateOf(event.created), to: inv.customer_email, amount: inv.amount_due },
+    );
+    return processed(queued ? 'update-card mail queued' : 'mail already queued');
+  },
+};
+
+/** customer.source.expiring: Stripe sends it for cards saved as sources, at the start of the
+ * month they expire in. One mail per card and expiry date to each live monthly gift it pays. */
+const sourceExpiring: Handler<EventOf<'customer.source.expiring'>> = {
+  prefetch: async (event) => event.data.object,
+  async apply(event, ctx) {
+    const src = event.data.object;
+    if (src.object !== 'card') return ignored(`expiring ${src.object}`);
+    const customerId = idOf(src.customer);
+    if (!customerId) return ignored('card of no customer');
+    if (!ctx.manageUrl) return ignored('no manage links here');
+    const gifts = await ctx.ledger.liveMonthlyGiftsOfCustomer(customerId);
+    let queued = 0;
+    for (const gift of gifts) {
+      const ok = await queueGiftMail(
+        ctx.ledger.trx,
+        'card.expiring',
+        gift,
+        { manageUrl: ctx.manageUrl(gift.id), brand: src.brand, last4: src.last4, expMonth: src.exp_month, expYear: src.exp_year },
+        { factKey: `card.expiring:${src.id}:${src.exp_year}-${src.exp_month}:${gift.id}`, at: dateOf(event.created) },
+      );
+      if (ok) queued++;
+    }
+    return gifts.length ? processed(`${queued} expiring-card mail(s) queued`) : ignored('no live monthly gift pays with this card');
+  },
+};
+
 export const handlers: { [T in HandledType]: Handler<EventOf<T>, EventOf<T>['data']['object']> } = {
-  'checkout.session.completed': checkoutSession,
+  'checkout.session.completed': checkoutCompleted,
   'checkout.session.async_payment_succeeded': checkoutSession,
   'checkout.session.async_payment_failed': checkoutSession,
   'checkout.session.expired': checkoutExpired,
@@ -432,6 +536,8 @@ export const handlers: { [T in HandledType]: Handler<EventOf<T>, EventOf<T>['dat
   'customer.subscription.created': subscriptionChanged,
   'customer.subscription.updated': subscriptionChanged,
   'customer.subscription.deleted': subscriptionChanged,
+  'invoice.payment_failed': invoicePaymentFailed,
+  'customer.source.expiring': sourceExpiring,
 };
 
 /** Correlated access (TypeScript 4.6+): the handler of type T receives EventOf<T>, no cast. */
