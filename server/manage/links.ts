@@ -89,6 +89,10 @@ export function linkSigner(db: Kysely<Database>, config: Pick<Config, 'linkSecre
  * The manage link of a monthly gift, for mails (receipts, failed payments, expiring cards) and
  * /thanks. Receipts call this when they queue a receipt of a monthly gift and put the URL in the
  * mail's data (`manageUrl`).
+ *
+ * Inside a transaction, get the signer first (`const s = await linkSigner(db, config)` before
+ * opening it) and call `s.manageUrl(giftId, now)` inside: the first call may read app_secrets
+ * through `db`, which on single-connection PGlite would wait for the open transaction forever.
  */
 export async function manageLinkFor(
   deps: { db: Kysely<Database>; config: Pick<Config, 'linkSecret' | 'publicUrl'> },

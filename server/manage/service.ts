@@ -59,8 +59,17 @@ export interface SubscriptionView {
 
 const idOf = (x: string | { id: string } | null | undefined): string | null => (x == null ? null : typeof x === 'string' ? x : x.id);
 
-export function amountOf(sub: Pick<Stripe.Subscription, 'items'>): number {
-  return sub.items.data.reduce((s, i) => s + (i.price.unit_amount ?? 0) * (i.quantity ?? 1), 0);
+/** What a subscription charges per period; undefined when the object carries no items (an event
+ * rendered without them tells nothing about the amount, which is then left as it was). */
+export function amountOf(sub: Pick<Stripe.Subscription, 'items'>): number | undefined {
+  const items: Stripe.SubscriptionItem[] | undefined = sub.items?.data;
+  if (!Array.isArray(items) || items.length === 0) return undefined;
+  let total = 0;
+  for (const i of items) {
+    if (typeof i.price?.unit_amount !== 'number') return undefined;
+    total += i.price.unit_amount * (i.quantity ?? 1);
+  }
+  return total;
 }
 
 /** Read live from Stripe (pinned version): the manage page shows what Stripe will do next. */
@@ -73,7 +82,7 @@ export async function viewSubscription(stripe: Stripe, subscriptionId: string): 
   const periodEnd = sub.items.data[0]?.current_period_end ?? null;
   return {
     status: sub.status,
-    amount: amountOf(sub),
+    amount: amountOf(sub) ?? 0,
     currency: sub.currency,
     nextPaymentAt: live && periodEnd ? new Date(periodEnd * 1000) : null,
     card: card ? { brand: card.brand, last4: card.last4, expMonth: card.exp_month, expYear: card.exp_year } : null,

@@ -437,11 +437,12 @@ const subscriptionChanged: Handler<
     // Stripe's order of facts: the subscription's own cancellation time, then the event's.
     const asOf = Math.max(event.created, status === 'canceled' ? (sub.canceled_at ?? sub.ended_at ?? 0) : 0);
     const canceled = status === 'canceled';
+    const amount = amountOf(sub);
     const changed = await ledger.setSubscriptionState(gift, {
       subscriptionId: sub.id,
       status,
       asOf,
-      amount: amountOf(sub),
+      ...(amount !== undefined && { amount }),
       ...(canceled && {
         cancellation: { feedback: sub.cancellation_details?.feedback ?? null, comment: sub.cancellation_details?.comment ?? null },
       }),
@@ -455,7 +456,7 @@ const subscriptionChanged: Handler<
         'subscription.canceled',
         gift,
         { reason: why === 'payment_failed' ? 'payment_failed' : why === 'cancellation_requested' ? 'requested' : 'other' },
-        { factKey: `subscription.canceled:${sub.id}`, at: dateOf(asOf), amount: amountOf(sub) },
+        { factKey: `subscription.canceled:${sub.id}`, at: dateOf(asOf), ...(amount !== undefined && { amount }) },
       );
     }
     return processed(changed ? status : `older status ${status}; kept the newer one`, conflict);
