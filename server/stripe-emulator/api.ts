@@ -298,6 +298,27 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
   retrieveRoute('/v1/payment_methods/:id', 'payment_method', (id) => core.paymentMethods.get(id));
   retrieveRoute('/v1/setup_intents/:id', 'setup_intent', (id) => core.setupIntents.get(id));
 
+  app.post('/v1/payment_methods/:id', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['billing_details', 'card', 'expand', 'metadata']);
+    const id = c.req.param('id');
+    if (!core.paymentMethods.has(id)) throw new ApiError(404, `No such PaymentMethod: '${id}'`, 'id', 'resource_missing');
+    const card = readObject(params, 'card');
+    if (card) onlyKeys(card, ['exp_month', 'exp_year', 'networks'], 'card');
+    const expMonth = card ? readInteger(card, 'exp_month', 'card') : undefined;
+    const expYear = card ? readInteger(card, 'exp_year', 'card') : undefined;
+    if (expMonth !== undefined && (expMonth < 1 || expMonth > 12))
+      throw new ApiError(400, "Your card's expiration month is invalid.", 'card[exp_month]', 'invalid_expiry_month');
+    if (expYear !== undefined && (expYear < 2000 || expYear > 2100))
+      throw new ApiError(400, "Your card's expiration year is invalid.", 'card[exp_year]', 'invalid_expiry_year');
+    return idempotent(c, params, () =>
+      expand(
+        core.updatePaymentMethod(id, { ...(expMonth !== undefined && { expMonth }), ...(expYear !== undefined && { expYear }) }),
+        params,
+      ),
+    );
+  });
+
   const missingSubscription = (id: string) => new ApiError(404, `No such subscription: '${id}'`, 'id', 'resource_missing');
 
   app.post('/v1/subscriptions/:id', async (c) => {

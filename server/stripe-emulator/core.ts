@@ -702,6 +702,58 @@ export class EmulatorCore {
     return invoiceId;
   }
 
+  /**
+   * invoice.upcoming, as Stripe sends it some days before a renewal: a preview of the next
+   * invoice, without an id (it does not exist yet).
+   */
+  async upcomingRenewal(id: string): Promise<void> {
+    const rec = this.getSubscription(id);
+    const sub = rec.subscription;
+    if (sub.status !== 'active' && sub.status !== 'past_due')
+      throw new EmulatorError(`Subscription ${id} is ${sub.status}; it will not renew.`);
+    const amount = sub.items.data.reduce((a, i) => a + (i.price.unit_amount ?? 0) * (i.quantity ?? 1), 0);
+    const item0 = sub.items.data[0]!;
+    const preview = {
+      object: 'invoice',
+      amount_due: amount,
+      amount_paid: 0,
+      amount_remaining: amount,
+      attempt_count: 0,
+      attempted: false,
+      billing_reason: 'upcoming',
+      collection_method: 'charge_automatically',
+      created: item0.current_period_end,
+      currency: sub.currency,
+      customer: sub.customer,
+      customer_email: rec.email,
+      customer_name: rec.name,
+      livemode: false,
+      metadata: {},
+      next_payment_attempt: item0.current_period_end,
+      parent: {
+        quote_details: null,
+        subscription_details: { metadata: { ...sub.metadata }, subscription: sub.id },
+        type: 'subscription_details',
+      },
+      period_end: item0.current_period_end,
+      period_start: item0.current_period_start,
+      status: 'draft',
+      subtotal: amount,
+      total: amount,
+    };
+    await this.delivery.deliverAll([this.event('invoice.upcoming', preview)]);
+  }
+
+  /** POST /v1/payment_methods/:id: a card's expiry date can be updated (the donor's bank reissued it). */
+  updatePaymentMethod(id: string, change: { expMonth?: number; expYear?: number }): EPaymentMethod {
+    const pm = this.paymentMethods.get(id);
+    if (!pm) throw new EmulatorError(`No such PaymentMethod: '${id}'`);
+    if (change.expMonth !== undefined) pm.card.exp_month = change.expMonth;
+    if (change.expYear !== undefined) pm.card.exp_year = change.expYear;
+    void this.delivery.deliverAll([this.event('payment_method.updated', pm)]).catch(() => undefined);
+    return pm;
+  }
+
   /** POST /v1/invoices/:id/void: only an open invoice can be voided. */
   voidInvoice(id: string, request: RequestRef | null = null): { invoice: EInvoice; delivered: Promise<void> } {
     const inv = this.invoices.get(id);

@@ -55,6 +55,8 @@ export interface StripeEmulator {
   failRenewal(subscriptionId: string): Promise<string>;
   /** customer.source.expiring for a (legacy) card of this customer, expiring this month. */
   cardExpiring(customerId: string): Promise<void>;
+  /** invoice.upcoming for the subscription's next renewal (Stripe sends it days before). */
+  upcomingRenewal(subscriptionId: string): Promise<void>;
   refund(paymentIntentId: string, amount?: number): Promise<void>;
   dispute(paymentIntentId: string, opts?: { amount?: number }): Promise<string>;
   closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<void>;
@@ -120,6 +122,7 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     },
     failRenewal: (id) => core.failRenewal(id),
     cardExpiring: (customerId) => core.cardExpiring(customerId),
+    upcomingRenewal: (id) => core.upcomingRenewal(id),
     refund: (id, amount) => core.refund(id, amount),
     dispute: (id, o) => core.dispute(id, o),
     closeDispute: (id, outcome) => core.closeDispute(id, outcome),

@@ -34,6 +34,7 @@ export const HANDLED_TYPES = [
   'customer.subscription.deleted',
   'invoice.payment_failed',
   'customer.source.expiring',
+  'invoice.upcoming',
 ] as const satisfies readonly Stripe.Event['type'][];
 
 export type HandledType = (typeof HANDLED_TYPES)[number];
@@ -516,6 +517,73 @@ const sourceExpiring: Handler<EventOf<'customer.source.expiring'>> = {
   },
 };
 
+/** Where prefetch leaves what it read about the card of an upcoming renewal (our copy only). */
+const UPCOMING_CARD = 'groundswell_card';
+interface UpcomingCard {
+  paymentMethod: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  chargeAt: number;
+}
+
+/**
+ * invoice.upcoming (Stripe sends it some days before a renewal, as set in the Billing settings):
+ * the cards Checkout saves are PaymentMethods, for which Stripe sends no customer.source.expiring,
+ * so this is where we learn that the card will have expired when the renewal is charged. One mail
+ * per card and expiry date. The upcoming invoice has no id; it names its subscription.
+ */
+const invoiceUpcoming: Handler<EventOf<'invoice.upcoming'>> = {
+  async prefetch(event, { stripe }) {
+    const inv = event.data.object;
+    const subscriptionId = subscriptionOfInvoice(inv);
+    if (!subscriptionId) return inv;
+    // Always read now: the card may have changed since the event was made.
+    const sub = await stripe.subscriptions.retrieve(subscriptionId, { expand: ['default_payment_method'] });
+    const pm = sub.default_payment_method;
+    const card = pm && typeof pm === 'object' && pm.card ? pm.card : null;
+    const chargeAt = inv.next_payment_attempt ?? sub.items.data[0]?.current_period_end ?? null;
+    if (!card || typeof pm !== 'object' || !pm || !chargeAt || sub.status === 'canceled') return inv;
+    const seen: UpcomingCard = {
+      paymentMethod: pm.id,
+      brand: card.brand,
+      last4: card.last4,
+      expMonth: card.exp_month,
+      expYear: card.exp_year,
+      chargeAt,
+    };
+    return { ...inv, metadata: { ...inv.metadata, [UPCOMING_CARD]: JSON.stringify(seen) } };
+  },
+  async apply(event, ctx) {
+    const inv = event.data.object;
+    const subscriptionId = subscriptionOfInvoice(inv);
+    const raw = inv.metadata?.[UPCOMING_CARD];
+    if (!subscriptionId || !raw) return ignored('upcoming invoice without a card to check');
+    const card = JSON.parse(raw) as UpcomingCard;
+    // A card works until the last moment of its expiry month.
+    const validUntil = Date.UTC(card.expYear, card.expMonth, 1) / 1000;
+    if (validUntil > card.chargeAt) return ignored('card valid at the next payment');
+    await ctx.ledger.lock([subscriptionId]);
+    const { gift } = await ctx.ledger.findGift({ subscriptionId });
+    if (!gift) return ignored('subscription of no gift of ours');
+    if (!ctx.manageUrl) return ignored('no manage links here');
+    const queued = await queueGiftMail(
+      ctx.ledger.trx,
+      'card.expiring',
+      gift,
+      { manageUrl: ctx.manageUrl(gift.id), brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear },
+      {
+        factKey: `card.expiring:${card.paymentMethod}:${card.expYear}-${card.expMonth}:${gift.id}`,
+        at: dateOf(event.created),
+        to: inv.customer_email,
+        amount: inv.amount_due,
+      },
+    );
+    return processed(queued ? 'expiring-card mail queued' : 'mail already queued');
+  },
+};
+
 export const handlers: { [T in HandledType]: Handler<EventOf<T>, EventOf<T>['data']['object']> } = {
   'checkout.session.completed': checkoutCompleted,
   'checkout.session.async_payment_succeeded': checkoutSession,
@@ -539,6 +607,7 @@ export const handlers: { [T in HandledType]: Handler<EventOf<T>, EventOf<T>['dat
   'customer.subscription.deleted': subscriptionChanged,
   'invoice.payment_failed': invoicePaymentFailed,
   'customer.source.expiring': sourceExpiring,
+  'invoice.upcoming': invoiceUpcoming,
 };
 
 /** Correlated access (TypeScript 4.6+): the handler of type T receives EventOf<T>, no cast. */

@@ -89,7 +89,12 @@ function readEnvelope(x: unknown): { event: Stripe.Event } | { unreadable: strin
   ) {
     return { unreadable: 'event without data.object' };
   }
-  if (isHandledType(x.type) && (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)) {
+  // Stripe's upcoming invoice (invoice.upcoming) is a preview: it has no id yet.
+  if (
+    isHandledType(x.type) &&
+    x.type !== 'invoice.upcoming' &&
+    (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)
+  ) {
     return { unreadable: 'object without id' };
   }
   if ('api_version' in x && x.api_version !== null && typeof x.api_version !== 'string') return { unreadable: 'malformed api_version' };

@@ -171,6 +171,22 @@ describe.each(testDatabaseKinds())('monthly donors manage their gift on %s', (ki
     expect(other.status).toBeGreaterThanOrEqual(400);
   });
 
+  it('before a renewal (invoice.upcoming), a card that will have expired gets the update-card mail once', async () => {
+    await ctx.emulator.upcomingRenewal(subscriptionId);
+    await ctx.emulator.flush();
+    expect(await mails('card.expiring')).toHaveLength(0); // the card is valid for years
+    const pm = (await subscription()).default_payment_method as string;
+    await ctx.stripe.paymentMethods.update(pm, { card: { exp_month: 12, exp_year: 2026 } });
+    await ctx.emulator.upcomingRenewal(subscriptionId);
+    await ctx.emulator.flush();
+    const upcoming = ctx.emulator.events().filter((e) => e.type === 'invoice.upcoming');
+    expect((await ctx.deliver({ ...upcoming.at(-1)! })).status).toBe(200);
+    const sent = await mails('card.expiring');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.fact_key).toBe(`card.expiring:${pm}:2026-12:${giftId}`);
+    expect(sent[0]!.data).toMatchObject({ expMonth: 12, expYear: 2026, amount: 2500, campaign: 'Keep the river clean' });
+  });
+
   it('a failed renewal mails the update-card link once, however often the event comes', async () => {
     const invoiceId = await ctx.emulator.failRenewal(subscriptionId);
     await ctx.emulator.flush();
@@ -190,7 +206,7 @@ describe.each(testDatabaseKinds())('monthly donors manage their gift on %s', (ki
     await ctx.emulator.flush();
     const ev = ctx.emulator.events().find((e) => e.type === 'customer.source.expiring')!;
     await ctx.deliver({ ...ev });
-    const sent = await mails('card.expiring');
+    const sent = (await mails('card.expiring')).filter((m) => m.fact_key.startsWith('card.expiring:card_'));
     expect(sent).toHaveLength(1);
     expect(sent[0]!.data).toMatchObject({ last4: '4242', campaign: 'Keep the river clean' });
   });
