@@ -175,7 +175,9 @@ ${body}
     const done = DONE[c.req.query('done') ?? ''];
     const hidden = `<input type="hidden" name="token" value="${esc(token)}">`;
     const ended = view.status === 'canceled' || view.status === 'incomplete_expired';
-    const date = (d: Date) => new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'UTC' }).format(d);
+    // Dates are the organisation's calendar days, as on its receipts.
+    const { timeZone } = await organisation(db, config);
+    const date = (d: Date) => new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone }).format(d);
     const parts: string[] = [];
     if (done) parts.push(`<p role="status" style="background:#e6f4ea;padding:.6rem .9rem;border-radius:6px;">${esc(done)}</p>`);
     parts.push(`<dl style="margin:0;">

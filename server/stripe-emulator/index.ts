@@ -151,6 +151,8 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     expireCheckout: emulator.expireCheckout,
     renewSubscription: (id) => emulator.renewSubscription(id),
     cancelSubscription: emulator.cancelSubscription,
+    failRenewal: emulator.failRenewal,
+    upcomingRenewal: emulator.upcomingRenewal,
     refund: emulator.refund,
     dispute: emulator.dispute,
     closeDispute: emulator.closeDispute,

@@ -30,6 +30,8 @@ export interface PageControls {
   expireCheckout(id: string): Promise<void>;
   renewSubscription(id: string): Promise<void>;
   cancelSubscription(id: string): Promise<void>;
+  failRenewal(id: string): Promise<string>;
+  upcomingRenewal(id: string): Promise<void>;
   refund(paymentIntentId: string, amount?: number): Promise<void>;
   dispute(paymentIntentId: string, opts: { amount?: number }): Promise<string>;
   closeDispute(id: string, outcome: 'won' | 'lost'): Promise<void>;
@@ -186,7 +188,7 @@ function dashboard(core: EmulatorCore, csrf: string, notice?: string, error?: st
       <td><code>${sub.id}</code><br>${fmtTime(sub.created)}</td>
       <td>${item ? formatAmount(item.price.unit_amount ?? 0, sub.currency) : ''} / ${item?.price.recurring?.interval ?? ''}</td>
       <td>${sub.status}</td><td>${maskEmail(email)}</td><td>${fmtTime(item?.current_period_end)}</td>
-      <td>${sub.status === 'active' ? html`${actionForm('renew', { id: sub.id }, 'Renew now')}${actionForm('cancel-subscription', { id: sub.id }, 'Cancel')}` : ''}</td>
+      <td>${sub.status === 'active' ? html`${actionForm('renew', { id: sub.id }, 'Renew now')}${actionForm('fail-renewal', { id: sub.id }, 'Renewal fails')}${actionForm('upcoming', { id: sub.id }, 'Announce renewal')}${actionForm('cancel-subscription', { id: sub.id }, 'Cancel')}` : sub.status === 'past_due' ? actionForm('cancel-subscription', { id: sub.id }, 'Cancel') : ''}</td>
     </tr>`;
   });
   const disputes = recent(core.disputes).map(
@@ -345,6 +347,8 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
     },
     renew: async (s) => (await controls.renewSubscription(req(s, 'id')), 'Subscription renewed: a new invoice was paid.'),
     'cancel-subscription': async (s) => (await controls.cancelSubscription(req(s, 'id')), 'Subscription canceled.'),
+    'fail-renewal': async (s) => `Renewal failed: invoice ${await controls.failRenewal(req(s, 'id'))} is open.`,
+    upcoming: async (s) => (await controls.upcomingRenewal(req(s, 'id')), 'invoice.upcoming sent.'),
     refund: async (s) => (await controls.refund(req(s, 'id'), optionalAmount(s('amount'))), 'Refund created.'),
     dispute: async (s) => `Dispute ${await controls.dispute(req(s, 'id'), { amount: optionalAmount(s('amount')) })} opened.`,
     'close-dispute': async (s) => {
