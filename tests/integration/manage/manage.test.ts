@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../server/logger.js';
+import { createMailWorker } from '../../../server/mail/worker.js';
 import { linkSigner } from '../../../server/manage/links.js';
 import { type TestContext, createTestContext, fakeClock } from '../../helpers/app.js';
 import { testDatabaseKinds } from '../../helpers/db.js';
@@ -259,5 +261,24 @@ describe.each(testDatabaseKinds())('monthly donors manage their gift on %s', (ki
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBeTruthy();
     expect((await ask('bad-address')).status).toBe(400);
+  });
+
+  it('the worker renders and delivers every one of these mails (the outbox, without SMTP_URL), links included', async () => {
+    const worker = createMailWorker({ db: ctx.db, config: ctx.config, clock: ctx.clock, log: createLogger('silent') });
+    try {
+      while ((await worker.runOnce()).sent > 0);
+    } finally {
+      await worker.stop();
+    }
+    const rows = await ctx.db
+      .selectFrom('mail_outbox')
+      .select(['kind', 'status', 'text_body'])
+      .where('kind', 'in', ['payment.failed', 'card.expiring', 'subscription.canceled', 'manage.link'])
+      .execute();
+    expect(new Set(rows.map((r) => r.kind))).toEqual(new Set(['payment.failed', 'card.expiring', 'subscription.canceled', 'manage.link']));
+    for (const r of rows) {
+      expect(r.status).toBe('sent');
+      if (r.kind !== 'subscription.canceled') expect(r.text_body).toContain('http://groundswell.test/manage?token=manage.');
+    }
   });
 });
