@@ -199,16 +199,21 @@ export async function exportToStream(
     const body = createWriteStream(bodyFile, { mode: 0o600 });
     const header = await writeBody(db, body, opts).finally(() => body.end());
     await once(body, 'finish');
+    // Opened, then removed at once: the open handle still reads the bytes, and nothing is left on
+    // disk whether the client reads it all, leaves half-way or never starts.
+    const handle = await open(bodyFile, 'r');
+    await cleanup();
+    const close = () => void handle.close().catch(() => undefined);
     async function* content() {
       try {
         yield Buffer.from(`${JSON.stringify(header)}\n`);
-        yield* createReadStream(bodyFile);
+        yield* handle.createReadStream({ autoClose: false });
       } finally {
-        await cleanup();
+        close();
       }
     }
     const node = Readable.from(content(), { objectMode: false });
-    node.once('close', () => void cleanup());
+    node.once('close', close);
     return { header, stream: Readable.toWeb(node) as ReadableStream<Uint8Array> };
   } catch (err) {
     await cleanup();
