@@ -38,9 +38,12 @@ export function requestIdFor(req: IncomingMessage): string {
   return typeof given === 'string' && given && given.length <= 255 && !/[^\w\-=]/.test(given) ? given : randomUUID();
 }
 
+/** Raw header arrays ready for writeHead; the request id's slot is filled per request. */
 interface Prepared {
   ok: string[];
+  okId: number;
   notModified: string[];
+  notModifiedId: number;
   body: Buffer;
 }
 
@@ -53,11 +56,15 @@ export function createFastRead(cache: ProgressCache, publicHeaders: readonly Hea
     if (!p) {
       const common: Header[] = [...publicHeaders, ...PUBLIC_READ_CORS, ['ETag', entry.etag], ['Cache-Control', PROGRESS_CACHE_CONTROL]];
       const body = Buffer.from(entry.body);
-      p = {
-        ok: asSent([...common, ['Content-Type', PROGRESS_CONTENT_TYPE]]),
-        notModified: asSent(common),
-        body,
-      };
+      const ok = [
+        ...asSent([...common, ['Content-Type', PROGRESS_CONTENT_TYPE]]),
+        'x-request-id',
+        '',
+        'Content-Length',
+        String(body.length),
+      ];
+      const notModified = [...asSent(common), 'x-request-id', ''];
+      p = { ok, okId: ok.length - 3, notModified, notModifiedId: notModified.length - 1, body };
       prepared.set(entry, p);
     }
     return p;
@@ -74,11 +81,14 @@ export function createFastRead(cache: ProgressCache, publicHeaders: readonly Hea
     if (!entry) return false;
     const p = prepare(entry);
     const id = requestIdFor(req);
+    // writeHead copies the array before returning: the shared one can take the next id.
     if (req.headers['if-none-match'] === entry.etag) {
-      res.writeHead(304, [...p.notModified, 'x-request-id', id]);
+      p.notModified[p.notModifiedId] = id;
+      res.writeHead(304, p.notModified);
       res.end();
     } else {
-      res.writeHead(200, [...p.ok, 'x-request-id', id, 'Content-Length', String(p.body.length)]);
+      p.ok[p.okId] = id;
+      res.writeHead(200, p.ok);
       res.end(p.body);
     }
     return true;
