@@ -93,10 +93,16 @@ if (mode === 'bare') {
       }),
       { database: { ...handle, url: b } },
     );
-    // Its LISTEN connection is up once the bus says "anything may have changed" (0).
-    await new Promise<void>((resolve) => {
-      const off = runtime.bus.subscribe((id) => id === 0 && (off(), resolve()));
-    });
+    // Its LISTEN connection is up once a NOTIFY of ours comes back (its own "anything may have
+    // changed" may have come and gone while the runtime was being built).
+    const { notifyProgress } = await import('../server/live/bus.js');
+    for (let heard = false; !heard; ) {
+      heard = await new Promise<boolean>((resolve) => {
+        const off = runtime.bus.subscribe((id) => id === 0 && (off(), resolve(true)));
+        setTimeout(() => (off(), resolve(false)), 250);
+        void notifyProgress(runtime.db, 0);
+      });
+    }
     change = () => {
       throw new Error('the second instance takes no gifts');
     };

@@ -27,7 +27,7 @@ export function createApp(deps: AppDeps) {
 
   // Response headers per surface (server/lib/security-headers.ts).
   const headers = securityHeaders(deps.config);
-  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/healthz', '/readyz'])
+  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/embed-donate.js', '/healthz', '/readyz'])
     app.use(p, headers.publicSurface);
   for (const p of ['/admin', '/admin/*', '/api/admin/*']) app.use(p, headers.admin);
   for (const p of ['/emulator', '/emulator/*']) app.use(p, headers.emulator);
