@@ -337,7 +337,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(scripts[1]).toMatch(/^\/embed-donate\.js\?v=[0-9a-f]{12}$/);
     // The form inside is the real one: its amounts and the fee choice answer.
     await dialog.getByLabel('Other amount (USD)').fill('40');
-    expect(await dialog.getByRole('button', { name: /^Donate/ }).textContent()).toBe('Donate $40');
+    expect(await dialog.getByRole('button', { name: /^Donate/ }).textContent()).toBe('Donate $40.00');
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
     await donate.click();
