@@ -137,7 +137,7 @@ ratio = Groundswell ÷ baseline, both measured in this run:
              app, the write loop for the bare server) and server RSS per open stream.
   webhooks   events/s of signed checkout.session.completed over HTTP ÷ pgbench tps of the same
              SQL transaction (1.0 = the app adds nothing to its database work).
-  widget     size: share of the 20 KiB min+gzip budget (must stay <= 1.0); first paint: how many
+  widget     size: share of the 16 KiB (embed.js) or 150 KiB (admin) min+gzip budget (must stay <= 1.0); first paint: how many
              times longer than the same page with a plain inline <div> of the banner's text.`);
 
   const out = fileURLToPath(new URL('../test-artifacts/bench.json', import.meta.url));

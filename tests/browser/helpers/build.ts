@@ -118,3 +118,11 @@ export async function ensureWebBuilt(): Promise<void> {
     rmSync(LOCK, { recursive: true, force: true });
   }
 }
+
+/** The scripts admin/index.html loads before anything runs: its entry and every modulepreload. */
+export function adminInitialScripts(): string[] {
+  const html = readFileSync(path.join(DIST, 'admin/index.html'), 'utf8');
+  return [...html.matchAll(/<(?:script[^>]*\bsrc|link[^>]*rel="modulepreload"[^>]*\bhref)="\/(assets\/[^"]+\.js)"/g)].map((m) =>
+    path.join(DIST, m[1]!),
+  );
+}
