@@ -1,6 +1,6 @@
 import { formatMoney } from '../../common/money.js';
 import { receiptTaxLines } from '../../common/tax.js';
-import { esc, frame, layout } from './html.js';
+import { button, esc, frame, layout } from './html.js';
 import type { Organisation } from './organisation.js';
 import type { MailKinds, ReceiptFigures, RenderContext, RenderedMail } from './templates.js';
 
@@ -48,6 +48,8 @@ function htmlDoc(opts: {
   intro: string[];
   rows: Row[];
   after: string[];
+  /** Trusted HTML (a button) after the figures. */
+  action?: string;
   org: Organisation;
   footer: string;
 }) {
@@ -62,6 +64,7 @@ ${opts.intro.map(para).join('\n')}
 <table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;margin:16px 0;">
 ${opts.rows.map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#5c5c5c;border-bottom:1px solid #e5e5e0;vertical-align:top;">${esc(k)}</td><td style="padding:6px 0;border-bottom:1px solid #e5e5e0;font-weight:600;">${esc(v)}</td></tr>`).join('\n')}
 </table>
+${opts.action ?? ''}
 ${opts.after.map((p) => `<p style="font-size:14px;color:#3c3c3c;">${esc(p)}</p>`).join('\n')}
 <p style="margin-top:24px;">${esc(org.name)}${address}</p>`,
     footer: opts.footer,
@@ -106,13 +109,25 @@ export function renderReceipt(d: MailKinds['receipt'], { org }: RenderContext): 
   const subject = d.copy ? `Copy of your receipt ${number} from ${org.name}` : `Your receipt from ${org.name}: ${amount}`;
   const greeting = d.donorName ? `Dear ${d.donorName},` : 'Hello,';
   const after = receiptTaxLines(org.tax);
-  const text = textDoc({ greeting, intro, rows, after: [...after, 'Please keep this receipt for your records.'], org });
+  // A monthly gift's receipt carries the donor's signed link to change or cancel it (manage).
+  const manage = d.recurring && d.manageUrl ? d.manageUrl : null;
+  const manageText = manage ? ['To change the amount, update your card or cancel your monthly gift, open this page:', manage] : [];
+  const text = textDoc({
+    greeting,
+    intro,
+    rows,
+    after: [...after, 'Please keep this receipt for your records.', manageText.join('\n')].filter(Boolean),
+    org,
+  });
   const html = htmlDoc({
     title: subject,
     greeting,
     intro,
     rows,
     after,
+    action: manage
+      ? `<p>You can change the amount, update your card or cancel your monthly gift at any time.</p>\n${button(manage, 'Manage my monthly gift')}`
+      : '',
     org,
     footer: `Please keep this e-mail for your records. Receipt ${esc(String(number))} of ${esc(org.name)}.`,
   });

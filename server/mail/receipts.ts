@@ -29,7 +29,10 @@ export async function receiptNumber(trx: Db, paymentId: number, at: Date): Promi
 }
 
 /** The receipt's facts as the payment, its gift and campaign hold them now. */
-async function receiptFacts(trx: Db, paymentId: number): Promise<Omit<MailKinds['receipt'], 'number' | 'copy' | 'corrected'>> {
+async function receiptFacts(
+  trx: Db,
+  paymentId: number,
+): Promise<Omit<MailKinds['receipt'], 'number' | 'copy' | 'corrected' | 'manageUrl'>> {
   const r = await trx
     .selectFrom('payments as p')
     .innerJoin('gifts as g', 'g.id', 'p.gift_id')
@@ -40,6 +43,7 @@ async function receiptFacts(trx: Db, paymentId: number): Promise<Omit<MailKinds[
       'p.currency',
       'p.paid_at',
       'p.kind',
+      'p.gift_id',
       'g.name',
       'g.frequency',
       'g.fee_amount',
@@ -51,6 +55,7 @@ async function receiptFacts(trx: Db, paymentId: number): Promise<Omit<MailKinds[
     .executeTakeFirstOrThrow();
   return {
     paymentId,
+    giftId: r.gift_id,
     donorName: r.name,
     amount: r.amount,
     // The donor's help with the fees is part of what was charged; said only when this payment

@@ -2,6 +2,7 @@ import { formatMoney } from '../../common/money.js';
 import { button, esc, frame, layout } from './html.js';
 import { renderCorrection, renderReceipt } from './receipt-templates.js';
 import type { Organisation } from './organisation.js';
+import { manageTemplates } from './manage-templates.js';
 
 /**
  * Every kind of mail and the data its fact stores. The data is what the worker renders from, so it
@@ -36,6 +37,13 @@ export interface MailKinds {
     copy?: boolean;
     /** On a copy: the figures the corrected notices since then ended at. */
     corrected?: ReceiptFigures | null;
+    /**
+     * A monthly gift's signed manage link (server/manage/links.ts manageLinkFor), filled in by the
+     * worker when it produces the receipt (fresh for 62 days from then); shown under the receipt so the donor can change or cancel the gift.
+     */
+    manageUrl?: string | null;
+    /** The gift, for the manage link of a monthly gift. */
+    giftId?: string;
   };
   /**
    * A corrected notice (factKey `receipt.correction:<payment id>:<n>`): the payment's facts
@@ -54,6 +62,30 @@ export interface MailKinds {
     after: ReceiptFigures;
     correctedAt: string;
   };
+  /** "Send me my link": the manage links of every live monthly gift of the address on file. */
+  'manage.link': { links: ManagedGiftLink[] };
+  /** A monthly gift ended (by the donor, the organisation, or after failed payments). */
+  'subscription.canceled': GiftMailBase & { reason: 'requested' | 'payment_failed' | 'other' };
+  /** A renewal could not be charged: the link opens the manage page to update the card. */
+  'payment.failed': GiftMailBase & { manageUrl: string };
+  /** The card of a monthly gift expires before its next payment. */
+  'card.expiring': GiftMailBase & { manageUrl: string; brand: string | null; last4: string | null; expMonth: number; expYear: number };
+}
+
+/** What every mail about one monthly gift says about it. */
+export interface GiftMailBase {
+  donorName: string | null;
+  campaign: string;
+  /** Per month, in minor units. */
+  amount: number;
+  currency: string;
+}
+
+export interface ManagedGiftLink {
+  campaign: string;
+  amount: number;
+  currency: string;
+  url: string;
 }
 /** A receipt's money: charged, refunded, lost to disputes, voided (an offline gift). */
 export interface ReceiptFigures {
@@ -63,7 +95,16 @@ export interface ReceiptFigures {
   voided: boolean;
 }
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['digest.confirm', 'digest.welcome', 'receipt', 'receipt.correction'] as const satisfies readonly MailKind[];
+export const MAIL_KINDS = [
+  'digest.confirm',
+  'digest.welcome',
+  'receipt',
+  'receipt.correction',
+  'manage.link',
+  'subscription.canceled',
+  'payment.failed',
+  'card.expiring',
+] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
   org: Organisation;
@@ -139,6 +180,7 @@ ${button(url, 'Confirm my subscription')}
 
   receipt: renderReceipt,
   'receipt.correction': renderCorrection,
+  ...manageTemplates,
 };
 
 export function isMailKind(kind: string): kind is MailKind {

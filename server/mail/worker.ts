@@ -6,12 +6,13 @@ import type { Config } from '../config.js';
 import { type Logger, maskEmail } from '../logger.js';
 import { organisation } from './organisation.js';
 import { receiptNumber } from './receipts.js';
+import { linkSigner } from '../manage/links.js';
 import { isMailKind, type MailKind, type MailKinds, type RenderedMail, renderMail } from './templates.js';
 import { classifySendError, type MailTransport, outboxTransport, smtpTransport } from './transport.js';
 
 export interface MailWorkerOptions {
   db: Kysely<Database>;
-  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'org' | 'orgName' | 'publicUrl'>;
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'org' | 'orgName' | 'publicUrl' | 'linkSecret'>;
   clock: () => Date;
   log: Logger;
   /** Default: SMTP when SMTP_URL is set, else the built-in outbox. */
@@ -127,6 +128,12 @@ export function createMailWorker(opts: MailWorkerOptions) {
     if (row.kind === 'receipt' || row.kind === 'receipt.correction') {
       const d = data as MailKinds['receipt' | 'receipt.correction'];
       if (typeof d.paymentId === 'number') data = { ...d, number: await receiptNumber(db, d.paymentId, now) };
+    }
+    // A monthly gift's receipt carries its manage link, signed now: valid for its full lifetime
+    // from the moment the donor receives it.
+    if (row.kind === 'receipt') {
+      const d = data as MailKinds['receipt'];
+      if (d.recurring && d.giftId && !d.manageUrl) data = { ...d, manageUrl: (await linkSigner(db, config)).manageUrl(d.giftId, now) };
     }
     let rendered: RenderedMail;
     try {

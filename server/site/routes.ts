@@ -16,6 +16,7 @@ import { digestRoutes } from '../digest/routes.js';
 import { notFound } from '../errors.js';
 import { validationHook } from '../lib/validation.js';
 import { DEMO_SLUG } from '../seed.js';
+import { manageLinkFor } from '../manage/links.js';
 import { withTestModeNote } from './test-mode.js';
 
 /** Where `npm run build` writes (web/vite.config.ts, web/vite.embed.config.ts). */
@@ -110,23 +111,26 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
   };
 
   // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread.
-  app.get('/embed.js', async (c) => {
-    const f = await dist.get('embed.js');
-    const headers = {
-      'Content-Type': 'text/javascript; charset=utf-8',
-      'Access-Control-Allow-Origin': '*',
-      'Cross-Origin-Resource-Policy': 'cross-origin',
-      'X-Content-Type-Options': 'nosniff',
-      'Cache-Control': 'public, max-age=300',
-    };
-    if (!f) {
-      return c.body('console.warn("[groundswell] embed.js has not been built: run npm run build on the server");', 503, {
-        ...headers,
-        'Cache-Control': 'no-store',
-      });
-    }
-    return sendBuilt(c, f, headers);
-  });
+  // embed-donate.js is its dialog, loaded on first use; embed.js names it with ?v=<content hash>.
+  for (const file of ['embed.js', 'embed-donate.js']) {
+    app.get(`/${file}`, async (c) => {
+      const f = await dist.get(file);
+      const headers = {
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Access-Control-Allow-Origin': '*',
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': file === 'embed.js' ? 'public, max-age=300' : 'public, max-age=86400',
+      };
+      if (!f) {
+        return c.body(`console.warn("[groundswell] ${file} has not been built: run npm run build on the server");`, 503, {
+          ...headers,
+          'Cache-Control': 'no-store',
+        });
+      }
+      return sendBuilt(c, f, headers);
+    });
+  }
 
   app.get('/assets/:file', async (c) => {
     const name = c.req.param('file');
@@ -184,10 +188,18 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
 
   // /thanks only knows Checkout's session id (success_url has no slug).
   app.get('/api/checkout-sessions/:id', zValidator('param', z.object({ id: checkoutSessionId }), validationHook), async (c) => {
-    const status = await checkoutStatus(deps.db, c.req.valid('param').id);
+    const id = c.req.valid('param').id;
+    const status = await checkoutStatus(deps.db, id);
     if (!status) throw notFound('Checkout session');
     c.header('Cache-Control', 'no-store');
-    return c.json(status);
+    // A paid monthly gift: the donor's link to manage it (SPEC §10). Whoever holds the session id
+    // came back from this Checkout (it is in no public place), the same proof /thanks relies on.
+    let manageUrl: string | null = null;
+    if (status.status === 'paid' && status.frequency === 'monthly') {
+      const gift = await deps.db.selectFrom('gifts').select('id').where('checkout_session_id', '=', id).executeTakeFirst();
+      if (gift) manageUrl = await manageLinkFor(deps, gift.id, deps.clock());
+    }
+    return c.json({ ...status, manageUrl });
   });
 
   app.route('/api/digest', digestRoutes(deps));

@@ -25,6 +25,8 @@ export interface CheckoutSessionStatus {
   campaign: { slug: string; title: string };
   /** A receipt was queued for the e-mail address given at checkout. */
   receipt: boolean;
+  /** A paid monthly gift's signed link to manage it (change, update card, cancel). */
+  manageUrl?: string | null;
 }
 
 /** An error answer of the API in words, plus what the UI needs to act on it. */

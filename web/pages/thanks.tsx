@@ -81,7 +81,19 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
           Your {gift} to <strong>{s.campaign.title}</strong> is confirmed
           {fees > 0 ? ` (including ${formatMoney(fees, s.currency, { exact: true })} to help cover processing fees)` : ''}.
         </p>
-        {s.frequency === 'monthly' ? <p>It renews every month until you cancel.</p> : null}
+        {s.frequency === 'monthly' ? (
+          <>
+            <p>It renews every month until you cancel.</p>
+            {s.manageUrl ? (
+              <p>
+                <a id="manage-gift" href={s.manageUrl}>
+                  Manage your monthly gift
+                </a>{' '}
+                (change the amount, update your card or cancel at any time; the same link is in every receipt).
+              </p>
+            ) : null}
+          </>
+        ) : null}
         {s.receipt ? (
           <p>
             A receipt is on its way to the e-mail address you gave at checkout
