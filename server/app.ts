@@ -14,6 +14,7 @@ import { digestPageRoutes } from './digest/pages.js';
 import { AppError } from './errors.js';
 import { securityHeaders } from './lib/security-headers.js';
 import { siteRoutes } from './site/routes.js';
+import { statementRoutes } from './statements/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
   app.route('/digest', digestPageRoutes(deps));
+  app.route('/statements', statementRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));
 

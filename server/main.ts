@@ -5,6 +5,7 @@ import { type Config, ConfigError, listeningOn, loadConfig } from './config.js';
 import { createMailWorker } from './mail/worker.js';
 import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
+import { createStatementRunner } from './statements/job.js';
 import { scheduleReconciliation } from './webhooks/reconcile.js';
 
 // loadConfig → listen → createRuntime → serve → shutdown. A bad configuration, a port in use or
@@ -61,6 +62,9 @@ handler = (req, env) => app.fetch(req, env as never);
 const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
 const mailWorker = createMailWorker({ db, config, clock, log });
 mailWorker.start();
+// Statement mailings an owner started (January): resumed here after any restart.
+const statementRunner = createStatementRunner({ db, config, clock, log });
+statementRunner.start();
 
 {
   const u = config.publicUrl;
@@ -93,6 +97,7 @@ async function shutdown(signal: string) {
   force.unref();
   await closed;
   stopReconciliation();
+  await statementRunner.stop();
   await mailWorker.stop();
   await runtime.close();
   process.exit(0);

@@ -10,6 +10,7 @@ import { invitationRoutes } from './routes/invitations.js';
 import { outboxRoutes } from './outbox.js';
 import { settingsRoutes } from './settings.js';
 import { loginRoutes, sessionRoutes } from './routes/session.js';
+import { statementAdminRoutes } from './routes/statements.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { webhookEventRoutes } from './routes/webhook-events.js';
 import { signInLimits } from './sign-in-limits.js';
@@ -45,6 +46,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', subscriberRoutes(deps))
     .route('/', auditRoutes(deps))
     .route('/', webhookEventRoutes(deps))
+    .route('/', statementAdminRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));
 }

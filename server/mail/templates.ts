@@ -1,12 +1,13 @@
 import { formatMoney } from '../../common/money.js';
 import { button, esc, layout } from './html.js';
 import type { Organisation } from './organisation.js';
+import { adminInvitationMail, type PeopleMailKinds, passwordResetMail, statementMail } from './people.js';
 
 /**
  * Every kind of mail and the data its fact stores. The data is what the worker renders from, so it
  * holds no secrets beyond the one-purpose tokens the mail itself carries.
  */
-export interface MailKinds {
+export interface MailKinds extends PeopleMailKinds {
   /** Double opt-in: sent on sign-up; the link opens a page whose button confirms. */
   'digest.confirm': { token: string };
   /** After confirmation; carries the one-click unsubscribe link (RFC 8058). */
@@ -27,7 +28,14 @@ export interface MailKinds {
   };
 }
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['digest.confirm', 'digest.welcome', 'receipt'] as const satisfies readonly MailKind[];
+export const MAIL_KINDS = [
+  'digest.confirm',
+  'digest.welcome',
+  'receipt',
+  'statement',
+  'admin.invitation',
+  'admin.password_reset',
+] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
   org: Organisation;
@@ -102,6 +110,9 @@ ${button(url, 'Confirm my subscription')}
   },
 
   receipt: (d, ctx) => receipt(d, ctx),
+  statement: statementMail,
+  'admin.invitation': adminInvitationMail,
+  'admin.password_reset': passwordResetMail,
 };
 
 function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail {
