@@ -6,6 +6,7 @@ import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
+import { passwordResetRoutes } from './routes/password-resets.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { outboxRoutes } from './outbox.js';
 import { settingsRoutes } from './settings.js';
@@ -33,6 +34,7 @@ export function adminRoutes(deps: AppDeps) {
   app.use('*', sameOriginOnly(config));
   app.route('/', loginRoutes(deps, limits));
   app.route('/', invitationRoutes(deps));
+  app.route('/', passwordResetRoutes(deps));
 
   app.use('*', requireSession(db, config, clock));
   app.use('*', requireCsrfToken());
