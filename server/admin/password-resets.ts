@@ -47,7 +47,11 @@ export async function requestPasswordReset(db: Kysely<Database>, email: string, 
 }
 
 export const resetInvalid = () =>
-  new AppError('reset_invalid', 404, 'This password reset link is not valid: it was used already, has expired or was replaced. Ask for a new one.');
+  new AppError(
+    'reset_invalid',
+    404,
+    'This password reset link is not valid: it was used already, has expired or was replaced. Ask for a new one.',
+  );
 
 export async function findPasswordReset(
   db: Kysely<Database>,

@@ -5,6 +5,7 @@ import { adminsRoutes } from './routes/admins.js';
 import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
+import { erasureRoutes } from './routes/erasures.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
 import { passwordResetRoutes } from './routes/password-resets.js';
 import { invitationRoutes } from './routes/invitations.js';
@@ -49,6 +50,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', auditRoutes(deps))
     .route('/', webhookEventRoutes(deps))
     .route('/', statementAdminRoutes(deps))
+    .route('/', erasureRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));
 }

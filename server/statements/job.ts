@@ -3,6 +3,7 @@ import type { Database } from '../../db/schema.js';
 import type { StatementRun } from '../../db/schema/statements.js';
 import { audit } from '../admin/audit.js';
 import type { Config } from '../config.js';
+import { ERASED_DOMAIN } from '../erasure/service.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { queueMail } from '../mail/queue.js';
@@ -26,7 +27,9 @@ const donorsOfYear = (db: Db, year: number, bounds: { start: Date; end: Date }) 
     .where('paid_at', '>=', bounds.start)
     .where('paid_at', '<', bounds.end)
     .where('voided', '=', false)
-    .where('donor_key', 'like', 'email:%');
+    .where('donor_key', 'like', 'email:%')
+    // Erased donors keep their place in the totals under an undeliverable pseudonym.
+    .where('donor_key', 'not like', `%@${ERASED_DOMAIN}`);
 
 export interface RunProgress {
   year: number;

@@ -95,7 +95,7 @@ export interface AuditEntry {
   id: number;
   admin: string | null;
   action: string;
-  entity: 'campaign' | 'gift' | 'admin' | 'organisation';
+  entity: 'campaign' | 'gift' | 'admin' | 'organisation' | 'donor';
   entityId: string;
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;

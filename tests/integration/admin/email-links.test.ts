@@ -25,7 +25,8 @@ describe.each(testDatabaseKinds())('admin e-mail links on %s', (kind) => {
     await worker.runOnce();
     return peer.messages.slice(from).filter((m) => m.envelopeTo.includes(to));
   };
-  const linkToken = (text: string, kind: 'invite' | 'reset') => new RegExp(`http://groundswell\\.test/admin/${kind}/([\\w-]{43})`).exec(text)?.[1];
+  const linkToken = (text: string, kind: 'invite' | 'reset') =>
+    new RegExp(`http://groundswell\\.test/admin/${kind}/([\\w-]{43})`).exec(text)?.[1];
 
   beforeAll(async () => {
     peer = await startSmtpPeer();
