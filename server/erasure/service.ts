@@ -216,7 +216,7 @@ export async function eraseDonor(
 
     const mails = await trx
       .selectFrom('mail_outbox')
-      .select(['id', 'fact_key', 'data', 'subject', 'text_body', 'html_body', 'headers', 'last_error'])
+      .select(['id', 'status', 'fact_key', 'data', 'subject', 'text_body', 'html_body', 'headers', 'last_error'])
       .where((eb) => eb.or([eb('to_address', '=', email), mentions('data', [email]), mentions('fact_key', [email])]))
       .execute();
     for (const m of mails) {
@@ -232,6 +232,8 @@ export async function eraseDonor(
           html_body: t(m.html_body),
           headers: m.headers === null ? null : JSON.stringify(scrubJson(parsed(m.headers), scrub)),
           last_error: t(m.last_error),
+          // A mail not yet sent is never sent now: there is nobody to send it to.
+          ...(m.status === 'pending' && { status: 'suppressed' as const, last_error: 'not sent: the donor was erased' }),
         })
         .where('id', '=', m.id)
         .execute();

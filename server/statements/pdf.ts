@@ -4,10 +4,13 @@ import type { Statement } from './service.js';
 
 /**
  * pdfkit's built-in fonts (Helvetica) need no font file on the server, but they only carry the
- * Latin-1 range: other characters (a name in Arabic or Chinese) would print as garbage, so they
- * are shown as "?" instead. Embedding a Unicode TTF would lift this (a font file to ship).
+ * WinAnsi set (Latin-1 plus € ‘ ’ “ ” – — … and a few more): other characters (a name in Arabic or
+ * Chinese) would print as garbage, so they are shown as "?" instead. Embedding a Unicode TTF
+ * would lift this (a font file to ship).
  */
-const printable = (s: string) => s.normalize('NFC').replace(/[^\u0020-\u007e\u00a0-\u00ff\n]/g, '?');
+const WIN_ANSI_EXTRA = '€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ';
+const printable = (s: string) =>
+  s.normalize('NFC').replace(/[^\u0020-\u007e\u00a0-\u00ff\n]/g, (ch) => (WIN_ANSI_EXTRA.includes(ch) ? ch : '?'));
 
 const money = (amount: number, currency: string) => formatMoney(amount, currency, { locale: 'en-US', exact: true });
 
@@ -98,7 +101,9 @@ export async function renderStatementPdf(s: Statement, opts: { generatedAt: Date
   doc.font('Helvetica').fontSize(10);
   for (const t of s.totals) {
     doc.text(
-      `${t.currency}: ${money(t.net, t.currency)} (${t.payments} payment${t.payments === 1 ? '' : 's'}, ${money(t.amount, t.currency)} charged${t.returned ? `, ${money(t.returned, t.currency)} refunded` : ''})`,
+      printable(
+        `${t.currency}: ${money(t.net, t.currency)} (${t.payments} payment${t.payments === 1 ? '' : 's'}, ${money(t.amount, t.currency)} charged${t.returned ? `, ${money(t.returned, t.currency)} refunded` : ''})`,
+      ),
     );
   }
   doc.moveDown(1.5);

@@ -81,6 +81,7 @@ describe.each(testDatabaseKinds())('annual giving statements on %s', (kind) => {
       'America/New_York',
       `Mar 10, 2026 ${receipt} Keep the presses running One-time $50.00 $15.00 $35.00`,
       'Dec 31, 2026',
+      'Jul 1, 2026 Fonds européen One-time €70.00 €70.00',
       'EUR: €70.00 (1 payment, €70.00 charged)',
       'USD: $60.00 (3 payments, $105.00 charged, $45.00 refunded)',
     ]) {
