@@ -74,7 +74,8 @@ export function Erasure() {
           <button type="submit">Look up</button>
         </form>
         <ErrorNote error={look.general || error} />
-        {found && (
+        {found && Object.values(found).every((n) => n === 0) && <p role="status">Nothing is stored under this address.</p>}
+        {found && Object.values(found).some((n) => n > 0) && (
           <form onSubmit={erase.submit} noValidate>
             <p>Stored under this address: {describe(found)}.</p>
             <Field label="Type the address again to erase" name="erase-confirm" error={erase.errors.confirm ?? erase.errors.email}>
