@@ -10,7 +10,7 @@ const TEXT = {
     path: '/invitations/',
   },
   reset: {
-    title: 'Choose a new password',
+    title: 'Reset your admin password',
     invalid:
       'This password reset link is not valid: it was used already, has expired or was replaced by a newer one. Ask for a new link on the sign-in page.',
     path: '/password-reset/',
