@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiptNumber } from '../../../server/mail/receipts.js';
+import { manageLinkFor } from '../../../server/manage/links.js';
 import { statementLink } from '../../../server/statements/links.js';
 import { statementFor, statementYears } from '../../../server/statements/service.js';
 import { type TestContext, createTestContext, fakeClock } from '../../helpers/app.js';
 import { testDatabaseKinds } from '../../helpers/db.js';
 import { pdfText } from '../../helpers/pdf.js';
-import { signIn } from '../admin/helpers.js';
+import { donate, signIn } from '../admin/helpers.js';
 import { openCampaigns, paidGift } from './helpers.js';
 
 describe.each(testDatabaseKinds())('annual giving statements on %s', (kind) => {
@@ -123,5 +124,24 @@ describe.each(testDatabaseKinds())('annual giving statements on %s', (kind) => {
     const [text] = await pdfText(new Uint8Array(await res.arrayBuffer()));
     expect(text).toContain('USD: $60.00');
     expect((await editor.req('/statements/2026/pdf?email=not-an-address')).status).toBe(400);
+  });
+
+  it('the monthly donor’s page links a statement for each year they gave', async () => {
+    const slug = (
+      await ctx.db.selectFrom('campaigns').select('slug').where('title', '=', 'Keep the presses running').executeTakeFirstOrThrow()
+    ).slug;
+    const gift = await donate(ctx, slug, { amount: 1_500, frequency: 'monthly', email: 'ada@example.org' });
+    const page = await ctx.app.request(
+      new URL(await manageLinkFor(ctx, gift.giftId, clock())).pathname + new URL(await manageLinkFor(ctx, gift.giftId, clock())).search,
+    );
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('Annual giving statements');
+    const links = [...html.matchAll(/<a href="(http:\/\/groundswell\.test\/statements\/[^"]+)">([^<]+)<\/a>/g)].map((m) => [m[2], m[1]!]);
+    expect(links.map((l) => l[0])).toEqual(['2027 (so far), PDF', '2026, PDF', '2025, PDF']);
+    const pdf = await ctx.app.request(new URL(links[1]![1]!.replaceAll('&amp;', '&')).pathname);
+    expect(pdf.status).toBe(200);
+    const [text] = await pdfText(new Uint8Array(await pdf.arrayBuffer()));
+    expect(text).toContain('USD: $60.00 (3 payments');
   });
 });
