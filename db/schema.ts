@@ -9,11 +9,4 @@ import type { StatementTables } from './schema/statements.js';
 export * from './schema/core.js';
 
 /** The whole database, one fragment per feature so parallel work does not collide. */
-export interface Database
-  extends CoreTables,
-    DigestTables,
-    AdminTables,
-    OrganisationTables,
-    MailTables,
-    ManageTables,
-    StatementTables {}
+export interface Database extends CoreTables, DigestTables, AdminTables, OrganisationTables, MailTables, ManageTables, StatementTables {}
