@@ -6,6 +6,7 @@ import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
 import { erasureRoutes } from './routes/erasures.js';
+import { exportRoutes } from './routes/exports.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
 import { passwordResetRoutes } from './routes/password-resets.js';
 import { invitationRoutes } from './routes/invitations.js';
@@ -51,6 +52,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', webhookEventRoutes(deps))
     .route('/', statementAdminRoutes(deps))
     .route('/', erasureRoutes(deps))
+    .route('/', exportRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));
 }
