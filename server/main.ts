@@ -58,7 +58,7 @@ config = runtime.config;
 const seeded = await seedDemoCampaign(db, clock());
 const admin = await seedAdmin(db, config);
 handler = (req, env) => app.fetch(req, env as never);
-const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
+const stopReconciliation = scheduleReconciliation(app.deps, runtime.database);
 const mailWorker = createMailWorker({ db, config, clock, log });
 mailWorker.start();
 
