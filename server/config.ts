@@ -135,6 +135,25 @@ export function listeningOn(config: Config, port: number): Config {
   return { ...config, port, publicUrl: defaultUrl ? `http://localhost:${port}` : config.publicUrl };
 }
 
+/**
+ * What `npm run stripe:setup` needs: it runs before STRIPE_WEBHOOK_SECRET exists (it prints it),
+ * so the full configuration's rules about the secret do not apply. PUBLIC_URL is required: it
+ * names the endpoint Stripe will call.
+ */
+export function loadSetupConfig(
+  env: Record<string, string | undefined> = process.env,
+): Pick<Config, 'publicUrl' | 'stripeSecretKey' | 'stripeApiBase'> {
+  const parsed = schema.pick({ PUBLIC_URL: true, STRIPE_SECRET_KEY: true, STRIPE_API_BASE: true }).safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`);
+  }
+  if (!parsed.data.PUBLIC_URL)
+    throw new ConfigError('Invalid configuration: PUBLIC_URL is required: Stripe sends webhooks to PUBLIC_URL/webhooks/stripe');
+  return { publicUrl: parsed.data.PUBLIC_URL, stripeSecretKey: parsed.data.STRIPE_SECRET_KEY, stripeApiBase: parsed.data.STRIPE_API_BASE };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
