@@ -271,6 +271,10 @@ async function reconcileObjects(deps: AppDeps, created: { gte: number; lt: numbe
   const { known, backoff, report, dryRun } = run;
   const now = Math.floor(deps.clock().getTime() / 1000);
   const page = { created, limit: 100 };
+  // A dry run records nothing, so a refund of a payment it found missing would look like someone
+  // else's: the PaymentIntents of missing sessions count as ours for the rest of the run.
+  const missingOurs = new Set<string>();
+  const ours = async (pi: string) => missingOurs.has(pi) || (await known.paymentIntentIsOurs(pi));
   const after = (a: string | undefined) => (a ? { starting_after: a } : {});
 
   /** Records one missing object (or says it would), counting it under `t`. */
@@ -309,6 +313,8 @@ async function reconcileObjects(deps: AppDeps, created: { gte: number; lt: numbe
       // When the money moved: the charge (one-time) or the invoice's payment (monthly).
       const charge = pi?.latest_charge && typeof pi.latest_charge === 'object' ? pi.latest_charge : null;
       const paidAt = charge?.created ?? invoice?.status_transitions?.paid_at ?? s.created;
+      const piId = idOf(s.payment_intent);
+      if (dryRun && piId) missingOurs.add(piId);
       await fix(t, `checkout ${s.id} (${s.amount_total ?? '?'} ${s.currency ?? ''}, paid ${iso(paidAt)})`, () =>
         applyRebuilt(deps, backoff, 'checkout.session.completed', s, s.id, paidAt),
       );
@@ -345,7 +351,7 @@ async function reconcileObjects(deps: AppDeps, created: { gte: number; lt: numbe
     if (held && held.status === r.status && held.amount === r.amount) continue;
     let pi = idOf(r.payment_intent);
     if (!pi && idOf(r.charge)) pi = idOf((await withBackoff(backoff, () => stripe.charges.retrieve(idOf(r.charge)!))).payment_intent);
-    if (!pi || !(await known.paymentIntentIsOurs(pi))) continue;
+    if (!pi || !(await ours(pi))) continue;
     await fix(t, `refund ${r.id} (${r.amount} ${r.currency}, ${r.status}${held ? `; we held ${held.status}` : ''})`, () =>
       applyRebuilt(deps, backoff, 'refund.updated', { ...r, payment_intent: pi }, r.id, now),
     );
@@ -357,7 +363,7 @@ async function reconcileObjects(deps: AppDeps, created: { gte: number; lt: numbe
     if (held && held.status === d.status && held.amount === d.amount) continue;
     let pi = idOf(d.payment_intent);
     if (!pi) pi = idOf((await withBackoff(backoff, () => stripe.charges.retrieve(idOf(d.charge)!))).payment_intent);
-    if (!pi || !(await known.paymentIntentIsOurs(pi))) continue;
+    if (!pi || !(await ours(pi))) continue;
     await fix(t, `dispute ${d.id} (${d.amount} ${d.currency}, ${d.status}${held ? `; we held ${held.status}` : ''})`, () =>
       applyRebuilt(deps, backoff, 'charge.dispute.updated', { ...d, payment_intent: pi }, d.id, now),
     );
@@ -370,7 +376,7 @@ async function reconcileObjects(deps: AppDeps, created: { gte: number; lt: numbe
     const txn = ch.balance_transaction;
     if (!txn || typeof txn === 'string' || (await known.balanceTransactionKnown(txn.id))) continue;
     const pi = idOf(ch.payment_intent);
-    if (!pi || !(await known.paymentIntentIsOurs(pi))) continue;
+    if (!pi || !(await ours(pi))) continue;
     await fix(t, `charge ${ch.id} (fee ${txn.fee}, net ${txn.net} ${txn.currency})`, () =>
       applyRebuilt(deps, backoff, 'charge.succeeded', ch, ch.id, ch.created),
     );
