@@ -78,6 +78,9 @@ const schema = z.object({
       .regex(/^[^\r\n<>]+$/, 'must be one line without < or >')
       .optional(),
   ),
+  // Webhook health (SPEC §12): the admin warns when no Stripe event arrived for this long while
+  // donors started checkouts.
+  WEBHOOK_SILENCE_MINUTES: z.coerce.number().int().min(1).max(100_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The organisation's defaults (SPEC §3); an owner can change them in the admin's Settings.
   ORG_ADDRESS: optionalString.pipe(z.string().max(500).optional()),
@@ -112,6 +115,8 @@ export interface Config {
   /** How many reverse proxies of ours append to X-Forwarded-For (0: believe none of it). */
   trustProxy: number;
   logLevel: string;
+  /** No Stripe event for this long while checkouts were started: the admin shows a warning. */
+  webhookSilenceMinutes: number;
   /** Defaults for the organisation settings (the database row wins where set). */
   org: { name: string; address: string; timeZone: string; taxId: string };
   /** SMTP server for outgoing mail; unset → mail is kept in the built-in outbox (/admin/outbox). */
@@ -203,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     checkoutRateLimit: e.CHECKOUT_RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    webhookSilenceMinutes: e.WEBHOOK_SILENCE_MINUTES,
     org: { name: e.ORG_NAME ?? '', address: e.ORG_ADDRESS ?? '', timeZone: e.ORG_TIMEZONE ?? 'UTC', taxId: e.ORG_TAX_ID ?? '' },
     smtpUrl: e.SMTP_URL,
     mailFrom:
