@@ -8,6 +8,7 @@ import { Campaigns } from './pages/Campaigns.js';
 import { Dashboard } from './pages/Dashboard.js';
 import { Donation } from './pages/Donation.js';
 import { Donations } from './pages/Donations.js';
+import { Health } from './pages/Health.js';
 import { Invite } from './pages/Invite.js';
 import { Login } from './pages/Login.js';
 import { Settings } from './pages/Settings.js';
@@ -30,6 +31,7 @@ function route(path: string, me: Me) {
   if (path === '/admin/subscribers') return <Subscribers />;
   if (path === '/admin/outbox') return <Outbox />;
   if (path === '/admin/audit') return <AuditLog />;
+  if (path === '/admin/health') return <Health />;
   if (path === '/admin/admins') return <Admins me={me.admin.email} owner={me.admin.role === 'owner'} />;
   if (path === '/admin/settings') return <Settings />;
   return (
@@ -47,6 +49,7 @@ const NAV: [string, string][] = [
   ['/admin/subscribers', 'Subscribers'],
   ['/admin/outbox', 'E-mail'],
   ['/admin/audit', 'Audit log'],
+  ['/admin/health', 'Webhooks'],
   ['/admin/admins', 'Admins'],
   ['/admin/settings', 'Settings'],
 ];

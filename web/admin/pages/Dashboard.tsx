@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../api.js';
+import { SilenceWarning } from './Health.js';
 import { currencyDecimals } from '../../../common/money.js';
 import { Link } from '../router.js';
 import { useCan } from '../session.js';
@@ -91,6 +92,7 @@ export function Dashboard({ slug }: { slug: string }) {
           )}
         </div>
       </header>
+      <SilenceWarning />
 
       <section aria-label="Progress" className="meter-card card">
         <div
