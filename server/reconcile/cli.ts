@@ -28,7 +28,9 @@ export function parseReconcileArgs(argv: string[], now: Date): { since: Date; un
     if (!v || !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v))
       throw new UsageError(`${flag} needs a date such as 2026-10-01 or 2026-10-01T12:00:00Z (got ${JSON.stringify(v ?? '')})`);
     const d = new Date(/T| /.test(v) && !/(Z|[+-]\d{2}:?\d{2})$/.test(v) ? `${v}Z` : v);
-    if (Number.isNaN(d.getTime())) throw new UsageError(`${flag}: ${v} is not a real date`);
+    // Date() rolls 2026-02-30 over to March 2: the day must read back as written.
+    if (Number.isNaN(d.getTime()) || (!/[+-]\d{2}:?\d{2}$/.test(v) && d.toISOString().slice(0, 10) !== v.slice(0, 10)))
+      throw new UsageError(`${flag}: ${v} is not a real date`);
     return d;
   };
   for (let i = 0; i < args.length; i++) {

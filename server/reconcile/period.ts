@@ -177,6 +177,9 @@ async function reconcileEvents(deps: AppDeps, created: { gte: number; lt: number
       if (result.outcome === 'failed' || result.outcome === 'unreadable') {
         report.events.failed++;
         run.line(`event ${event.id} (${event.type}): could not apply: ${result.detail}`);
+      } else if (result.outcome === 'ignored') {
+        // Stored as seen (another integration's checkout, a type-level no-op): nothing of ours was missing.
+        report.events.missing--;
       } else {
         report.events.recorded++;
         run.line(
