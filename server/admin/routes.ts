@@ -6,6 +6,7 @@ import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
 import { healthRoutes } from './routes/health.js';
+import { exportRoutes } from './routes/exports.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { outboxRoutes } from './outbox.js';
@@ -47,6 +48,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', auditRoutes(deps))
     .route('/', webhookEventRoutes(deps))
     .route('/', healthRoutes(deps))
+    .route('/', exportRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));
 }

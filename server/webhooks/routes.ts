@@ -4,6 +4,7 @@ import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { withLedger } from '../ledger/ledger.js';
+import { type LinkSigner, linkSigner } from '../manage/links.js';
 import { type JournalEvent, alreadyApplied, recordFailed, recordUnreadable as recordUnreadableRow } from './journal.js';
 import {
   type Applied,
@@ -25,18 +26,28 @@ import {
  */
 export function webhookRoutes(deps: AppDeps) {
   return new Hono().post('/', async (c) => {
-    const secret = deps.config.stripeWebhookSecret;
-    if (!secret) throw new AppError('webhooks_not_configured', 503, 'STRIPE_WEBHOOK_SECRET is not set');
+    const secrets = deps.config.stripeWebhookSecrets;
+    if (!secrets.length) throw new AppError('webhooks_not_configured', 503, 'STRIPE_WEBHOOK_SECRET is not set');
     const signature = c.req.header('stripe-signature');
     if (!signature) throw new AppError('invalid_signature', 400, 'Missing Stripe-Signature header');
     // The exact bytes Stripe signed: re-serialised JSON would not verify.
     const raw = Buffer.from(await c.req.arrayBuffer());
     let parsed: unknown;
-    try {
-      // Freshness is judged by the wall clock, like Stripe's own signer (a replay window is real time).
-      parsed = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
-    } catch (err) {
-      deps.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'webhook refused: bad signature');
+    let refusal: unknown;
+    // While a secret is rotated (a new endpoint, or a rolled secret), events signed with the old
+    // one are still in flight or being retried: any configured secret may have signed this one.
+    for (const secret of secrets) {
+      try {
+        // Freshness is judged by the wall clock, like Stripe's own signer (a replay window is real time).
+        parsed = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
+        refusal = undefined;
+        break;
+      } catch (err) {
+        refusal = err;
+      }
+    }
+    if (refusal !== undefined || parsed === undefined) {
+      deps.log.warn({ reason: refusal instanceof Error ? refusal.message : String(refusal) }, 'webhook refused: bad signature');
       throw new AppError('invalid_signature', 400, 'Webhook signature verification failed');
     }
     const result = await processEvent(deps, parsed, raw.toString('utf8'));
@@ -88,7 +99,12 @@ function readEnvelope(x: unknown): { event: Stripe.Event } | { unreadable: strin
   ) {
     return { unreadable: 'event without data.object' };
   }
-  if (isHandledType(x.type) && (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)) {
+  // Stripe's upcoming invoice (invoice.upcoming) is a preview: it has no id yet.
+  if (
+    isHandledType(x.type) &&
+    x.type !== 'invoice.upcoming' &&
+    (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)
+  ) {
     return { unreadable: 'object without id' };
   }
   if ('api_version' in x && x.api_version !== null && typeof x.api_version !== 'string') return { unreadable: 'malformed api_version' };
@@ -150,6 +166,13 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
   } catch (err) {
     return failed(deps, stored, err);
   }
+  let signer: LinkSigner;
+  try {
+    signer = await linkSigner(deps.db, deps.config);
+  } catch (err) {
+    return failed(deps, stored, err);
+  }
+  const now = deps.clock();
   try {
     return await withLedger(deps.db, deps, async (ledger) => {
       if (!(await ledger.claimEvent(stored))) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
@@ -158,6 +181,7 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
         reread,
         log: deps.log,
         replay: (parked) => applyEvent(parked.type, parked, { ...ctx, reread: false }),
+        manageUrl: (giftId) => signer.manageUrl(giftId, now),
       };
       const result = await applyEvent(prepared.type, prepared, ctx);
       if (result.conflict)
