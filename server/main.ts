@@ -65,7 +65,13 @@ const seeded = await seedDemoCampaign(db, clock());
 const admin = await seedAdmin(db, config);
 handler = (req, env) => app.fetch(req, env as never);
 fastPath = (req, res) => app.fastPath(req, res);
-const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
+const stopReconciliation = scheduleReconciliation(app.deps, runtime.database);
+// Demo mode: the emulator's webhook endpoint is made the way `npm run stripe:setup` makes it, so
+// the admin's webhook health reads a real endpoint (deliveries go to this server in process).
+if (config.emulator) {
+  const { setupWebhookEndpoint } = await import('./stripe-ops/setup.js');
+  await setupWebhookEndpoint(runtime.stripe, config.publicUrl).catch((err) => log.warn({ err }, 'emulator webhook endpoint not created'));
+}
 const mailWorker = createMailWorker({ db, config, clock, log });
 mailWorker.start();
 // Statement mailings an owner started (January): resumed here after any restart.

@@ -6,6 +6,7 @@ import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
 import { erasureRoutes } from './routes/erasures.js';
+import { healthRoutes } from './routes/health.js';
 import { exportRoutes } from './routes/exports.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
 import { passwordResetRoutes } from './routes/password-resets.js';
@@ -52,6 +53,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', webhookEventRoutes(deps))
     .route('/', statementAdminRoutes(deps))
     .route('/', erasureRoutes(deps))
+    .route('/', healthRoutes(deps))
     .route('/', exportRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));

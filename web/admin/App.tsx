@@ -9,6 +9,7 @@ import { Dashboard } from './pages/Dashboard.js';
 import { Donation } from './pages/Donation.js';
 import { Donations } from './pages/Donations.js';
 import { Erasure } from './pages/Erasure.js';
+import { Health } from './pages/Health.js';
 import { Invite } from './pages/Invite.js';
 import { Login } from './pages/Login.js';
 import { Settings } from './pages/Settings.js';
@@ -32,6 +33,7 @@ function route(path: string, me: Me) {
   if (path === '/admin/subscribers') return <Subscribers />;
   if (path === '/admin/outbox') return <Outbox />;
   if (path === '/admin/audit') return <AuditLog />;
+  if (path === '/admin/health') return <Health />;
   if (path === '/admin/admins') return <Admins me={me.admin.email} owner={me.admin.role === 'owner'} />;
   if (path === '/admin/settings') return <Settings />;
   if (path === '/admin/statements' && me.admin.role !== 'viewer') return <Statements />;
@@ -52,6 +54,7 @@ const NAV: [string, string][] = [
   ['/admin/outbox', 'E-mail'],
   ['/admin/statements', 'Statements'],
   ['/admin/audit', 'Audit log'],
+  ['/admin/health', 'Webhooks'],
   ['/admin/admins', 'Admins'],
   ['/admin/settings', 'Settings'],
   ['/admin/erasure', 'Erasure'],

@@ -67,6 +67,7 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'DELETE', path: '/admins/1', pattern: '/admins/:id', need: 'owner', recent: true },
   { method: 'GET', path: '/settings', pattern: '/settings', need: 'viewer' },
   { method: 'GET', path: '/webhooks/events', pattern: '/webhooks/events', need: 'viewer' },
+  { method: 'GET', path: '/health', pattern: '/health', need: 'viewer' },
   { method: 'PATCH', path: '/settings', pattern: '/settings', need: 'owner', recent: true, body: { timeZone: 'UTC' } },
   { method: 'GET', path: '/outbox', pattern: '/outbox', need: 'editor' },
   { method: 'GET', path: '/outbox/1', pattern: '/outbox/:id', need: 'editor' },
