@@ -3,12 +3,13 @@ import { button, esc, frame, layout } from './html.js';
 import { renderCorrection, renderReceipt } from './receipt-templates.js';
 import type { Organisation } from './organisation.js';
 import { manageTemplates } from './manage-templates.js';
+import { adminInvitationMail, type PeopleMailKinds, passwordResetMail, statementMail } from './people.js';
 
 /**
  * Every kind of mail and the data its fact stores. The data is what the worker renders from, so it
  * holds no secrets beyond the one-purpose tokens the mail itself carries.
  */
-export interface MailKinds {
+export interface MailKinds extends PeopleMailKinds {
   /** Double opt-in: sent on sign-up; the link opens a page whose button confirms. */
   'digest.confirm': { token: string };
   /** After confirmation; carries the one-click unsubscribe link (RFC 8058). */
@@ -104,6 +105,9 @@ export const MAIL_KINDS = [
   'subscription.canceled',
   'payment.failed',
   'card.expiring',
+  'statement',
+  'admin.invitation',
+  'admin.password_reset',
 ] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
@@ -181,6 +185,9 @@ ${button(url, 'Confirm my subscription')}
   receipt: renderReceipt,
   'receipt.correction': renderCorrection,
   ...manageTemplates,
+  statement: statementMail,
+  'admin.invitation': adminInvitationMail,
+  'admin.password_reset': passwordResetMail,
 };
 
 export function isMailKind(kind: string): kind is MailKind {
