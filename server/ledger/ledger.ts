@@ -65,6 +65,13 @@ const STATUS_RANK: Record<GiftStatus, number> = { created: 0, expired: 1, pendin
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The facts of a payment's PaymentIntents that decide what it contributes. */
+interface PaymentFacts {
+  refunds: { charge_id: string | null; amount: number; status: string; created: number; failed_at: number | null }[];
+  snapshots: { charge_id: string; amount_refunded: number; as_of: number }[];
+  disputes: { amount: number; status: string }[];
+}
+
 interface Contribution {
   raised: number;
   donation: number;
@@ -211,6 +218,7 @@ export type OfflineGiftChange = {
 export class Ledger {
   private readonly batch = new TotalsBatch();
   private readonly locked = new Set<string>();
+  private readonly finished = new Map<string, { outcome: EventOutcome; detail: string | null; conflict: string | null }>();
 
   constructor(readonly trx: Transaction<Database>) {}
 
@@ -223,10 +231,13 @@ export class Ledger {
    */
   async lock(ids: (string | null | undefined)[]): Promise<void> {
     const unique = [...new Set(ids.filter((x): x is string => typeof x === 'string' && x.length > 0 && !this.locked.has(x)))].sort();
-    for (const id of unique) {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${id}, 0))`.execute(this.trx);
-      this.locked.add(id);
-    }
+    if (!unique.length) return;
+    // One round trip: a function scan yields the array in its order, so the locks are taken
+    // one after the other in sorted order, as separate statements would.
+    await sql`select pg_advisory_xact_lock(hashtextextended(t.id, 0)) from unnest(${unique}::text[]) with ordinality as t(id, n)`.execute(
+      this.trx,
+    );
+    for (const id of unique) this.locked.add(id);
   }
 
   get touched(): number[] {
@@ -234,6 +245,7 @@ export class Ledger {
   }
 
   async finish(): Promise<void> {
+    await this.flushEvents();
     await this.batch.apply(this.trx);
   }
 
@@ -243,18 +255,29 @@ export class Ledger {
    * or parked): only then is a delivery a duplicate. The row stays locked until commit, so a
    * concurrent delivery of the same id waits and then sees the outcome. */
   async claimEvent(e: StoredEvent): Promise<boolean> {
-    const row = await this.trx
+    return (await this.claimEvents([e])).has(e.id);
+  }
+
+  /** claimEvent for several events in one statement (group commit); returns the ids claimed.
+   * Rows are inserted in id order, so two transactions claiming overlapping sets wait for each
+   * other instead of deadlocking. Ids must be distinct. */
+  async claimEvents(events: StoredEvent[]): Promise<Set<string>> {
+    if (!events.length) return new Set();
+    const sorted = [...events].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const rows = await this.trx
       .insertInto('stripe_events')
-      .values({
-        id: e.id,
-        type: e.type,
-        created: e.created,
-        livemode: e.livemode,
-        outcome: 'failed',
-        detail: 'being applied',
-        payload: e.payload,
-        api_version: e.apiVersion,
-      })
+      .values(
+        sorted.map((e) => ({
+          id: e.id,
+          type: e.type,
+          created: e.created,
+          livemode: e.livemode,
+          outcome: 'failed' as const,
+          detail: 'being applied',
+          payload: e.payload,
+          api_version: e.apiVersion,
+        })),
+      )
       .onConflict((oc) =>
         oc
           .column('id')
@@ -262,12 +285,24 @@ export class Ledger {
           .where('stripe_events.outcome', 'in', ['failed', 'unreadable']),
       )
       .returning('id')
-      .executeTakeFirst();
-    return row !== undefined;
+      .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
+  /** The outcome of a claimed event. Written with the others at the end of the transaction
+   * (finish), in one statement; a later call for the same id (a parked event replayed) wins. */
   async finishEvent(id: string, outcome: EventOutcome, detail: string | null, conflict: string | null): Promise<void> {
-    await this.trx.updateTable('stripe_events').set({ outcome, detail, conflict }).where('id', '=', id).execute();
+    this.finished.delete(id);
+    this.finished.set(id, { outcome, detail, conflict });
+  }
+
+  private async flushEvents(): Promise<void> {
+    if (!this.finished.size) return;
+    const rows = [...this.finished.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.finished.clear();
+    const values = sql.join(rows.map(([id, f]) => sql`(${id}::text, ${f.outcome}::text, ${f.detail}::text, ${f.conflict}::text)`));
+    await sql`update stripe_events as e set outcome = v.outcome, detail = v.detail, conflict = v.conflict
+      from (values ${values}) as v(id, outcome, detail, conflict) where e.id = v.id`.execute(this.trx);
   }
 
   /** Parks an event whose subscription no gift knows yet, with the (pinned) event to replay. */
@@ -319,12 +354,30 @@ export class Ledger {
   }): Promise<{ gift: Gift | undefined; conflict: string | null }> {
     const q = () => this.trx.selectFrom('gifts').selectAll().where('source', '=', 'stripe').forUpdate();
     let gift: Gift | undefined;
-    if (by.sourceKey) {
-      const p = await this.trx.selectFrom('payments').where('source_key', '=', by.sourceKey).select('gift_id').executeTakeFirst();
-      if (p) gift = await q().where('id', '=', p.gift_id).executeTakeFirst();
+    if (by.sourceKey || by.sessionId || by.subscriptionId) {
+      // One round trip for the three ids; the first that names a gift wins, in this order.
+      const sourceKey = by.sourceKey ?? null;
+      const sessionId = by.sessionId ?? null;
+      const subscriptionId = by.subscriptionId ?? null;
+      const found = await q()
+        .where((eb) => {
+          const ors = [];
+          if (sourceKey) ors.push(eb('id', 'in', eb.selectFrom('payments').where('source_key', '=', sourceKey).select('gift_id')));
+          if (sessionId) ors.push(eb('checkout_session_id', '=', sessionId));
+          if (subscriptionId) ors.push(eb('subscription_id', '=', subscriptionId));
+          return eb.or(ors);
+        })
+        .select(sql<boolean | null>`gifts.id in (select gift_id from payments where source_key = ${sourceKey}::text)`.as('by_source'))
+        .execute();
+      const first =
+        found.find((g) => g.by_source) ??
+        (sessionId ? found.find((g) => g.checkout_session_id === sessionId) : undefined) ??
+        (subscriptionId ? found.find((g) => g.subscription_id === subscriptionId) : undefined);
+      if (first) {
+        const { by_source: _, ...row } = first;
+        gift = row;
+      }
     }
-    if (!gift && by.sessionId) gift = await q().where('checkout_session_id', '=', by.sessionId).executeTakeFirst();
-    if (!gift && by.subscriptionId) gift = await q().where('subscription_id', '=', by.subscriptionId).executeTakeFirst();
     const hint = by.hint && UUID.test(by.hint) ? by.hint : null;
     if (gift) {
       return { gift, conflict: hint && hint !== gift.id ? `metadata names gift ${hint}, Stripe ids tie this to gift ${gift.id}` : null };
@@ -377,11 +430,15 @@ export class Ledger {
   }
 
   async setGiftStatus(gift: Gift, status: GiftStatus): Promise<void> {
-    const current = await this.trx.selectFrom('gifts').where('id', '=', gift.id).select('status').executeTakeFirstOrThrow();
-    gift.status = current.status;
-    if (STATUS_RANK[status] <= STATUS_RANK[gift.status]) return;
-    await this.trx.updateTable('gifts').set({ status, updated_at: sql`now()` }).where('id', '=', gift.id).execute();
-    gift.status = status;
+    // One round trip: the status moves only forward (STATUS_RANK), read and written together.
+    const rank = sql.join(Object.entries(STATUS_RANK).map(([s, r]) => sql`when ${s}::text then ${r}::int`), sql` `);
+    const row = await sql<{ before: GiftStatus; after: GiftStatus | null }>`with cur as (select status from gifts where id = ${gift.id}),
+      upd as (update gifts set status = ${status}, updated_at = now() where id = ${gift.id} and (case status ${rank} else 99 end) < ${STATUS_RANK[status]}::int returning status)
+      select cur.status as before, upd.status as after from cur left join upd on true`
+      .execute(this.trx)
+      .then((r) => r.rows[0]);
+    if (!row) throw new Error(`gift ${gift.id} not found`);
+    gift.status = row.after ?? row.before;
   }
 
   /** A subscription's status is replaced, not added: Stripe's order of facts decides (SPEC §5).
@@ -745,26 +802,14 @@ export class Ledger {
     for (const r of rows) await this.recompute(r.id);
   }
 
-  /** What the refunds of these PaymentIntents take back now. Known refunds count by their own
-   * status; each charge's newest amount_refunded snapshot adds the refunds we have not seen one
-   * by one yet: the snapshot minus the known refunds it may include (created by then and not
+  /** What the refunds of a payment's PaymentIntents take back now. Known refunds count by their
+   * own status; each charge's newest amount_refunded snapshot adds the refunds we have not seen
+   * one by one yet: the snapshot minus the known refunds it may include (created by then and not
    * failed before it; a refund failing in the snapshot's own second is taken as included, since
    * a refund is created before it fails). With every refund known, that remainder is 0 and the
    * result is exact whatever the order of events. */
-  private async refundedOf(paymentIntentIds: string[]): Promise<number> {
-    if (!paymentIntentIds.length) return 0;
-    const [refunds, snapshots] = await Promise.all([
-      this.trx
-        .selectFrom('stripe_refunds')
-        .where('payment_intent_id', 'in', paymentIntentIds)
-        .select(['charge_id', 'amount', 'status', 'created', 'failed_at'])
-        .execute(),
-      this.trx
-        .selectFrom('stripe_charge_refunds')
-        .where('payment_intent_id', 'in', paymentIntentIds)
-        .select(['charge_id', 'amount_refunded', 'as_of'])
-        .execute(),
-    ]);
+  private static refundedOf(facts: PaymentFacts): number {
+    const { refunds, snapshots } = facts;
     let total = refunds.filter((r) => refundLive(r.status)).reduce((s, r) => s + r.amount, 0);
     for (const snap of snapshots) {
       const included = refunds
@@ -778,6 +823,27 @@ export class Ledger {
       total += Math.max(0, snap.amount_refunded - included);
     }
     return total;
+  }
+
+  /** Every fact about a payment's PaymentIntents (its own and those that paid its invoice) in
+   * one round trip, read after the payment row is locked (a fresh snapshot in READ COMMITTED). */
+  private async factsOf(p: { source_key: string; payment_intent_id: string | null }): Promise<PaymentFacts> {
+    const own = p.payment_intent_id ? [p.payment_intent_id] : [];
+    const parse = <T>(x: unknown): T[] => (typeof x === 'string' ? JSON.parse(x) : (x ?? [])) as T[];
+    const row = await sql<{ refunds: unknown; snapshots: unknown; disputes: unknown }>`with pis as (
+        select unnest(${own}::text[]) as pi
+        union select payment_intent_id from stripe_invoice_payments where invoice_id = ${p.source_key}
+      )
+      select
+        (select json_agg(json_build_object('charge_id', charge_id, 'amount', amount, 'status', status, 'created', created, 'failed_at', failed_at))
+          from stripe_refunds where payment_intent_id in (select pi from pis)) as refunds,
+        (select json_agg(json_build_object('charge_id', charge_id, 'amount_refunded', amount_refunded, 'as_of', as_of))
+          from stripe_charge_refunds where payment_intent_id in (select pi from pis)) as snapshots,
+        (select json_agg(json_build_object('amount', amount, 'status', status))
+          from stripe_disputes where payment_intent_id in (select pi from pis)) as disputes`
+      .execute(this.trx)
+      .then((r) => r.rows[0]!);
+    return { refunds: parse(row.refunds), snapshots: parse(row.snapshots), disputes: parse(row.disputes) };
   }
 
   private async recompute(paymentId: number): Promise<void> {
@@ -804,27 +870,15 @@ export class Ledger {
       .forUpdate('p')
       .executeTakeFirstOrThrow();
 
-    const links = await this.trx
-      .selectFrom('stripe_invoice_payments')
-      .where('invoice_id', '=', p.source_key)
-      .select('payment_intent_id')
-      .execute();
-    const pis = [...new Set([p.payment_intent_id, ...links.map((l) => l.payment_intent_id)].filter((x): x is string => x !== null))];
-    const refunded = Math.min(await this.refundedOf(pis), p.amount);
+    const facts = await this.factsOf(p);
+    const refunded = Math.min(Ledger.refundedOf(facts), p.amount);
     let withheld = 0;
     let lost = 0;
-    if (pis.length) {
-      const disputes = await this.trx
-        .selectFrom('stripe_disputes')
-        .where('payment_intent_id', 'in', pis)
-        .select(['amount', 'status'])
-        .execute();
-      for (const d of disputes) {
-        const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
-        const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, p.amount - refunded)) : 0;
-        withheld += held;
-        if (holds === 'unrefunded') lost += held;
-      }
+    for (const d of facts.disputes) {
+      const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
+      const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, p.amount - refunded)) : 0;
+      withheld += held;
+      if (holds === 'unrefunded') lost += held;
     }
 
     const counts = p.in_window && !p.voided && p.currency.toUpperCase() === p.campaign_currency.toUpperCase();
