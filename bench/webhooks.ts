@@ -6,41 +6,42 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { type ReplayFile, type ReplayResult, replay, which } from './load.js';
 import type { Section } from './run.js';
-import { startApp } from './servers.js';
+import { type AppContext, startApp } from './servers.js';
+import type { GroupStats } from '../server/webhooks/group-commit.js';
 
 /**
- * SPEC §8: webhook ingestion of the real server on real PostgreSQL against the same transaction
- * driven by pgbench.
+ * SPEC §8 / issue 12: webhook ingestion of the real server on real PostgreSQL against pgbench on
+ * the same server in the same run.
  *
  * App side: WARMUP + EVENTS distinct `checkout.session.completed` events (one per pending gift,
  * all for one campaign: a year-end rush), pretty-printed and signed as Stripe sends them, POSTed
- * to /webhooks/stripe with HTTP_CONCURRENCY in flight by a child process. The app's pg pool has
- * 10 connections (db/connect.ts), so at most 10 ledger transactions run at once.
+ * to /webhooks/stripe with HTTP_CONCURRENCY in flight by a child process. The app applies them in
+ * group-committed ledger transactions (server/webhooks/group-commit.ts) on its pool of 10.
  *
- * Baseline: pgbench with 10 clients (the pool's size) running the statements that one such
- * event costs, in the same order, with the same locks, on a fresh database migrated by
- * migrateToLatest. The list was captured from the pg client while delivering one event
- * (server/webhooks/routes.ts processEvent → handlers.ts checkoutSession → ledger/ledger.ts
- * claimEvent, findGift, attachToGift, recordPayment, recompute, TotalsBatch.apply): keep it in
- * step when those change.
- * `-M extended` because node-postgres sends every parameterised query with the extended
- * protocol (parse/bind/execute of an unnamed statement), as pgbench does in that mode.
+ * Baselines, pgbench with CLIENTS clients, `-M extended` (node-postgres sends every parameterised
+ * query with the extended protocol, as pgbench does in that mode), each on a fresh database
+ * migrated by migrateToLatest with PGBENCH_GIFTS pending gifts:
+ *  - minimal: the least any durable ingestion must do per event: insert the event (with its
+ *    payload), insert the payment, update one totals row, commit (issue 12's baseline).
+ *  - ledger statements: the statements one event cost before group commit (issue 12's starting
+ *    point: captured from the pg client delivering one event through claimEvent, findGift,
+ *    attachToGift, recordPayment, recompute, TotalsBatch.apply), one transaction per event.
  *
- * The ratio (events/s ÷ tps) is the share of the database's own speed that reaches Stripe's
- * webhooks through HTTP, signature checking, JSON parsing, Kysely and the pool: 1.0 would mean
- * the app adds nothing on top of its SQL.
+ * Size: the same app measurement on a database already holding SIZES gifts (each paid, with its
+ * payment and its event row): the webhook cost must not grow with the ledger (issue 12 item 5).
  */
 const WARMUP = 300;
 const EVENTS = 4000;
 const HTTP_CONCURRENCY = 16;
-const PGBENCH_CLIENTS = 10;
+const CLIENTS = 16;
 const PGBENCH_SECONDS = 10;
 const PGBENCH_GIFTS = 100_000;
+const SIZES = [10_000, 1_000_000] as const;
 
 export async function webhookSection(): Promise<Section> {
   const section: Section = {
     id: 'webhooks',
-    title: `Webhook ingestion vs pgbench (checkout.session.completed, PostgreSQL, pool/clients ${PGBENCH_CLIENTS})`,
+    title: `Webhook ingestion vs pgbench (checkout.session.completed, PostgreSQL, ${HTTP_CONCURRENCY} in flight / pgbench -c ${CLIENTS})`,
     status: 'ok',
     rows: [],
     notes: [],
@@ -56,23 +57,35 @@ export async function webhookSection(): Promise<Section> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gs-bench-'));
   try {
     const app = await measureApp(dir);
-    const pgbench = which('pgbench');
-    let tps: number | undefined;
-    if (!pgbench) {
+    const details: Record<string, unknown> = { app };
+    section.details = details;
+    let minimal: PgbenchResult | undefined;
+    let ledger: PgbenchResult | undefined;
+    if (!which('pgbench')) {
       section.notes.push('no baseline: pgbench not found (Debian: apt-get install -y postgresql-client).');
     } else {
-      const b = await measurePgbench(dir);
-      tps = b.tps;
-      section.details = { app, pgbench: b };
-      if (b.failed) section.notes.push(`pgbench: ${b.failed} failed transactions.`);
+      minimal = await measurePgbench(dir, 'minimal', minimalScript(), CLIENTS);
+      ledger = await measurePgbench(dir, 'ledger-statements', pgbenchScript(), CLIENTS);
+      Object.assign(details, { minimal, ledger });
+      for (const b of [minimal, ledger]) if (b.failed) section.notes.push(`pgbench: ${b.failed} failed transactions.`);
     }
-    section.details ??= { app };
+    section.notes.push(
+      `group commit: ${app.groups.events} events in ${app.groups.groups} transactions (largest ${app.groups.largest}, ${app.groups.isolations} rolled back for one bad event).`,
+    );
     section.rows.push({
-      metric: 'events/s (HTTP) vs tps',
+      metric: 'events/s vs minimal transaction',
       unit: '/s',
       value: app.perSecond,
-      baseline: tps,
-      baselineLabel: `pgbench -c ${PGBENCH_CLIENTS}`,
+      baseline: minimal?.tps,
+      baselineLabel: `pgbench -c ${CLIENTS}: event+payment+totals`,
+      better: 'higher',
+    });
+    section.rows.push({
+      metric: 'events/s vs old ledger statements',
+      unit: '/s',
+      value: app.perSecond,
+      baseline: ledger?.tps,
+      baselineLabel: `pgbench -c ${CLIENTS}: 1 event/txn, pre-issue-12 SQL`,
       better: 'higher',
     });
     section.rows.push({
@@ -82,11 +95,27 @@ export async function webhookSection(): Promise<Section> {
       display: `${app.p50Ms.toFixed(1)} / ${app.p99Ms.toFixed(1)} ms`,
       better: 'lower',
     });
+    if (process.env.BENCH_WEBHOOK_SIZES !== '0') {
+      const sized: (ReplayResult & { seeded: number })[] = [];
+      for (const n of SIZES) sized.push({ ...(await measureApp(dir, n)), seeded: n });
+      details.sizes = sized;
+      const [a, b] = sized as [ReplayResult & { seeded: number }, ReplayResult & { seeded: number }];
+      section.rows.push({
+        metric: `events/s with ${fmtCount(b.seeded)} vs ${fmtCount(a.seeded)} gifts`,
+        unit: '/s',
+        value: b.perSecond,
+        baseline: a.perSecond,
+        baselineLabel: `${fmtCount(a.seeded)} gifts`,
+        better: 'higher',
+      });
+    } else section.notes.push('BENCH_WEBHOOK_SIZES=0: the 10k/1M gifts comparison was skipped.');
     return section;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+const fmtCount = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
 
 function signedRequests(events: object[], sign: (payload: string) => string): ReplayFile['requests'] {
   return events.map((e) => {
@@ -101,10 +130,11 @@ function signedRequests(events: object[], sign: (payload: string) => string): Re
   });
 }
 
-async function measureApp(dir: string): Promise<ReplayResult & { recorded: number }> {
+async function measureApp(dir: string, seeded = 0): Promise<ReplayResult & { recorded: number; groups: GroupStats }> {
   const { signPayload } = await import('../tests/helpers/app.js');
   const { makeCampaign } = await import('../tests/helpers/factories.js');
   const { checkoutSession, event, sid } = await import('../tests/helpers/events.js');
+  const { committerOf } = await import('../server/webhooks/group-commit.js');
   const app = await startApp('postgres');
   try {
     const now = Date.now();
@@ -113,6 +143,12 @@ async function measureApp(dir: string): Promise<ReplayResult & { recorded: numbe
       startsAt: new Date(now - 86_400_000),
       endsAt: new Date(now + 30 * 86_400_000),
     });
+    if (seeded) await seedPaidGifts(app.ctx.db, campaign.id, seeded);
+    const before = await app.ctx.db
+      .selectFrom('campaign_totals')
+      .where('campaign_id', '=', campaign.id)
+      .select('donations')
+      .executeTakeFirstOrThrow();
     const gifts = Array.from({ length: WARMUP + EVENTS }, (_, i) => ({
       id: randomUUID(),
       amount: 1000 + 500 * (i % 9),
@@ -156,20 +192,45 @@ async function measureApp(dir: string): Promise<ReplayResult & { recorded: numbe
       .where('campaign_id', '=', campaign.id)
       .select('donations')
       .executeTakeFirstOrThrow();
-    if (totals.donations !== WARMUP + EVENTS)
-      throw new Error(
-        `ledger counted ${totals.donations} donations for ${WARMUP + EVENTS} events (HTTP statuses ${JSON.stringify(result.statuses)})`,
-      );
-    return { ...result, recorded: totals.donations };
+    const recorded = totals.donations - before.donations;
+    if (recorded !== WARMUP + EVENTS)
+      throw new Error(`ledger counted ${recorded} donations for ${WARMUP + EVENTS} events (HTTP statuses ${JSON.stringify(result.statuses)})`);
+    const groups = committerOf(app.ctx.db)?.stats ?? { groups: 0, events: 0, largest: 0, isolations: 0 };
+    return { ...result, recorded, groups: { ...groups } };
   } finally {
     await app.stop();
   }
 }
 
-/** The pgbench script: the statements of one checkout.session.completed, in order. */
-export function pgbenchScript(): string {
-  // A payload of the same shape and size as the events the app receives. pgbench replaces
-  // ":name" even inside quotes in extended mode, so the colons of the JSON travel as '~'.
+/** `n` paid gifts of a campaign, each with its payment, its event row and its donor, counted in
+ * the campaign's totals: a ledger that has already taken n gifts. */
+async function seedPaidGifts(db: AppContext['db'], campaignId: number, n: number): Promise<void> {
+  const batch = 250_000;
+  for (let from = 1; from <= n; from += batch) {
+    const to = Math.min(n, from + batch - 1);
+    await sql`insert into gifts (id, campaign_id, source, frequency, currency, amount, charge_amount, status, email, checkout_session_id, payment_intent_id)
+      select md5('seed' || i)::uuid, ${campaignId}, 'stripe', 'once', 'USD', 2500, 2500, 'paid', 'seed-' || i || '@example.org', 'cs_seed_' || i, 'pi_seed_' || i
+      from generate_series(${from}::int, ${to}::int) as i`.execute(db);
+    await sql`insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key, applied_raised, applied_donation)
+      select md5('seed' || i)::uuid, ${campaignId}, 'pi_seed_' || i, 'one_time', 'pi_seed_' || i, 'USD', 2500, now(), now(), true, 'email:seed-' || i || '@example.org', 2500, 1
+      from generate_series(${from}::int, ${to}::int) as i`.execute(db);
+    await sql`insert into stripe_events (id, type, created, livemode, outcome, payload)
+      select 'evt_seed_' || i, 'checkout.session.completed', extract(epoch from now())::bigint, false, 'processed', jsonb_build_object('id', 'evt_seed_' || i)
+      from generate_series(${from}::int, ${to}::int) as i`.execute(db);
+    await sql`insert into campaign_donors (campaign_id, donor_key, payments)
+      select ${campaignId}, 'email:seed-' || i || '@example.org', 1 from generate_series(${from}::int, ${to}::int) as i`.execute(db);
+  }
+  await sql`update campaign_totals set raised = raised + ${n * 2500}, donations = donations + ${n}, donors = donors + ${n} where campaign_id = ${campaignId}`.execute(
+    db,
+  );
+  await sql`vacuum analyze`.execute(db);
+  await sql`checkpoint`.execute(db);
+}
+
+/** A payload of the same shape and size as the events the app receives, as a SQL expression.
+ * pgbench replaces ":name" even inside quotes in extended mode, so the colons of the JSON travel
+ * as '~'. */
+function payloadSql(): string {
   const sample = {
     id: 'evt_bench_@R@',
     object: 'event',
@@ -202,7 +263,29 @@ export function pgbenchScript(): string {
     request: { id: null, idempotency_key: null },
     type: 'checkout.session.completed',
   };
-  const payload = `replace('${JSON.stringify(sample, null, 2).replaceAll("'", "''").replaceAll(':', '~').replaceAll('@R@', "' || :r || '").replaceAll('@G@', "' || :g || '")}', '~', chr(58))::jsonb`;
+  return `replace('${JSON.stringify(sample, null, 2).replaceAll("'", "''").replaceAll(':', '~').replaceAll('@R@', "' || :r || '").replaceAll('@G@', "' || :g || '")}', '~', chr(58))::jsonb`;
+}
+
+/**
+ * The minimal durable webhook transaction (issue 12): insert the event, insert the payment,
+ * update one totals row, commit. What any correct ingestion must at least write per event.
+ */
+export function minimalScript(): string {
+  const payload = payloadSql();
+  const gift = `md5('g' || :g)::uuid`;
+  return `\\set r random(1, 1000000000000000)
+\\set g random(1, :ngifts)
+BEGIN;
+insert into stripe_events (id, type, created, livemode, outcome, payload, api_version) values ('evt_bench_' || :r, 'checkout.session.completed', extract(epoch from now())::bigint, false, 'processed', ${payload}, '2026-10-28.endive');
+insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key, applied_raised, applied_donation) values (${gift}, :campaign, 'pi_bench_' || :r, 'one_time', 'pi_bench_' || :r, 'USD', 2500, now(), now(), true, 'email' || chr(58) || 'donor-' || :g || '@example.org', 2500, 1);
+update campaign_totals set raised = raised + 2500, donations = donations + 1, version = version + 1, updated_at = now() where campaign_id = :campaign;
+END;
+`;
+}
+
+/** The pgbench script: the statements of one checkout.session.completed, in order. */
+export function pgbenchScript(): string {
+  const payload = payloadSql();
   const gift = `md5('g' || :g)::uuid`;
   const email = `'donor-' || :g || '@example.org'`;
   const donorKey = `'email' || chr(58) || ${email}`;
@@ -244,8 +327,14 @@ interface PgbenchResult {
   seconds: number;
 }
 
-function runPgbench(url: string, script: string, vars: Record<string, string | number>, seconds: number): Promise<PgbenchResult> {
-  const args = ['-n', '-M', 'extended', '-f', script, '-c', String(PGBENCH_CLIENTS), '-j', '2', '-T', String(seconds)];
+function runPgbench(
+  url: string,
+  script: string,
+  vars: Record<string, string | number>,
+  seconds: number,
+  clients: number,
+): Promise<PgbenchResult> {
+  const args = ['-n', '-M', 'extended', '-f', script, '-c', String(clients), '-j', '2', '-T', String(seconds)];
   for (const [k, v] of Object.entries(vars)) args.push('-D', `${k}=${v}`);
   args.push(url);
   return new Promise((resolve, reject) => {
@@ -258,14 +347,14 @@ function runPgbench(url: string, script: string, vars: Record<string, string | n
         latencyAvgMs: num(/latency average = ([\d.]+) ms/),
         transactions: num(/number of transactions actually processed: (\d+)/),
         failed: num(/number of failed transactions: (\d+)/) || 0,
-        clients: PGBENCH_CLIENTS,
+        clients,
         seconds,
       });
     });
   });
 }
 
-async function measurePgbench(dir: string): Promise<PgbenchResult> {
+export async function measurePgbench(dir: string, name: string, text: string, clients: number, seconds = PGBENCH_SECONDS): Promise<PgbenchResult> {
   const { createTestDatabase } = await import('../tests/helpers/db.js');
   const { makeCampaign } = await import('../tests/helpers/factories.js');
   const database = await createTestDatabase('postgres');
@@ -276,11 +365,11 @@ async function measurePgbench(dir: string): Promise<PgbenchResult> {
       select md5('g' || i)::uuid, ${campaign.id}, 'stripe', 'once', 'USD', 2500, 2500, 'created', 'donor-' || i || '@example.org'
       from generate_series(1, ${PGBENCH_GIFTS}) as i`.execute(database.db);
     await sql`analyze`.execute(database.db);
-    const script = path.join(dir, 'checkout-session-completed.sql');
-    writeFileSync(script, pgbenchScript());
+    const script = path.join(dir, `${name}.sql`);
+    writeFileSync(script, text);
     const vars = { campaign: campaign.id, ngifts: PGBENCH_GIFTS };
-    await runPgbench(database.url!, script, vars, 2);
-    const result = await runPgbench(database.url!, script, vars, PGBENCH_SECONDS);
+    await runPgbench(database.url!, script, vars, 2, clients);
+    const result = await runPgbench(database.url!, script, vars, seconds, clients);
     const totals = await database.db
       .selectFrom('campaign_totals')
       .where('campaign_id', '=', campaign.id)

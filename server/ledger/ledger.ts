@@ -1,7 +1,7 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, EventOutcome, Gift, GiftStatus, PaymentKind } from '../../db/schema.js';
-import { notifyProgress } from '../live/bus.js';
+import { PROGRESS_CHANNEL } from '../live/bus.js';
 
 /**
  * The ledger: the one writer of money (STYLE 13). Every money movement is a row keyed by Stripe's
@@ -72,6 +72,50 @@ interface PaymentFacts {
   disputes: { amount: number; status: string }[];
 }
 
+interface RawFacts {
+  refunds: unknown;
+  snapshots: unknown;
+  disputes: unknown;
+}
+
+/** The facts of the PaymentIntents `own` and of those that paid invoice `sourceKey`: a CTE `pis`
+ * and three json columns (RawFacts) to select after it. */
+function factsSql(own: string[], sourceKey: string) {
+  return {
+    cte: sql`pis as (
+      select unnest(${own}::text[]) as pi
+      union select payment_intent_id from stripe_invoice_payments where invoice_id = ${sourceKey}
+    )`,
+    columns: sql`(select json_agg(json_build_object('charge_id', charge_id, 'amount', amount, 'status', status, 'created', created, 'failed_at', failed_at))
+        from stripe_refunds where payment_intent_id in (select pi from pis)) as refunds,
+      (select json_agg(json_build_object('charge_id', charge_id, 'amount_refunded', amount_refunded, 'as_of', as_of))
+        from stripe_charge_refunds where payment_intent_id in (select pi from pis)) as snapshots,
+      (select json_agg(json_build_object('amount', amount, 'status', status))
+        from stripe_disputes where payment_intent_id in (select pi from pis)) as disputes`,
+  };
+}
+
+function parseFacts(row: RawFacts): PaymentFacts {
+  const list = <T>(x: unknown): T[] => (typeof x === 'string' ? JSON.parse(x) : (x ?? [])) as T[];
+  return { refunds: list(row.refunds), snapshots: list(row.snapshots), disputes: list(row.disputes) };
+}
+
+/** What recomputing a payment's contribution needs to know about it. */
+interface ContributionRow {
+  id: number;
+  campaign_id: number;
+  amount: number;
+  currency: string;
+  in_window: boolean;
+  voided: boolean;
+  donor_key: string;
+  applied_raised: number;
+  applied_donation: number;
+  applied_refunded: number;
+  applied_disputed: number;
+  campaign_currency: string;
+}
+
 interface Contribution {
   raised: number;
   donation: number;
@@ -105,21 +149,36 @@ class TotalsBatch {
   }
 
   async apply(trx: Transaction<Database>): Promise<void> {
-    const moves = [...this.donorMoves].sort(
-      (a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0),
-    );
-    for (const m of moves) {
-      const row = await trx
+    // Moves of one donor add up first: one statement cannot upsert the same row twice.
+    const net = new Map<string, { campaignId: number; donorKey: string; delta: number }>();
+    for (const m of this.donorMoves) {
+      const k = JSON.stringify([m.campaignId, m.donorKey]);
+      const cur = net.get(k) ?? { campaignId: m.campaignId, donorKey: m.donorKey, delta: 0 };
+      cur.delta += m.delta;
+      net.set(k, cur);
+    }
+    const moves = [...net.values()]
+      .filter((m) => m.delta !== 0)
+      .sort((a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0));
+    if (moves.length) {
+      // One upsert for all donors, in sorted order (so concurrent transactions cannot deadlock).
+      const rows = await trx
         .insertInto('campaign_donors')
-        .values({ campaign_id: m.campaignId, donor_key: m.donorKey, payments: m.delta })
-        .onConflict((oc) => oc.columns(['campaign_id', 'donor_key']).doUpdateSet({ payments: sql`campaign_donors.payments + ${m.delta}` }))
-        .returning('payments')
-        .executeTakeFirstOrThrow();
-      // `donors` counts distinct donors: it moves only when a donor's count crosses zero.
-      const totals = this.add(m.campaignId, {});
-      if (m.delta > 0 && row.payments === m.delta) totals.donors += 1;
-      if (m.delta < 0 && row.payments === 0) {
-        totals.donors -= 1;
+        .values(moves.map((m) => ({ campaign_id: m.campaignId, donor_key: m.donorKey, payments: m.delta })))
+        .onConflict((oc) => oc.columns(['campaign_id', 'donor_key']).doUpdateSet({ payments: sql`campaign_donors.payments + excluded.payments` }))
+        .returning(['campaign_id', 'donor_key', 'payments'])
+        .execute();
+      const gone: typeof moves = [];
+      for (const row of rows) {
+        const m = net.get(JSON.stringify([row.campaign_id, row.donor_key]))!;
+        // `donors` counts distinct donors: it moves only when a donor's count crosses zero.
+        const before = row.payments - m.delta;
+        const totals = this.add(m.campaignId, {});
+        if (before <= 0 && row.payments > 0) totals.donors += 1;
+        if (before > 0 && row.payments <= 0) totals.donors -= 1;
+        if (row.payments === 0) gone.push(m);
+      }
+      for (const m of gone) {
         await trx
           .deleteFrom('campaign_donors')
           .where('campaign_id', '=', m.campaignId)
@@ -130,20 +189,12 @@ class TotalsBatch {
     }
     for (const [campaignId, d] of [...this.deltas.entries()].sort((a, b) => a[0] - b[0])) {
       if (!d.raised && !d.donation && !d.refunded && !d.disputed && !d.donors) continue;
-      await trx
-        .updateTable('campaign_totals')
-        .set({
-          raised: sql`raised + ${d.raised}`,
-          donations: sql`donations + ${d.donation}`,
-          donors: sql`donors + ${d.donors}`,
-          refunded: sql`refunded + ${d.refunded}`,
-          disputed: sql`disputed + ${d.disputed}`,
-          version: sql`version + 1`,
-          updated_at: sql`now()`,
-        })
-        .where('campaign_id', '=', campaignId)
-        .execute();
-      await notifyProgress(trx, campaignId);
+      // The notification rides on the update (one round trip); delivered only on commit.
+      await sql`update campaign_totals set raised = raised + ${d.raised}, donations = donations + ${d.donation},
+          donors = donors + ${d.donors}, refunded = refunded + ${d.refunded}, disputed = disputed + ${d.disputed},
+          version = version + 1, updated_at = now()
+        where campaign_id = ${campaignId}
+        returning pg_notify(${PROGRESS_CHANNEL}, campaign_id::text)`.execute(trx);
     }
   }
 }
@@ -352,38 +403,43 @@ export class Ledger {
     sourceKey?: string | null;
     hint?: string | null;
   }): Promise<{ gift: Gift | undefined; conflict: string | null }> {
-    const q = () => this.trx.selectFrom('gifts').selectAll().where('source', '=', 'stripe').forUpdate();
-    let gift: Gift | undefined;
-    if (by.sourceKey || by.sessionId || by.subscriptionId) {
-      // One round trip for the three ids; the first that names a gift wins, in this order.
-      const sourceKey = by.sourceKey ?? null;
-      const sessionId = by.sessionId ?? null;
-      const subscriptionId = by.subscriptionId ?? null;
-      const found = await q()
-        .where((eb) => {
-          const ors = [];
-          if (sourceKey) ors.push(eb('id', 'in', eb.selectFrom('payments').where('source_key', '=', sourceKey).select('gift_id')));
-          if (sessionId) ors.push(eb('checkout_session_id', '=', sessionId));
-          if (subscriptionId) ors.push(eb('subscription_id', '=', subscriptionId));
-          return eb.or(ors);
-        })
-        .select(sql<boolean | null>`gifts.id in (select gift_id from payments where source_key = ${sourceKey}::text)`.as('by_source'))
-        .execute();
-      const first =
-        found.find((g) => g.by_source) ??
-        (sessionId ? found.find((g) => g.checkout_session_id === sessionId) : undefined) ??
-        (subscriptionId ? found.find((g) => g.subscription_id === subscriptionId) : undefined);
-      if (first) {
-        const { by_source: _, ...row } = first;
-        gift = row;
-      }
-    }
+    const sourceKey = by.sourceKey || null;
+    const sessionId = by.sessionId || null;
+    const subscriptionId = by.subscriptionId || null;
     const hint = by.hint && UUID.test(by.hint) ? by.hint : null;
+    // One round trip: the gifts Stripe's ids name, locked; the hinted gift (locked) only when
+    // no id names one.
+    const { rows } = await sql<Gift & { by_source: boolean | null; via: 'ids' | 'hint' }>`
+      with by_ids as (
+        select gifts.*, gifts.id in (select gift_id from payments where source_key = ${sourceKey}::text) as by_source
+        from gifts
+        where source = 'stripe' and (
+          gifts.id in (select gift_id from payments where source_key = ${sourceKey}::text)
+          or checkout_session_id = ${sessionId}::text
+          or subscription_id = ${subscriptionId}::text)
+        for update
+      ),
+      by_hint as (
+        select gifts.*, false as by_source from gifts
+        where source = 'stripe' and id = ${hint}::uuid and not exists (select 1 from by_ids)
+        for update
+      )
+      select *, 'ids' as via from by_ids union all select *, 'hint' as via from by_hint`.execute(this.trx);
+    const strip = (g: (typeof rows)[number] | undefined): Gift | undefined => {
+      if (!g) return undefined;
+      const { by_source: _s, via: _v, ...gift } = g;
+      return gift;
+    };
+    const found = rows.filter((g) => g.via === 'ids');
+    const gift = strip(
+      found.find((g) => g.by_source) ??
+        (sessionId ? found.find((g) => g.checkout_session_id === sessionId) : undefined) ??
+        (subscriptionId ? found.find((g) => g.subscription_id === subscriptionId) : undefined),
+    );
     if (gift) {
       return { gift, conflict: hint && hint !== gift.id ? `metadata names gift ${hint}, Stripe ids tie this to gift ${gift.id}` : null };
     }
-    if (!hint) return { gift: undefined, conflict: null };
-    const hinted = await q().where('id', '=', hint).executeTakeFirst();
+    const hinted = strip(rows.find((g) => g.via === 'hint'));
     if (!hinted) return { gift: undefined, conflict: null };
     const taken =
       (by.subscriptionId && (hinted.frequency !== 'monthly' || (hinted.subscription_id && hinted.subscription_id !== by.subscriptionId))) ||
@@ -478,36 +534,53 @@ export class Ledger {
    */
   async recordPayment(np: NewPayment): Promise<{ created: boolean; paymentId: number }> {
     // FOR SHARE: a concurrent edit of the campaign's dates (which recomputes every payment's
-    // window) either finishes first or waits for this payment, never misses it.
+    // window) either finishes first or waits for this payment, never misses it. One round trip:
+    // the window, the insert and the facts already known about its PaymentIntents (a refund or
+    // dispute may arrive before the payment), read after this transaction's id locks.
+    const facts = factsSql(np.paymentIntentId ? [np.paymentIntentId] : [], np.sourceKey);
+    const countedAt = sql`${np.countedAt.toISOString()}::timestamptz`;
+    const donor = donorKey(np.gift.email ?? np.payerEmail, np.sourceKey);
+    const row = await sql<RawFacts & { id: number | null; in_window: boolean | null; campaign_currency: string }>`
+      with c as (select id, starts_at, ends_at, currency from campaigns where id = ${np.gift.campaign_id} for share),
+      ins as (
+        insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key)
+        select ${np.gift.id}::uuid, c.id, ${np.sourceKey}, ${np.kind}, ${np.paymentIntentId}::text, ${np.currency.toUpperCase()}, ${np.amount}::bigint,
+          ${np.paidAt.toISOString()}::timestamptz, ${countedAt}, ${np.kind === 'offline'}::boolean or (${countedAt} >= c.starts_at and ${countedAt} < c.ends_at), ${donor}
+        from c
+        on conflict (source_key) do nothing
+        returning id, in_window
+      ),
+      ${facts.cte}
+      select ins.id, ins.in_window, c.currency as campaign_currency, ${facts.columns} from c left join ins on true`
+      .execute(this.trx)
+      .then((r) => r.rows[0]);
+    if (!row) throw new Error(`campaign ${np.gift.campaign_id} not found`);
+    if (row.id !== null) {
+      // A new payment contributes nothing yet: its first contribution follows from its facts.
+      await this.contribute(
+        {
+          id: row.id,
+          campaign_id: np.gift.campaign_id,
+          amount: np.amount,
+          currency: np.currency.toUpperCase(),
+          in_window: row.in_window === true,
+          voided: false,
+          donor_key: donor,
+          applied_raised: 0,
+          applied_donation: 0,
+          applied_refunded: 0,
+          applied_disputed: 0,
+          campaign_currency: row.campaign_currency,
+        },
+        parseFacts(row),
+      );
+      return { created: true, paymentId: row.id };
+    }
     const c = await this.trx
       .selectFrom('campaigns')
       .where('id', '=', np.gift.campaign_id)
       .select(['starts_at', 'ends_at'])
-      .forShare()
       .executeTakeFirstOrThrow();
-    const inWindow = np.kind === 'offline' || (np.countedAt >= c.starts_at && np.countedAt < c.ends_at);
-    const inserted = await this.trx
-      .insertInto('payments')
-      .values({
-        gift_id: np.gift.id,
-        campaign_id: np.gift.campaign_id,
-        source_key: np.sourceKey,
-        kind: np.kind,
-        payment_intent_id: np.paymentIntentId,
-        currency: np.currency.toUpperCase(),
-        amount: np.amount,
-        paid_at: np.paidAt,
-        counted_at: np.countedAt,
-        in_window: inWindow,
-        donor_key: donorKey(np.gift.email ?? np.payerEmail, np.sourceKey),
-      })
-      .onConflict((oc) => oc.column('source_key').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) {
-      await this.recompute(inserted.id);
-      return { created: true, paymentId: inserted.id };
-    }
     const existing = await this.trx
       .selectFrom('payments')
       .where('source_key', '=', np.sourceKey)
@@ -828,22 +901,9 @@ export class Ledger {
   /** Every fact about a payment's PaymentIntents (its own and those that paid its invoice) in
    * one round trip, read after the payment row is locked (a fresh snapshot in READ COMMITTED). */
   private async factsOf(p: { source_key: string; payment_intent_id: string | null }): Promise<PaymentFacts> {
-    const own = p.payment_intent_id ? [p.payment_intent_id] : [];
-    const parse = <T>(x: unknown): T[] => (typeof x === 'string' ? JSON.parse(x) : (x ?? [])) as T[];
-    const row = await sql<{ refunds: unknown; snapshots: unknown; disputes: unknown }>`with pis as (
-        select unnest(${own}::text[]) as pi
-        union select payment_intent_id from stripe_invoice_payments where invoice_id = ${p.source_key}
-      )
-      select
-        (select json_agg(json_build_object('charge_id', charge_id, 'amount', amount, 'status', status, 'created', created, 'failed_at', failed_at))
-          from stripe_refunds where payment_intent_id in (select pi from pis)) as refunds,
-        (select json_agg(json_build_object('charge_id', charge_id, 'amount_refunded', amount_refunded, 'as_of', as_of))
-          from stripe_charge_refunds where payment_intent_id in (select pi from pis)) as snapshots,
-        (select json_agg(json_build_object('amount', amount, 'status', status))
-          from stripe_disputes where payment_intent_id in (select pi from pis)) as disputes`
-      .execute(this.trx)
-      .then((r) => r.rows[0]!);
-    return { refunds: parse(row.refunds), snapshots: parse(row.snapshots), disputes: parse(row.disputes) };
+    const facts = factsSql(p.payment_intent_id ? [p.payment_intent_id] : [], p.source_key);
+    const row = await sql<RawFacts>`with ${facts.cte} select ${facts.columns}`.execute(this.trx).then((r) => r.rows[0]!);
+    return parseFacts(row);
   }
 
   private async recompute(paymentId: number): Promise<void> {
@@ -869,8 +929,11 @@ export class Ledger {
       ])
       .forUpdate('p')
       .executeTakeFirstOrThrow();
+    await this.contribute(p, await this.factsOf(p));
+  }
 
-    const facts = await this.factsOf(p);
+  /** Brings a payment's contribution (applied_*) to what its facts say, and the totals by the difference. */
+  private async contribute(p: ContributionRow, facts: PaymentFacts): Promise<void> {
     const refunded = Math.min(Ledger.refundedOf(facts), p.amount);
     let withheld = 0;
     let lost = 0;

@@ -60,6 +60,8 @@ export interface GroupStats {
 export class GroupCommitter {
   private queue: Pending[] = [];
   private running = 0;
+  /** Groups running now and the events in them (tests wait on it). */
+  readonly inFlight = { groups: 0, events: 0 };
   readonly stats: GroupStats = { groups: 0, events: 0, largest: 0, isolations: 0 };
 
   constructor(
@@ -99,9 +101,13 @@ export class GroupCommitter {
 
   private async run(group: Pending[]): Promise<void> {
     let results: JobResult[];
+    this.inFlight.groups++;
+    this.inFlight.events += group.length;
     try {
       results = await this.applyGroup(group.map((p) => p.job));
     } catch (err) {
+      this.inFlight.groups--;
+      this.inFlight.events -= group.length;
       if (err instanceof EventError && group.length > 1) {
         this.stats.isolations++;
         const bad = group[err.index]!;
@@ -115,6 +121,8 @@ export class GroupCommitter {
       for (const p of group) p.resolve({ error: cause });
       return;
     }
+    this.inFlight.groups--;
+    this.inFlight.events -= group.length;
     this.stats.groups++;
     this.stats.events += group.length;
     this.stats.largest = Math.max(this.stats.largest, group.length);
@@ -172,3 +180,6 @@ export function committerFor(
   }
   return c;
 }
+
+/** The committer of a database handle, if webhooks have used it (bench and tests read its stats). */
+export const committerOf = (db: Kysely<Database>): GroupCommitter | undefined => committers.get(db);
