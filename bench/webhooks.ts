@@ -194,7 +194,9 @@ async function measureApp(dir: string, seeded = 0): Promise<ReplayResult & { rec
       .executeTakeFirstOrThrow();
     const recorded = totals.donations - before.donations;
     if (recorded !== WARMUP + EVENTS)
-      throw new Error(`ledger counted ${recorded} donations for ${WARMUP + EVENTS} events (HTTP statuses ${JSON.stringify(result.statuses)})`);
+      throw new Error(
+        `ledger counted ${recorded} donations for ${WARMUP + EVENTS} events (HTTP statuses ${JSON.stringify(result.statuses)})`,
+      );
     const groups = committerOf(app.ctx.db)?.stats ?? { groups: 0, events: 0, largest: 0, isolations: 0 };
     return { ...result, recorded, groups: { ...groups } };
   } finally {
@@ -354,7 +356,13 @@ function runPgbench(
   });
 }
 
-export async function measurePgbench(dir: string, name: string, text: string, clients: number, seconds = PGBENCH_SECONDS): Promise<PgbenchResult> {
+export async function measurePgbench(
+  dir: string,
+  name: string,
+  text: string,
+  clients: number,
+  seconds = PGBENCH_SECONDS,
+): Promise<PgbenchResult> {
   const { createTestDatabase } = await import('../tests/helpers/db.js');
   const { makeCampaign } = await import('../tests/helpers/factories.js');
   const database = await createTestDatabase('postgres');

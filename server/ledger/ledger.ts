@@ -165,7 +165,9 @@ class TotalsBatch {
       const rows = await trx
         .insertInto('campaign_donors')
         .values(moves.map((m) => ({ campaign_id: m.campaignId, donor_key: m.donorKey, payments: m.delta })))
-        .onConflict((oc) => oc.columns(['campaign_id', 'donor_key']).doUpdateSet({ payments: sql`campaign_donors.payments + excluded.payments` }))
+        .onConflict((oc) =>
+          oc.columns(['campaign_id', 'donor_key']).doUpdateSet({ payments: sql`campaign_donors.payments + excluded.payments` }),
+        )
         .returning(['campaign_id', 'donor_key', 'payments'])
         .execute();
       const gone: typeof moves = [];
@@ -487,7 +489,10 @@ export class Ledger {
 
   async setGiftStatus(gift: Gift, status: GiftStatus): Promise<void> {
     // One round trip: the status moves only forward (STATUS_RANK), read and written together.
-    const rank = sql.join(Object.entries(STATUS_RANK).map(([s, r]) => sql`when ${s}::text then ${r}::int`), sql` `);
+    const rank = sql.join(
+      Object.entries(STATUS_RANK).map(([s, r]) => sql`when ${s}::text then ${r}::int`),
+      sql` `,
+    );
     const row = await sql<{ before: GiftStatus; after: GiftStatus | null }>`with cur as (select status from gifts where id = ${gift.id}),
       upd as (update gifts set status = ${status}, updated_at = now() where id = ${gift.id} and (case status ${rank} else 99 end) < ${STATUS_RANK[status]}::int returning status)
       select cur.status as before, upd.status as after from cur left join upd on true`

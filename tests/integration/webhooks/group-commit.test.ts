@@ -105,7 +105,11 @@ describe.each(testDatabaseKinds())('webhook group commit on %s', (kind) => {
     }
     const expected = good.reduce((s, g) => s + g.amount, 0);
     expect(await totals(c.id)).toEqual({ raised: expected, donations: 8, donors: 8 });
-    const stored = await ctx.db.selectFrom('stripe_events').where('id', '=', bad.id).select(['outcome', 'detail']).executeTakeFirstOrThrow();
+    const stored = await ctx.db
+      .selectFrom('stripe_events')
+      .where('id', '=', bad.id)
+      .select(['outcome', 'detail'])
+      .executeTakeFirstOrThrow();
     expect(stored.outcome).toBe('failed');
     expect(stored.detail).toMatch(/22P02/);
     expect(committerOf(ctx.db)!.stats.isolations).toBeGreaterThanOrEqual(before);
@@ -124,6 +128,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('webhook group commit: connection 
   // (pg_stat_activity is a snapshot fixed for the length of a transaction).
   let admin: pg.Client;
   let locker: pg.Client;
+  let lockerPid: number;
   let dbName: string;
   beforeAll(async () => {
     ctx = await createTestContext('postgres', { clock: fakeClock('2026-12-05T10:05:00Z') });
@@ -132,6 +137,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('webhook group commit: connection 
     locker = new pg.Client({ connectionString: ctx.database.url });
     await admin.connect();
     await locker.connect();
+    lockerPid = (await locker.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
   });
   afterAll(async () => {
     await admin?.end();
@@ -166,7 +172,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('webhook group commit: connection 
       (
         await admin.query(
           `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid NOT IN (pg_backend_pid(), $2) AND wait_event_type = 'Lock' AND state = 'active'`,
-          [dbName, locker.processID],
+          [dbName, lockerPid],
         )
       ).rows as { pid: number }[];
     // Each time every running group sits blocked on the totals row (its work done, its COMMIT
@@ -181,7 +187,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('webhook group commit: connection 
         crashed += blocked.length;
       }
       if (Date.now() > deadline) {
-        const all = await admin.query('SELECT pid, state, wait_event_type, wait_event, left(query, 80) AS q FROM pg_stat_activity WHERE datname = $1', [dbName]);
+        const all = await admin.query(
+          'SELECT pid, state, wait_event_type, wait_event, left(query, 80) AS q FROM pg_stat_activity WHERE datname = $1',
+          [dbName],
+        );
         throw new Error(`events never all reached the totals row (${JSON.stringify({ blocked, inFlight, all: all.rows })})`);
       }
       await new Promise((r) => setImmediate(r));
