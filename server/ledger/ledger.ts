@@ -413,10 +413,10 @@ export class Ledger {
     // no id names one.
     const { rows } = await sql<Gift & { by_source: boolean | null; via: 'ids' | 'hint' }>`
       with by_ids as (
-        select gifts.*, gifts.id in (select gift_id from payments where source_key = ${sourceKey}::text) as by_source
+        select gifts.*, gifts.id = (select gift_id from payments where source_key = ${sourceKey}::text) as by_source
         from gifts
         where source = 'stripe' and (
-          gifts.id in (select gift_id from payments where source_key = ${sourceKey}::text)
+          gifts.id = (select gift_id from payments where source_key = ${sourceKey}::text)
           or checkout_session_id = ${sessionId}::text
           or subscription_id = ${subscriptionId}::text)
         for update
