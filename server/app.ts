@@ -13,6 +13,7 @@ import type { AppDeps } from './deps.js';
 import { digestPageRoutes } from './digest/pages.js';
 import { AppError } from './errors.js';
 import { securityHeaders } from './lib/security-headers.js';
+import { managePageRoutes } from './manage/pages.js';
 import { siteRoutes } from './site/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
   app.route('/digest', digestPageRoutes(deps));
+  app.route('/manage', managePageRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));
 

@@ -27,6 +27,8 @@ export interface Job {
   /** The event to apply (objects already re-read); null for an event type we do not use. */
   prepared: HandledEvent | null;
   reread: boolean;
+  /** A monthly gift's signed manage link, for the mails a fact causes. */
+  manageUrl?: (giftId: string) => string;
 }
 
 export type JobResult = (Applied & { duplicate?: boolean }) | { error: unknown };
@@ -149,6 +151,7 @@ export class GroupCommitter {
             reread: job.reread,
             log: this.deps.log,
             replay: (parked) => applyEvent(parked.type, parked, { ...ctx, reread: false }),
+            ...(job.manageUrl && { manageUrl: job.manageUrl }),
           };
           const result = await applyEvent(job.prepared.type, job.prepared, ctx);
           if (result.conflict)

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
+import { type LinkSigner, linkSigner } from '../manage/links.js';
 import { committerFor } from './group-commit.js';
 import { type JournalEvent, alreadyApplied, recordFailed, recordUnreadable as recordUnreadableRow } from './journal.js';
 import { type Applied, type HandledEvent, UnreadableObjectError, isHandledType, prefetchEvent, prefetchReadsApi } from './handlers.js';
@@ -80,7 +81,12 @@ function readEnvelope(x: unknown): { event: Stripe.Event } | { unreadable: strin
   ) {
     return { unreadable: 'event without data.object' };
   }
-  if (isHandledType(x.type) && (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)) {
+  // Stripe's upcoming invoice (invoice.upcoming) is a preview: it has no id yet.
+  if (
+    isHandledType(x.type) &&
+    x.type !== 'invoice.upcoming' &&
+    (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)
+  ) {
     return { unreadable: 'object without id' };
   }
   if ('api_version' in x && x.api_version !== null && typeof x.api_version !== 'string') return { unreadable: 'malformed api_version' };
@@ -141,8 +147,16 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
       return failed(deps, stored, err);
     }
   }
+  // Read before any transaction: on single-connection PGlite a first read inside one would wait forever.
+  let signer: LinkSigner;
+  try {
+    signer = await linkSigner(deps.db, deps.config);
+  } catch (err) {
+    return failed(deps, stored, err);
+  }
+  const now = deps.clock();
   // Applied with the events arriving at the same time, answered once their transaction committed.
-  const result = await groups.submit({ event: stored, prepared, reread });
+  const result = await groups.submit({ event: stored, prepared, reread, manageUrl: (giftId) => signer.manageUrl(giftId, now) });
   if ('error' in result) return failed(deps, stored, result.error);
   return result;
 }
