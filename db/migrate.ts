@@ -34,6 +34,20 @@ export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   }
 }
 
+/** Every migration this version knows, in the order they run. */
+export const knownMigrations = (): string[] => Object.keys(migrations).sort();
+
+/** Up or down to exactly `name` (an import restores rows into the schema they were exported
+ * from, then migrates them forward like any other data). */
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateTo(name);
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`);
+  }
+}
+
 // `npm run migrate`
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { loadConfig } = await import('../server/config.js');

@@ -34,7 +34,17 @@ const schema = z.object({
       .regex(/^(sk|rk)_(test|live)_/, 'must look like sk_test_..., sk_live_... or rk_...')
       .optional(),
   ),
-  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().startsWith('whsec_', 'must start with whsec_').optional()),
+  // One signing secret, or several separated by commas while a secret is being rotated: an event
+  // signed with any of them is accepted (the first is the current one). See README, Operations.
+  STRIPE_WEBHOOK_SECRET: optionalString.pipe(
+    z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()))
+      .pipe(
+        z.array(z.string().startsWith('whsec_', 'must start with whsec_ (several: whsec_new,whsec_old)')).max(5, 'takes at most 5 secrets'),
+      )
+      .optional(),
+  ),
   STRIPE_API_BASE: optionalString.pipe(urlBase.optional()),
   STRIPE_EMULATOR: z
     .enum(['1', '0', ''])
@@ -102,7 +112,10 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   stripeSecretKey: string | undefined;
+  /** The current webhook signing secret (the first of STRIPE_WEBHOOK_SECRET). */
   stripeWebhookSecret: string | undefined;
+  /** Every secret a webhook may be signed with: the current one, then any being retired. */
+  stripeWebhookSecrets: string[];
   stripeApiBase: string | undefined;
   /** True when the built-in emulator stands in for Stripe (no secret key and no API base). */
   emulator: boolean;
@@ -145,7 +158,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     // SMTP_URL carries a password: say it is wrong without echoing it into logs.
-    const got = name === 'SMTP_URL' ? '(value hidden: it may contain a password)' : `(got ${JSON.stringify(env[name] ?? '')})`;
+    const got =
+      name === 'SMTP_URL'
+        ? '(value hidden: it may contain a password)'
+        : name === 'STRIPE_WEBHOOK_SECRET'
+          ? '(value hidden: it is a secret)'
+          : `(got ${JSON.stringify(env[name] ?? '')})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message} ${got}`);
   }
   const e = parsed.data;
@@ -179,7 +197,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
-    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET?.[0],
+    stripeWebhookSecrets: e.STRIPE_WEBHOOK_SECRET ?? [],
     stripeApiBase: e.STRIPE_API_BASE,
     emulator,
     testMode: !e.STRIPE_SECRET_KEY || /^(sk|rk)_test_/.test(e.STRIPE_SECRET_KEY),

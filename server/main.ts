@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { DatabaseInUseError } from '../db/connect.js';
 import { type Config, ConfigError, listeningOn, loadConfig } from './config.js';
+import { type FastPath, serveApp } from './lib/serve.js';
 import { createMailWorker } from './mail/worker.js';
 import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
@@ -28,7 +28,12 @@ try {
 // URL (PUBLIC_URL's default, the emulator's checkout pages) must name the port we really got.
 // Until the app is built, requests get 503 (a load balancer's readiness check waits for it).
 let handler: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
-const server = serve({ fetch: (req, env) => (handler ? handler(req, env) : new Response('starting', { status: 503 })), port: config.port });
+let fastPath: FastPath | undefined;
+const server = serveApp({
+  fetch: (req, env) => (handler ? handler(req, env) : new Response('starting', { status: 503 })),
+  fastPath: () => fastPath,
+  port: config.port,
+});
 try {
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -58,6 +63,7 @@ config = runtime.config;
 const seeded = await seedDemoCampaign(db, clock());
 const admin = await seedAdmin(db, config);
 handler = (req, env) => app.fetch(req, env as never);
+fastPath = (req, res) => app.fastPath(req, res);
 const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
 const mailWorker = createMailWorker({ db, config, clock, log });
 mailWorker.start();

@@ -5,6 +5,7 @@ import { adminsRoutes } from './routes/admins.js';
 import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
+import { exportRoutes } from './routes/exports.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { outboxRoutes } from './outbox.js';
@@ -45,6 +46,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', subscriberRoutes(deps))
     .route('/', auditRoutes(deps))
     .route('/', webhookEventRoutes(deps))
+    .route('/', exportRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));
 }

@@ -55,6 +55,7 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'GET', path: '/campaigns/spring/donations.csv', pattern: '/campaigns/:slug/donations.csv', need: 'editor', recent: true },
   { method: 'GET', path: '/digest-subscribers.csv', pattern: '/digest-subscribers.csv', need: 'editor', recent: true },
   { method: 'GET', path: '/admins', pattern: '/admins', need: 'owner', recent: true },
+  { method: 'GET', path: '/export', pattern: '/export', need: 'owner', recent: true },
   { method: 'POST', path: '/admins', pattern: '/admins', need: 'owner', recent: true, body: { email: 'new@example.org', role: 'owner' } },
   { method: 'PATCH', path: '/admins/1', pattern: '/admins/:id', need: 'owner', recent: true, body: { role: 'owner' } },
   { method: 'POST', path: '/admins/1/invitation', pattern: '/admins/:id/invitation', need: 'owner', recent: true },
