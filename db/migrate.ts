@@ -17,6 +17,8 @@ const migrations: Record<string, Migration> = {
   '0008_organisation': await import('./migrations/0008_organisation.js'),
   '0010_mail': await import('./migrations/0010_mail.js'),
   '0012_manage': await import('./migrations/0012_manage.js'),
+  '0013_statements': await import('./migrations/0013_statements.js'),
+  '0015_stripe_ops': await import('./migrations/0015_stripe_ops.js'),
 };
 
 class StaticProvider implements MigrationProvider {

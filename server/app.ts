@@ -18,6 +18,8 @@ import { securityHeaders } from './lib/security-headers.js';
 import { ProgressStreams } from './live/streams.js';
 import { managePageRoutes } from './manage/pages.js';
 import { siteRoutes } from './site/routes.js';
+import { statementSection } from './statements/manage-section.js';
+import { statementRoutes } from './statements/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
@@ -83,7 +85,8 @@ export function createApp(deps: AppDeps) {
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
   app.route('/digest', digestPageRoutes(deps));
-  app.route('/manage', managePageRoutes(deps));
+  app.route('/manage', managePageRoutes(deps, { sections: [statementSection(deps)] }));
+  app.route('/statements', statementRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));
 

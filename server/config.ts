@@ -88,6 +88,9 @@ const schema = z.object({
       .regex(/^[^\r\n<>]+$/, 'must be one line without < or >')
       .optional(),
   ),
+  // Webhook health (SPEC §12): the admin warns when no Stripe event arrived for this long while
+  // donors started checkouts.
+  WEBHOOK_SILENCE_MINUTES: z.coerce.number().int().min(1).max(100_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The organisation's defaults (SPEC §3); an owner can change them in the admin's Settings.
   ORG_ADDRESS: optionalString.pipe(z.string().max(500).optional()),
@@ -127,6 +130,8 @@ export interface Config {
   /** How many reverse proxies of ours append to X-Forwarded-For (0: believe none of it). */
   trustProxy: number;
   logLevel: string;
+  /** No Stripe event for this long while checkouts were started: the admin shows a warning. */
+  webhookSilenceMinutes: number;
   /** Defaults for the organisation settings (the database row wins where set). */
   org: { name: string; address: string; timeZone: string; taxId: string };
   /** SMTP server for outgoing mail; unset → mail is kept in the built-in outbox (/admin/outbox). */
@@ -150,6 +155,25 @@ export function listeningOn(config: Config, port: number): Config {
   if (config.port !== 0) return config;
   const defaultUrl = config.publicUrl === 'http://localhost:0';
   return { ...config, port, publicUrl: defaultUrl ? `http://localhost:${port}` : config.publicUrl };
+}
+
+/**
+ * What `npm run stripe:setup` needs: it runs before STRIPE_WEBHOOK_SECRET exists (it prints it),
+ * so the full configuration's rules about the secret do not apply. PUBLIC_URL is required: it
+ * names the endpoint Stripe will call.
+ */
+export function loadSetupConfig(
+  env: Record<string, string | undefined> = process.env,
+): Pick<Config, 'publicUrl' | 'stripeSecretKey' | 'stripeApiBase'> {
+  const parsed = schema.pick({ PUBLIC_URL: true, STRIPE_SECRET_KEY: true, STRIPE_API_BASE: true }).safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`);
+  }
+  if (!parsed.data.PUBLIC_URL)
+    throw new ConfigError('Invalid configuration: PUBLIC_URL is required: Stripe sends webhooks to PUBLIC_URL/webhooks/stripe');
+  return { publicUrl: parsed.data.PUBLIC_URL, stripeSecretKey: parsed.data.STRIPE_SECRET_KEY, stripeApiBase: parsed.data.STRIPE_API_BASE };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -207,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     checkoutRateLimit: e.CHECKOUT_RATE_LIMIT,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    webhookSilenceMinutes: e.WEBHOOK_SILENCE_MINUTES,
     org: { name: e.ORG_NAME ?? '', address: e.ORG_ADDRESS ?? '', timeZone: e.ORG_TIMEZONE ?? 'UTC', taxId: e.ORG_TAX_ID ?? '' },
     smtpUrl: e.SMTP_URL,
     mailFrom:

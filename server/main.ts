@@ -5,6 +5,7 @@ import { type FastPath, serveApp } from './lib/serve.js';
 import { createMailWorker } from './mail/worker.js';
 import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
+import { createStatementRunner } from './statements/job.js';
 import { scheduleReconciliation } from './webhooks/reconcile.js';
 
 // loadConfig → listen → createRuntime → serve → shutdown. A bad configuration, a port in use or
@@ -64,9 +65,18 @@ const seeded = await seedDemoCampaign(db, clock());
 const admin = await seedAdmin(db, config);
 handler = (req, env) => app.fetch(req, env as never);
 fastPath = (req, res) => app.fastPath(req, res);
-const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
+const stopReconciliation = scheduleReconciliation(app.deps, runtime.database);
+// Demo mode: the emulator's webhook endpoint is made the way `npm run stripe:setup` makes it, so
+// the admin's webhook health reads a real endpoint (deliveries go to this server in process).
+if (config.emulator) {
+  const { setupWebhookEndpoint } = await import('./stripe-ops/setup.js');
+  await setupWebhookEndpoint(runtime.stripe, config.publicUrl).catch((err) => log.warn({ err }, 'emulator webhook endpoint not created'));
+}
 const mailWorker = createMailWorker({ db, config, clock, log });
 mailWorker.start();
+// Statement mailings an owner started (January): resumed here after any restart.
+const statementRunner = createStatementRunner({ db, config, clock, log });
+statementRunner.start();
 
 {
   const u = config.publicUrl;
@@ -99,6 +109,7 @@ async function shutdown(signal: string) {
   force.unref();
   await closed;
   stopReconciliation();
+  await statementRunner.stop();
   await mailWorker.stop();
   await runtime.close();
   process.exit(0);

@@ -52,6 +52,8 @@ const DISPUTE_RANK: Record<DisputeStatus, number> = {
 
 const isDisputeStatus = (s: string): s is DisputeStatus => s in DISPUTE_HOLDS;
 
+type Db = Kysely<Database> | Transaction<Database>;
+
 /** Refund states: failed and canceled are final (a refund never leaves them); the others move
  * forward pending → requires_action → succeeded. Only live refunds take money back. */
 const REFUND_RANK: Record<string, number> = { pending: 0, requires_action: 1, succeeded: 2, failed: 9, canceled: 9 };
@@ -915,7 +917,7 @@ export class Ledger {
    * failed before it; a refund failing in the snapshot's own second is taken as included, since
    * a refund is created before it fails). With every refund known, that remainder is 0 and the
    * result is exact whatever the order of events. */
-  private static refundedOf(facts: PaymentFacts): number {
+  static refundedOf(facts: PaymentFacts): number {
     const { refunds, snapshots } = facts;
     let total = refunds.filter((r) => refundLive(r.status)).reduce((s, r) => s + r.amount, 0);
     for (const snap of snapshots) {
@@ -930,6 +932,42 @@ export class Ledger {
       total += Math.max(0, snap.amount_refunded - included);
     }
     return total;
+  }
+
+  /**
+   * Erasure (SPEC §10): the donor's personal data on their gifts is gone and their donor key
+   * becomes the pseudonym's, on every payment and campaign donor row. The donor stays one donor
+   * under another name, so amounts, donations and donor counts stay exactly as they were; no
+   * payment's contribution changes, so nothing is recomputed. Returns the gifts and payments touched.
+   */
+  async eraseDonor(email: string, pseudonym: string): Promise<{ gifts: number; payments: number }> {
+    const from = donorKey(email, '');
+    const to = donorKey(pseudonym, '');
+    const payments = await this.trx
+      .updateTable('payments')
+      .set({ donor_key: to, updated_at: sql`now()` })
+      .where('donor_key', '=', from)
+      .returning('gift_id')
+      .execute();
+    await this.trx.updateTable('campaign_donors').set({ donor_key: to }).where('donor_key', '=', from).execute();
+    const giftIds = [...new Set(payments.map((p) => p.gift_id))];
+    const gifts = await this.trx
+      .updateTable('gifts')
+      .set((eb) => ({
+        email: eb.case().when('email', 'is not', null).then(pseudonym).else(null).end(),
+        name: null,
+        comment: null,
+        dedication_name: null,
+        note: null,
+        client_ip: null,
+        updated_at: sql`now()`,
+      }))
+      .where((eb) =>
+        eb.or([eb(sql`lower(trim(email))`, '=', email.trim().toLowerCase()), ...(giftIds.length ? [eb('id', 'in', giftIds)] : [])]),
+      )
+      .returning('id')
+      .execute();
+    return { gifts: gifts.length, payments: payments.length };
   }
 
   /** Every fact about a payment's PaymentIntents (its own and those that paid its invoice) in
@@ -968,15 +1006,7 @@ export class Ledger {
 
   /** Brings a payment's contribution (applied_*) to what its facts say, and the totals by the difference. */
   private async contribute(p: ContributionRow, facts: PaymentFacts): Promise<void> {
-    const refunded = Math.min(Ledger.refundedOf(facts), p.amount);
-    let withheld = 0;
-    let lost = 0;
-    for (const d of facts.disputes) {
-      const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
-      const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, p.amount - refunded)) : 0;
-      withheld += held;
-      if (holds === 'unrefunded') lost += held;
-    }
+    const { refunded, withheld, lost } = settle(p.amount, facts);
 
     const counts = p.in_window && !p.voided && p.currency.toUpperCase() === p.campaign_currency.toUpperCase();
     const next: Contribution = {
@@ -1012,6 +1042,35 @@ export class Ledger {
     });
     if (next.donation !== p.applied_donation) this.batch.moveDonor(p.campaign_id, p.donor_key, next.donation - p.applied_donation);
   }
+}
+
+/**
+ * What the refunds and disputes of one payment take back now, from the facts: refunded (live
+ * refunds, capped at the amount), withheld (held by disputes, open or lost) and lost (the part of
+ * withheld that lost disputes keep). The ledger's recompute and every reader that states a
+ * payment net of refunds (the annual statement) use this one rule.
+ */
+export async function settlementOf(
+  db: Db,
+  p: { amount: number; payment_intent_id: string | null; source_key: string },
+): Promise<{ refunded: number; withheld: number; lost: number }> {
+  const f = factsSql(p.payment_intent_id ? [p.payment_intent_id] : [], p.source_key);
+  const row = await sql<RawFacts>`with ${f.cte} select ${f.columns}`.execute(db).then((r) => r.rows[0]!);
+  return settle(p.amount, parseFacts(row));
+}
+
+/** What a payment's facts take back: refunds, disputes holding money, and the part of those lost. */
+function settle(amount: number, facts: PaymentFacts): { refunded: number; withheld: number; lost: number } {
+  const refunded = Math.min(Ledger.refundedOf(facts), amount);
+  let withheld = 0;
+  let lost = 0;
+  for (const d of facts.disputes) {
+    const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
+    const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, amount - refunded)) : 0;
+    withheld += held;
+    if (holds === 'unrefunded') lost += held;
+  }
+  return { refunded, withheld, lost };
 }
 
 const RETRYABLE = new Set(['40P01', '40001', '23505']);

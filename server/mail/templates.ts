@@ -2,12 +2,13 @@ import { formatMoney } from '../../common/money.js';
 import { button, esc, layout } from './html.js';
 import type { Organisation } from './organisation.js';
 import { manageTemplates } from './manage-templates.js';
+import { adminInvitationMail, type PeopleMailKinds, passwordResetMail, statementMail } from './people.js';
 
 /**
  * Every kind of mail and the data its fact stores. The data is what the worker renders from, so it
  * holds no secrets beyond the one-purpose tokens the mail itself carries.
  */
-export interface MailKinds {
+export interface MailKinds extends PeopleMailKinds {
   /** Double opt-in: sent on sign-up; the link opens a page whose button confirms. */
   'digest.confirm': { token: string };
   /** After confirmation; carries the one-click unsubscribe link (RFC 8058). */
@@ -65,6 +66,9 @@ export const MAIL_KINDS = [
   'subscription.canceled',
   'payment.failed',
   'card.expiring',
+  'statement',
+  'admin.invitation',
+  'admin.password_reset',
 ] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
@@ -141,6 +145,9 @@ ${button(url, 'Confirm my subscription')}
 
   receipt: (d, ctx) => receipt(d, ctx),
   ...manageTemplates,
+  statement: statementMail,
+  'admin.invitation': adminInvitationMail,
+  'admin.password_reset': passwordResetMail,
 };
 
 function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail {

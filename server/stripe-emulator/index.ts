@@ -60,6 +60,8 @@ export interface StripeEmulator {
   refund(paymentIntentId: string, amount?: number): Promise<void>;
   dispute(paymentIntentId: string, opts?: { amount?: number }): Promise<string>;
   closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<void>;
+  /** Pays out everything available (one payout per currency, payout.created + payout.paid). */
+  payout(opts?: { instant?: boolean }): Promise<Stripe.Payout[]>;
   events(): Stripe.Event[];
   flush(): Promise<void>;
   close(): void;
@@ -126,6 +128,7 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     refund: (id, amount) => core.refund(id, amount),
     dispute: (id, o) => core.dispute(id, o),
     closeDispute: (id, outcome) => core.closeDispute(id, outcome),
+    payout: async (o) => (await core.payout(o)) as unknown as Stripe.Payout[],
     events: () => [...core.events] as unknown as Stripe.Event[],
     flush: async () => {
       await delivery.flush();
@@ -156,6 +159,7 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     refund: emulator.refund,
     dispute: emulator.dispute,
     closeDispute: emulator.closeDispute,
+    payout: async () => (await core.payout({ instant: true })).length,
   };
 
   const pages = createPageRoutes(core, controls, publicUrl, opts.admin);

@@ -35,6 +35,8 @@ export interface PageControls {
   refund(paymentIntentId: string, amount?: number): Promise<void>;
   dispute(paymentIntentId: string, opts: { amount?: number }): Promise<string>;
   closeDispute(id: string, outcome: 'won' | 'lost'): Promise<void>;
+  /** Pays out the whole balance now; resolves to the number of payouts made. */
+  payout(): Promise<number>;
 }
 
 const STYLE = raw(`
@@ -198,6 +200,10 @@ function dashboard(core: EmulatorCore, csrf: string, notice?: string, error?: st
       <td>${d.status !== 'won' && d.status !== 'lost' ? html`${actionForm('close-dispute', { id: d.id, outcome: 'won' }, 'Close: won')}${actionForm('close-dispute', { id: d.id, outcome: 'lost' }, 'Close: lost')}` : ''}</td>
     </tr>`,
   );
+  const payouts = recent(core.payouts).map(
+    (p) =>
+      html`<tr><td><code>${p.id}</code></td><td>${fmtTime(p.created)}</td><td>${formatAmount(p.amount, p.currency)}</td><td>${p.status}</td></tr>`,
+  );
   const events = core.events
     .slice(-50)
     .reverse()
@@ -226,6 +232,10 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <h2>Disputes</h2>
 <table><thead><tr><th>Dispute</th><th>Payment intent</th><th>Amount</th><th>Status</th><th>Actions</th></tr></thead>
 <tbody>${disputes.length ? disputes : empty(5)}</tbody></table>
+<h2>Payouts</h2>
+<p>${actionForm('payout', {}, 'Pay out the balance now')}</p>
+<table><thead><tr><th>Payout</th><th>Created</th><th>Amount (net of fees)</th><th>Status</th></tr></thead>
+<tbody>${payouts.length ? payouts : empty(4)}</tbody></table>
 <h2>Events (last 50)</h2>
 <table><thead><tr><th>Created</th><th>Event</th><th>Type</th><th>Delivery</th></tr></thead>
 <tbody>${events.length ? events : empty(4)}</tbody></table>`,
@@ -351,6 +361,10 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
     upcoming: async (s) => (await controls.upcomingRenewal(req(s, 'id')), 'invoice.upcoming sent.'),
     refund: async (s) => (await controls.refund(req(s, 'id'), optionalAmount(s('amount'))), 'Refund created.'),
     dispute: async (s) => `Dispute ${await controls.dispute(req(s, 'id'), { amount: optionalAmount(s('amount')) })} opened.`,
+    payout: async () => {
+      const n = await controls.payout();
+      return n ? `${n} payout${n === 1 ? '' : 's'} sent.` : 'Nothing to pay out.';
+    },
     'close-dispute': async (s) => {
       const outcome = req(s, 'outcome');
       if (outcome !== 'won' && outcome !== 'lost') throw new EmulatorError('Unknown outcome.');

@@ -20,6 +20,9 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'POST', path: '/login', pattern: '/login', need: null },
   { method: 'GET', path: '/invitations/x', pattern: '/invitations/:token', need: null },
   { method: 'POST', path: '/invitations/x', pattern: '/invitations/:token', need: null },
+  { method: 'POST', path: '/password-reset', pattern: '/password-reset', need: null },
+  { method: 'GET', path: '/password-reset/x', pattern: '/password-reset/:token', need: null },
+  { method: 'POST', path: '/password-reset/x', pattern: '/password-reset/:token', need: null },
   { method: 'GET', path: '/me', pattern: '/me', need: 'any' },
   { method: 'POST', path: '/session/reauth', pattern: '/session/reauth', need: 'any', body: { password: 'wrong' } },
   {
@@ -64,10 +67,33 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'DELETE', path: '/admins/1', pattern: '/admins/:id', need: 'owner', recent: true },
   { method: 'GET', path: '/settings', pattern: '/settings', need: 'viewer' },
   { method: 'GET', path: '/webhooks/events', pattern: '/webhooks/events', need: 'viewer' },
+  { method: 'GET', path: '/health', pattern: '/health', need: 'viewer' },
   { method: 'PATCH', path: '/settings', pattern: '/settings', need: 'owner', recent: true, body: { timeZone: 'UTC' } },
   { method: 'GET', path: '/outbox', pattern: '/outbox', need: 'editor' },
   { method: 'GET', path: '/outbox/1', pattern: '/outbox/:id', need: 'editor' },
   { method: 'GET', path: '/outbox/1/html', pattern: '/outbox/:id/html', need: 'editor' },
+  { method: 'GET', path: '/statements/2025/pdf?email=donor@example.org', pattern: '/statements/:year/pdf', need: 'editor', recent: true },
+  { method: 'GET', path: '/statements/runs', pattern: '/statements/runs', need: 'owner' },
+  { method: 'POST', path: '/statements/runs', pattern: '/statements/runs', need: 'owner', recent: true, body: { year: 2025 } },
+  { method: 'POST', path: '/statements/runs/2025/pause', pattern: '/statements/runs/:year/pause', need: 'owner', recent: true },
+  { method: 'POST', path: '/statements/runs/2025/resume', pattern: '/statements/runs/:year/resume', need: 'owner', recent: true },
+  { method: 'GET', path: '/erasures', pattern: '/erasures', need: 'owner', recent: true },
+  {
+    method: 'POST',
+    path: '/erasures/preview',
+    pattern: '/erasures/preview',
+    need: 'owner',
+    recent: true,
+    body: { email: 'donor@example.org' },
+  },
+  {
+    method: 'POST',
+    path: '/erasures',
+    pattern: '/erasures',
+    need: 'owner',
+    recent: true,
+    body: { email: 'donor@example.org', confirm: 'donor@example.org' },
+  },
 ];
 const RANK = { viewer: 0, editor: 1, owner: 2 } as const;
 const allowed = (role: AdminRole, need: AdminRole | 'any') => need === 'any' || RANK[role] >= RANK[need];

@@ -1,5 +1,6 @@
 import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api.js';
+import { SilenceWarning } from './Health.js';
 import { currencyDecimals } from '../../../common/money.js';
 import { Link } from '../router.js';
 import { useCan } from '../session.js';
@@ -93,6 +94,7 @@ export function Dashboard({ slug }: { slug: string }) {
           )}
         </div>
       </header>
+      <SilenceWarning />
 
       <section aria-label="Progress" className="meter-card card">
         <div
