@@ -13,6 +13,8 @@ export interface AppDeps {
   clock: () => Date;
   bus: ProgressBus;
   log: Logger;
+  /** The database is a single connection (embedded PGlite): one ledger transaction at a time. */
+  singleConnection?: boolean;
   /** The built-in Stripe emulator's routes, mounted on the same server in demo mode. */
   emulatorRoutes?: import('hono').Hono;
 }

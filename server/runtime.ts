@@ -98,7 +98,16 @@ export async function createRuntime(configIn: Config, opts: RuntimeOptions = {})
       stripe = createStripeClient(config, opts.stripeHttpClient ? { httpClient: opts.stripeHttpClient } : {});
     }
 
-    app = createApp({ db: database.db, stripe, config, clock, bus, log, ...(emulator && { emulatorRoutes: emulator.app }) });
+    app = createApp({
+      db: database.db,
+      stripe,
+      config,
+      clock,
+      bus,
+      log,
+      singleConnection: database.kind === 'pglite',
+      ...(emulator && { emulatorRoutes: emulator.app }),
+    });
     const built = app;
     return {
       config,

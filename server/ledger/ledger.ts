@@ -1,7 +1,7 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, EventOutcome, Gift, GiftStatus, PaymentKind } from '../../db/schema.js';
-import { notifyProgress } from '../live/bus.js';
+import { PROGRESS_CHANNEL } from '../live/bus.js';
 import { noteReceiptFacts, queueReceipt } from '../mail/receipts.js';
 
 /**
@@ -68,6 +68,64 @@ const STATUS_RANK: Record<GiftStatus, number> = { created: 0, expired: 1, pendin
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The facts of a payment's PaymentIntents that decide what it contributes. */
+interface PaymentFacts {
+  refunds: { charge_id: string | null; amount: number; status: string; created: number; failed_at: number | null }[];
+  snapshots: { charge_id: string; amount_refunded: number; as_of: number }[];
+  disputes: { amount: number; status: string }[];
+}
+
+interface RawFacts {
+  refunds: unknown;
+  snapshots: unknown;
+  disputes: unknown;
+}
+
+/** The facts of the PaymentIntents `own` and of those that paid invoice `sourceKey`: a CTE `pis`
+ * and three json columns (RawFacts) to select after it. */
+function factsSql(own: string[], sourceKey: string) {
+  return {
+    cte: sql`pis as (
+      select unnest(${own}::text[]) as pi
+      union select payment_intent_id from stripe_invoice_payments where invoice_id = ${sourceKey}
+    )`,
+    columns: sql`(select json_agg(json_build_object('charge_id', charge_id, 'amount', amount, 'status', status, 'created', created, 'failed_at', failed_at))
+        from stripe_refunds where payment_intent_id in (select pi from pis)) as refunds,
+      (select json_agg(json_build_object('charge_id', charge_id, 'amount_refunded', amount_refunded, 'as_of', as_of))
+        from stripe_charge_refunds where payment_intent_id in (select pi from pis)) as snapshots,
+      (select json_agg(json_build_object('amount', amount, 'status', status))
+        from stripe_disputes where payment_intent_id in (select pi from pis)) as disputes`,
+  };
+}
+
+function parseFacts(row: RawFacts): PaymentFacts {
+  const list = <T>(x: unknown): T[] => (typeof x === 'string' ? JSON.parse(x) : (x ?? [])) as T[];
+  return { refunds: list(row.refunds), snapshots: list(row.snapshots), disputes: list(row.disputes) };
+}
+
+/** What recomputing a payment's contribution needs to know about it. */
+interface ContributionRow {
+  id: number;
+  campaign_id: number;
+  amount: number;
+  currency: string;
+  in_window: boolean;
+  voided: boolean;
+  donor_key: string;
+  applied_raised: number;
+  applied_donation: number;
+  applied_refunded: number;
+  applied_disputed: number;
+  campaign_currency: string;
+  /** What the donor's receipt last stated (null: no receipt owed), read with the payment. */
+  receipt_to: string | null;
+  receipt_amount: number | string | null;
+  receipt_refunded: number | string | null;
+  receipt_lost: number | string | null;
+  receipt_voided: boolean | null;
+  receipt_notices: number | string | null;
+}
+
 interface Contribution {
   raised: number;
   donation: number;
@@ -101,21 +159,38 @@ class TotalsBatch {
   }
 
   async apply(trx: Transaction<Database>): Promise<void> {
-    const moves = [...this.donorMoves].sort(
-      (a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0),
-    );
-    for (const m of moves) {
-      const row = await trx
+    // Moves of one donor add up first: one statement cannot upsert the same row twice.
+    const net = new Map<string, { campaignId: number; donorKey: string; delta: number }>();
+    for (const m of this.donorMoves) {
+      const k = JSON.stringify([m.campaignId, m.donorKey]);
+      const cur = net.get(k) ?? { campaignId: m.campaignId, donorKey: m.donorKey, delta: 0 };
+      cur.delta += m.delta;
+      net.set(k, cur);
+    }
+    const moves = [...net.values()]
+      .filter((m) => m.delta !== 0)
+      .sort((a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0));
+    if (moves.length) {
+      // One upsert for all donors, in sorted order (so concurrent transactions cannot deadlock).
+      const rows = await trx
         .insertInto('campaign_donors')
-        .values({ campaign_id: m.campaignId, donor_key: m.donorKey, payments: m.delta })
-        .onConflict((oc) => oc.columns(['campaign_id', 'donor_key']).doUpdateSet({ payments: sql`campaign_donors.payments + ${m.delta}` }))
-        .returning('payments')
-        .executeTakeFirstOrThrow();
-      // `donors` counts distinct donors: it moves only when a donor's count crosses zero.
-      const totals = this.add(m.campaignId, {});
-      if (m.delta > 0 && row.payments === m.delta) totals.donors += 1;
-      if (m.delta < 0 && row.payments === 0) {
-        totals.donors -= 1;
+        .values(moves.map((m) => ({ campaign_id: m.campaignId, donor_key: m.donorKey, payments: m.delta })))
+        .onConflict((oc) =>
+          oc.columns(['campaign_id', 'donor_key']).doUpdateSet({ payments: sql`campaign_donors.payments + excluded.payments` }),
+        )
+        .returning(['campaign_id', 'donor_key', 'payments'])
+        .execute();
+      const gone: typeof moves = [];
+      for (const row of rows) {
+        const m = net.get(JSON.stringify([row.campaign_id, row.donor_key]))!;
+        // `donors` counts distinct donors: it moves only when a donor's count crosses zero.
+        const before = row.payments - m.delta;
+        const totals = this.add(m.campaignId, {});
+        if (before <= 0 && row.payments > 0) totals.donors += 1;
+        if (before > 0 && row.payments <= 0) totals.donors -= 1;
+        if (row.payments === 0) gone.push(m);
+      }
+      for (const m of gone) {
         await trx
           .deleteFrom('campaign_donors')
           .where('campaign_id', '=', m.campaignId)
@@ -126,20 +201,12 @@ class TotalsBatch {
     }
     for (const [campaignId, d] of [...this.deltas.entries()].sort((a, b) => a[0] - b[0])) {
       if (!d.raised && !d.donation && !d.refunded && !d.disputed && !d.donors) continue;
-      await trx
-        .updateTable('campaign_totals')
-        .set({
-          raised: sql`raised + ${d.raised}`,
-          donations: sql`donations + ${d.donation}`,
-          donors: sql`donors + ${d.donors}`,
-          refunded: sql`refunded + ${d.refunded}`,
-          disputed: sql`disputed + ${d.disputed}`,
-          version: sql`version + 1`,
-          updated_at: sql`now()`,
-        })
-        .where('campaign_id', '=', campaignId)
-        .execute();
-      await notifyProgress(trx, campaignId);
+      // The notification rides on the update (one round trip); delivered only on commit.
+      await sql`update campaign_totals set raised = raised + ${d.raised}, donations = donations + ${d.donation},
+          donors = donors + ${d.donors}, refunded = refunded + ${d.refunded}, disputed = disputed + ${d.disputed},
+          version = version + 1, updated_at = now()
+        where campaign_id = ${campaignId}
+        returning pg_notify(${PROGRESS_CHANNEL}, campaign_id::text)`.execute(trx);
     }
   }
 }
@@ -216,6 +283,7 @@ export type OfflineGiftChange = {
 export class Ledger {
   private readonly batch = new TotalsBatch();
   private readonly locked = new Set<string>();
+  private readonly finished = new Map<string, { outcome: EventOutcome; detail: string | null; conflict: string | null }>();
 
   constructor(
     readonly trx: Transaction<Database>,
@@ -231,10 +299,13 @@ export class Ledger {
    */
   async lock(ids: (string | null | undefined)[]): Promise<void> {
     const unique = [...new Set(ids.filter((x): x is string => typeof x === 'string' && x.length > 0 && !this.locked.has(x)))].sort();
-    for (const id of unique) {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${id}, 0))`.execute(this.trx);
-      this.locked.add(id);
-    }
+    if (!unique.length) return;
+    // One round trip: a function scan yields the array in its order, so the locks are taken
+    // one after the other in sorted order, as separate statements would.
+    await sql`select pg_advisory_xact_lock(hashtextextended(t.id, 0)) from unnest(${unique}::text[]) with ordinality as t(id, n)`.execute(
+      this.trx,
+    );
+    for (const id of unique) this.locked.add(id);
   }
 
   get touched(): number[] {
@@ -242,6 +313,7 @@ export class Ledger {
   }
 
   async finish(): Promise<void> {
+    await this.flushEvents();
     await this.batch.apply(this.trx);
   }
 
@@ -251,18 +323,29 @@ export class Ledger {
    * or parked): only then is a delivery a duplicate. The row stays locked until commit, so a
    * concurrent delivery of the same id waits and then sees the outcome. */
   async claimEvent(e: StoredEvent): Promise<boolean> {
-    const row = await this.trx
+    return (await this.claimEvents([e])).has(e.id);
+  }
+
+  /** claimEvent for several events in one statement (group commit); returns the ids claimed.
+   * Rows are inserted in id order, so two transactions claiming overlapping sets wait for each
+   * other instead of deadlocking. Ids must be distinct. */
+  async claimEvents(events: StoredEvent[]): Promise<Set<string>> {
+    if (!events.length) return new Set();
+    const sorted = [...events].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const rows = await this.trx
       .insertInto('stripe_events')
-      .values({
-        id: e.id,
-        type: e.type,
-        created: e.created,
-        livemode: e.livemode,
-        outcome: 'failed',
-        detail: 'being applied',
-        payload: e.payload,
-        api_version: e.apiVersion,
-      })
+      .values(
+        sorted.map((e) => ({
+          id: e.id,
+          type: e.type,
+          created: e.created,
+          livemode: e.livemode,
+          outcome: 'failed' as const,
+          detail: 'being applied',
+          payload: e.payload,
+          api_version: e.apiVersion,
+        })),
+      )
       .onConflict((oc) =>
         oc
           .column('id')
@@ -270,12 +353,24 @@ export class Ledger {
           .where('stripe_events.outcome', 'in', ['failed', 'unreadable']),
       )
       .returning('id')
-      .executeTakeFirst();
-    return row !== undefined;
+      .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
+  /** The outcome of a claimed event. Written with the others at the end of the transaction
+   * (finish), in one statement; a later call for the same id (a parked event replayed) wins. */
   async finishEvent(id: string, outcome: EventOutcome, detail: string | null, conflict: string | null): Promise<void> {
-    await this.trx.updateTable('stripe_events').set({ outcome, detail, conflict }).where('id', '=', id).execute();
+    this.finished.delete(id);
+    this.finished.set(id, { outcome, detail, conflict });
+  }
+
+  private async flushEvents(): Promise<void> {
+    if (!this.finished.size) return;
+    const rows = [...this.finished.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    this.finished.clear();
+    const values = sql.join(rows.map(([id, f]) => sql`(${id}::text, ${f.outcome}::text, ${f.detail}::text, ${f.conflict}::text)`));
+    await sql`update stripe_events as e set outcome = v.outcome, detail = v.detail, conflict = v.conflict
+      from (values ${values}) as v(id, outcome, detail, conflict) where e.id = v.id`.execute(this.trx);
   }
 
   /** Parks an event whose subscription no gift knows yet, with the (pinned) event to replay. */
@@ -325,20 +420,43 @@ export class Ledger {
     sourceKey?: string | null;
     hint?: string | null;
   }): Promise<{ gift: Gift | undefined; conflict: string | null }> {
-    const q = () => this.trx.selectFrom('gifts').selectAll().where('source', '=', 'stripe').forUpdate();
-    let gift: Gift | undefined;
-    if (by.sourceKey) {
-      const p = await this.trx.selectFrom('payments').where('source_key', '=', by.sourceKey).select('gift_id').executeTakeFirst();
-      if (p) gift = await q().where('id', '=', p.gift_id).executeTakeFirst();
-    }
-    if (!gift && by.sessionId) gift = await q().where('checkout_session_id', '=', by.sessionId).executeTakeFirst();
-    if (!gift && by.subscriptionId) gift = await q().where('subscription_id', '=', by.subscriptionId).executeTakeFirst();
+    const sourceKey = by.sourceKey || null;
+    const sessionId = by.sessionId || null;
+    const subscriptionId = by.subscriptionId || null;
     const hint = by.hint && UUID.test(by.hint) ? by.hint : null;
+    // One round trip: the gifts Stripe's ids name, locked; the hinted gift (locked) only when
+    // no id names one.
+    const { rows } = await sql<Gift & { by_source: boolean | null; via: 'ids' | 'hint' }>`
+      with by_ids as (
+        select gifts.*, gifts.id = (select gift_id from payments where source_key = ${sourceKey}::text) as by_source
+        from gifts
+        where source = 'stripe' and (
+          gifts.id = (select gift_id from payments where source_key = ${sourceKey}::text)
+          or checkout_session_id = ${sessionId}::text
+          or subscription_id = ${subscriptionId}::text)
+        for update
+      ),
+      by_hint as (
+        select gifts.*, false as by_source from gifts
+        where source = 'stripe' and id = ${hint}::uuid and not exists (select 1 from by_ids)
+        for update
+      )
+      select *, 'ids' as via from by_ids union all select *, 'hint' as via from by_hint`.execute(this.trx);
+    const strip = (g: (typeof rows)[number] | undefined): Gift | undefined => {
+      if (!g) return undefined;
+      const { by_source: _s, via: _v, ...gift } = g;
+      return gift;
+    };
+    const found = rows.filter((g) => g.via === 'ids');
+    const gift = strip(
+      found.find((g) => g.by_source) ??
+        (sessionId ? found.find((g) => g.checkout_session_id === sessionId) : undefined) ??
+        (subscriptionId ? found.find((g) => g.subscription_id === subscriptionId) : undefined),
+    );
     if (gift) {
       return { gift, conflict: hint && hint !== gift.id ? `metadata names gift ${hint}, Stripe ids tie this to gift ${gift.id}` : null };
     }
-    if (!hint) return { gift: undefined, conflict: null };
-    const hinted = await q().where('id', '=', hint).executeTakeFirst();
+    const hinted = strip(rows.find((g) => g.via === 'hint'));
     if (!hinted) return { gift: undefined, conflict: null };
     const taken =
       (by.subscriptionId && (hinted.frequency !== 'monthly' || (hinted.subscription_id && hinted.subscription_id !== by.subscriptionId))) ||
@@ -398,11 +516,18 @@ export class Ledger {
   }
 
   async setGiftStatus(gift: Gift, status: GiftStatus): Promise<void> {
-    const current = await this.trx.selectFrom('gifts').where('id', '=', gift.id).select('status').executeTakeFirstOrThrow();
-    gift.status = current.status;
-    if (STATUS_RANK[status] <= STATUS_RANK[gift.status]) return;
-    await this.trx.updateTable('gifts').set({ status, updated_at: sql`now()` }).where('id', '=', gift.id).execute();
-    gift.status = status;
+    // One round trip: the status moves only forward (STATUS_RANK), read and written together.
+    const rank = sql.join(
+      Object.entries(STATUS_RANK).map(([s, r]) => sql`when ${s}::text then ${r}::int`),
+      sql` `,
+    );
+    const row = await sql<{ before: GiftStatus; after: GiftStatus | null }>`with cur as (select status from gifts where id = ${gift.id}),
+      upd as (update gifts set status = ${status}, updated_at = now() where id = ${gift.id} and (case status ${rank} else 99 end) < ${STATUS_RANK[status]}::int returning status)
+      select cur.status as before, upd.status as after from cur left join upd on true`
+      .execute(this.trx)
+      .then((r) => r.rows[0]);
+    if (!row) throw new Error(`gift ${gift.id} not found`);
+    gift.status = row.after ?? row.before;
   }
 
   /** A subscription's status is replaced, not added: Stripe's order of facts decides (SPEC §5).
@@ -458,40 +583,64 @@ export class Ledger {
    */
   async recordPayment(np: NewPayment): Promise<{ created: boolean; paymentId: number }> {
     // FOR SHARE: a concurrent edit of the campaign's dates (which recomputes every payment's
-    // window) either finishes first or waits for this payment, never misses it.
+    // window) either finishes first or waits for this payment, never misses it. One round trip:
+    // the window, the insert and the facts already known about its PaymentIntents (a refund or
+    // dispute may arrive before the payment), read after this transaction's id locks.
+    const facts = factsSql(np.paymentIntentId ? [np.paymentIntentId] : [], np.sourceKey);
+    const countedAt = sql`${np.countedAt.toISOString()}::timestamptz`;
+    const donor = donorKey(np.gift.email ?? np.payerEmail, np.sourceKey);
+    const row = await sql<RawFacts & { id: number | null; in_window: boolean | null; campaign_currency: string }>`
+      with c as (select id, starts_at, ends_at, currency from campaigns where id = ${np.gift.campaign_id} for share),
+      ins as (
+        insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key)
+        select ${np.gift.id}::uuid, c.id, ${np.sourceKey}, ${np.kind}, ${np.paymentIntentId}::text, ${np.currency.toUpperCase()}, ${np.amount}::bigint,
+          ${np.paidAt.toISOString()}::timestamptz, ${countedAt}, ${np.kind === 'offline'}::boolean or (${countedAt} >= c.starts_at and ${countedAt} < c.ends_at), ${donor}
+        from c
+        on conflict (source_key) do nothing
+        returning id, in_window
+      ),
+      ${facts.cte}
+      select ins.id, ins.in_window, c.currency as campaign_currency, ${facts.columns} from c left join ins on true`
+      .execute(this.trx)
+      .then((r) => r.rows[0]);
+    if (!row) throw new Error(`campaign ${np.gift.campaign_id} not found`);
+    if (row.id !== null) {
+      // Every paid payment gets its receipt, counted or not (SPEC §10), queued with the payment
+      // itself; contribute() below sends a corrected notice at once if a refund or dispute of
+      // this money arrived before the payment did.
+      const receiptTo = np.gift.email ?? np.payerEmail;
+      const receipted = await queueReceipt(this.trx, row.id, receiptTo, this.clock());
+      // A new payment contributes nothing yet: its first contribution follows from its facts.
+      await this.contribute(
+        {
+          id: row.id,
+          campaign_id: np.gift.campaign_id,
+          amount: np.amount,
+          currency: np.currency.toUpperCase(),
+          in_window: row.in_window === true,
+          voided: false,
+          donor_key: donor,
+          applied_raised: 0,
+          applied_donation: 0,
+          applied_refunded: 0,
+          applied_disputed: 0,
+          campaign_currency: row.campaign_currency,
+          receipt_to: receipted ? (receiptTo as string).trim().toLowerCase() : null,
+          receipt_amount: np.amount,
+          receipt_refunded: 0,
+          receipt_lost: 0,
+          receipt_voided: false,
+          receipt_notices: 0,
+        },
+        parseFacts(row),
+      );
+      return { created: true, paymentId: row.id };
+    }
     const c = await this.trx
       .selectFrom('campaigns')
       .where('id', '=', np.gift.campaign_id)
       .select(['starts_at', 'ends_at'])
-      .forShare()
       .executeTakeFirstOrThrow();
-    const inWindow = np.kind === 'offline' || (np.countedAt >= c.starts_at && np.countedAt < c.ends_at);
-    const inserted = await this.trx
-      .insertInto('payments')
-      .values({
-        gift_id: np.gift.id,
-        campaign_id: np.gift.campaign_id,
-        source_key: np.sourceKey,
-        kind: np.kind,
-        payment_intent_id: np.paymentIntentId,
-        currency: np.currency.toUpperCase(),
-        amount: np.amount,
-        paid_at: np.paidAt,
-        counted_at: np.countedAt,
-        in_window: inWindow,
-        donor_key: donorKey(np.gift.email ?? np.payerEmail, np.sourceKey),
-      })
-      .onConflict((oc) => oc.column('source_key').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) {
-      // Every paid payment gets its receipt, counted or not (SPEC §10), queued with the payment
-      // itself; the recompute below sends a corrected notice at once if a refund or dispute of
-      // this money arrived before the payment did.
-      await queueReceipt(this.trx, inserted.id, np.gift.email ?? np.payerEmail, this.clock());
-      await this.recompute(inserted.id);
-      return { created: true, paymentId: inserted.id };
-    }
     const existing = await this.trx
       .selectFrom('payments')
       .where('source_key', '=', np.sourceKey)
@@ -789,6 +938,29 @@ export class Ledger {
     for (const r of rows) await this.recompute(r.id);
   }
 
+  /** What the refunds of a payment's PaymentIntents take back now. Known refunds count by their
+   * own status; each charge's newest amount_refunded snapshot adds the refunds we have not seen
+   * one by one yet: the snapshot minus the known refunds it may include (created by then and not
+   * failed before it; a refund failing in the snapshot's own second is taken as included, since
+   * a refund is created before it fails). With every refund known, that remainder is 0 and the
+   * result is exact whatever the order of events. */
+  static refundedOf(facts: PaymentFacts): number {
+    const { refunds, snapshots } = facts;
+    let total = refunds.filter((r) => refundLive(r.status)).reduce((s, r) => s + r.amount, 0);
+    for (const snap of snapshots) {
+      const included = refunds
+        .filter(
+          (r) =>
+            (r.charge_id === null || r.charge_id === snap.charge_id) &&
+            r.created <= snap.as_of &&
+            !(r.failed_at !== null && r.failed_at < snap.as_of),
+        )
+        .reduce((s, r) => s + r.amount, 0);
+      total += Math.max(0, snap.amount_refunded - included);
+    }
+    return total;
+  }
+
   /**
    * Erasure (SPEC §10): the donor's personal data on their gifts is gone and their donor key
    * becomes the pseudonym's, on every payment and campaign donor row. The donor stays one donor
@@ -825,6 +997,14 @@ export class Ledger {
     return { gifts: gifts.length, payments: payments.length };
   }
 
+  /** Every fact about a payment's PaymentIntents (its own and those that paid its invoice) in
+   * one round trip, read after the payment row is locked (a fresh snapshot in READ COMMITTED). */
+  private async factsOf(p: { source_key: string; payment_intent_id: string | null }): Promise<PaymentFacts> {
+    const facts = factsSql(p.payment_intent_id ? [p.payment_intent_id] : [], p.source_key);
+    const row = await sql<RawFacts>`with ${facts.cte} select ${facts.columns}`.execute(this.trx).then((r) => r.rows[0]!);
+    return parseFacts(row);
+  }
+
   private async recompute(paymentId: number): Promise<void> {
     const p = await this.trx
       .selectFrom('payments as p')
@@ -856,8 +1036,12 @@ export class Ledger {
       ])
       .forUpdate('p')
       .executeTakeFirstOrThrow();
+    await this.contribute(p, await this.factsOf(p));
+  }
 
-    const { refunded, withheld, lost } = await settlementOf(this.trx, p);
+  /** Brings a payment's contribution (applied_*) to what its facts say, and the totals by the difference. */
+  private async contribute(p: ContributionRow, facts: PaymentFacts): Promise<void> {
+    const { refunded, withheld, lost } = settle(p.amount, facts);
 
     // What the receipt states follows the facts whether or not the payment counts for a campaign.
     const receipt = { amount: p.amount, refunded, lost, voided: p.voided };
@@ -920,56 +1104,23 @@ export async function settlementOf(
   db: Db,
   p: { amount: number; payment_intent_id: string | null; source_key: string },
 ): Promise<{ refunded: number; withheld: number; lost: number }> {
-  const links = await db.selectFrom('stripe_invoice_payments').where('invoice_id', '=', p.source_key).select('payment_intent_id').execute();
-  const pis = [...new Set([p.payment_intent_id, ...links.map((l) => l.payment_intent_id)].filter((x): x is string => x !== null))];
-  const refunded = Math.min(await refundedOf(db, pis), p.amount);
-  let withheld = 0;
-  let lost = 0;
-  if (pis.length) {
-    const disputes = await db.selectFrom('stripe_disputes').where('payment_intent_id', 'in', pis).select(['amount', 'status']).execute();
-    for (const d of disputes) {
-      const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
-      const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, p.amount - refunded)) : 0;
-      withheld += held;
-      if (holds === 'unrefunded') lost += held;
-    }
-  }
-  return { refunded, withheld, lost };
+  const f = factsSql(p.payment_intent_id ? [p.payment_intent_id] : [], p.source_key);
+  const row = await sql<RawFacts>`with ${f.cte} select ${f.columns}`.execute(db).then((r) => r.rows[0]!);
+  return settle(p.amount, parseFacts(row));
 }
 
-/** What the refunds of these PaymentIntents take back now. Known refunds count by their own
- * status; each charge's newest amount_refunded snapshot adds the refunds we have not seen one
- * by one yet: the snapshot minus the known refunds it may include (created by then and not
- * failed before it; a refund failing in the snapshot's own second is taken as included, since
- * a refund is created before it fails). With every refund known, that remainder is 0 and the
- * result is exact whatever the order of events. */
-async function refundedOf(db: Db, paymentIntentIds: string[]): Promise<number> {
-  if (!paymentIntentIds.length) return 0;
-  const [refunds, snapshots] = await Promise.all([
-    db
-      .selectFrom('stripe_refunds')
-      .where('payment_intent_id', 'in', paymentIntentIds)
-      .select(['charge_id', 'amount', 'status', 'created', 'failed_at'])
-      .execute(),
-    db
-      .selectFrom('stripe_charge_refunds')
-      .where('payment_intent_id', 'in', paymentIntentIds)
-      .select(['charge_id', 'amount_refunded', 'as_of'])
-      .execute(),
-  ]);
-  let total = refunds.filter((r) => refundLive(r.status)).reduce((s, r) => s + r.amount, 0);
-  for (const snap of snapshots) {
-    const included = refunds
-      .filter(
-        (r) =>
-          (r.charge_id === null || r.charge_id === snap.charge_id) &&
-          r.created <= snap.as_of &&
-          !(r.failed_at !== null && r.failed_at < snap.as_of),
-      )
-      .reduce((s, r) => s + r.amount, 0);
-    total += Math.max(0, snap.amount_refunded - included);
+/** What a payment's facts take back: refunds, disputes holding money, and the part of those lost. */
+function settle(amount: number, facts: PaymentFacts): { refunded: number; withheld: number; lost: number } {
+  const refunded = Math.min(Ledger.refundedOf(facts), amount);
+  let withheld = 0;
+  let lost = 0;
+  for (const d of facts.disputes) {
+    const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
+    const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, amount - refunded)) : 0;
+    withheld += held;
+    if (holds === 'unrefunded') lost += held;
   }
-  return total;
+  return { refunded, withheld, lost };
 }
 
 const RETRYABLE = new Set(['40P01', '40001', '23505']);

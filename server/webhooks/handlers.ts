@@ -698,6 +698,29 @@ export const handlers: { [T in HandledType]: Handler<EventOf<T>, EventOf<T>['dat
   'invoice.upcoming': invoiceUpcoming,
 };
 
+/** Whether prefetching this event may call Stripe's API (a re-read, or facts the event lacks).
+ * Handlers not listed here read nothing unless the event is re-read. */
+const MAY_READ_API = new Set<HandledType>([
+  'invoice.paid',
+  'invoice.payment_succeeded',
+  'charge.refund.updated',
+  'refund.created',
+  'refund.updated',
+  'refund.failed',
+  'charge.dispute.created',
+  'charge.dispute.updated',
+  'charge.dispute.closed',
+  'charge.dispute.funds_withdrawn',
+  'charge.dispute.funds_reinstated',
+  'invoice.upcoming',
+]);
+
+export const prefetchReadsApi = (event: HandledEvent, reread: boolean): boolean =>
+  reread ||
+  MAY_READ_API.has(event.type) ||
+  // a card added from the manage page is attached to its subscription in prefetch
+  (event.type === 'checkout.session.completed' && event.data.object.mode === 'setup');
+
 /** Correlated access (TypeScript 4.6+): the handler of type T receives EventOf<T>, no cast. */
 export async function prefetchEvent<T extends HandledType>(type: T, event: EventOf<T>, ctx: PrefetchContext): Promise<EventOf<T>> {
   const handler: Handler<EventOf<T>, EventOf<T>['data']['object']> = handlers[type];

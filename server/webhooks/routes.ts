@@ -3,18 +3,10 @@ import { Hono } from 'hono';
 import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
-import { withLedger } from '../ledger/ledger.js';
 import { type LinkSigner, linkSigner } from '../manage/links.js';
+import { committerFor } from './group-commit.js';
 import { type JournalEvent, alreadyApplied, recordFailed, recordUnreadable as recordUnreadableRow } from './journal.js';
-import {
-  type Applied,
-  type ApplyContext,
-  type HandledEvent,
-  UnreadableObjectError,
-  applyEvent,
-  isHandledType,
-  prefetchEvent,
-} from './handlers.js';
+import { type Applied, type HandledEvent, UnreadableObjectError, isHandledType, prefetchEvent, prefetchReadsApi } from './handlers.js';
 
 /**
  * Stripe → us (STYLE §7): raw body → verify → read the envelope → handler (prefetch, then apply
@@ -148,24 +140,24 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
     apiVersion: typeof event.api_version === 'string' ? event.api_version : null,
     payload: rawPayload,
   };
-  if (!isHandled(event)) {
-    return withLedger(deps.db, deps, async (ledger) => {
-      if (!(await ledger.claimEvent(stored))) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
-      await ledger.finishEvent(event.id, 'ignored', 'event type not used', null);
-      return { outcome: 'ignored' as const, detail: 'event type not used' };
-    });
+  const groups = committerFor(deps.db, deps, deps.singleConnection ? 'pglite' : 'postgres');
+  let prepared: HandledEvent | null = null;
+  let reread = false;
+  if (isHandled(event)) {
+    reread = stored.apiVersion !== pinnedVersion(deps.stripe);
+    // A delivery already applied is answered before any API call its handler would make (the
+    // group's claim decides for events whose handler reads nothing from the API).
+    if (prefetchReadsApi(event, reread) && (await alreadyApplied(deps.db, event.id)))
+      return { outcome: 'ignored', detail: 'duplicate event', duplicate: true };
+    try {
+      // SPEC §5 "Any API version": an event rendered in another version is a notification only;
+      // its objects are re-read in the SDK's pinned version before anything is applied.
+      prepared = await prefetchEvent(event.type, event, { stripe: deps.stripe, reread });
+    } catch (err) {
+      return failed(deps, stored, err);
+    }
   }
-  if (await alreadyApplied(deps.db, event.id)) return { outcome: 'ignored', detail: 'duplicate event', duplicate: true };
-
-  const reread = stored.apiVersion !== pinnedVersion(deps.stripe);
-  let prepared: HandledEvent;
-  try {
-    // SPEC §5 "Any API version": an event rendered in another version is a notification only;
-    // its objects are re-read in the SDK's pinned version before anything is applied.
-    prepared = await prefetchEvent(event.type, event, { stripe: deps.stripe, reread });
-  } catch (err) {
-    return failed(deps, stored, err);
-  }
+  // Read before any transaction: on single-connection PGlite a first read inside one would wait forever.
   let signer: LinkSigner;
   try {
     signer = await linkSigner(deps.db, deps.config);
@@ -173,25 +165,10 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
     return failed(deps, stored, err);
   }
   const now = deps.clock();
-  try {
-    return await withLedger(deps.db, deps, async (ledger) => {
-      if (!(await ledger.claimEvent(stored))) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
-      const ctx: ApplyContext = {
-        ledger,
-        reread,
-        log: deps.log,
-        replay: (parked) => applyEvent(parked.type, parked, { ...ctx, reread: false }),
-        manageUrl: (giftId) => signer.manageUrl(giftId, now),
-      };
-      const result = await applyEvent(prepared.type, prepared, ctx);
-      if (result.conflict)
-        deps.log.warn({ eventId: event.id, conflict: result.conflict }, 'metadata disagrees with Stripe ids; Stripe ids win');
-      await ledger.finishEvent(event.id, result.outcome, result.detail ?? null, result.conflict ?? null);
-      return result;
-    });
-  } catch (err) {
-    return failed(deps, stored, err);
-  }
+  // Applied with the events arriving at the same time, answered once their transaction committed.
+  const result = await groups.submit({ event: stored, prepared, reread, manageUrl: (giftId) => signer.manageUrl(giftId, now) });
+  if ('error' in result) return failed(deps, stored, result.error);
+  return result;
 }
 
 /** The version the SDK asks Stripe for (the client's own setting, else the SDK's pinned one). */

@@ -1,0 +1,188 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { type LedgerDeps, type StoredEvent, withLedger } from '../ledger/ledger.js';
+import type { Logger } from '../logger.js';
+import { type Applied, type ApplyContext, type HandledEvent, applyEvent } from './handlers.js';
+
+/**
+ * Group commit for webhook events (issue 12). Events that arrive while a ledger transaction is
+ * running queue up and are applied together in the next one: one BEGIN/COMMIT and one WAL flush,
+ * the event rows claimed and finished in one statement each, each campaign's totals row and
+ * donor rows updated once. Every event is answered only after the transaction holding it has
+ * committed, so nothing is acknowledged before it is durable; a transaction that fails to commit
+ * answers every event in it as failed (Stripe retries).
+ *
+ * One bad event never fails the others: when an event's own work throws, the transaction is
+ * rolled back, the other events are applied again without it, and it is applied alone (where
+ * the error is recorded against it, as before batching). A rollback per bad event costs less
+ * than a SAVEPOINT round trip per good one. Deadlocks and serialization failures retry the whole
+ * group (withLedger); the work is idempotent.
+ *
+ * `lanes` groups may run at once (each on its own pooled connection): one lane would leave the
+ * database idle while Node parses the next requests.
+ */
+
+export interface Job {
+  event: StoredEvent;
+  /** The event to apply (objects already re-read); null for an event type we do not use. */
+  prepared: HandledEvent | null;
+  reread: boolean;
+  /** A monthly gift's signed manage link, for the mails a fact causes. */
+  manageUrl?: (giftId: string) => string;
+}
+
+export type JobResult = (Applied & { duplicate?: boolean }) | { error: unknown };
+
+/** The error of one event inside a group: names the event, keeps the database's code (withLedger
+ * retries deadlocks by it). */
+class EventError extends Error {
+  readonly code: string;
+  constructor(
+    readonly index: number,
+    readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.code = cause instanceof Error && 'code' in cause ? String(cause.code) : '';
+  }
+}
+
+interface Pending {
+  job: Job;
+  resolve(r: JobResult): void;
+}
+
+export interface GroupStats {
+  groups: number;
+  events: number;
+  largest: number;
+  /** Groups rolled back because one of their events failed (then applied without it). */
+  isolations: number;
+}
+
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private running = 0;
+  /** Groups running now and the events in them (tests wait on it). */
+  readonly inFlight = { groups: 0, events: 0 };
+  readonly stats: GroupStats = { groups: 0, events: 0, largest: 0, isolations: 0 };
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly deps: LedgerDeps & { log: Pick<Logger, 'info' | 'warn'> },
+    private readonly opts: { lanes: number; maxGroup: number },
+  ) {}
+
+  submit(job: Job): Promise<JobResult> {
+    return new Promise((resolve) => {
+      this.queue.push({ job, resolve });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < this.opts.lanes && this.queue.length) {
+      // A redelivery of an event already in this group waits for the next one (and is then
+      // answered as a duplicate): one statement cannot claim the same row twice.
+      const group: Pending[] = [];
+      const ids = new Set<string>();
+      const rest: Pending[] = [];
+      for (const p of this.queue) {
+        if (group.length < this.opts.maxGroup && !ids.has(p.job.event.id)) {
+          group.push(p);
+          ids.add(p.job.event.id);
+        } else rest.push(p);
+      }
+      this.queue = rest;
+      this.running++;
+      void this.run(group).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(group: Pending[]): Promise<void> {
+    let results: JobResult[];
+    this.inFlight.groups++;
+    this.inFlight.events += group.length;
+    try {
+      results = await this.applyGroup(group.map((p) => p.job));
+    } catch (err) {
+      this.inFlight.groups--;
+      this.inFlight.events -= group.length;
+      if (err instanceof EventError && group.length > 1) {
+        this.stats.isolations++;
+        const bad = group[err.index]!;
+        await this.run(group.filter((p) => p !== bad));
+        await this.run([bad]);
+        return;
+      }
+      // Nothing of this group committed (or it is unknown whether it did: then Stripe's retry
+      // finds the applied row and answers duplicate).
+      const cause = err instanceof EventError ? err.cause : err;
+      for (const p of group) p.resolve({ error: cause });
+      return;
+    }
+    this.inFlight.groups--;
+    this.inFlight.events -= group.length;
+    this.stats.groups++;
+    this.stats.events += group.length;
+    this.stats.largest = Math.max(this.stats.largest, group.length);
+    group.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  private applyGroup(jobs: Job[]): Promise<JobResult[]> {
+    return withLedger(this.db, this.deps, async (ledger) => {
+      const claimed = await ledger.claimEvents(jobs.map((j) => j.event));
+      const out: JobResult[] = [];
+      for (const [i, job] of jobs.entries()) {
+        if (!claimed.has(job.event.id)) {
+          out.push({ outcome: 'ignored', detail: 'duplicate event', duplicate: true });
+          continue;
+        }
+        if (!job.prepared) {
+          await ledger.finishEvent(job.event.id, 'ignored', 'event type not used', null);
+          out.push({ outcome: 'ignored', detail: 'event type not used' });
+          continue;
+        }
+        try {
+          const ctx: ApplyContext = {
+            ledger,
+            reread: job.reread,
+            log: this.deps.log,
+            replay: (parked) => applyEvent(parked.type, parked, { ...ctx, reread: false }),
+            ...(job.manageUrl && { manageUrl: job.manageUrl }),
+          };
+          const result = await applyEvent(job.prepared.type, job.prepared, ctx);
+          if (result.conflict)
+            this.deps.log.warn({ eventId: job.event.id, conflict: result.conflict }, 'metadata disagrees with Stripe ids; Stripe ids win');
+          await ledger.finishEvent(job.event.id, result.outcome, result.detail ?? null, result.conflict ?? null);
+          out.push(result);
+        } catch (err) {
+          throw new EventError(i, err);
+        }
+      }
+      return out;
+    });
+  }
+}
+
+const committers = new WeakMap<Kysely<Database>, GroupCommitter>();
+
+/** The committer of a database handle (one per app instance and database). On PGlite (one
+ * connection) one group runs at a time; on PostgreSQL a few, each on its own connection. */
+export function committerFor(
+  db: Kysely<Database>,
+  deps: LedgerDeps & { log: Pick<Logger, 'info' | 'warn'> },
+  kind: 'postgres' | 'pglite',
+): GroupCommitter {
+  let c = committers.get(db);
+  if (!c) {
+    c = new GroupCommitter(db, deps, kind === 'pglite' ? { lanes: 1, maxGroup: 32 } : { lanes: 4, maxGroup: 32 });
+    committers.set(db, c);
+  }
+  return c;
+}
+
+/** The committer of a database handle, if webhooks have used it (bench and tests read its stats). */
+export const committerOf = (db: Kysely<Database>): GroupCommitter | undefined => committers.get(db);
