@@ -5,12 +5,13 @@ import { audit } from '../admin/audit.js';
 import { AppError } from '../errors.js';
 import { type LedgerDeps, donorKey, withLedger } from '../ledger/ledger.js';
 import { esc } from '../mail/html.js';
+import { ERASED_DOMAIN } from '../mail/queue.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** Erased donors become `erased-<random>@erased.invalid`: one distinct, undeliverable address each
  * (RFC 2606's .invalid), so they stay one donor in every count. */
-export const ERASED_DOMAIN = 'erased.invalid';
+export { ERASED_DOMAIN };
 export const isErased = (email: string) => email.toLowerCase().endsWith(`@${ERASED_DOMAIN}`);
 
 /** Objects in Stripe payloads that describe the payer; their personal fields are dropped. */
@@ -238,6 +239,8 @@ export async function eraseDonor(
         .where('id', '=', m.id)
         .execute();
     }
+    // What the donor's receipts stated stays (amounts, numbers); the address they went to does not.
+    await trx.updateTable('receipt_statements').set({ to_address: pseudonym }).where('to_address', '=', email).execute();
     await trx.deleteFrom('mail_suppressions').where('address', '=', email).execute();
     const subscribers = await trx.deleteFrom('digest_subscribers').where('email', '=', email).executeTakeFirst();
     await trx

@@ -2,6 +2,9 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { MailKind, MailKinds } from './templates.js';
 
+/** Erased donors become `erased-<random>@erased.invalid` (server/erasure): one distinct, undeliverable address each. */
+export const ERASED_DOMAIN = 'erased.invalid';
+
 export interface QueuedMail<K extends MailKind> {
   kind: K;
   to: string;
@@ -21,6 +24,9 @@ export interface QueuedMail<K extends MailKind> {
  * all, and the worker (worker.ts) sends it later. Returns false when the fact was already queued.
  */
 export async function queueMail<K extends MailKind>(trx: Transaction<Database> | Kysely<Database>, mail: QueuedMail<K>): Promise<boolean> {
+  // An erased donor's pseudonym is nobody's address: nothing is ever queued for it (a renewal or a
+  // corrected notice after erasure still updates the money, silently).
+  if (mail.to.trim().toLowerCase().endsWith(`@${ERASED_DOMAIN}`)) return false;
   const inserted = await trx
     .insertInto('mail_outbox')
     .values({
