@@ -11,6 +11,8 @@ import { type StreamRegistry, campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { digestPageRoutes } from './digest/pages.js';
+import { pledgePageRoutes } from './giving/pages.js';
+import { pledgeRoutes } from './giving/routes.js';
 import { AppError } from './errors.js';
 import { securityHeaders } from './lib/security-headers.js';
 import { siteRoutes } from './site/routes.js';
@@ -73,12 +75,14 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/api/campaigns', checkoutRoutes(deps));
+  app.route('/api/campaigns', pledgeRoutes(deps));
   const streams: StreamRegistry = new Set();
   app.route('/api/campaigns', campaignRoutes(deps, cache, streams));
   app.route('/webhooks/stripe', webhookRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
   app.route('/digest', digestPageRoutes(deps));
+  app.route('/pledge', pledgePageRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));
 

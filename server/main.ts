@@ -6,6 +6,7 @@ import { createMailWorker } from './mail/worker.js';
 import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
 import { scheduleReconciliation } from './webhooks/reconcile.js';
+import { scheduleGivingJobs } from './giving/jobs.js';
 
 // loadConfig → listen → createRuntime → serve → shutdown. A bad configuration, a port in use or
 // a database held by another process ends start-up with one line, never a stack trace.
@@ -59,6 +60,7 @@ const seeded = await seedDemoCampaign(db, clock());
 const admin = await seedAdmin(db, config);
 handler = (req, env) => app.fetch(req, env as never);
 const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
+const stopGivingJobs = scheduleGivingJobs({ db, stripe: runtime.stripe, clock, bus: runtime.bus, log });
 const mailWorker = createMailWorker({ db, config, clock, log });
 mailWorker.start();
 
@@ -93,6 +95,7 @@ async function shutdown(signal: string) {
   force.unref();
   await closed;
   stopReconciliation();
+  stopGivingJobs();
   await mailWorker.stop();
   await runtime.close();
   process.exit(0);

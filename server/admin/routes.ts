@@ -6,6 +6,7 @@ import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
+import { paymentsRoutes } from './routes/payments.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { outboxRoutes } from './outbox.js';
 import { settingsRoutes } from './settings.js';
@@ -45,6 +46,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', subscriberRoutes(deps))
     .route('/', auditRoutes(deps))
     .route('/', webhookEventRoutes(deps))
+    .route('/', paymentsRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { ProgressBus } from '../live/bus.js';
+import { progressExtras } from '../giving/extras.js';
 import { type Progress, getCampaign, toProgress } from './service.js';
 
 export interface CachedProgress {
@@ -60,7 +61,9 @@ export class ProgressCache {
   private async load(slug: string): Promise<CachedProgress> {
     const generation = this.generation;
     const c = await getCampaign(this.db, slug);
-    const progress: Progress = { ...toProgress(c, this.clock()), ...(this.opts.testMode && { testMode: true as const }) };
+    const now = this.clock();
+    const extras = await progressExtras(this.db, c, now);
+    const progress: Progress = { ...toProgress(c, now, extras), ...(this.opts.testMode && { testMode: true as const }) };
     const body = JSON.stringify(progress);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
     const entry = { campaignId: c.id, progress, body, etag, loadedAt: this.clock().getTime() };

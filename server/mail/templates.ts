@@ -1,6 +1,7 @@
 import { formatMoney } from '../../common/money.js';
 import { button, esc, layout } from './html.js';
 import type { Organisation } from './organisation.js';
+import { type PledgeInviteMail, renderPledgeInvite } from '../giving/mail.js';
 
 /**
  * Every kind of mail and the data its fact stores. The data is what the worker renders from, so it
@@ -25,9 +26,11 @@ export interface MailKinds {
     dedication: { kind: 'honor' | 'memory'; name: string } | null;
     recurring: boolean;
   };
+  /** Payments are back: the one e-mail to a pledger (server/giving/pledges.ts invitePledgers). */
+  'pledge.invite': PledgeInviteMail;
 }
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['digest.confirm', 'digest.welcome', 'receipt'] as const satisfies readonly MailKind[];
+export const MAIL_KINDS = ['digest.confirm', 'digest.welcome', 'receipt', 'pledge.invite'] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
   org: Organisation;
@@ -102,6 +105,7 @@ ${button(url, 'Confirm my subscription')}
   },
 
   receipt: (d, ctx) => receipt(d, ctx),
+  'pledge.invite': (d, ctx) => renderPledgeInvite(d, ctx),
 };
 
 function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail {

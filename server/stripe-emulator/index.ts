@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type Stripe from 'stripe';
 import { createApiRoutes } from './api.js';
-import { DEFAULT_RETENTION, EmulatorCore, EmulatorError, type Retention } from './core.js';
+import { DEFAULT_RETENTION, EmulatorCore, EmulatorError, type Outage, type Retention } from './core.js';
 import { WebhookDelivery } from './delivery.js';
 import { type AdminCheck, createPageRoutes, type PageControls } from './pages.js';
 
-export { EmulatorError, type Retention } from './core.js';
+export { EmulatorError, type Outage, type Retention } from './core.js';
 export type { AdminCheck, EmulatorAdmin } from './pages.js';
 
 export interface EmulatorOptions {
@@ -55,6 +55,9 @@ export interface StripeEmulator {
   dispute(paymentIntentId: string, opts?: { amount?: number }): Promise<string>;
   closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<void>;
   events(): Stripe.Event[];
+  /** Simulates a Stripe outage for the app's SDK (not for the hosted pages): see core.ts Outage. */
+  setOutage(outage: Outage): void;
+  outage(): Outage;
   flush(): Promise<void>;
   close(): void;
 }
@@ -103,7 +106,12 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     app: new Hono(),
     apiKey,
     stats: () => core.stats(),
-    fetch: async (input, init) => emulator.app.fetch(input instanceof Request && !init ? input : new Request(input, init)),
+    fetch: async (input, init) => {
+      const req = input instanceof Request && !init ? input : new Request(input, init);
+      // As when api.stripe.com cannot be reached: the SDK sees a failed fetch (StripeConnectionError).
+      if (core.outage === 'unreachable' && new URL(req.url).pathname.startsWith('/v1/')) throw new TypeError('fetch failed');
+      return emulator.app.fetch(req);
+    },
     completeCheckout: (id, outcome = 'paid', details = {}) => core.completeCheckout(id, outcome, details),
     settleAsync: (id, outcome) => core.settleAsync(id, outcome),
     cancelCheckout: async (id) => core.getSession(id).session.cancel_url,
@@ -116,6 +124,10 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     dispute: (id, o) => core.dispute(id, o),
     closeDispute: (id, outcome) => core.closeDispute(id, outcome),
     events: () => [...core.events] as unknown as Stripe.Event[],
+    setOutage: (outage) => {
+      core.outage = outage;
+    },
+    outage: () => core.outage,
     flush: async () => {
       await delivery.flush();
       while (settlements.size > 0) {
@@ -143,6 +155,7 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     refund: emulator.refund,
     dispute: emulator.dispute,
     closeDispute: emulator.closeDispute,
+    setOutage: emulator.setOutage,
   };
 
   const pages = createPageRoutes(core, controls, publicUrl, opts.admin);

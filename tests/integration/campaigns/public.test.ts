@@ -89,6 +89,13 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
         'match',
         'fees',
         'testMode',
+        // SPEC §13: stretch goals, the payments breaker, other ways to give, the follow-on campaign.
+        'goals',
+        'reachedGoal',
+        'payments',
+        'otherWays',
+        'pledgeDays',
+        'followOn',
       ].sort(),
     );
     // testMode: the test context runs on the emulator (absent with a live key: site/test-mode.test.ts).
