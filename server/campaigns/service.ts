@@ -130,7 +130,7 @@ export async function createCampaign(db: Kysely<Database>, input: CreateCampaign
           headline: input.headline,
           message: input.message,
           currency: input.currency,
-          goal: input.goal,
+          goal: input.goals?.[0] ?? input.goal,
           starts_at: input.startsAt,
           ends_at: input.endsAt,
           presets: JSON.stringify(input.presets),

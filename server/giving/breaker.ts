@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import Stripe from 'stripe';
 import type { BreakerReason, Database } from '../../db/schema.js';
 import type { AppDeps } from '../deps.js';
@@ -179,14 +179,9 @@ export async function runProbe(deps: BreakerDeps, opts: { force?: boolean } = {}
   // Claim this interval's probe: with N instances, one asks Stripe.
   const claim = deps.db
     .updateTable('payments_breaker')
-    .set((eb) => ({
-      next_probe_at: eb
-        .case()
-        .when('open', '=', true)
-        .then(new Date(now.getTime() + PROBE_WHILE_OPEN_MS))
-        .else(new Date(now.getTime() + PROBE_WHILE_CLOSED_MS))
-        .end(),
-    }))
+    .set({
+      next_probe_at: sql<Date>`case when open or pledge_mode then ${new Date(now.getTime() + PROBE_WHILE_OPEN_MS)}::timestamptz else ${new Date(now.getTime() + PROBE_WHILE_CLOSED_MS)}::timestamptz end`,
+    })
     .where('id', '=', 1);
   const claimed = await (opts.force ? claim : claim.where((eb) => eb.or([eb('next_probe_at', 'is', null), eb('next_probe_at', '<=', now)])))
     .returning('id')
