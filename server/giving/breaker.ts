@@ -162,7 +162,13 @@ export async function setPledgeMode(deps: BreakerDeps, on: boolean, adminId: num
     if (!row) return false;
     await trx
       .insertInto('payments_breaker_log')
-      .values({ at: now, event: on ? 'pledge_mode_on' : 'pledge_mode_off', reason: on ? 'pledge_mode' : null, detail: null, admin_id: adminId })
+      .values({
+        at: now,
+        event: on ? 'pledge_mode_on' : 'pledge_mode_off',
+        reason: on ? 'pledge_mode' : null,
+        detail: null,
+        admin_id: adminId,
+      })
       .execute();
     return true;
   });

@@ -36,7 +36,8 @@ ${body}
 }
 
 const BUTTON = 'padding:.7rem 1.2rem;font:inherit;font-weight:600;background:#0b6e4f;color:#fff;border:0;border-radius:6px;cursor:pointer;';
-const LINK_BUTTON = 'padding:.5rem .9rem;font:inherit;background:transparent;color:#1b1b1b;border:1px solid #999;border-radius:6px;cursor:pointer;';
+const LINK_BUTTON =
+  'padding:.5rem .9rem;font:inherit;background:transparent;color:#1b1b1b;border:1px solid #999;border-radius:6px;cursor:pointer;';
 const INVALID =
   '<p>This link is not valid any more: the pledge was completed, deleted, or has passed its deletion date. You can still give from our donate page.</p>';
 
@@ -110,6 +111,10 @@ export function pledgePageRoutes(deps: AppDeps) {
       const token = await postedToken(c);
       if (token) await withdrawPledge(db, token);
       // Answered the same whether or not it existed: the page tells nobody which tokens were valid.
-      return c.body(page(name, 'Pledge deleted', '<p>Your pledge and your e-mail address are deleted. Thank you for your support.</p>'), 200, HEADERS);
+      return c.body(
+        page(name, 'Pledge deleted', '<p>Your pledge and your e-mail address are deleted. Thank you for your support.</p>'),
+        200,
+        HEADERS,
+      );
     });
 }

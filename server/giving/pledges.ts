@@ -131,7 +131,10 @@ export async function pledgeSummary(db: Kysely<Database>, campaignId: number) {
     .where('campaign_id', '=', campaignId)
     .where('status', '=', 'paid')
     .where('pledge_id', 'is not', null)
-    .select([sql<number>`count(distinct pledge_id)::int8`.as('converted'), sql<number>`coalesce(sum(charge_amount), 0)::int8`.as('convertedAmount')])
+    .select([
+      sql<number>`count(distinct pledge_id)::int8`.as('converted'),
+      sql<number>`coalesce(sum(charge_amount), 0)::int8`.as('convertedAmount'),
+    ])
     .executeTakeFirstOrThrow();
   return {
     pledges: Number(p.pledges),
@@ -166,7 +169,9 @@ export async function invitePledgers(deps: Pick<AppDeps, 'db' | 'clock'>): Promi
       .execute();
     const ids = [...new Set(open.map((p) => p.campaign_id))];
     const titles = new Map(
-      ids.length ? (await trx.selectFrom('campaigns').where('id', 'in', ids).select(['id', 'title']).execute()).map((c) => [c.id, c.title]) : [],
+      ids.length
+        ? (await trx.selectFrom('campaigns').where('id', 'in', ids).select(['id', 'title']).execute()).map((c) => [c.id, c.title])
+        : [],
     );
     let queued = 0;
     for (const p of open) {
@@ -213,14 +218,26 @@ export async function findPledgeByToken(db: Kysely<Database>, token: string, now
 }
 
 /** The pledge link's button: a fresh Checkout Session for the pledged gift. */
-export async function completePledge(deps: Pick<AppDeps, 'db' | 'stripe' | 'config' | 'clock' | 'log' | 'bus'>, token: string, clientIp: string) {
+export async function completePledge(
+  deps: Pick<AppDeps, 'db' | 'stripe' | 'config' | 'clock' | 'log' | 'bus'>,
+  token: string,
+  clientIp: string,
+) {
   const p = await findPledgeByToken(deps.db, token, deps.clock());
   if (!p) throw new AppError('not_found', 404, 'This pledge link is not valid any more');
   if (p.converted) throw new AppError('already_given', 409, 'This pledge has already become a gift. Thank you!');
   return startCheckout(
     deps,
     p.slug,
-    { amount: p.amount, frequency: p.frequency, email: p.email, name: p.name ?? undefined, coverFees: false, anonymous: false, comment: undefined },
+    {
+      amount: p.amount,
+      frequency: p.frequency,
+      email: p.email,
+      name: p.name ?? undefined,
+      coverFees: false,
+      anonymous: false,
+      comment: undefined,
+    },
     { clientIp, pledgeId: p.id },
   );
 }

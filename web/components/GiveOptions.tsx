@@ -36,8 +36,8 @@ export function GiveOptions(props: DonateFormProps & { showOtherWays?: boolean }
   return (
     <>
       <p className="gs-down" role="status">
-        <strong>Online payments are unavailable right now.</strong> You can pledge your gift: we will e-mail you once, when you can
-        complete it.
+        <strong>Online payments are unavailable right now.</strong> You can pledge your gift: we will e-mail you once, when you can complete
+        it.
       </p>
       <PledgeForm api={props.api} progress={p} locale={props.locale} />
       <OtherWays text={p.otherWays} />
@@ -58,7 +58,9 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<{ email: string; until: string } | null>(null);
   const money = (n: number) => formatMoney(n, p.currency, { locale, exact: true });
-  const deleteOn = new Date(Date.now() + p.pledgeDays * 86_400_000).toLocaleDateString(locale, { dateStyle: 'long' } as Intl.DateTimeFormatOptions);
+  const deleteOn = new Date(Date.now() + p.pledgeDays * 86_400_000).toLocaleDateString(locale, {
+    dateStyle: 'long',
+  } as Intl.DateTimeFormatOptions);
 
   if (done) {
     return (
@@ -88,7 +90,10 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
         ...(name.trim() ? { name: name.trim() } : {}),
         consent: true,
       });
-      setDone({ email: email.trim(), until: new Date(r.deleteAfter).toLocaleDateString(locale, { dateStyle: 'long' } as Intl.DateTimeFormatOptions) });
+      setDone({
+        email: email.trim(),
+        until: new Date(r.deleteAfter).toLocaleDateString(locale, { dateStyle: 'long' } as Intl.DateTimeFormatOptions),
+      });
     } catch (err) {
       setBusy(false);
       setError(err instanceof ApiError ? err.message : 'Something went wrong; please try again.');
@@ -172,8 +177,8 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
       <label className="gs-chk">
         <input type="checkbox" checked={consent} onChange={(e) => setConsent((e.target as HTMLInputElement).checked)} />
         <span>
-          We will e-mail you once, when you can complete this gift. If it is not completed, we delete this pledge and your e-mail
-          address on {deleteOn}.
+          We will e-mail you once, when you can complete this gift. If it is not completed, we delete this pledge and your e-mail address on{' '}
+          {deleteOn}.
         </span>
       </label>
       <div className="gs-alert" role="alert">

@@ -44,7 +44,8 @@ describe.each(testDatabaseKinds())('payments breaker and pledges on %s', (kind) 
     ctx.app.progressCache.invalidate(0);
     return (await (await ctx.app.request(`/api/campaigns/${slug}`)).json()) as Record<string, unknown>;
   };
-  const breaker = () => owner.json<{ open: boolean; reason: string | null; history: { event: string; reason: string | null }[] }>('/payments');
+  const breaker = () =>
+    owner.json<{ open: boolean; reason: string | null; history: { event: string; reason: string | null }[] }>('/payments');
   const closeAgain = async () => {
     ctx.emulator.setOutage('none');
     expect(await runProbe(ctx.app.deps, { force: true })).toBe('up');
@@ -74,27 +75,30 @@ describe.each(testDatabaseKinds())('payments breaker and pledges on %s', (kind) 
     ['server_errors', 'stripe_5xx'],
     ['unreachable', 'connection'],
     ['charges_disabled', 'charges_disabled'],
-  ] as const)('opens on %s (%s) for every instance, refuses checkouts without calling Stripe, and the probe closes it', async (outage, reason) => {
-    ctx.emulator.setOutage(outage);
-    const res = await checkout();
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payments_unavailable');
-    const state = await breaker();
-    expect(state).toMatchObject({ open: true, reason });
-    expect(state.history[0]).toMatchObject({ event: 'opened', reason });
-    expect(await progress()).toMatchObject({ payments: 'down' });
+  ] as const)(
+    'opens on %s (%s) for every instance, refuses checkouts without calling Stripe, and the probe closes it',
+    async (outage, reason) => {
+      ctx.emulator.setOutage(outage);
+      const res = await checkout();
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payments_unavailable');
+      const state = await breaker();
+      expect(state).toMatchObject({ open: true, reason });
+      expect(state.history[0]).toMatchObject({ event: 'opened', reason });
+      expect(await progress()).toMatchObject({ payments: 'down' });
 
-    // Still down: the probe keeps it open.
-    expect(await runProbe(ctx.app.deps, { force: true })).toBe('down');
-    const gifts = await ctx.db.selectFrom('gifts').select('id').execute();
-    expect((await checkout()).status).toBe(503);
-    expect(await ctx.db.selectFrom('gifts').select('id').execute()).toHaveLength(gifts.length);
+      // Still down: the probe keeps it open.
+      expect(await runProbe(ctx.app.deps, { force: true })).toBe('down');
+      const gifts = await ctx.db.selectFrom('gifts').select('id').execute();
+      expect((await checkout()).status).toBe(503);
+      expect(await ctx.db.selectFrom('gifts').select('id').execute()).toHaveLength(gifts.length);
 
-    await closeAgain();
-    expect((await breaker()).history[0]).toMatchObject({ event: 'closed' });
-    expect(await progress()).toMatchObject({ payments: 'up' });
-    expect((await checkout()).status).toBe(201);
-  });
+      await closeAgain();
+      expect((await breaker()).history[0]).toMatchObject({ event: 'closed' });
+      expect(await progress()).toMatchObject({ payments: 'up' });
+      expect((await checkout()).status).toBe(201);
+    },
+  );
 
   it('an owner holds it open with pledge mode, whatever the probe finds', async () => {
     expect((await owner.req('/payments', { method: 'PATCH', body: { pledgeMode: true } })).status).toBe(200);
@@ -134,12 +138,16 @@ describe.each(testDatabaseKinds())('payments breaker and pledges on %s', (kind) 
     expect(res.status).toBe(201);
     const { deleteAfter } = (await res.json()) as { deleteAfter: string };
     expect(deleteAfter).toBe('2027-03-05T10:00:00.000Z'); // 90 days, the default
-    expect((await post(`/api/campaigns/${slug}/pledges`, { ...pledge, email: 'sam@example.org', frequency: 'monthly', amount: 1500 })).status).toBe(201);
+    expect(
+      (await post(`/api/campaigns/${slug}/pledges`, { ...pledge, email: 'sam@example.org', frequency: 'monthly', amount: 1500 })).status,
+    ).toBe(201);
 
     // Pledges never count as raised, and are listed apart.
     const during = await progress();
     expect(during).toMatchObject({ raised: before.raised, donors: before.donors, payments: 'down' });
-    const listed = await owner.json<{ pledges: { email: string; status: string }[]; summary: Record<string, number> }>(`/pledges?campaign=${slug}`);
+    const listed = await owner.json<{ pledges: { email: string; status: string }[]; summary: Record<string, number> }>(
+      `/pledges?campaign=${slug}`,
+    );
     expect(listed.pledges.map((p) => p.email).sort()).toEqual(['pat@example.org', 'sam@example.org']);
     expect(listed.summary).toMatchObject({ pledges: 2, pledged: 6500, open: 2, invited: 0, converted: 0 });
     const row = await ctx.db.selectFrom('pledges').where('email', '=', 'pat@example.org').selectAll().executeTakeFirstOrThrow();
@@ -191,7 +199,9 @@ describe.each(testDatabaseKinds())('payments breaker and pledges on %s', (kind) 
 
     // The other pledger withdraws with RFC 8058's one-click POST: the pledge and the address are gone.
     const sam = mails[1]!;
-    const withdraw = /<(http:\/\/groundswell\.test\/pledge\/withdraw\?token=[^>]+)>/.exec((sam.headers as Record<string, string>)['List-Unsubscribe']!)![1]!;
+    const withdraw = /<(http:\/\/groundswell\.test\/pledge\/withdraw\?token=[^>]+)>/.exec(
+      (sam.headers as Record<string, string>)['List-Unsubscribe']!,
+    )![1]!;
     const w = await ctx.app.request(withdraw.replace('http://groundswell.test', ''), {
       method: 'POST',
       body: 'List-Unsubscribe=One-Click',
