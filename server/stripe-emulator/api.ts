@@ -68,7 +68,13 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
       );
     }
     if (core.outage === 'server_errors') {
-      throw new ApiError(500, 'An unknown error occurred (simulated outage in the Groundswell Stripe emulator).', undefined, undefined, 'api_error');
+      throw new ApiError(
+        500,
+        'An unknown error occurred (simulated outage in the Groundswell Stripe emulator).',
+        undefined,
+        undefined,
+        'api_error',
+      );
     }
     core.sweepExpired();
     await next();
