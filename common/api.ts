@@ -44,6 +44,8 @@ export interface Progress {
   pledgeDays: number;
   /** An ended campaign's follow-on campaign, while that one is open. */
   followOn: { slug: string; title: string } | null;
+  /** Present while card testing has switched the CAPTCHA on for this campaign: the widget shows it. */
+  captcha?: { provider: 'turnstile' | 'hcaptcha'; siteKey: string };
 }
 
 /** What the public progress adds from outside the campaign row (server/campaigns/progress-cache.ts). */
@@ -52,6 +54,7 @@ export interface ProgressExtras {
   otherWays: string;
   pledgeDays: number;
   followOn: { slug: string; title: string } | null;
+  captcha?: { provider: 'turnstile' | 'hcaptcha'; siteKey: string };
 }
 
 export interface PublicDonor {

@@ -20,7 +20,10 @@ import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
-  const cache = new ProgressCache(deps.db, deps.bus, deps.clock, undefined, { testMode: deps.config.testMode });
+  const cache = new ProgressCache(deps.db, deps.bus, deps.clock, undefined, {
+    testMode: deps.config.testMode,
+    captcha: deps.config.cardTesting.captcha,
+  });
 
   app.use(requestId());
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { ProgressBus } from '../live/bus.js';
+import type { Config } from '../config.js';
 import { progressExtras } from '../giving/extras.js';
 import { type Progress, getCampaign, toProgress } from './service.js';
 
@@ -32,7 +33,7 @@ export class ProgressCache {
     private clock: () => Date,
     private ttlMs = 5_000,
     /** Money is not live: the public JSON says `testMode: true` so the widget can say TEST MODE. */
-    private opts: { testMode?: boolean } = {},
+    private opts: { testMode?: boolean; captcha?: Config['cardTesting']['captcha'] } = {},
   ) {
     this.unsubscribe = bus.subscribe((campaignId) => this.invalidate(campaignId));
   }
@@ -62,7 +63,7 @@ export class ProgressCache {
     const generation = this.generation;
     const c = await getCampaign(this.db, slug);
     const now = this.clock();
-    const extras = await progressExtras(this.db, c, now);
+    const extras = await progressExtras(this.db, c, now, this.opts.captcha ?? null);
     const progress: Progress = { ...toProgress(c, now, extras), ...(this.opts.testMode && { testMode: true as const }) };
     const body = JSON.stringify(progress);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;

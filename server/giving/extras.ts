@@ -3,14 +3,21 @@ import type { ProgressExtras } from '../../common/api.js';
 import type { Database } from '../../db/schema.js';
 import type { CampaignWithTotals } from '../campaigns/repository.js';
 import { campaignStatus } from '../campaigns/service.js';
+import type { Config } from '../config.js';
 import { readBreaker } from './breaker.js';
+import { captchaRequired } from './card-testing.js';
 
 /**
  * What the public progress says beyond the campaign's own row: whether payments are up (the
  * breaker), the organisation's other ways to give, and an ended campaign's follow-on while that
  * one is open. Read once per cache load (the progress cache serves every page view from memory).
  */
-export async function progressExtras(db: Kysely<Database>, c: CampaignWithTotals, now: Date): Promise<ProgressExtras> {
+export async function progressExtras(
+  db: Kysely<Database>,
+  c: CampaignWithTotals,
+  now: Date,
+  captcha: Config['cardTesting']['captcha'] = null,
+): Promise<ProgressExtras> {
   const breaker = await readBreaker(db);
   let followOn: ProgressExtras['followOn'] = null;
   if (c.follow_on_id != null) {
@@ -21,5 +28,12 @@ export async function progressExtras(db: Kysely<Database>, c: CampaignWithTotals
       .executeTakeFirst();
     if (next && campaignStatus(next, now) === 'open') followOn = { slug: next.slug, title: next.title };
   }
-  return { payments: breaker.open ? 'down' : 'up', otherWays: breaker.otherWays, pledgeDays: breaker.pledgeRetentionDays, followOn };
+  const needCaptcha = captcha && (await captchaRequired(db, c.id, now));
+  return {
+    payments: breaker.open ? 'down' : 'up',
+    otherWays: breaker.otherWays,
+    pledgeDays: breaker.pledgeRetentionDays,
+    followOn,
+    ...(needCaptcha && { captcha: { provider: captcha.provider, siteKey: captcha.siteKey } }),
+  };
 }

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
+import { cardTestingGuard } from '../giving/card-testing.js';
 import { withLedger } from '../ledger/ledger.js';
 import { type JournalEvent, alreadyApplied, recordFailed, recordUnreadable as recordUnreadableRow } from './journal.js';
 import {
@@ -24,6 +25,7 @@ import {
  * but malformed one is stored `unreadable`: both visible to the admin, neither moves money.
  */
 export function webhookRoutes(deps: AppDeps) {
+  const cardTesting = cardTestingGuard(deps);
   return new Hono().post('/', async (c) => {
     const secret = deps.config.stripeWebhookSecret;
     if (!secret) throw new AppError('webhooks_not_configured', 503, 'STRIPE_WEBHOOK_SECRET is not set');
@@ -40,6 +42,11 @@ export function webhookRoutes(deps: AppDeps) {
       throw new AppError('invalid_signature', 400, 'Webhook signature verification failed');
     }
     const result = await processEvent(deps, parsed, raw.toString('utf8'));
+    // Card testing: a declined payment counts against its campaign's velocity limit. Side work,
+    // never the webhook's answer (STYLE 7).
+    await countFailedPayment(cardTesting, parsed, result.duplicate === true).catch((err: unknown) =>
+      deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'card-testing count failed'),
+    );
     if (result.outcome === 'failed' && result.transient) {
       // Stripe retries a non-2xx answer: the trouble (network, Stripe or database) may be gone then.
       throw new AppError('webhook_retry', 503, 'The event could not be applied now; please retry');
@@ -51,6 +58,14 @@ export function webhookRoutes(deps: AppDeps) {
       ...(result.duplicate ? { duplicate: true } : {}),
     });
   });
+}
+
+async function countFailedPayment(guard: ReturnType<typeof cardTestingGuard>, parsed: unknown, duplicate: boolean) {
+  if (duplicate) return;
+  const e = parsed as Stripe.Event;
+  if (e?.type !== 'payment_intent.payment_failed') return;
+  const campaign = e.data.object.metadata?.campaign;
+  if (typeof campaign === 'string' && campaign) await guard.failedPayment(campaign);
 }
 
 export type ProcessResult =

@@ -44,7 +44,8 @@ describe.skipIf(!hasChromium)('when payments are down, after the goal, after the
   }
 
   beforeAll(async () => {
-    app = await startApp();
+    // A low per-campaign velocity limit, and no CAPTCHA configured.
+    app = await startApp({ env: { CAMPAIGN_CHECKOUT_LIMIT: '5' } });
     const tag = (slug: string, extra = '') => `<script src="${app.base}/embed.js" data-campaign="${slug}" ${extra} async></script>`;
     const article = (body: string) => `<!doctype html><html><head><title>Host</title></head><body><h1>Article</h1>${body}</body></html>`;
     host = await startHostSite({
@@ -52,12 +53,14 @@ describe.skipIf(!hasChromium)('when payments are down, after the goal, after the
       '/gave': article(tag('thanks-drive')),
       '/gave-consent': article(tag('thanks-drive', 'data-consent="required"')),
       '/stretch': article(tag('stretch')),
+      '/burst': article(tag('burst')),
       '/ended': article(`${tag('old-drive')}${tag('ending-soon', 'data-placement="bottom"')}`),
     });
     const now = Date.now();
     await app.campaign({ slug: 'year-end', allowedOrigins: [host.base] });
     await app.campaign({ slug: 'thanks-drive', allowedOrigins: [host.base] });
     await app.campaign({ slug: 'stretch', goals: [10_000, 20_000, 40_000] });
+    await app.campaign({ slug: 'burst' });
     await app.campaign({ slug: 'spring-drive', title: 'Spring Drive' });
     await app.campaign({ slug: 'old-drive', startsAt: new Date(now - 40 * DAY), endsAt: new Date(now - DAY), followOn: 'spring-drive' });
     const old = await app.db.selectFrom('campaigns').where('slug', '=', 'old-drive').select('id').executeTakeFirstOrThrow();
@@ -204,5 +207,32 @@ describe.skipIf(!hasChromium)('when payments are down, after the goal, after the
     await expect.poll(() => donate.textContent('main')).toContain('This campaign has ended');
     expect(await donate.getByRole('button', { name: /^Donate/ }).count()).toBe(0);
     expect(await donate.getByRole('link', { name: 'Give to Spring Drive' }).getAttribute('href')).toBe('/donate/spring-drive');
+  });
+
+  it('a burst of checkouts trips the per-campaign limit without blocking donors when no CAPTCHA is configured', async () => {
+    // A bot's burst, from many addresses (each under the per-client limit).
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        fetch(`${app.base}/api/campaigns/burst/checkout`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ amount: 500, frequency: 'once' }),
+        }).then((r) => r.status),
+      ),
+    );
+    expect(burst.every((s) => s === 201)).toBe(true);
+    const alerts = await app.db.selectFrom('admin_alerts').selectAll().execute();
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.message).toContain('Possible card testing');
+    // A reader right after: no CAPTCHA, no refusal; the banner takes them to Checkout.
+    const page = await newPage();
+    await page.goto(`${host.base}/burst`);
+    await page.getByRole('button', { name: 'Donate' }).click();
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /^Donate \$25/ })
+      .click();
+    await pay(page);
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('is confirmed');
   });
 });

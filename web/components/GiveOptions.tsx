@@ -1,4 +1,4 @@
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { checkAmount, formatMoney, minimumAmount, parseMoney } from '../../common/money.js';
 import { ApiError, type CampaignProgress, startPledge } from '../lib/api.js';
 import { DonateForm, type DonateFormProps } from './DonateForm.js';
@@ -23,12 +23,14 @@ export function OtherWays({ text }: { text: string }) {
  */
 export function GiveOptions(props: DonateFormProps & { showOtherWays?: boolean }) {
   const [refused, setRefused] = useState(false);
+  const [token, setToken] = useState<string | undefined>();
   const p = props.progress;
   const down = refused || p.payments === 'down';
   if (!down) {
     return (
       <>
-        <DonateForm {...props} onPaymentsDown={() => setRefused(true)} />
+        {p.captcha ? <Captcha provider={p.captcha.provider} siteKey={p.captcha.siteKey} onToken={setToken} /> : null}
+        <DonateForm {...props} captchaToken={token} onPaymentsDown={() => setRefused(true)} />
         {props.showOtherWays ? <OtherWays text={p.otherWays} /> : null}
       </>
     );
@@ -189,5 +191,53 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
       </button>
       <p className="gs-hint">A pledge is not a payment: nothing is charged now.</p>
     </form>
+  );
+}
+
+type CaptchaApi = {
+  render(el: HTMLElement, opts: { sitekey: string; callback(token: string): void; 'expired-callback'(): void }): unknown;
+};
+const SCRIPTS = {
+  turnstile: 'https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit',
+  hcaptcha: 'https://js.hcaptcha.com/1/api.js?render=explicit',
+} as const;
+
+/**
+ * The CAPTCHA that card testing switches on (server/giving/card-testing.ts): the provider's script,
+ * loaded only then, renders its challenge here; the server verifies the answer over the provider's
+ * API. The host page's CSP must allow the provider's script and frame (README, Security).
+ */
+function Captcha({
+  provider,
+  siteKey,
+  onToken,
+}: {
+  provider: 'turnstile' | 'hcaptcha';
+  siteKey: string;
+  onToken: (t: string | undefined) => void;
+}) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    const w = window as unknown as Record<string, CaptchaApi | undefined>;
+    const draw = () => {
+      const api = w[provider];
+      if (!api || !ref.current) return setFailed(true);
+      api.render(ref.current, { sitekey: siteKey, callback: (t) => onToken(t), 'expired-callback': () => onToken(undefined) });
+    };
+    if (w[provider]) return draw();
+    const s = document.createElement('script');
+    s.src = SCRIPTS[provider];
+    s.async = true;
+    s.onload = draw;
+    s.onerror = () => setFailed(true);
+    document.head.append(s);
+  }, [provider, siteKey, onToken]);
+  return (
+    <div className="gs-captcha" aria-label="Security check">
+      <p className="gs-hint">Many automated attempts were seen: please complete this security check before giving.</p>
+      <div ref={ref} />
+      {failed ? <p className="gs-err">The security check could not load; please use the donate page or try again later.</p> : null}
+    </div>
   );
 }

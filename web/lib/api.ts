@@ -14,6 +14,7 @@ export interface CheckoutBody {
   anonymous?: boolean;
   comment?: string;
   dedication?: { kind: 'honor' | 'memory'; name: string };
+  captchaToken?: string;
 }
 
 export interface CheckoutSessionStatus {
