@@ -16,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0007_hardening': await import('./migrations/0007_hardening.js'),
   '0008_organisation': await import('./migrations/0008_organisation.js'),
   '0010_mail': await import('./migrations/0010_mail.js'),
+  '0012_manage': await import('./migrations/0012_manage.js'),
   '0018_giving': await import('./migrations/0018_giving.js'),
 };
 

@@ -3,10 +3,11 @@ import type { CoreTables } from './schema/core.js';
 import type { DigestTables } from './schema/digest.js';
 import type { OrganisationTables } from './schema/organisation.js';
 import type { MailTables } from './schema/mail.js';
+import type { ManageTables } from './schema/manage.js';
 import type { GivingTables } from './schema/giving.js';
 
 export * from './schema/core.js';
 export type { BreakerReason, PledgeStatus } from './schema/giving.js';
 
 /** The whole database, one fragment per feature so parallel work does not collide. */
-export interface Database extends CoreTables, DigestTables, AdminTables, OrganisationTables, MailTables, GivingTables {}
+export interface Database extends CoreTables, DigestTables, AdminTables, OrganisationTables, MailTables, ManageTables, GivingTables {}

@@ -15,6 +15,7 @@ import { pledgePageRoutes } from './giving/pages.js';
 import { pledgeRoutes } from './giving/routes.js';
 import { AppError } from './errors.js';
 import { securityHeaders } from './lib/security-headers.js';
+import { managePageRoutes } from './manage/pages.js';
 import { siteRoutes } from './site/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps) {
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
   app.route('/digest', digestPageRoutes(deps));
+  app.route('/manage', managePageRoutes(deps));
   app.route('/pledge', pledgePageRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));

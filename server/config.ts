@@ -101,6 +101,8 @@ const schema = z.object({
       .optional(),
   ),
   ORG_TAX_ID: optionalString.pipe(z.string().max(100).optional()),
+  // Signs the monthly donors' manage links in e-mails; unset → one made and kept in the database.
+  LINK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional()),
 });
 
 export interface Config {
@@ -135,6 +137,8 @@ export interface Config {
   mailFrom: string;
   /** The organisation's name until organisation settings exist (server/mail/organisation.ts). */
   orgName: string;
+  /** HMAC key of the signed manage links (server/manage/links.ts); unset → kept in the database. */
+  linkSecret: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -227,5 +231,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.MAIL_FROM ??
       `"${(e.ORG_NAME ?? 'Groundswell').replace(/["\\]/g, '')}" <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>`,
     orgName: e.ORG_NAME ?? 'Groundswell',
+    linkSecret: e.LINK_SECRET,
   };
 }

@@ -74,6 +74,11 @@ export interface GiftsTable {
   customer_id: string | null;
   subscription_status: string | null;
   subscription_as_of: number | null;
+  /** What the subscription charges each period now (0012; null until a subscription event says). */
+  subscription_amount: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Why the donor canceled: Stripe's cancellation_details feedback code and comment (0012). */
+  cancel_feedback: ColumnType<string | null, string | null | undefined, string | null>;
+  cancel_comment: ColumnType<string | null, string | null | undefined, string | null>;
   received_at: Timestamp | null;
   voided_at: Timestamp | null;
   /** The pledge whose e-mail link made this gift's Checkout (migrations/0018_giving). */

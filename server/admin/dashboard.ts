@@ -62,7 +62,8 @@ export async function campaignDashboard(db: Kysely<Database>, c: CampaignWithTot
         sql<number>`(select count(distinct p.donor_key) from payments p where p.gift_id in (select g.id from gifts g where g.campaign_id = ${c.id} and g.source = 'stripe' and g.frequency = 'monthly' and g.status = 'paid' and (g.subscription_status is null or g.subscription_status in (${sql.join(LIVE_SUBSCRIPTION)}))) and p.applied_donation = 1)::int8`.as(
           'donors',
         ),
-        sql<number>`coalesce(sum(charge_amount), 0)::int8`.as('amount'),
+        // What each live subscription charges now (the donor may have changed it), else what it started at.
+        sql<number>`coalesce(sum(coalesce(subscription_amount, charge_amount)), 0)::int8`.as('amount'),
       ])
       .executeTakeFirstOrThrow(),
     db

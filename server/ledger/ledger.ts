@@ -376,6 +376,19 @@ export class Ledger {
     return learntSubscription;
   }
 
+  /** The live monthly gifts a customer pays (read only: whom an expiring card concerns). */
+  async liveMonthlyGiftsOfCustomer(customerId: string): Promise<Gift[]> {
+    return this.trx
+      .selectFrom('gifts')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('frequency', '=', 'monthly')
+      .where('status', '=', 'paid')
+      .where((eb) => eb.or([eb('subscription_status', 'is', null), eb('subscription_status', 'not in', [...FINAL_SUBSCRIPTION])]))
+      .orderBy('created_at')
+      .execute();
+  }
+
   async setGiftStatus(gift: Gift, status: GiftStatus): Promise<void> {
     const current = await this.trx.selectFrom('gifts').where('id', '=', gift.id).select('status').executeTakeFirstOrThrow();
     gift.status = current.status;
@@ -386,7 +399,18 @@ export class Ledger {
 
   /** A subscription's status is replaced, not added: Stripe's order of facts decides (SPEC §5).
    * A final status (canceled) is never left; otherwise the newer fact wins. */
-  async setSubscriptionState(gift: Gift, state: { subscriptionId: string; status: string; asOf: number }): Promise<boolean> {
+  async setSubscriptionState(
+    gift: Gift,
+    state: {
+      subscriptionId: string;
+      status: string;
+      asOf: number;
+      /** What the subscription charges each period now (a donor may change it on the manage page). */
+      amount?: number;
+      /** Stripe's cancellation_details: the feedback code and the donor's comment. */
+      cancellation?: { feedback: string | null; comment: string | null };
+    },
+  ): Promise<boolean> {
     const cur = await this.trx
       .selectFrom('gifts')
       .where('id', '=', gift.id)
@@ -405,6 +429,11 @@ export class Ledger {
         subscription_id: gift.subscription_id ?? state.subscriptionId,
         subscription_status: state.status,
         subscription_as_of: state.asOf,
+        ...(state.amount !== undefined && { subscription_amount: state.amount }),
+        ...(state.cancellation && {
+          cancel_feedback: state.cancellation.feedback,
+          cancel_comment: state.cancellation.comment?.slice(0, 1000) ?? null,
+        }),
         updated_at: sql`now()`,
       })
       .where('id', '=', gift.id)

@@ -1,6 +1,7 @@
 import { formatMoney } from '../../common/money.js';
 import { button, esc, layout } from './html.js';
 import type { Organisation } from './organisation.js';
+import { manageTemplates } from './manage-templates.js';
 import { type PledgeInviteMail, renderPledgeInvite } from '../giving/mail.js';
 
 /**
@@ -25,12 +26,50 @@ export interface MailKinds {
     campaign: string;
     dedication: { kind: 'honor' | 'memory'; name: string } | null;
     recurring: boolean;
+    /**
+     * A monthly gift's signed manage link (server/manage/links.ts manageLinkFor), made when the
+     * receipt is queued; shown under the receipt so the donor can change or cancel the gift.
+     */
+    manageUrl?: string | null;
   };
+  /** "Send me my link": the manage links of every live monthly gift of the address on file. */
+  'manage.link': { links: ManagedGiftLink[] };
   /** Payments are back: the one e-mail to a pledger (server/giving/pledges.ts invitePledgers). */
   'pledge.invite': PledgeInviteMail;
+  /** A monthly gift ended (by the donor, the organisation, or after failed payments). */
+  'subscription.canceled': GiftMailBase & { reason: 'requested' | 'payment_failed' | 'other' };
+  /** A renewal could not be charged: the link opens the manage page to update the card. */
+  'payment.failed': GiftMailBase & { manageUrl: string };
+  /** The card of a monthly gift expires before its next payment. */
+  'card.expiring': GiftMailBase & { manageUrl: string; brand: string | null; last4: string | null; expMonth: number; expYear: number };
+}
+
+/** What every mail about one monthly gift says about it. */
+export interface GiftMailBase {
+  donorName: string | null;
+  campaign: string;
+  /** Per month, in minor units. */
+  amount: number;
+  currency: string;
+}
+
+export interface ManagedGiftLink {
+  campaign: string;
+  amount: number;
+  currency: string;
+  url: string;
 }
 export type MailKind = keyof MailKinds;
-export const MAIL_KINDS = ['digest.confirm', 'digest.welcome', 'receipt', 'pledge.invite'] as const satisfies readonly MailKind[];
+export const MAIL_KINDS = [
+  'digest.confirm',
+  'digest.welcome',
+  'receipt',
+  'manage.link',
+  'subscription.canceled',
+  'payment.failed',
+  'card.expiring',
+  'pledge.invite',
+] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
   org: Organisation;
@@ -105,10 +144,12 @@ ${button(url, 'Confirm my subscription')}
   },
 
   receipt: (d, ctx) => receipt(d, ctx),
+  ...manageTemplates,
   'pledge.invite': (d, ctx) => renderPledgeInvite(d, ctx),
 };
 
 function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail {
+  const manage = d.recurring && d.manageUrl ? d.manageUrl : null;
   const amount = formatAmount(d.amount, d.currency);
   const paid = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: org.timeZone }).format(new Date(d.paidAt));
   const dedication = d.dedication ? `${d.dedication.kind === 'memory' ? 'In memory of' : 'In honor of'} ${d.dedication.name}` : null;
@@ -129,6 +170,7 @@ function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail 
     '',
     ...rows.map(([k, v]) => `${k}: ${v}`),
     '',
+    ...(manage ? ['To change the amount, update your card or cancel your monthly gift, open this page:', manage, ''] : []),
     org.name,
   ].join('\n');
   const html = layout({
@@ -138,7 +180,7 @@ function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail 
 <p>Thank you for your gift to ${esc(org.name)}. This is your receipt.</p>
 <table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;margin:16px 0;">
 ${rows.map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#5c5c5c;border-bottom:1px solid #e5e5e0;">${esc(k)}</td><td style="padding:6px 0;border-bottom:1px solid #e5e5e0;font-weight:600;">${esc(v)}</td></tr>`).join('\n')}
-</table>`,
+</table>${manage ? `\n<p>You can change the amount, update your card or cancel your monthly gift at any time.</p>\n${button(manage, 'Manage my monthly gift')}` : ''}`,
     footer: `Please keep this e-mail for your records. Receipt ${esc(String(d.number))} of ${esc(org.name)}.`,
   });
   return { subject, text, html, headers: {} };

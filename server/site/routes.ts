@@ -16,6 +16,7 @@ import { digestRoutes } from '../digest/routes.js';
 import { notFound } from '../errors.js';
 import { validationHook } from '../lib/validation.js';
 import { DEMO_SLUG } from '../seed.js';
+import { manageLinkFor } from '../manage/links.js';
 import { withTestModeNote } from './test-mode.js';
 
 /** Where `npm run build` writes (web/vite.config.ts, web/vite.embed.config.ts). */
@@ -184,10 +185,18 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
 
   // /thanks only knows Checkout's session id (success_url has no slug).
   app.get('/api/checkout-sessions/:id', zValidator('param', z.object({ id: checkoutSessionId }), validationHook), async (c) => {
-    const status = await checkoutStatus(deps.db, c.req.valid('param').id);
+    const id = c.req.valid('param').id;
+    const status = await checkoutStatus(deps.db, id);
     if (!status) throw notFound('Checkout session');
     c.header('Cache-Control', 'no-store');
-    return c.json(status);
+    // A paid monthly gift: the donor's link to manage it (SPEC §10). Whoever holds the session id
+    // came back from this Checkout (it is in no public place), the same proof /thanks relies on.
+    let manageUrl: string | null = null;
+    if (status.status === 'paid' && status.frequency === 'monthly') {
+      const gift = await deps.db.selectFrom('gifts').select('id').where('checkout_session_id', '=', id).executeTakeFirst();
+      if (gift) manageUrl = await manageLinkFor(deps, gift.id, deps.clock());
+    }
+    return c.json({ ...status, manageUrl });
   });
 
   app.route('/api/digest', digestRoutes(deps));

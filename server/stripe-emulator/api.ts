@@ -8,6 +8,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { validateSessionCreate } from './checkout-params.js';
 import { EmulatorError, type EmulatorCore, type RequestRef } from './core.js';
+import { MAX_AMOUNT, formatAmount, minimumAmount } from './currency.js';
 import { list, newId, unix, type EEvent } from './objects.js';
 import {
   ApiError,
@@ -17,7 +18,9 @@ import {
   parseForm,
   readArray,
   readBoolean,
+  readEnum,
   readInteger,
+  readMetadata,
   readObject,
   readString,
 } from './params.js';
@@ -136,6 +139,14 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
     return new Response(body, { status: 200, headers: { 'Content-Type': 'application/json', 'Request-Id': c.get('requestId') } });
   }
 
+  /** The webhooks of an API call go out after the response, as with Stripe: deliveries are
+   * serialised, so awaiting them here would deadlock an app that calls the API from inside its
+   * own webhook handler (a setup session's completion setting the subscription's card). */
+  const afterResponse = <T>(r: { delivered: Promise<void> } & T): T => {
+    void r.delivered.catch(() => undefined);
+    return r;
+  };
+
   // ---- expansion: ids in responses replaced by the objects, as `expand[]` asks ----
 
   function lookup(id: string): unknown {
@@ -159,6 +170,10 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
         return core.refunds.get(id);
       case 'dp_':
         return core.disputes.get(id);
+      case 'pm_':
+        return core.paymentMethods.get(id);
+      case 'seti_':
+        return core.setupIntents.get(id);
       default:
         return undefined;
     }
@@ -307,6 +322,192 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
   retrieveRoute('/v1/customers/:id', 'customer', (id) => core.customers.get(id));
   retrieveRoute('/v1/refunds/:id', 'refund', (id) => core.refunds.get(id));
   retrieveRoute('/v1/disputes/:id', 'dispute', (id) => core.disputes.get(id));
+
+  retrieveRoute('/v1/payment_methods/:id', 'payment_method', (id) => core.paymentMethods.get(id));
+  retrieveRoute('/v1/setup_intents/:id', 'setup_intent', (id) => core.setupIntents.get(id));
+
+  app.post('/v1/payment_methods/:id', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['billing_details', 'card', 'expand', 'metadata']);
+    const id = c.req.param('id');
+    if (!core.paymentMethods.has(id)) throw new ApiError(404, `No such PaymentMethod: '${id}'`, 'id', 'resource_missing');
+    const card = readObject(params, 'card');
+    if (card) onlyKeys(card, ['exp_month', 'exp_year', 'networks'], 'card');
+    const expMonth = card ? readInteger(card, 'exp_month', 'card') : undefined;
+    const expYear = card ? readInteger(card, 'exp_year', 'card') : undefined;
+    if (expMonth !== undefined && (expMonth < 1 || expMonth > 12))
+      throw new ApiError(400, "Your card's expiration month is invalid.", 'card[exp_month]', 'invalid_expiry_month');
+    if (expYear !== undefined && (expYear < 2000 || expYear > 2100))
+      throw new ApiError(400, "Your card's expiration year is invalid.", 'card[exp_year]', 'invalid_expiry_year');
+    return idempotent(c, params, () =>
+      expand(
+        core.updatePaymentMethod(id, { ...(expMonth !== undefined && { expMonth }), ...(expYear !== undefined && { expYear }) }),
+        params,
+      ),
+    );
+  });
+
+  const missingSubscription = (id: string) => new ApiError(404, `No such subscription: '${id}'`, 'id', 'resource_missing');
+
+  app.post('/v1/subscriptions/:id', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['items', 'proration_behavior', 'default_payment_method', 'metadata', 'expand', 'cancellation_details']);
+    const id = c.req.param('id');
+    if (!core.subscriptions.has(id)) throw missingSubscription(id);
+    const proration = readEnum(params, 'proration_behavior', ['always_invoice', 'create_prorations', 'none'] as const);
+    const rawItems = readArray(params, 'items');
+    const items = rawItems?.map((raw, i) => {
+      const at = `items[${i}]`;
+      if (typeof raw !== 'object' || Array.isArray(raw)) throw new ApiError(400, `Invalid object: ${at}`, at, 'parameter_invalid');
+      onlyKeys(raw, ['id', 'price', 'price_data', 'quantity', 'metadata'], at);
+      const itemId = readString(raw, 'id', at);
+      // Adding or deleting items is not modelled: Groundswell only reprices the one item it has.
+      if (!itemId)
+        throw new ApiError(
+          400,
+          `The Groundswell emulator only updates existing items: ${at}[id] is required.`,
+          `${at}[id]`,
+          'parameter_missing',
+        );
+      if (raw['price'] !== undefined)
+        throw new ApiError(404, `No such price: '${String(raw['price'])}'`, `${at}[price]`, 'resource_missing');
+      const pd = readObject(raw, 'price_data', at);
+      if (!pd) throw new ApiError(400, `You must specify either price or price_data in ${at}.`, `${at}[price_data]`, 'parameter_missing');
+      const pdAt = `${at}[price_data]`;
+      onlyKeys(pd, ['currency', 'product', 'recurring', 'tax_behavior', 'unit_amount', 'unit_amount_decimal'], pdAt);
+      const currency = readString(pd, 'currency', pdAt)?.toLowerCase();
+      const product = readString(pd, 'product', pdAt);
+      const unitAmount = readInteger(pd, 'unit_amount', pdAt);
+      const rec = readObject(pd, 'recurring', pdAt);
+      if (!currency) throw new ApiError(400, `Missing required param: ${pdAt}[currency].`, `${pdAt}[currency]`, 'parameter_missing');
+      if (!product) throw new ApiError(400, `Missing required param: ${pdAt}[product].`, `${pdAt}[product]`, 'parameter_missing');
+      if (!rec) throw new ApiError(400, `Missing required param: ${pdAt}[recurring].`, `${pdAt}[recurring]`, 'parameter_missing');
+      if (unitAmount === undefined)
+        throw new ApiError(400, `Missing required param: ${pdAt}[unit_amount].`, `${pdAt}[unit_amount]`, 'parameter_missing');
+      const min = minimumAmount(currency);
+      if (min === undefined) throw new ApiError(400, `Invalid currency: ${currency}`, `${pdAt}[currency]`, 'parameter_invalid');
+      if (unitAmount < min)
+        throw new ApiError(400, `Amount must be at least ${formatAmount(min, currency)}`, `${pdAt}[unit_amount]`, 'amount_too_small');
+      if (unitAmount > MAX_AMOUNT)
+        throw new ApiError(
+          400,
+          `Amount must be no more than ${formatAmount(MAX_AMOUNT, currency)}`,
+          `${pdAt}[unit_amount]`,
+          'amount_too_large',
+        );
+      onlyKeys(rec, ['interval', 'interval_count'], `${pdAt}[recurring]`);
+      const interval = readEnum(rec, 'interval', ['day', 'week', 'month', 'year'] as const, `${pdAt}[recurring]`);
+      if (!interval)
+        throw new ApiError(
+          400,
+          `Missing required param: ${pdAt}[recurring][interval].`,
+          `${pdAt}[recurring][interval]`,
+          'parameter_missing',
+        );
+      const quantity = readInteger(raw, 'quantity', at);
+      if (quantity !== undefined && (quantity < 1 || quantity > 999_999))
+        throw new ApiError(400, `Invalid ${at}[quantity]`, `${at}[quantity]`, 'parameter_invalid_integer');
+      return {
+        id: itemId,
+        ...(quantity !== undefined && { quantity }),
+        price: { currency, product, unitAmount, interval, intervalCount: readInteger(rec, 'interval_count', `${pdAt}[recurring]`) ?? 1 },
+      };
+    });
+    if (items && proration !== 'none') {
+      // Proration would bill the difference now; the emulator models only 'none' (what a donation needs).
+      throw new ApiError(
+        400,
+        'The Groundswell emulator only implements proration_behavior=none for item changes.',
+        'proration_behavior',
+        'parameter_invalid',
+      );
+    }
+    const defaultPaymentMethod = readString(params, 'default_payment_method');
+    const metadata = params['metadata'] !== undefined ? readMetadata(params, 'metadata') : undefined;
+    return idempotent(c, params, () =>
+      expand(
+        afterResponse(
+          core.updateSubscription(
+            id,
+            { ...(items && { items }), ...(defaultPaymentMethod && { defaultPaymentMethod }), ...(metadata && { metadata }) },
+            requestRef(c),
+          ),
+        ).subscription,
+        params,
+      ),
+    );
+  });
+
+  app.delete('/v1/subscriptions/:id', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['cancellation_details', 'expand', 'invoice_now', 'prorate']);
+    const id = c.req.param('id');
+    if (!core.subscriptions.has(id)) throw missingSubscription(id);
+    const details = readObject(params, 'cancellation_details');
+    if (details) onlyKeys(details, ['comment', 'feedback', 'feedback_option'], 'cancellation_details');
+    const comment = details ? readString(details, 'comment', 'cancellation_details', { max: 5000 }) : undefined;
+    const feedback = details
+      ? readEnum(
+          details,
+          'feedback',
+          [
+            '',
+            'customer_service',
+            'low_quality',
+            'missing_features',
+            'other',
+            'switched_service',
+            'too_complex',
+            'too_expensive',
+            'unused',
+          ] as const,
+          'cancellation_details',
+        )
+      : undefined;
+    readBoolean(params, 'invoice_now');
+    readBoolean(params, 'prorate');
+    return idempotent(c, params, () =>
+      expand(
+        afterResponse(core.cancelSubscription(id, { comment: comment || null, feedback: feedback || null }, requestRef(c))).subscription,
+        params,
+      ),
+    );
+  });
+
+  app.get('/v1/invoices', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, [
+      'collection_method',
+      'created',
+      'customer',
+      'ending_before',
+      'expand',
+      'limit',
+      'starting_after',
+      'status',
+      'subscription',
+    ]);
+    const limit = readLimit(params);
+    const subscription = readString(params, 'subscription');
+    const customer = readString(params, 'customer');
+    const status = readEnum(params, 'status', ['draft', 'open', 'paid', 'uncollectible', 'void'] as const);
+    const created = createdFilter(params);
+    let data = [...core.invoices.values()].reverse();
+    if (subscription) data = data.filter((i) => i.parent?.subscription_details?.subscription === subscription);
+    if (customer) data = data.filter((i) => i.customer === customer);
+    if (status) data = data.filter((i) => i.status === status);
+    data = data.filter((i) => created(i.created));
+    const page = paginate(data, params, limit);
+    return c.json(expand(list(page.data, '/v1/invoices', page.hasMore), params));
+  });
+
+  app.post('/v1/invoices/:id/void', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['expand']);
+    const id = c.req.param('id');
+    if (!core.invoices.has(id)) throw new ApiError(404, `No such invoice: '${id}'`, 'id', 'resource_missing');
+    return idempotent(c, params, () => expand(afterResponse(core.voidInvoice(id, requestRef(c))).invoice, params));
+  });
 
   app.get('/v1/invoice_payments', async (c) => {
     const params = await readParams(c);

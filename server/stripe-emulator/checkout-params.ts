@@ -107,7 +107,7 @@ export interface LineItemInput {
 }
 
 export interface SessionInput {
-  mode: 'payment' | 'subscription';
+  mode: 'payment' | 'subscription' | 'setup';
   lineItems: LineItemInput[];
   currency: string;
   amountTotal: number;
@@ -122,6 +122,8 @@ export interface SessionInput {
   paymentIntentDescription: string | null;
   subscriptionMetadata: Record<string, string>;
   subscriptionDescription: string | null;
+  /** setup mode: setup_intent_data[metadata] reaches the SetupIntent. */
+  setupIntentMetadata: Record<string, string>;
   locale: string | null;
   expiresAt: number | null;
 }
@@ -148,8 +150,7 @@ export function validateSessionCreate(p: FormObject, now: number): SessionInput 
 
   const mode = readString(p, 'mode');
   if (mode === undefined) throw new ApiError(400, 'Missing required param: mode.', 'mode', 'parameter_missing');
-  if (mode === 'setup') throw new ApiError(400, 'The Groundswell emulator does not implement setup mode.', 'mode', 'parameter_invalid');
-  if (mode !== 'payment' && mode !== 'subscription') {
+  if (mode !== 'payment' && mode !== 'subscription' && mode !== 'setup') {
     throw new ApiError(400, `Invalid mode: must be one of payment, setup, or subscription`, 'mode', 'parameter_invalid');
   }
 
@@ -167,6 +168,8 @@ export function validateSessionCreate(p: FormObject, now: number): SessionInput 
   // Hosted Checkout needs somewhere to send the donor after paying.
   if (successUrl === undefined) throw new ApiError(400, 'Missing required param: success_url.', 'success_url', 'parameter_missing');
   const cancelUrl = readUrl(p, 'cancel_url') ?? null;
+
+  if (mode === 'setup') return validateSetup(p, successUrl, cancelUrl, now);
 
   const rawItems = readArray(p, 'line_items');
   if (!rawItems || rawItems.length === 0) {
@@ -352,7 +355,74 @@ export function validateSessionCreate(p: FormObject, now: number): SessionInput 
     paymentIntentDescription: pid ? (readString(pid, 'description', 'payment_intent_data') ?? null) : null,
     subscriptionMetadata: sd ? readMetadata(sd, 'metadata', 'subscription_data') : {},
     subscriptionDescription: sd ? (readString(sd, 'description', 'subscription_data') ?? null) : null,
+    setupIntentMetadata: {},
     locale,
+    expiresAt,
+  };
+}
+
+const SETUP_INTENT_DATA_KEYS = ['description', 'metadata', 'on_behalf_of'] as const;
+
+/** setup mode: saves a payment method for later, charges nothing. No line items; `currency` is
+ * required when `allowed_payment_method_types` is not given (dynamic payment methods). */
+function validateSetup(p: FormObject, successUrl: string, cancelUrl: string | null, now: number): SessionInput {
+  if (p['line_items'] !== undefined) {
+    throw new ApiError(400, 'You cannot pass `line_items` in `setup` mode.', 'line_items', 'parameter_invalid');
+  }
+  for (const key of ['payment_intent_data', 'subscription_data', 'submit_type'] as const) {
+    if (p[key] !== undefined) throw new ApiError(400, `You can not pass \`${key}\` in \`setup\` mode.`, key, 'parameter_invalid');
+  }
+  const currency = readString(p, 'currency')?.toLowerCase();
+  if (!currency && p['allowed_payment_method_types'] === undefined) {
+    throw new ApiError(
+      400,
+      'Missing required param: currency. It is required in setup mode when allowed_payment_method_types is not set.',
+      'currency',
+      'parameter_missing',
+    );
+  }
+  if (currency && minimumAmount(currency) === undefined) {
+    throw new ApiError(400, `Invalid currency: ${currency}`, 'currency', 'parameter_invalid');
+  }
+  const customer = readString(p, 'customer') ?? null;
+  const customerEmail = readString(p, 'customer_email', '', { max: 800 }) ?? null;
+  if (customer !== null && customerEmail !== null) {
+    throw new ApiError(
+      400,
+      'You may only specify one of these parameters: customer, customer_email.',
+      'customer_email',
+      'parameter_invalid',
+    );
+  }
+  const sid = readObject(p, 'setup_intent_data');
+  if (sid) onlyKeys(sid, SETUP_INTENT_DATA_KEYS, 'setup_intent_data');
+  const expiresAt = readInteger(p, 'expires_at') ?? null;
+  if (expiresAt !== null && (expiresAt < now + 30 * 60 || expiresAt > now + 24 * 3600)) {
+    throw new ApiError(
+      400,
+      'The `expires_at` timestamp must be between 30 minutes and 24 hours from now.',
+      'expires_at',
+      'parameter_invalid',
+    );
+  }
+  return {
+    mode: 'setup',
+    lineItems: [],
+    currency: currency ?? 'usd',
+    amountTotal: 0,
+    successUrl,
+    cancelUrl,
+    customerEmail,
+    customer,
+    clientReferenceId: readString(p, 'client_reference_id', '', { max: 200 }) ?? null,
+    submitType: null,
+    metadata: readMetadata(p, 'metadata'),
+    paymentIntentMetadata: {},
+    paymentIntentDescription: null,
+    subscriptionMetadata: {},
+    subscriptionDescription: null,
+    setupIntentMetadata: sid ? readMetadata(sid, 'metadata', 'setup_intent_data') : {},
+    locale: readString(p, 'locale') ?? null,
     expiresAt,
   };
 }

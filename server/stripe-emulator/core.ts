@@ -17,8 +17,11 @@ import {
   type EInvoice,
   type EInvoicePayment,
   type ELineItem,
+  type ECard,
   type EPaymentIntent,
+  type EPaymentMethod,
   type EPrice,
+  type ESetupIntent,
   type ERefund,
   type ESession,
   type ESubscription,
@@ -100,6 +103,8 @@ export class EmulatorCore {
   readonly invoicePayments = new Map<string, EInvoicePayment>();
   readonly refunds = new Map<string, ERefund>();
   readonly disputes = new Map<string, EDispute>();
+  readonly paymentMethods = new Map<string, EPaymentMethod>();
+  readonly setupIntents = new Map<string, ESetupIntent>();
   readonly events: EEvent[] = [];
   /** Idempotency-Key → first response (api.ts). */
   readonly idempotency = new Map<string, StoredResponse>();
@@ -146,6 +151,8 @@ export class EmulatorCore {
       this.invoicePayments,
       this.refunds,
       this.disputes,
+      this.paymentMethods,
+      this.setupIntents,
     ]) {
       trim(m as Map<string, unknown>, r.maxObjects);
     }
@@ -178,13 +185,13 @@ export class EmulatorCore {
     return unix(this.clock());
   }
 
-  private event(type: Stripe.Event.Type, object: unknown, request: RequestRef | null = null): EEvent {
+  private event(type: Stripe.Event.Type, object: unknown, request: RequestRef | null = null, previous?: Record<string, unknown>): EEvent {
     const e: EEvent = {
       id: newId('evt'),
       object: 'event',
       api_version: API_VERSION,
       created: this.now(),
-      data: { object: structuredClone(object) },
+      data: { object: structuredClone(object), ...(previous && { previous_attributes: structuredClone(previous) }) },
       livemode: false,
       pending_webhooks: 1,
       request: request ?? { id: null, idempotency_key: null },
@@ -209,8 +216,8 @@ export class EmulatorCore {
       object: 'checkout.session',
       after_expiration: null,
       allow_promotion_codes: null,
-      amount_subtotal: input.amountTotal,
-      amount_total: input.amountTotal,
+      amount_subtotal: input.mode === 'setup' ? null : input.amountTotal,
+      amount_total: input.mode === 'setup' ? null : input.amountTotal,
       billing_address_collection: null,
       cancel_url: input.cancelUrl,
       client_reference_id: input.clientReferenceId,
@@ -231,7 +238,7 @@ export class EmulatorCore {
       payment_link: null,
       payment_method_collection: input.mode === 'subscription' ? 'always' : null,
       payment_method_types: ['card'],
-      payment_status: 'unpaid',
+      payment_status: input.mode === 'setup' ? 'no_payment_required' : 'unpaid',
       recovered_from: null,
       setup_intent: null,
       status: 'open',
@@ -349,6 +356,49 @@ export class EmulatorCore {
     s.status = 'complete';
     s.url = null;
 
+    if (s.mode === 'setup') {
+      if (outcome !== 'paid') {
+        s.status = 'open';
+        s.customer_details = null;
+        throw new EmulatorError('Setup mode saves a card; there is no delayed payment to choose.');
+      }
+      let customer = s.customer ? this.customers.get(s.customer as string) : undefined;
+      if (!customer) {
+        customer = this.customer(email, name);
+        s.customer = customer.id;
+        events.push(this.event('customer.created', customer));
+      }
+      const pm = this.paymentMethod(customer.id, email, name);
+      const seti: ESetupIntent = {
+        id: newId('seti'),
+        object: 'setup_intent',
+        cancellation_reason: null,
+        client_secret: null,
+        created: this.now(),
+        customer: customer.id,
+        description: null,
+        last_setup_error: null,
+        livemode: false,
+        metadata: { ...rec.input.setupIntentMetadata },
+        next_action: null,
+        payment_method: pm.id,
+        payment_method_types: ['card'],
+        status: 'succeeded',
+        usage: 'off_session',
+      };
+      seti.client_secret = `${seti.id}_secret_${newId('x').slice(2)}`;
+      this.setupIntents.set(seti.id, seti);
+      s.setup_intent = seti.id;
+      events.push(
+        this.event('payment_method.attached', pm),
+        this.event('setup_intent.created', seti),
+        this.event('setup_intent.succeeded', seti),
+        this.event('checkout.session.completed', s),
+      );
+      await this.delivery.deliverAll(events);
+      return;
+    }
+
     if (s.mode === 'payment') {
       const metadata = rec.input.paymentIntentMetadata;
       const pending = outcome === 'async_pending';
@@ -388,6 +438,8 @@ export class EmulatorCore {
     }
     const now = this.now();
     const subId = newId('sub');
+    // Checkout makes the card it collected the subscription's default payment method.
+    const pm = this.paymentMethod(customer.id, email, name);
     const recurring = rec.input.lineItems[0]!.recurring!;
     const periodEnd = addInterval(now, recurring.interval, recurring.interval_count);
     const subscription: ESubscription = {
@@ -403,7 +455,7 @@ export class EmulatorCore {
       currency: rec.input.currency,
       customer: customer.id,
       days_until_due: null,
-      default_payment_method: null,
+      default_payment_method: pm.id,
       description: rec.input.subscriptionDescription,
       ended_at: null,
       items: list(
@@ -442,7 +494,12 @@ export class EmulatorCore {
     s.subscription = subId;
     s.invoice = paid.invoice.id;
     s.payment_status = 'paid';
-    events.push(this.event('customer.subscription.created', subscription), ...paid.events, this.event('checkout.session.completed', s));
+    events.push(
+      this.event('payment_method.attached', pm),
+      this.event('customer.subscription.created', subscription),
+      ...paid.events,
+      this.event('checkout.session.completed', s),
+    );
     await this.delivery.deliverAll(events);
   }
 
@@ -505,15 +562,262 @@ export class EmulatorCore {
     await this.delivery.deliverAll(paid.events);
   }
 
-  async cancelSubscription(id: string): Promise<void> {
+  cancelSubscription(
+    id: string,
+    details: { comment?: string | null; feedback?: Stripe.Subscription.CancellationDetails.Feedback | null } = {},
+    request: RequestRef | null = null,
+  ): { subscription: ESubscription; delivered: Promise<void> } {
     const sub = this.getSubscription(id).subscription;
     if (sub.status === 'canceled') throw new EmulatorError(`Subscription ${id} is already canceled.`);
     const now = this.now();
     sub.status = 'canceled';
     sub.canceled_at = now;
     sub.ended_at = now;
-    sub.cancellation_details = { comment: null, feedback: null, feedback_option: null, reason: 'cancellation_requested' };
-    await this.delivery.deliverAll([this.event('customer.subscription.deleted', sub)]);
+    sub.cancellation_details = {
+      comment: details.comment || null,
+      feedback: details.feedback || null,
+      feedback_option: null,
+      reason: 'cancellation_requested',
+    };
+    // Stripe stops collecting a canceled subscription's open invoices but leaves them open
+    // (voiding them is the caller's choice).
+    const delivered = this.delivery.deliverAll([this.event('customer.subscription.deleted', sub, request)]);
+    return { subscription: sub, delivered };
+  }
+
+  /**
+   * POST /v1/subscriptions/:id: the subset Groundswell uses. An item's new price_data makes a new
+   * inline price for the same product; proration_behavior 'none' means no invoice item now, so
+   * nothing else happens until the next renewal charges the new amount.
+   */
+  updateSubscription(
+    id: string,
+    change: {
+      items?: {
+        id: string;
+        quantity?: number;
+        price: { currency: string; product: string; unitAmount: number; interval: string; intervalCount: number };
+      }[];
+      defaultPaymentMethod?: string;
+      metadata?: Record<string, string>;
+    },
+    request: RequestRef | null = null,
+  ): { subscription: ESubscription; delivered: Promise<void> } {
+    const sub = this.getSubscription(id).subscription;
+    if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
+      throw new EmulatorError(`A canceled subscription can only update its cancellation_details and metadata.`);
+    }
+    const previous: Record<string, unknown> = {};
+    if (change.items?.length) {
+      previous['items'] = structuredClone(sub.items);
+      for (const ch of change.items) {
+        const item = sub.items.data.find((i) => i.id === ch.id);
+        if (!item) throw new EmulatorError(`No such subscription item: '${ch.id}'`);
+        if (ch.price.currency !== sub.currency)
+          throw new EmulatorError(`The price currency must be ${sub.currency}, the subscription's currency.`);
+        if (ch.price.product !== item.price.product) throw new EmulatorError(`No such product: '${ch.price.product}'`);
+        item.price = {
+          ...item.price,
+          id: newId('price'),
+          created: this.now(),
+          unit_amount: ch.price.unitAmount,
+          unit_amount_decimal: String(ch.price.unitAmount),
+          recurring: {
+            interval: ch.price.interval as 'month',
+            interval_count: ch.price.intervalCount,
+            meter: null,
+            trial_period_days: null,
+            usage_type: 'licensed',
+          },
+        };
+        if (ch.quantity !== undefined) item.quantity = ch.quantity;
+      }
+    }
+    if (change.defaultPaymentMethod !== undefined) {
+      const pm = this.paymentMethods.get(change.defaultPaymentMethod);
+      if (!pm) throw new EmulatorError(`No such PaymentMethod: '${change.defaultPaymentMethod}'`);
+      if (pm.customer !== sub.customer) {
+        throw new EmulatorError(
+          `The customer does not have a payment method with the ID ${pm.id}. The payment method must be attached to the customer.`,
+        );
+      }
+      previous['default_payment_method'] = sub.default_payment_method;
+      sub.default_payment_method = pm.id;
+    }
+    if (change.metadata) {
+      previous['metadata'] = { ...sub.metadata };
+      sub.metadata = { ...sub.metadata, ...change.metadata };
+    }
+    const delivered = Object.keys(previous).length
+      ? this.delivery.deliverAll([this.event('customer.subscription.updated', sub, request, previous)])
+      : Promise.resolve();
+    return { subscription: sub, delivered };
+  }
+
+  /** A renewal the card declines: an open invoice, invoice.payment_failed, the subscription past_due. */
+  async failRenewal(id: string): Promise<string> {
+    const rec = this.getSubscription(id);
+    const sub = rec.subscription;
+    if (sub.status !== 'active') throw new EmulatorError(`Subscription ${id} is ${sub.status}; only active subscriptions renew.`);
+    const now = this.now();
+    const amount = sub.items.data.reduce((a, i) => a + (i.price.unit_amount ?? 0) * (i.quantity ?? 1), 0);
+    const item0 = sub.items.data[0]!;
+    const invoiceId = newId('in');
+    const invoice: EInvoice = {
+      id: invoiceId,
+      object: 'invoice',
+      amount_due: amount,
+      amount_overpaid: 0,
+      amount_paid: 0,
+      amount_remaining: amount,
+      amount_shipping: 0,
+      attempt_count: 1,
+      attempted: true,
+      billing_reason: 'subscription_cycle',
+      collection_method: 'charge_automatically',
+      created: now,
+      currency: sub.currency,
+      customer: sub.customer as string,
+      customer_email: rec.email,
+      customer_name: rec.name,
+      description: null,
+      hosted_invoice_url: null,
+      invoice_pdf: null,
+      livemode: false,
+      metadata: {},
+      number: `${(sub.customer as string).slice(4, 12).toUpperCase()}-F${String(this.invoices.size + 1).padStart(3, '0')}`,
+      parent: {
+        quote_details: null,
+        subscription_details: { metadata: { ...sub.metadata }, subscription: sub.id },
+        type: 'subscription_details',
+      },
+      period_end: item0.current_period_end,
+      period_start: item0.current_period_start,
+      status: 'open',
+      status_transitions: { finalized_at: now, marked_uncollectible_at: null, paid_at: null, voided_at: null },
+      subtotal: amount,
+      total: amount,
+      lines: list([], `/v1/invoices/${invoiceId}/lines`),
+    };
+    this.invoices.set(invoiceId, invoice);
+    sub.latest_invoice = invoiceId;
+    const previous = { status: sub.status };
+    sub.status = 'past_due';
+    await this.delivery.deliverAll([
+      this.event('invoice.finalized', invoice),
+      this.event('invoice.payment_failed', invoice),
+      this.event('customer.subscription.updated', sub, null, previous),
+    ]);
+    return invoiceId;
+  }
+
+  /**
+   * invoice.upcoming, as Stripe sends it some days before a renewal: a preview of the next
+   * invoice, without an id (it does not exist yet).
+   */
+  async upcomingRenewal(id: string): Promise<void> {
+    const rec = this.getSubscription(id);
+    const sub = rec.subscription;
+    if (sub.status !== 'active' && sub.status !== 'past_due')
+      throw new EmulatorError(`Subscription ${id} is ${sub.status}; it will not renew.`);
+    const amount = sub.items.data.reduce((a, i) => a + (i.price.unit_amount ?? 0) * (i.quantity ?? 1), 0);
+    const item0 = sub.items.data[0]!;
+    const preview = {
+      object: 'invoice',
+      amount_due: amount,
+      amount_paid: 0,
+      amount_remaining: amount,
+      attempt_count: 0,
+      attempted: false,
+      billing_reason: 'upcoming',
+      collection_method: 'charge_automatically',
+      created: item0.current_period_end,
+      currency: sub.currency,
+      customer: sub.customer,
+      customer_email: rec.email,
+      customer_name: rec.name,
+      livemode: false,
+      metadata: {},
+      next_payment_attempt: item0.current_period_end,
+      parent: {
+        quote_details: null,
+        subscription_details: { metadata: { ...sub.metadata }, subscription: sub.id },
+        type: 'subscription_details',
+      },
+      period_end: item0.current_period_end,
+      period_start: item0.current_period_start,
+      status: 'draft',
+      subtotal: amount,
+      total: amount,
+    };
+    await this.delivery.deliverAll([this.event('invoice.upcoming', preview)]);
+  }
+
+  /** POST /v1/payment_methods/:id: a card's expiry date can be updated (the donor's bank reissued it). */
+  updatePaymentMethod(id: string, change: { expMonth?: number; expYear?: number }): EPaymentMethod {
+    const pm = this.paymentMethods.get(id);
+    if (!pm) throw new EmulatorError(`No such PaymentMethod: '${id}'`);
+    if (change.expMonth !== undefined) pm.card.exp_month = change.expMonth;
+    if (change.expYear !== undefined) pm.card.exp_year = change.expYear;
+    void this.delivery.deliverAll([this.event('payment_method.updated', pm)]).catch(() => undefined);
+    return pm;
+  }
+
+  /** POST /v1/invoices/:id/void: only an open invoice can be voided. */
+  voidInvoice(id: string, request: RequestRef | null = null): { invoice: EInvoice; delivered: Promise<void> } {
+    const inv = this.invoices.get(id);
+    if (!inv) throw new EmulatorError(`No such invoice: '${id}'`);
+    if (inv.status !== 'open') throw new EmulatorError(`You can only pass in open invoices. This invoice isn't open (${inv.status}).`);
+    inv.status = 'void';
+    inv.status_transitions = { ...inv.status_transitions, voided_at: this.now() };
+    const delivered = this.delivery.deliverAll([this.event('invoice.voided', inv, request)]);
+    return { invoice: inv, delivered };
+  }
+
+  /**
+   * customer.source.expiring, as Stripe sends it for a card saved as a source at the start of the
+   * month it expires in (the emulator's cards are PaymentMethods; this stands in for the legacy case).
+   */
+  async cardExpiring(customerId: string): Promise<void> {
+    if (!this.customers.has(customerId)) throw new EmulatorError(`No such customer: '${customerId}'`);
+    const d = this.clock();
+    const card: ECard = {
+      id: newId('card'),
+      object: 'card',
+      brand: 'Visa',
+      country: 'US',
+      customer: customerId,
+      exp_month: d.getUTCMonth() + 1,
+      exp_year: d.getUTCFullYear(),
+      funding: 'credit',
+      last4: '4242',
+      metadata: {},
+    };
+    await this.delivery.deliverAll([this.event('customer.source.expiring', card)]);
+  }
+
+  private paymentMethod(customer: string, email: string, name: string | null): EPaymentMethod {
+    const year = this.clock().getUTCFullYear();
+    const pm: EPaymentMethod = {
+      id: newId('pm'),
+      object: 'payment_method',
+      billing_details: { address: null, email, name, phone: null, tax_id: null },
+      card: {
+        brand: 'visa',
+        country: 'US',
+        exp_month: 12,
+        exp_year: year + 3,
+        funding: 'credit',
+        last4: String(4242 + this.paymentMethods.size).slice(-4),
+      },
+      created: this.now(),
+      customer,
+      livemode: false,
+      metadata: {},
+      type: 'card',
+    };
+    this.paymentMethods.set(pm.id, pm);
+    return pm;
   }
 
   /**

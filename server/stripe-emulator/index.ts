@@ -51,6 +51,12 @@ export interface StripeEmulator {
   expireCheckout(sessionId: string): Promise<void>;
   renewSubscription(subscriptionId: string, opts?: { paidAt?: Date }): Promise<void>;
   cancelSubscription(subscriptionId: string): Promise<void>;
+  /** A renewal the card declines: open invoice, invoice.payment_failed, subscription past_due. Resolves to the invoice id. */
+  failRenewal(subscriptionId: string): Promise<string>;
+  /** customer.source.expiring for a (legacy) card of this customer, expiring this month. */
+  cardExpiring(customerId: string): Promise<void>;
+  /** invoice.upcoming for the subscription's next renewal (Stripe sends it days before). */
+  upcomingRenewal(subscriptionId: string): Promise<void>;
   refund(paymentIntentId: string, amount?: number): Promise<void>;
   dispute(paymentIntentId: string, opts?: { amount?: number }): Promise<string>;
   closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<void>;
@@ -119,7 +125,12 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
       await core.expire(id).delivered;
     },
     renewSubscription: (id, o) => core.renewSubscription(id, o),
-    cancelSubscription: (id) => core.cancelSubscription(id),
+    cancelSubscription: async (id) => {
+      await core.cancelSubscription(id).delivered;
+    },
+    failRenewal: (id) => core.failRenewal(id),
+    cardExpiring: (customerId) => core.cardExpiring(customerId),
+    upcomingRenewal: (id) => core.upcomingRenewal(id),
     refund: (id, amount) => core.refund(id, amount),
     dispute: (id, o) => core.dispute(id, o),
     closeDispute: (id, outcome) => core.closeDispute(id, outcome),
@@ -152,6 +163,8 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     expireCheckout: emulator.expireCheckout,
     renewSubscription: (id) => emulator.renewSubscription(id),
     cancelSubscription: emulator.cancelSubscription,
+    failRenewal: emulator.failRenewal,
+    upcomingRenewal: emulator.upcomingRenewal,
     refund: emulator.refund,
     dispute: emulator.dispute,
     closeDispute: emulator.closeDispute,

@@ -322,3 +322,35 @@ export function addInterval(t: number, interval: string, count: number): number 
     }
   }
 }
+
+export type EPaymentMethod = Pick<
+  Stripe.PaymentMethod,
+  'id' | 'object' | 'billing_details' | 'created' | 'customer' | 'livemode' | 'metadata' | 'type'
+> & {
+  card: { brand: string; country: string | null; exp_month: number; exp_year: number; funding: string; last4: string };
+};
+
+export type ESetupIntent = Pick<
+  Stripe.SetupIntent,
+  | 'id'
+  | 'object'
+  | 'cancellation_reason'
+  | 'client_secret'
+  | 'created'
+  | 'customer'
+  | 'description'
+  | 'last_setup_error'
+  | 'livemode'
+  | 'metadata'
+  | 'next_action'
+  | 'payment_method'
+  | 'payment_method_types'
+  | 'status'
+  | 'usage'
+>;
+
+/** A legacy Card object (customer.source.expiring is only sent for these, STRIPE.md). */
+export type ECard = Pick<
+  Stripe.Card,
+  'id' | 'object' | 'brand' | 'country' | 'customer' | 'exp_month' | 'exp_year' | 'funding' | 'last4' | 'metadata'
+>;

@@ -31,6 +31,8 @@ export interface PageControls {
   expireCheckout(id: string): Promise<void>;
   renewSubscription(id: string): Promise<void>;
   cancelSubscription(id: string): Promise<void>;
+  failRenewal(id: string): Promise<string>;
+  upcomingRenewal(id: string): Promise<void>;
   refund(paymentIntentId: string, amount?: number): Promise<void>;
   dispute(paymentIntentId: string, opts: { amount?: number }): Promise<string>;
   closeDispute(id: string, outcome: 'won' | 'lost'): Promise<void>;
@@ -90,14 +92,17 @@ function checkoutPage(rec: SessionRecord, expiredByTime: boolean, error?: string
   const items = rec.lineItems.map((li) => html`<p>${li.description}${li.quantity && li.quantity > 1 ? ` × ${li.quantity}` : ''}</p>`);
   const interval = rec.input.lineItems[0]?.recurring;
   const amount = formatAmount(s.amount_total ?? 0, s.currency ?? 'usd');
-  const heading = html`<h1>${s.mode === 'subscription' ? 'Subscribe' : 'Pay'}</h1>
+  const heading =
+    s.mode === 'setup'
+      ? html`<h1>Save a card</h1><p>This card will be saved for future payments. Nothing is charged now.</p>`
+      : html`<h1>${s.mode === 'subscription' ? 'Subscribe' : 'Pay'}</h1>
     ${items}
     <p class="amount">${amount}${interval ? html` <small>per ${interval.interval_count > 1 ? `${interval.interval_count} ` : ''}${interval.interval}${interval.interval_count > 1 ? 's' : ''}</small>` : ''}</p>`;
 
   if (s.status !== 'open' || expiredByTime) {
     const message =
       s.status === 'complete'
-        ? html`<p role="status">This checkout is already complete. Nothing more to pay.</p>${s.success_url ? html`<p><a href="${successUrl(s.success_url, s.id)}">Return to the site</a></p>` : ''}`
+        ? html`<p role="status">This checkout is already complete. ${s.mode === 'setup' ? 'The card is saved.' : 'Nothing more to pay.'}</p>${s.success_url ? html`<p><a href="${successUrl(s.success_url, s.id)}">Return to the site</a></p>` : ''}`
         : html`<p role="status">This checkout session has expired. Please start your donation again.</p>`;
     return page('Checkout', html`<div class="card">${heading}${message}</div>`);
   }
@@ -113,7 +118,7 @@ function checkoutPage(rec: SessionRecord, expiredByTime: boolean, error?: string
     <label for="name">Name on card</label>
     <input id="name" name="name" type="text" autocomplete="name" maxlength="200">
     <p><small>Test card 4242 4242 4242 4242 is assumed; no card details are collected.</small></p>
-    <button id="pay" type="submit" name="outcome" value="paid">Pay</button>
+    <button id="pay" type="submit" name="outcome" value="paid">${s.mode === 'setup' ? 'Save card' : 'Pay'}</button>
     ${
       s.mode === 'payment'
         ? html`<button id="pay-delayed-succeeds" class="secondary" type="submit" name="outcome" value="async_succeeds">Pay with delayed method (succeeds)</button>
@@ -184,7 +189,7 @@ function dashboard(core: EmulatorCore, csrf: string, notice?: string, error?: st
       <td><code>${sub.id}</code><br>${fmtTime(sub.created)}</td>
       <td>${item ? formatAmount(item.price.unit_amount ?? 0, sub.currency) : ''} / ${item?.price.recurring?.interval ?? ''}</td>
       <td>${sub.status}</td><td>${maskEmail(email)}</td><td>${fmtTime(item?.current_period_end)}</td>
-      <td>${sub.status === 'active' ? html`${actionForm('renew', { id: sub.id }, 'Renew now')}${actionForm('cancel-subscription', { id: sub.id }, 'Cancel')}` : ''}</td>
+      <td>${sub.status === 'active' ? html`${actionForm('renew', { id: sub.id }, 'Renew now')}${actionForm('fail-renewal', { id: sub.id }, 'Renewal fails')}${actionForm('upcoming', { id: sub.id }, 'Announce renewal')}${actionForm('cancel-subscription', { id: sub.id }, 'Cancel')}` : sub.status === 'past_due' ? actionForm('cancel-subscription', { id: sub.id }, 'Cancel') : ''}</td>
     </tr>`;
   });
   const disputes = recent(core.disputes).map(
@@ -346,6 +351,8 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
     },
     renew: async (s) => (await controls.renewSubscription(req(s, 'id')), 'Subscription renewed: a new invoice was paid.'),
     'cancel-subscription': async (s) => (await controls.cancelSubscription(req(s, 'id')), 'Subscription canceled.'),
+    'fail-renewal': async (s) => `Renewal failed: invoice ${await controls.failRenewal(req(s, 'id'))} is open.`,
+    upcoming: async (s) => (await controls.upcomingRenewal(req(s, 'id')), 'invoice.upcoming sent.'),
     refund: async (s) => (await controls.refund(req(s, 'id'), optionalAmount(s('amount'))), 'Refund created.'),
     dispute: async (s) => `Dispute ${await controls.dispute(req(s, 'id'), { amount: optionalAmount(s('amount')) })} opened.`,
     outage: async (s) => {

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
 import { maskEmail } from '../logger.js';
+import { amountOf, applyCardSetup, queueGiftMail } from '../manage/service.js';
 
 /**
  * Stripe events → ledger calls. Each handler receives the event narrowed by the SDK's own types
@@ -31,6 +32,9 @@ export const HANDLED_TYPES = [
   'customer.subscription.created',
   'customer.subscription.updated',
   'customer.subscription.deleted',
+  'invoice.payment_failed',
+  'customer.source.expiring',
+  'invoice.upcoming',
 ] as const satisfies readonly Stripe.Event['type'][];
 
 export type HandledType = (typeof HANDLED_TYPES)[number];
@@ -54,6 +58,8 @@ export interface ApplyContext {
   log: Pick<Logger, 'info' | 'warn'>;
   /** Applies a parked event again (same transaction). */
   replay(event: HandledEvent): Promise<Applied>;
+  /** A monthly gift's signed manage link, for the mails a fact causes (failed payment, expiring card). */
+  manageUrl?: (giftId: string) => string;
 }
 
 export interface PrefetchContext {
@@ -198,6 +204,31 @@ const checkoutSession: Handler<
     await ledger.setGiftStatus(gift, 'paid');
     ctx.log.info({ giftId: gift.id, amount, currency, donor: maskEmail(gift.email) }, 'gift paid');
     return processed(undefined, conflict);
+  },
+};
+
+/**
+ * checkout.session.completed in setup mode: a monthly donor added a card from the manage page.
+ * Checkout does not attach it to the subscription; prefetch does (an idempotent Stripe update,
+ * outside the transaction, retried with the event if Stripe is away). The subscription's own
+ * customer.subscription.updated then comes back like any other fact.
+ */
+const checkoutCompleted: Handler<EventOf<'checkout.session.completed'>> = {
+  async prefetch(event, ctx) {
+    const s = await rereadSession(event, ctx);
+    if (s.mode === 'setup') {
+      const outcome = await applyCardSetup(ctx.stripe, s);
+      return { ...s, metadata: { ...s.metadata, card_setup: outcome } };
+    }
+    return s;
+  },
+  async apply(event, ctx) {
+    const s = event.data.object;
+    if (s.mode === 'setup') {
+      const outcome = s.metadata?.card_setup ?? 'not_ours';
+      return outcome === 'updated' ? processed('card of a monthly gift updated') : ignored(`setup session: ${outcome}`);
+    }
+    return checkoutSession.apply(event, ctx);
   },
 };
 
@@ -406,13 +437,155 @@ const subscriptionChanged: Handler<
     const status = event.type === 'customer.subscription.deleted' ? 'canceled' : sub.status;
     // Stripe's order of facts: the subscription's own cancellation time, then the event's.
     const asOf = Math.max(event.created, status === 'canceled' ? (sub.canceled_at ?? sub.ended_at ?? 0) : 0);
-    const changed = await ledger.setSubscriptionState(gift, { subscriptionId: sub.id, status, asOf });
+    const canceled = status === 'canceled';
+    const amount = amountOf(sub);
+    const changed = await ledger.setSubscriptionState(gift, {
+      subscriptionId: sub.id,
+      status,
+      asOf,
+      ...(amount !== undefined && { amount }),
+      ...(canceled && {
+        cancellation: { feedback: sub.cancellation_details?.feedback ?? null, comment: sub.cancellation_details?.comment ?? null },
+      }),
+    });
+    if (canceled) {
+      // The confirmation, once per subscription whoever canceled it (the donor, an admin, or
+      // Stripe after failed payments); a redelivery finds the mail already queued.
+      const why = sub.cancellation_details?.reason;
+      await queueGiftMail(
+        ledger.trx,
+        'subscription.canceled',
+        gift,
+        { reason: why === 'payment_failed' ? 'payment_failed' : why === 'cancellation_requested' ? 'requested' : 'other' },
+        { factKey: `subscription.canceled:${sub.id}`, at: dateOf(asOf), ...(amount !== undefined && { amount }) },
+      );
+    }
     return processed(changed ? status : `older status ${status}; kept the newer one`, conflict);
   },
 };
 
+// ---- monthly donors' mails ----
+
+/** invoice.payment_failed of a renewal: the donor gets the update-card link, once per invoice
+ * (Stripe retries a failed renewal several times; one mail about it is enough). The first payment
+ * fails inside Checkout, in front of the donor: no mail for that. */
+const invoicePaymentFailed: Handler<EventOf<'invoice.payment_failed'>> = {
+  prefetch: async (event, { stripe, reread }) => (reread ? stripe.invoices.retrieve(event.data.object.id) : event.data.object),
+  async apply(event, ctx) {
+    const inv = event.data.object;
+    const subscriptionId = subscriptionOfInvoice(inv);
+    if (!subscriptionId) return ignored('invoice without subscription');
+    if (inv.billing_reason === 'subscription_create') return ignored('first payment failed in Checkout');
+    await ctx.ledger.lock([inv.id, subscriptionId]);
+    const { gift } = await ctx.ledger.findGift({ subscriptionId });
+    if (!gift) return ignored('subscription of no gift of ours');
+    if (!ctx.manageUrl) return ignored('no manage links here');
+    const queued = await queueGiftMail(
+      ctx.ledger.trx,
+      'payment.failed',
+      gift,
+      { manageUrl: ctx.manageUrl(gift.id) },
+      { factKey: `payment.failed:${inv.id}`, at: dateOf(event.created), to: inv.customer_email, amount: inv.amount_due },
+    );
+    return processed(queued ? 'update-card mail queued' : 'mail already queued');
+  },
+};
+
+/** customer.source.expiring: Stripe sends it for cards saved as sources, at the start of the
+ * month they expire in. One mail per card and expiry date to each live monthly gift it pays. */
+const sourceExpiring: Handler<EventOf<'customer.source.expiring'>> = {
+  prefetch: async (event) => event.data.object,
+  async apply(event, ctx) {
+    const src = event.data.object;
+    if (src.object !== 'card') return ignored(`expiring ${src.object}`);
+    const customerId = idOf(src.customer);
+    if (!customerId) return ignored('card of no customer');
+    if (!ctx.manageUrl) return ignored('no manage links here');
+    const gifts = await ctx.ledger.liveMonthlyGiftsOfCustomer(customerId);
+    let queued = 0;
+    for (const gift of gifts) {
+      const ok = await queueGiftMail(
+        ctx.ledger.trx,
+        'card.expiring',
+        gift,
+        { manageUrl: ctx.manageUrl(gift.id), brand: src.brand, last4: src.last4, expMonth: src.exp_month, expYear: src.exp_year },
+        { factKey: `card.expiring:${src.id}:${src.exp_year}-${src.exp_month}:${gift.id}`, at: dateOf(event.created) },
+      );
+      if (ok) queued++;
+    }
+    return gifts.length ? processed(`${queued} expiring-card mail(s) queued`) : ignored('no live monthly gift pays with this card');
+  },
+};
+
+/** Where prefetch leaves what it read about the card of an upcoming renewal (our copy only). */
+const UPCOMING_CARD = 'groundswell_card';
+interface UpcomingCard {
+  paymentMethod: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  chargeAt: number;
+}
+
+/**
+ * invoice.upcoming (Stripe sends it some days before a renewal, as set in the Billing settings):
+ * the cards Checkout saves are PaymentMethods, for which Stripe sends no customer.source.expiring,
+ * so this is where we learn that the card will have expired when the renewal is charged. One mail
+ * per card and expiry date. The upcoming invoice has no id; it names its subscription.
+ */
+const invoiceUpcoming: Handler<EventOf<'invoice.upcoming'>> = {
+  async prefetch(event, { stripe }) {
+    const inv = event.data.object;
+    const subscriptionId = subscriptionOfInvoice(inv);
+    if (!subscriptionId) return inv;
+    // Always read now: the card may have changed since the event was made.
+    const sub = await stripe.subscriptions.retrieve(subscriptionId, { expand: ['default_payment_method'] });
+    const pm = sub.default_payment_method;
+    const card = pm && typeof pm === 'object' && pm.card ? pm.card : null;
+    const chargeAt = inv.next_payment_attempt ?? sub.items.data[0]?.current_period_end ?? null;
+    if (!card || typeof pm !== 'object' || !pm || !chargeAt || sub.status === 'canceled') return inv;
+    const seen: UpcomingCard = {
+      paymentMethod: pm.id,
+      brand: card.brand,
+      last4: card.last4,
+      expMonth: card.exp_month,
+      expYear: card.exp_year,
+      chargeAt,
+    };
+    return { ...inv, metadata: { ...inv.metadata, [UPCOMING_CARD]: JSON.stringify(seen) } };
+  },
+  async apply(event, ctx) {
+    const inv = event.data.object;
+    const subscriptionId = subscriptionOfInvoice(inv);
+    const raw = inv.metadata?.[UPCOMING_CARD];
+    if (!subscriptionId || !raw) return ignored('upcoming invoice without a card to check');
+    const card = JSON.parse(raw) as UpcomingCard;
+    // A card works until the last moment of its expiry month.
+    const validUntil = Date.UTC(card.expYear, card.expMonth, 1) / 1000;
+    if (validUntil > card.chargeAt) return ignored('card valid at the next payment');
+    await ctx.ledger.lock([subscriptionId]);
+    const { gift } = await ctx.ledger.findGift({ subscriptionId });
+    if (!gift) return ignored('subscription of no gift of ours');
+    if (!ctx.manageUrl) return ignored('no manage links here');
+    const queued = await queueGiftMail(
+      ctx.ledger.trx,
+      'card.expiring',
+      gift,
+      { manageUrl: ctx.manageUrl(gift.id), brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear },
+      {
+        factKey: `card.expiring:${card.paymentMethod}:${card.expYear}-${card.expMonth}:${gift.id}`,
+        at: dateOf(event.created),
+        to: inv.customer_email,
+        amount: inv.amount_due,
+      },
+    );
+    return processed(queued ? 'expiring-card mail queued' : 'mail already queued');
+  },
+};
+
 export const handlers: { [T in HandledType]: Handler<EventOf<T>, EventOf<T>['data']['object']> } = {
-  'checkout.session.completed': checkoutSession,
+  'checkout.session.completed': checkoutCompleted,
   'checkout.session.async_payment_succeeded': checkoutSession,
   'checkout.session.async_payment_failed': checkoutSession,
   'checkout.session.expired': checkoutExpired,
@@ -432,6 +605,9 @@ export const handlers: { [T in HandledType]: Handler<EventOf<T>, EventOf<T>['dat
   'customer.subscription.created': subscriptionChanged,
   'customer.subscription.updated': subscriptionChanged,
   'customer.subscription.deleted': subscriptionChanged,
+  'invoice.payment_failed': invoicePaymentFailed,
+  'customer.source.expiring': sourceExpiring,
+  'invoice.upcoming': invoiceUpcoming,
 };
 
 /** Correlated access (TypeScript 4.6+): the handler of type T receives EventOf<T>, no cast. */

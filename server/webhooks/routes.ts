@@ -5,6 +5,7 @@ import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { cardTestingGuard } from '../giving/card-testing.js';
 import { withLedger } from '../ledger/ledger.js';
+import { type LinkSigner, linkSigner } from '../manage/links.js';
 import { type JournalEvent, alreadyApplied, recordFailed, recordUnreadable as recordUnreadableRow } from './journal.js';
 import {
   type Applied,
@@ -103,7 +104,12 @@ function readEnvelope(x: unknown): { event: Stripe.Event } | { unreadable: strin
   ) {
     return { unreadable: 'event without data.object' };
   }
-  if (isHandledType(x.type) && (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)) {
+  // Stripe's upcoming invoice (invoice.upcoming) is a preview: it has no id yet.
+  if (
+    isHandledType(x.type) &&
+    x.type !== 'invoice.upcoming' &&
+    (!('id' in x.data.object) || typeof x.data.object.id !== 'string' || x.data.object.id.length === 0)
+  ) {
     return { unreadable: 'object without id' };
   }
   if ('api_version' in x && x.api_version !== null && typeof x.api_version !== 'string') return { unreadable: 'malformed api_version' };
@@ -165,6 +171,13 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
   } catch (err) {
     return failed(deps, stored, err);
   }
+  let signer: LinkSigner;
+  try {
+    signer = await linkSigner(deps.db, deps.config);
+  } catch (err) {
+    return failed(deps, stored, err);
+  }
+  const now = deps.clock();
   try {
     return await withLedger(deps.db, deps, async (ledger) => {
       if (!(await ledger.claimEvent(stored))) return { outcome: 'ignored' as const, detail: 'duplicate event', duplicate: true };
@@ -173,6 +186,7 @@ export async function processEvent(deps: AppDeps, input: unknown, rawPayload: st
         reread,
         log: deps.log,
         replay: (parked) => applyEvent(parked.type, parked, { ...ctx, reread: false }),
+        manageUrl: (giftId) => signer.manageUrl(giftId, now),
       };
       const result = await applyEvent(prepared.type, prepared, ctx);
       if (result.conflict)

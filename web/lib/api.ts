@@ -24,6 +24,8 @@ export interface CheckoutSessionStatus {
   currency: string;
   frequency: 'once' | 'monthly';
   campaign: { slug: string; title: string };
+  /** A paid monthly gift's signed link to manage it (change, update card, cancel). */
+  manageUrl?: string | null;
 }
 
 /** An error answer of the API in words, plus what the UI needs to act on it. */

@@ -86,7 +86,17 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
           {fees > 0 ? ` (including ${formatMoney(fees, s.currency, { exact: true })} to help cover processing fees)` : ''}.
         </p>
         {s.frequency === 'monthly' ? (
-          <p>It renews every month until you cancel; every receipt comes by e-mail.</p>
+          <>
+            <p>It renews every month until you cancel; every receipt comes by e-mail.</p>
+            {s.manageUrl ? (
+              <p>
+                <a id="manage-gift" href={s.manageUrl}>
+                  Manage your monthly gift
+                </a>{' '}
+                (change the amount, update your card or cancel at any time; the same link is in every receipt).
+              </p>
+            ) : null}
+          </>
         ) : (
           <p>A receipt is on its way by e-mail.</p>
         )}

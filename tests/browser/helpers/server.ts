@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { App } from '../../../server/app.js';
-import { type CreateCampaignInput } from '../../../server/campaigns/schemas.js';
+import type { CreateCampaignInput } from '../../../server/campaigns/schemas.js';
 import { createCampaign } from '../../../server/campaigns/service.js';
 import { loadConfig } from '../../../server/config.js';
 import { createRuntime } from '../../../server/runtime.js';

@@ -122,6 +122,8 @@ describe('monthly gifts', () => {
     await emulator.completeCheckout(s.id, 'paid', { name: 'Grace Hopper' });
     expect(types()).toEqual([
       'customer.created',
+      // Checkout saves the card and makes it the subscription's default payment method.
+      'payment_method.attached',
       'customer.subscription.created',
       'charge.succeeded',
       'payment_intent.succeeded',
@@ -135,6 +137,7 @@ describe('monthly gifts', () => {
     expect(customer).toMatchObject({ email: 'monthly@example.org', name: 'Grace Hopper' });
 
     const sub = objectOf<Stripe.Subscription>(byType('customer.subscription.created'));
+    expect(sub.default_payment_method).toBe(objectOf<Stripe.PaymentMethod>(byType('payment_method.attached')).id);
     expect(sub).toMatchObject({
       status: 'active',
       customer: customer.id,
