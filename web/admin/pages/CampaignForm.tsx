@@ -253,7 +253,7 @@ export function CampaignForm({ slug }: { slug?: string }) {
           </div>
           <div className="row">
             <Field
-              label="Stretch goals (optional)"
+              label="Stretch targets (optional)"
               name="goals"
               error={e.goals}
               hint="Next goals once the first is reached, ascending, e.g. 75000, 100000"
