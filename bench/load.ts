@@ -75,12 +75,12 @@ function runChild(args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-function runWrk(url: string, connections: number, seconds: number): Promise<string> {
+function runWrk(url: string, connections: number, seconds: number, headers: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
     // One thread: the other core belongs to the server under test.
     execFile(
       'wrk',
-      ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url],
+      ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), url],
       { timeout: (seconds + 30) * 1000 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`wrk failed: ${err.message}\n${stderr}`));
@@ -113,10 +113,17 @@ export function parseWrk(out: string, seconds: number): LoadResult {
   };
 }
 
-/** A GET load on `url` for `seconds` with `connections` keep-alive connections. */
-export async function loadGet(url: string, connections: number, seconds: number): Promise<LoadResult> {
-  if (which('wrk')) return parseWrk(await runWrk(url, connections, seconds), seconds);
-  return JSON.parse(await runChild(['get', url, String(connections), String(seconds)], (seconds + 60) * 1000)) as LoadResult;
+/** A GET load on `url` for `seconds` with `connections` keep-alive connections (2xx and 304 count as answers). */
+export async function loadGet(
+  url: string,
+  connections: number,
+  seconds: number,
+  headers: Record<string, string> = {},
+): Promise<LoadResult> {
+  if (which('wrk')) return parseWrk(await runWrk(url, connections, seconds, headers), seconds);
+  return JSON.parse(
+    await runChild(['get', url, String(connections), String(seconds), JSON.stringify(headers)], (seconds + 60) * 1000),
+  ) as LoadResult;
 }
 
 export async function replay(file: string, connections: number, timeoutMs: number): Promise<ReplayResult> {
@@ -150,7 +157,7 @@ function once(agent: Agent, url: URL, method: string, headers: Record<string, st
   });
 }
 
-async function childGet(url: string, connections: number, seconds: number): Promise<LoadResult> {
+async function childGet(url: string, connections: number, seconds: number, headers: Record<string, string>): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
   const latencies: number[] = [];
@@ -161,8 +168,8 @@ async function childGet(url: string, connections: number, seconds: number): Prom
     Array.from({ length: connections }, async () => {
       while (performance.now() < end) {
         const t = performance.now();
-        const status = await once(agent, target, 'GET', {});
-        if (status >= 200 && status < 300) latencies.push(performance.now() - t);
+        const status = await once(agent, target, 'GET', headers);
+        if ((status >= 200 && status < 300) || status === 304) latencies.push(performance.now() - t);
         else errors++;
       }
     }),
@@ -196,9 +203,13 @@ async function childReplay(file: string, connections: number): Promise<ReplayRes
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const [mode, a, b, c] = process.argv.slice(2);
+  const [mode, a, b, c, d] = process.argv.slice(2);
   const result =
-    mode === 'get' ? await childGet(a!, Number(b), Number(c)) : mode === 'replay' ? await childReplay(a!, Number(b)) : undefined;
+    mode === 'get'
+      ? await childGet(a!, Number(b), Number(c), JSON.parse(d ?? '{}') as Record<string, string>)
+      : mode === 'replay'
+        ? await childReplay(a!, Number(b))
+        : undefined;
   if (!result) {
     console.error('usage: load.ts get <url> <connections> <seconds> | replay <file> <connections>');
     process.exit(2);

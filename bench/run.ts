@@ -16,6 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { which } from './load.js';
 import { progressSection } from './progress.js';
+import { streamsSection } from './streams.js';
 import { webhookSection } from './webhooks.js';
 import { widgetSection } from './widget.js';
 
@@ -43,6 +44,7 @@ export interface Section {
 
 const SECTIONS: Record<string, () => Promise<Section>> = {
   progress: progressSection,
+  streams: streamsSection,
   webhooks: webhookSection,
   widget: widgetSection,
 };
@@ -131,9 +133,11 @@ async function main() {
 ratio = Groundswell ÷ baseline, both measured in this run:
   progress   req/s: share of a bare node:http server's throughput serving the same JSON bytes
              (1.0 = the framework, cache and routing cost nothing); latency: times slower.
+  streams    time until every viewer has the change (a gift through the webhook route for the
+             app, the write loop for the bare server) and server RSS per open stream.
   webhooks   events/s of signed checkout.session.completed over HTTP ÷ pgbench tps of the same
              SQL transaction (1.0 = the app adds nothing to its database work).
-  widget     size: share of the 20 KiB min+gzip budget (must stay <= 1.0); first paint: how many
+  widget     size: share of the 16 KiB (embed.js) or 150 KiB (admin) min+gzip budget (must stay <= 1.0); first paint: how many
              times longer than the same page with a plain inline <div> of the banner's text.`);
 
   const out = fileURLToPath(new URL('../test-artifacts/bench.json', import.meta.url));

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { serveApp } from '../server/lib/serve.js';
 import type { DbKind } from '../tests/helpers/db.js';
 
 /** The servers the sections load: the real app on a real socket, and plain node:http baselines.
@@ -40,8 +40,13 @@ export async function startApp(
   // Loaded lazily: the load-generator child imports bench modules and must stay light.
   const { createTestContext } = await import('../tests/helpers/app.js');
   const ctx = await createTestContext(kind);
-  const fetch = (req: Request) => ctx.app.fetch(req);
-  const server = serve({ fetch: wrap ? (req: Request) => wrap(req, fetch) : fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  const fetch = (req: Request, env?: unknown) => ctx.app.fetch(req, env as never);
+  const server = serveApp({
+    fetch: wrap ? (req: Request, env: unknown) => wrap(req, (r) => fetch(r, env)) : fetch,
+    fastPath: () => ctx.app.fastPath,
+    port: 0,
+    hostname: '127.0.0.1',
+  });
   if (!server.listening) await new Promise<void>((r) => server.once('listening', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

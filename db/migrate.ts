@@ -17,6 +17,8 @@ const migrations: Record<string, Migration> = {
   '0008_organisation': await import('./migrations/0008_organisation.js'),
   '0010_mail': await import('./migrations/0010_mail.js'),
   '0012_manage': await import('./migrations/0012_manage.js'),
+  '0013_statements': await import('./migrations/0013_statements.js'),
+  '0015_stripe_ops': await import('./migrations/0015_stripe_ops.js'),
   '0018_giving': await import('./migrations/0018_giving.js'),
 };
 
@@ -29,6 +31,20 @@ class StaticProvider implements MigrationProvider {
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   const migrator = new Migrator({ db, provider: new StaticProvider() });
   const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`);
+  }
+}
+
+/** Every migration this version knows, in the order they run. */
+export const knownMigrations = (): string[] => Object.keys(migrations).sort();
+
+/** Up or down to exactly `name` (an import restores rows into the schema they were exported
+ * from, then migrates them forward like any other data). */
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateTo(name);
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(`Migration ${failed?.migrationName ?? ''} failed: ${String((error as Error)?.message ?? error)}`);

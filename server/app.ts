@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -7,7 +8,8 @@ import { sql } from 'kysely';
 import { adminPageRoutes } from './admin/pages.js';
 import { adminRoutes } from './admin/routes.js';
 import { ProgressCache } from './campaigns/progress-cache.js';
-import { type StreamRegistry, campaignRoutes } from './campaigns/routes.js';
+import { createFastRead, PUBLIC_READ_CORS } from './campaigns/fast-read.js';
+import { campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { digestPageRoutes } from './digest/pages.js';
@@ -15,8 +17,11 @@ import { pledgePageRoutes } from './giving/pages.js';
 import { pledgeRoutes } from './giving/routes.js';
 import { AppError } from './errors.js';
 import { securityHeaders } from './lib/security-headers.js';
+import { ProgressStreams } from './live/streams.js';
 import { managePageRoutes } from './manage/pages.js';
 import { siteRoutes } from './site/routes.js';
+import { statementSection } from './statements/manage-section.js';
+import { statementRoutes } from './statements/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export function createApp(deps: AppDeps) {
@@ -30,7 +35,7 @@ export function createApp(deps: AppDeps) {
 
   // Response headers per surface (server/lib/security-headers.ts).
   const headers = securityHeaders(deps.config);
-  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/healthz', '/readyz'])
+  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/embed-donate.js', '/healthz', '/readyz'])
     app.use(p, headers.publicSurface);
   for (const p of ['/admin', '/admin/*', '/api/admin/*']) app.use(p, headers.admin);
   for (const p of ['/emulator', '/emulator/*']) app.use(p, headers.emulator);
@@ -49,8 +54,7 @@ export function createApp(deps: AppDeps) {
   });
   app.use('/api/campaigns/*', async (c, next) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return publicCors(c, next);
-    c.header('Access-Control-Allow-Origin', '*');
-    c.header('Access-Control-Expose-Headers', 'Retry-After,ETag');
+    for (const [k, v] of PUBLIC_READ_CORS) c.header(k, v);
     return next();
   });
   // Huge bodies are refused before they are read (SPEC §7). Webhooks get more room: Stripe
@@ -80,13 +84,15 @@ export function createApp(deps: AppDeps) {
 
   app.route('/api/campaigns', checkoutRoutes(deps));
   app.route('/api/campaigns', pledgeRoutes(deps));
-  const streams: StreamRegistry = new Set();
+  const streams = new ProgressStreams(cache, deps.bus, headers.publicHeaders);
   app.route('/api/campaigns', campaignRoutes(deps, cache, streams));
+  const fastRead = createFastRead(cache, headers.publicHeaders);
   app.route('/webhooks/stripe', webhookRoutes(deps));
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
   app.route('/digest', digestPageRoutes(deps));
-  app.route('/manage', managePageRoutes(deps));
+  app.route('/manage', managePageRoutes(deps, { sections: [statementSection(deps)] }));
+  app.route('/statements', statementRoutes(deps));
   app.route('/pledge', pledgePageRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));
@@ -112,11 +118,20 @@ export function createApp(deps: AppDeps) {
   return Object.assign(app, {
     deps,
     progressCache: cache,
+    streams,
+    /**
+     * For a node:http server (server/lib/serve.ts): answers the hottest public reads from
+     * precomputed bytes before the framework sees them, or returns false and touches nothing.
+     */
+    fastPath(req: IncomingMessage, res: ServerResponse): boolean {
+      return fastRead(req, res) || streams.fastStream(req, res);
+    },
     /** Ends every open event stream (shutdown): banners reconnect, to another instance if need be. */
     endStreams() {
-      for (const end of [...streams]) end();
+      streams.endAll();
     },
     close() {
+      streams.close();
       cache.close();
     },
   });

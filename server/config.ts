@@ -34,7 +34,17 @@ const schema = z.object({
       .regex(/^(sk|rk)_(test|live)_/, 'must look like sk_test_..., sk_live_... or rk_...')
       .optional(),
   ),
-  STRIPE_WEBHOOK_SECRET: optionalString.pipe(z.string().startsWith('whsec_', 'must start with whsec_').optional()),
+  // One signing secret, or several separated by commas while a secret is being rotated: an event
+  // signed with any of them is accepted (the first is the current one). See README, Operations.
+  STRIPE_WEBHOOK_SECRET: optionalString.pipe(
+    z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()))
+      .pipe(
+        z.array(z.string().startsWith('whsec_', 'must start with whsec_ (several: whsec_new,whsec_old)')).max(5, 'takes at most 5 secrets'),
+      )
+      .optional(),
+  ),
   STRIPE_API_BASE: optionalString.pipe(urlBase.optional()),
   STRIPE_EMULATOR: z
     .enum(['1', '0', ''])
@@ -87,6 +97,9 @@ const schema = z.object({
       .regex(/^[^\r\n<>]+$/, 'must be one line without < or >')
       .optional(),
   ),
+  // Webhook health (SPEC §12): the admin warns when no Stripe event arrived for this long while
+  // donors started checkouts.
+  WEBHOOK_SILENCE_MINUTES: z.coerce.number().int().min(1).max(100_000).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // The organisation's defaults (SPEC §3); an owner can change them in the admin's Settings.
   ORG_ADDRESS: optionalString.pipe(z.string().max(500).optional()),
@@ -111,7 +124,10 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   stripeSecretKey: string | undefined;
+  /** The current webhook signing secret (the first of STRIPE_WEBHOOK_SECRET). */
   stripeWebhookSecret: string | undefined;
+  /** Every secret a webhook may be signed with: the current one, then any being retired. */
+  stripeWebhookSecrets: string[];
   stripeApiBase: string | undefined;
   /** True when the built-in emulator stands in for Stripe (no secret key and no API base). */
   emulator: boolean;
@@ -129,6 +145,8 @@ export interface Config {
   /** How many reverse proxies of ours append to X-Forwarded-For (0: believe none of it). */
   trustProxy: number;
   logLevel: string;
+  /** No Stripe event for this long while checkouts were started: the admin shows a warning. */
+  webhookSilenceMinutes: number;
   /** Defaults for the organisation settings (the database row wins where set). */
   org: { name: string; address: string; timeZone: string; taxId: string };
   /** SMTP server for outgoing mail; unset → mail is kept in the built-in outbox (/admin/outbox). */
@@ -154,13 +172,37 @@ export function listeningOn(config: Config, port: number): Config {
   return { ...config, port, publicUrl: defaultUrl ? `http://localhost:${port}` : config.publicUrl };
 }
 
+/**
+ * What `npm run stripe:setup` needs: it runs before STRIPE_WEBHOOK_SECRET exists (it prints it),
+ * so the full configuration's rules about the secret do not apply. PUBLIC_URL is required: it
+ * names the endpoint Stripe will call.
+ */
+export function loadSetupConfig(
+  env: Record<string, string | undefined> = process.env,
+): Pick<Config, 'publicUrl' | 'stripeSecretKey' | 'stripeApiBase'> {
+  const parsed = schema.pick({ PUBLIC_URL: true, STRIPE_SECRET_KEY: true, STRIPE_API_BASE: true }).safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message} (got ${JSON.stringify(env[name] ?? '')})`);
+  }
+  if (!parsed.data.PUBLIC_URL)
+    throw new ConfigError('Invalid configuration: PUBLIC_URL is required: Stripe sends webhooks to PUBLIC_URL/webhooks/stripe');
+  return { publicUrl: parsed.data.PUBLIC_URL, stripeSecretKey: parsed.data.STRIPE_SECRET_KEY, stripeApiBase: parsed.data.STRIPE_API_BASE };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     // SMTP_URL carries a password: say it is wrong without echoing it into logs.
-    const got = name === 'SMTP_URL' ? '(value hidden: it may contain a password)' : `(got ${JSON.stringify(env[name] ?? '')})`;
+    const got =
+      name === 'SMTP_URL'
+        ? '(value hidden: it may contain a password)'
+        : name === 'STRIPE_WEBHOOK_SECRET'
+          ? '(value hidden: it is a secret)'
+          : `(got ${JSON.stringify(env[name] ?? '')})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message} ${got}`);
   }
   const e = parsed.data;
@@ -198,7 +240,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL,
     dataDir: e.DATA_DIR,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
-    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET?.[0],
+    stripeWebhookSecrets: e.STRIPE_WEBHOOK_SECRET ?? [],
     stripeApiBase: e.STRIPE_API_BASE,
     emulator,
     testMode: !e.STRIPE_SECRET_KEY || /^(sk|rk)_test_/.test(e.STRIPE_SECRET_KEY),
@@ -225,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    webhookSilenceMinutes: e.WEBHOOK_SILENCE_MINUTES,
     org: { name: e.ORG_NAME ?? '', address: e.ORG_ADDRESS ?? '', timeZone: e.ORG_TIMEZONE ?? 'UTC', taxId: e.ORG_TAX_ID ?? '' },
     smtpUrl: e.SMTP_URL,
     mailFrom:

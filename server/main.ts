@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { DatabaseInUseError } from '../db/connect.js';
 import { type Config, ConfigError, listeningOn, loadConfig } from './config.js';
+import { type FastPath, serveApp } from './lib/serve.js';
 import { createMailWorker } from './mail/worker.js';
 import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
+import { createStatementRunner } from './statements/job.js';
 import { scheduleReconciliation } from './webhooks/reconcile.js';
 import { scheduleGivingJobs } from './giving/jobs.js';
 
@@ -29,7 +30,12 @@ try {
 // URL (PUBLIC_URL's default, the emulator's checkout pages) must name the port we really got.
 // Until the app is built, requests get 503 (a load balancer's readiness check waits for it).
 let handler: ((req: Request, env: unknown) => Response | Promise<Response>) | undefined;
-const server = serve({ fetch: (req, env) => (handler ? handler(req, env) : new Response('starting', { status: 503 })), port: config.port });
+let fastPath: FastPath | undefined;
+const server = serveApp({
+  fetch: (req, env) => (handler ? handler(req, env) : new Response('starting', { status: 503 })),
+  fastPath: () => fastPath,
+  port: config.port,
+});
 try {
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -59,10 +65,20 @@ config = runtime.config;
 const seeded = await seedDemoCampaign(db, clock());
 const admin = await seedAdmin(db, config);
 handler = (req, env) => app.fetch(req, env as never);
-const stopReconciliation = scheduleReconciliation({ db, stripe: runtime.stripe, config, clock, bus: runtime.bus, log });
+fastPath = (req, res) => app.fastPath(req, res);
+const stopReconciliation = scheduleReconciliation(app.deps, runtime.database);
 const stopGivingJobs = scheduleGivingJobs({ db, stripe: runtime.stripe, clock, bus: runtime.bus, log });
+// Demo mode: the emulator's webhook endpoint is made the way `npm run stripe:setup` makes it, so
+// the admin's webhook health reads a real endpoint (deliveries go to this server in process).
+if (config.emulator) {
+  const { setupWebhookEndpoint } = await import('./stripe-ops/setup.js');
+  await setupWebhookEndpoint(runtime.stripe, config.publicUrl).catch((err) => log.warn({ err }, 'emulator webhook endpoint not created'));
+}
 const mailWorker = createMailWorker({ db, config, clock, log });
 mailWorker.start();
+// Statement mailings an owner started (January): resumed here after any restart.
+const statementRunner = createStatementRunner({ db, config, clock, log });
+statementRunner.start();
 
 {
   const u = config.publicUrl;
@@ -96,6 +112,7 @@ async function shutdown(signal: string) {
   await closed;
   stopReconciliation();
   stopGivingJobs();
+  await statementRunner.stop();
   await mailWorker.stop();
   await runtime.close();
   process.exit(0);

@@ -61,7 +61,10 @@ export async function createRuntime(configIn: Config, opts: RuntimeOptions = {})
     let stripe: Stripe;
     if (config.emulator) {
       // Demo mode: the emulator signs webhooks with a secret made up per process unless one is given.
-      if (!config.stripeWebhookSecret) config = { ...config, stripeWebhookSecret: `whsec_${randomBytes(24).toString('base64url')}` };
+      if (!config.stripeWebhookSecret) {
+        const made = `whsec_${randomBytes(24).toString('base64url')}`;
+        config = { ...config, stripeWebhookSecret: made, stripeWebhookSecrets: [made] };
+      }
       // Loaded only when chosen (STYLE 18): a server with a real key never loads the emulator's code.
       const { createStripeEmulator } = await import('./stripe-emulator/index.js');
       const cookieName = sessionCookieName(config);

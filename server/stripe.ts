@@ -6,7 +6,10 @@ import type { Config } from './config.js';
  * (any Stripe-compatible server), or the built-in emulator, which the runtime hands in as an
  * in-process HTTP client together with the emulator's own key (server/runtime.ts).
  */
-export function createStripeClient(config: Config, opts: { apiKey?: string; httpClient?: Stripe.HttpClient } = {}): Stripe {
+export function createStripeClient(
+  config: Pick<Config, 'stripeSecretKey' | 'stripeApiBase'>,
+  opts: { apiKey?: string; httpClient?: Stripe.HttpClient } = {},
+): Stripe {
   // A Stripe-compatible test server (stripe-mock) accepts any test key.
   const key = opts.apiKey ?? config.stripeSecretKey ?? (config.stripeApiBase ? 'sk_test_groundswell' : undefined);
   if (!key) throw new Error('createStripeClient: no API key (STRIPE_SECRET_KEY, or the emulator key from the runtime)');

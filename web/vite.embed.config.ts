@@ -1,41 +1,64 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 /**
- * BUILD 1 of 2 — the embed: web/embed/index.tsx → dist/web/embed.js, one IIFE file, nothing
- * loaded before first paint. The components are written against the React API; here they run
- * on Preact (preact/compat) to stay inside the size budget (tests/unit/web/embed-size.test.ts).
- * The pages and the admin keep real React (web/vite.config.ts). Runs after the pages build,
- * which empties dist/web.
+ * BUILD 1 of 2 — the embed, in two scripts (issue 12: the first paint carries only the banner):
+ *  - `vite build --config web/vite.embed.config.ts --mode donate` → dist/web/embed-donate.js:
+ *    the donate dialog (form, money rules), loaded by embed.js when a reader reaches for Donate.
+ *    Its React is embed.js's Preact, read from window.Groundswell.runtime (output.globals).
+ *  - then `vite build --config web/vite.embed.config.ts` → dist/web/embed.js: the banner, one
+ *    IIFE file, nothing else loaded before first paint; it names the dialog script by content
+ *    hash (?v=) so a new dialog is never mixed with an old banner from a cache.
+ * The components are written against the React API; here they run on Preact (preact/compat) to
+ * stay inside the size budget (tests/unit/web/embed-size.test.ts). The pages and the admin keep
+ * real React (web/vite.config.ts). Runs after the pages build, which empties dist/web.
  */
 const r = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const DONATE_FILE = r('../dist/web/embed-donate.js');
 
-export default defineConfig({
-  root: r('.'),
-  publicDir: false,
-  logLevel: 'warn',
-  define: { 'process.env.NODE_ENV': JSON.stringify('production') },
-  resolve: {
-    alias: [
-      { find: /^react-dom\/client$/, replacement: 'preact/compat/client' },
-      { find: /^react-dom$/, replacement: 'preact/compat' },
-      { find: /^react\/jsx-runtime$/, replacement: 'preact/jsx-runtime' },
-      { find: /^react\/jsx-dev-runtime$/, replacement: 'preact/jsx-dev-runtime' },
-      { find: /^react$/, replacement: 'preact/compat' },
-    ],
-  },
-  build: {
-    outDir: r('../dist/web'),
-    emptyOutDir: false,
-    target: 'es2020',
-    minify: true,
-    sourcemap: false,
-    copyPublicDir: false,
-    lib: {
-      entry: r('embed/index.tsx'),
-      formats: ['iife'],
-      name: 'GroundswellEmbed',
-      fileName: () => 'embed.js',
+const preact = [
+  { find: /^react-dom\/client$/, replacement: 'preact/compat/client' },
+  { find: /^react-dom$/, replacement: 'preact/compat' },
+  { find: /^react\/jsx-runtime$/, replacement: 'preact/jsx-runtime' },
+  { find: /^react\/jsx-dev-runtime$/, replacement: 'preact/jsx-dev-runtime' },
+  { find: /^react$/, replacement: 'preact/compat' },
+];
+
+export default defineConfig(({ mode }) => {
+  const donate = mode === 'donate';
+  const version =
+    !donate && existsSync(DONATE_FILE) ? createHash('sha256').update(readFileSync(DONATE_FILE)).digest('hex').slice(0, 12) : 'dev';
+  return {
+    root: r('.'),
+    publicDir: false,
+    logLevel: 'warn',
+    define: {
+      'process.env.NODE_ENV': JSON.stringify('production'),
+      __GS_DONATE_VERSION__: JSON.stringify(version),
     },
-  },
+    // The dialog script keeps 'react' and its JSX runtime external: embed.js hands them over.
+    resolve: { alias: donate ? preact.filter((a) => !a.find.test('react') && !a.find.test('react/jsx-runtime')) : preact },
+    build: {
+      outDir: r('../dist/web'),
+      emptyOutDir: false,
+      target: 'es2020',
+      minify: true,
+      sourcemap: false,
+      copyPublicDir: false,
+      lib: {
+        entry: r(donate ? 'embed/donate.tsx' : 'embed/index.tsx'),
+        formats: ['iife'],
+        name: donate ? 'GroundswellDonate' : 'GroundswellEmbed',
+        fileName: () => (donate ? 'embed-donate.js' : 'embed.js'),
+      },
+      rollupOptions: donate
+        ? {
+            external: ['react', 'react/jsx-runtime'],
+            output: { globals: { react: 'Groundswell.runtime', 'react/jsx-runtime': 'Groundswell.runtime' } },
+          }
+        : {},
+    },
+  };
 });

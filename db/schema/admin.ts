@@ -9,7 +9,7 @@ export interface AdminAuditLogTable {
   /** The acting admin's e-mail at the time: survives that admin's removal (0005). */
   admin_email: ColumnType<string | null, string | null | undefined, never>;
   action: string;
-  entity: 'campaign' | 'gift' | 'admin' | 'organisation';
+  entity: 'campaign' | 'gift' | 'admin' | 'organisation' | 'donor';
   entity_id: string;
   before: Json;
   after: Json;

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { AdminRole, Database } from '../../db/schema.js';
 import { AppError, notFound } from '../errors.js';
+import { queueMail } from '../mail/queue.js';
 import { audit } from './audit.js';
 import { endAllSessions } from './auth.js';
 import { hashPassword } from './passwords.js';
@@ -103,15 +104,33 @@ async function lockAdmin(trx: Transaction<Database>, id: number) {
   return row;
 }
 
-/** A new single-use link for the admin; earlier links of theirs stop working. */
-async function issueInvitation(trx: Transaction<Database>, adminId: number, actorId: number | null, now: Date) {
+/**
+ * A new single-use link for the admin; earlier links of theirs stop working. The link is mailed
+ * to the invited address in the same transaction (the outbox sends it), and also returned once
+ * to whoever invited (the API's inviting owner, the CLI's operator) in case the mail goes astray.
+ */
+async function issueInvitation(
+  trx: Transaction<Database>,
+  admin: { id: number; email: string; role: AdminRole },
+  actorId: number | null,
+  now: Date,
+) {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + INVITATION_TTL_MS);
-  await trx.deleteFrom('admin_invitations').where('admin_id', '=', adminId).execute();
+  await trx.deleteFrom('admin_invitations').where('admin_id', '=', admin.id).execute();
   await trx
     .insertInto('admin_invitations')
-    .values({ token_hash: sha256(token), admin_id: adminId, created_by: actorId, expires_at: expiresAt, created_at: now })
+    .values({ token_hash: sha256(token), admin_id: admin.id, created_by: actorId, expires_at: expiresAt, created_at: now })
     .execute();
+  const inviter =
+    actorId === null ? undefined : await trx.selectFrom('admins').where('id', '=', actorId).select('email').executeTakeFirst();
+  await queueMail(trx, {
+    kind: 'admin.invitation',
+    to: admin.email,
+    factKey: `admin.invitation:${admin.id}:${sha256(token).slice(0, 24)}`,
+    data: { token, role: admin.role, invitedBy: inviter?.email ?? null, expiresAt: expiresAt.toISOString() },
+    at: now,
+  });
   return { token, expiresAt };
 }
 
@@ -137,7 +156,7 @@ export async function inviteAdmin(
       .returning('id')
       .executeTakeFirst();
     if (!row) throw new AppError('admin_exists', 409, `An admin with e-mail ${input.email} already exists`, 'email');
-    const { token, expiresAt } = await issueInvitation(trx, row.id, actorId, now);
+    const { token, expiresAt } = await issueInvitation(trx, { id: row.id, email: input.email, role: input.role }, actorId, now);
     await audit(trx, {
       adminId: actorId,
       action: 'admin.invite',
@@ -157,7 +176,7 @@ export async function renewInvitation(db: Kysely<Database>, id: number, actorId:
     if (admin.password_hash !== null) {
       throw new AppError('already_accepted', 409, `${admin.email} has already set a password; they can change it themselves.`);
     }
-    const { token, expiresAt } = await issueInvitation(trx, id, actorId, now);
+    const { token, expiresAt } = await issueInvitation(trx, { id, email: admin.email, role: admin.role }, actorId, now);
     await audit(trx, {
       adminId: actorId,
       action: 'admin.invite_renew',

@@ -5,7 +5,7 @@ import { ppmToDecimal } from '../../common/money.js';
 import { decodeCursor, encodeCursor } from './donations.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-type Entity = 'campaign' | 'gift' | 'admin' | 'organisation';
+type Entity = 'campaign' | 'gift' | 'admin' | 'organisation' | 'donor';
 type Snapshot = Record<string, unknown>;
 
 export async function audit(

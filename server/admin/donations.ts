@@ -12,20 +12,48 @@ import type { DonationFilter, DonationStatus } from './schemas.js';
 
 /** One gift's payments summed: a lateral join, so a page of gifts reads only its own payments. */
 function giftsWithMoney(db: Kysely<Database>) {
-  return db.selectFrom('gifts as g').leftJoinLateral(
-    (eb) =>
-      eb
-        .selectFrom('payments as p')
-        .whereRef('p.gift_id', '=', 'g.id')
-        .select([
-          sql<number>`coalesce(sum(p.amount) filter (where p.in_window and not p.voided), 0)::int8`.as('counted'),
-          sql<number>`coalesce(sum(p.applied_raised), 0)::int8`.as('raised'),
-          sql<number>`coalesce(sum(p.applied_refunded), 0)::int8`.as('refunded'),
-          sql<number>`coalesce(sum(p.applied_disputed), 0)::int8`.as('disputed'),
-          sql<number>`count(p.id)::int8`.as('payment_count'),
-        ])
-        .as('m'),
-    (join) => join.onTrue(),
+  return (
+    db
+      .selectFrom('gifts as g')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('payments as p')
+            .whereRef('p.gift_id', '=', 'g.id')
+            .select([
+              sql<number>`coalesce(sum(p.amount) filter (where p.in_window and not p.voided), 0)::int8`.as('counted'),
+              sql<number>`coalesce(sum(p.applied_raised), 0)::int8`.as('raised'),
+              sql<number>`coalesce(sum(p.applied_refunded), 0)::int8`.as('refunded'),
+              sql<number>`coalesce(sum(p.applied_disputed), 0)::int8`.as('disputed'),
+              sql<number>`count(p.id)::int8`.as('payment_count'),
+            ])
+            .as('m'),
+        (join) => join.onTrue(),
+      )
+      // The books (server/ledger/books.ts): Stripe's fee and the net of the gift's charges, and
+      // the payouts they went out in; null until Stripe's balance transactions are known.
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('stripe_balance_transactions as bt')
+            .leftJoin('stripe_payouts as po', 'po.id', 'bt.payout_id')
+            .where('bt.type', '=', 'charge')
+            .where(
+              'bt.payment_intent_id',
+              'in',
+              eb.selectFrom('payments as p2').whereRef('p2.gift_id', '=', 'g.id').select('p2.payment_intent_id'),
+            )
+            .select([
+              sql<number | null>`sum(bt.fee)::int8`.as('stripe_fee'),
+              sql<number | null>`sum(bt.net)::int8`.as('net'),
+              sql<string | null>`string_agg(distinct bt.payout_id, '; ')`.as('payout_ids'),
+              sql<string | null>`string_agg(distinct to_char(to_timestamp(po.arrival_date) at time zone 'UTC', 'YYYY-MM-DD'), '; ')`.as(
+                'payout_dates',
+              ),
+            ])
+            .as('b'),
+        (join) => join.onTrue(),
+      )
   );
 }
 
@@ -90,6 +118,10 @@ function selectDonation(db: Kysely<Database>) {
     'm.refunded',
     'm.disputed',
     'm.payment_count',
+    'b.stripe_fee',
+    'b.net',
+    'b.payout_ids',
+    'b.payout_dates',
     displayStatus.as('status'),
     cursorTs.as('cursor_ts'),
   ]);
@@ -113,6 +145,13 @@ export function toDonation(r: DonationRow) {
     refunded: r.refunded ?? 0,
     disputed: r.disputed ?? 0,
     payments: r.payment_count ?? 0,
+    /** The books: Stripe's fee and the net of the gift's charges, and the payouts (null: not known yet). */
+    books: {
+      stripeFee: r.stripe_fee ?? null,
+      net: r.net ?? null,
+      payouts: r.payout_ids ? r.payout_ids.split('; ') : [],
+      payoutArrivals: r.payout_dates ? r.payout_dates.split('; ') : [],
+    },
     name: r.name,
     email: r.email,
     anonymous: r.anonymous,
@@ -198,12 +237,34 @@ export async function getDonation(db: Kysely<Database>, giftId: string) {
     .orderBy('id')
     .execute();
   const pis = [...new Set(payments.map((p) => p.payment_intent_id).filter((x): x is string => !!x))];
-  const [refunds, disputes] = pis.length
+  const [refunds, disputes, books] = pis.length
     ? await Promise.all([
         db.selectFrom('stripe_charge_refunds').where('payment_intent_id', 'in', pis).selectAll().orderBy('charge_id').execute(),
         db.selectFrom('stripe_disputes').where('payment_intent_id', 'in', pis).selectAll().orderBy('dispute_id').execute(),
+        db
+          .selectFrom('stripe_balance_transactions as bt')
+          .leftJoin('stripe_payouts as po', 'po.id', 'bt.payout_id')
+          .where('bt.payment_intent_id', 'in', pis)
+          .select([
+            'bt.id',
+            'bt.type',
+            'bt.reporting_category',
+            'bt.payment_intent_id',
+            'bt.source_id',
+            'bt.currency',
+            'bt.amount',
+            'bt.fee',
+            'bt.net',
+            'bt.created',
+            'bt.payout_id',
+            'po.arrival_date',
+            'po.status as payout_status',
+          ])
+          .orderBy('bt.created')
+          .orderBy('bt.id')
+          .execute(),
       ])
-    : [[], []];
+    : [[], [], []];
   return {
     ...toDonation(row),
     campaign: { slug: row.campaign_slug, title: row.campaign_title },
@@ -218,6 +279,28 @@ export async function getDonation(db: Kysely<Database>, giftId: string) {
       inWindow: p.in_window,
       voided: p.voided,
       counted: { raised: p.applied_raised, donation: p.applied_donation, refunded: p.applied_refunded, disputed: p.applied_disputed },
+      /** Stripe's balance transactions of this payment: the charge (fee, net) and any refund or
+       * dispute movements, each with the payout it went out in. */
+      balance: books
+        .filter((b) => b.payment_intent_id === p.payment_intent_id)
+        .map((b) => ({
+          id: b.id,
+          type: b.type,
+          category: b.reporting_category,
+          source: b.source_id,
+          currency: b.currency,
+          amount: b.amount,
+          fee: b.fee,
+          net: b.net,
+          created: new Date(b.created * 1000).toISOString(),
+          payout: b.payout_id
+            ? {
+                id: b.payout_id,
+                status: b.payout_status,
+                arrivalDate: b.arrival_date != null ? new Date(b.arrival_date * 1000).toISOString() : null,
+              }
+            : null,
+        })),
       refunds: refunds
         .filter((r) => r.payment_intent_id === p.payment_intent_id)
         .map((r) => ({ chargeId: r.charge_id, amountRefunded: r.amount_refunded, asOf: new Date(r.as_of * 1000).toISOString() })),

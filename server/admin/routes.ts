@@ -5,12 +5,17 @@ import { adminsRoutes } from './routes/admins.js';
 import { auditRoutes } from './routes/audit.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { donationRoutes } from './routes/donations.js';
+import { erasureRoutes } from './routes/erasures.js';
+import { healthRoutes } from './routes/health.js';
+import { exportRoutes } from './routes/exports.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
 import { paymentsRoutes } from './routes/payments.js';
+import { passwordResetRoutes } from './routes/password-resets.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { outboxRoutes } from './outbox.js';
 import { settingsRoutes } from './settings.js';
 import { loginRoutes, sessionRoutes } from './routes/session.js';
+import { statementAdminRoutes } from './routes/statements.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { webhookEventRoutes } from './routes/webhook-events.js';
 import { signInLimits } from './sign-in-limits.js';
@@ -33,6 +38,7 @@ export function adminRoutes(deps: AppDeps) {
   app.use('*', sameOriginOnly(config));
   app.route('/', loginRoutes(deps, limits));
   app.route('/', invitationRoutes(deps));
+  app.route('/', passwordResetRoutes(deps));
 
   app.use('*', requireSession(db, config, clock));
   app.use('*', requireCsrfToken());
@@ -47,6 +53,10 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', auditRoutes(deps))
     .route('/', webhookEventRoutes(deps))
     .route('/', paymentsRoutes(deps))
+    .route('/', statementAdminRoutes(deps))
+    .route('/', erasureRoutes(deps))
+    .route('/', healthRoutes(deps))
+    .route('/', exportRoutes(deps))
     .route('/settings', settingsRoutes(deps))
     .route('/outbox', outboxRoutes(deps));
 }

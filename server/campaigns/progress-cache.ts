@@ -45,9 +45,15 @@ export class ProgressCache {
     for (const [slug, entry] of this.bySlug) if (entry.campaignId === campaignId) this.bySlug.delete(slug);
   }
 
-  async get(slug: string): Promise<CachedProgress> {
+  /** The entry if it is loaded and fresh, without waiting: what the fast read path serves. */
+  peek(slug: string): CachedProgress | undefined {
     const hit = this.bySlug.get(slug);
-    if (hit && this.clock().getTime() - hit.loadedAt < this.ttlMs) return hit;
+    return hit && this.clock().getTime() - hit.loadedAt < this.ttlMs ? hit : undefined;
+  }
+
+  async get(slug: string): Promise<CachedProgress> {
+    const hit = this.peek(slug);
+    if (hit) return hit;
     let pending = this.inflight.get(slug);
     if (!pending) {
       const p = this.load(slug).finally(() => {

@@ -1,26 +1,28 @@
 import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import type { HttpBindings } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { RequestIdVariables } from 'hono/request-id';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { validationHook } from '../lib/validation.js';
 import { listPublicDonors } from './donors.js';
+import { type ProgressStreams, STREAM_HEADERS } from '../live/streams.js';
+import { PROGRESS_CACHE_CONTROL, PROGRESS_CONTENT_TYPE } from './fast-read.js';
 import type { ProgressCache } from './progress-cache.js';
 import { slugSchema } from './schemas.js';
 
 const slugParam = z.object({ slug: slugSchema });
 
-/** Open event streams, so that shutdown can end them (clients reconnect to another instance). */
-export type StreamRegistry = Set<() => void>;
-
-export function campaignRoutes(deps: AppDeps, cache: ProgressCache, streams: StreamRegistry = new Set()) {
-  return new Hono()
+/** The framework's side of the public reads; server/campaigns/fast-read.ts answers warm ones first. */
+export function campaignRoutes(deps: AppDeps, cache: ProgressCache, streams: ProgressStreams) {
+  return new Hono<{ Variables: RequestIdVariables }>()
     .get('/:slug', zValidator('param', slugParam, validationHook), async (c) => {
       const entry = await cache.get(c.req.valid('param').slug);
       c.header('ETag', entry.etag);
-      c.header('Cache-Control', 'public, max-age=5, stale-while-revalidate=30');
+      c.header('Cache-Control', PROGRESS_CACHE_CONTROL);
       if (c.req.header('If-None-Match') === entry.etag) return c.body(null, 304);
-      c.header('Content-Type', 'application/json; charset=utf-8');
+      c.header('Content-Type', PROGRESS_CONTENT_TYPE);
       return c.body(entry.body);
     })
     .get(
@@ -37,58 +39,15 @@ export function campaignRoutes(deps: AppDeps, cache: ProgressCache, streams: Str
     )
     .get('/:slug/stream', zValidator('param', slugParam, validationHook), async (c) => {
       const { slug } = c.req.valid('param');
-      let entry = await cache.get(slug);
-      c.header('Cache-Control', 'no-cache, no-transform');
-      c.header('X-Accel-Buffering', 'no'); // nginx: do not buffer the event stream
-      return streamSSE(c, async (stream) => {
-        let wake: (() => void) | undefined;
-        let dirty = false;
-        const unsubscribe = deps.bus.subscribe((campaignId) => {
-          if (campaignId !== 0 && campaignId !== entry.campaignId) return;
-          dirty = true;
-          wake?.();
-        });
-        let ending = false;
-        const end = () => {
-          ending = true;
-          wake?.();
-        };
-        streams.add(end);
-        stream.onAbort(() => {
-          unsubscribe();
-          wake?.();
-        });
-        let sent = '';
-        try {
-          while (!stream.aborted && !stream.closed && !ending) {
-            if (entry.body !== sent) {
-              await stream.writeSSE({ event: 'progress', data: entry.body, id: entry.etag.replaceAll('"', '') });
-              sent = entry.body;
-            }
-            // Sleep until a change or a 25 s heartbeat (keeps proxies from closing idle streams).
-            let heartbeat: NodeJS.Timeout | undefined;
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              if (dirty || ending) resolve();
-              heartbeat = setTimeout(resolve, 25_000);
-              heartbeat.unref();
-            });
-            clearTimeout(heartbeat);
-            wake = undefined;
-            if (stream.aborted || stream.closed || ending) break;
-            if (dirty) {
-              dirty = false;
-              // The cache's own subscriber ran first and dropped the entry: every stream of this
-              // instance shares one reload (no query per open banner).
-              entry = await cache.get(slug);
-            } else {
-              await stream.write(': keep-alive\n\n');
-            }
-          }
-        } finally {
-          unsubscribe();
-          streams.delete(end);
-        }
-      });
+      const entry = await cache.get(slug); // 404s unknown campaigns
+      // On a real socket the stream joins the instance's viewers as a plain node:http response
+      // (what the fast path does for a warm cache); app.request (tests) gets a Web stream.
+      const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+      if (outgoing) {
+        streams.openNode(outgoing, slug, entry, c.get('requestId'));
+        return RESPONSE_ALREADY_SENT;
+      }
+      for (const [k, v] of STREAM_HEADERS) c.header(k, v);
+      return c.body(streams.openWeb(slug, entry));
     });
 }

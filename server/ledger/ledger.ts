@@ -52,6 +52,8 @@ const DISPUTE_RANK: Record<DisputeStatus, number> = {
 
 const isDisputeStatus = (s: string): s is DisputeStatus => s in DISPUTE_HOLDS;
 
+type Db = Kysely<Database> | Transaction<Database>;
+
 /** Refund states: failed and canceled are final (a refund never leaves them); the others move
  * forward pending → requires_action → succeeded. Only live refunds take money back. */
 const REFUND_RANK: Record<string, number> = { pending: 0, requires_action: 1, succeeded: 2, failed: 9, canceled: 9 };
@@ -774,39 +776,40 @@ export class Ledger {
     for (const r of rows) await this.recompute(r.id);
   }
 
-  /** What the refunds of these PaymentIntents take back now. Known refunds count by their own
-   * status; each charge's newest amount_refunded snapshot adds the refunds we have not seen one
-   * by one yet: the snapshot minus the known refunds it may include (created by then and not
-   * failed before it; a refund failing in the snapshot's own second is taken as included, since
-   * a refund is created before it fails). With every refund known, that remainder is 0 and the
-   * result is exact whatever the order of events. */
-  private async refundedOf(paymentIntentIds: string[]): Promise<number> {
-    if (!paymentIntentIds.length) return 0;
-    const [refunds, snapshots] = await Promise.all([
-      this.trx
-        .selectFrom('stripe_refunds')
-        .where('payment_intent_id', 'in', paymentIntentIds)
-        .select(['charge_id', 'amount', 'status', 'created', 'failed_at'])
-        .execute(),
-      this.trx
-        .selectFrom('stripe_charge_refunds')
-        .where('payment_intent_id', 'in', paymentIntentIds)
-        .select(['charge_id', 'amount_refunded', 'as_of'])
-        .execute(),
-    ]);
-    let total = refunds.filter((r) => refundLive(r.status)).reduce((s, r) => s + r.amount, 0);
-    for (const snap of snapshots) {
-      const included = refunds
-        .filter(
-          (r) =>
-            (r.charge_id === null || r.charge_id === snap.charge_id) &&
-            r.created <= snap.as_of &&
-            !(r.failed_at !== null && r.failed_at < snap.as_of),
-        )
-        .reduce((s, r) => s + r.amount, 0);
-      total += Math.max(0, snap.amount_refunded - included);
-    }
-    return total;
+  /**
+   * Erasure (SPEC §10): the donor's personal data on their gifts is gone and their donor key
+   * becomes the pseudonym's, on every payment and campaign donor row. The donor stays one donor
+   * under another name, so amounts, donations and donor counts stay exactly as they were; no
+   * payment's contribution changes, so nothing is recomputed. Returns the gifts and payments touched.
+   */
+  async eraseDonor(email: string, pseudonym: string): Promise<{ gifts: number; payments: number }> {
+    const from = donorKey(email, '');
+    const to = donorKey(pseudonym, '');
+    const payments = await this.trx
+      .updateTable('payments')
+      .set({ donor_key: to, updated_at: sql`now()` })
+      .where('donor_key', '=', from)
+      .returning('gift_id')
+      .execute();
+    await this.trx.updateTable('campaign_donors').set({ donor_key: to }).where('donor_key', '=', from).execute();
+    const giftIds = [...new Set(payments.map((p) => p.gift_id))];
+    const gifts = await this.trx
+      .updateTable('gifts')
+      .set((eb) => ({
+        email: eb.case().when('email', 'is not', null).then(pseudonym).else(null).end(),
+        name: null,
+        comment: null,
+        dedication_name: null,
+        note: null,
+        client_ip: null,
+        updated_at: sql`now()`,
+      }))
+      .where((eb) =>
+        eb.or([eb(sql`lower(trim(email))`, '=', email.trim().toLowerCase()), ...(giftIds.length ? [eb('id', 'in', giftIds)] : [])]),
+      )
+      .returning('id')
+      .execute();
+    return { gifts: gifts.length, payments: payments.length };
   }
 
   private async recompute(paymentId: number): Promise<void> {
@@ -833,28 +836,7 @@ export class Ledger {
       .forUpdate('p')
       .executeTakeFirstOrThrow();
 
-    const links = await this.trx
-      .selectFrom('stripe_invoice_payments')
-      .where('invoice_id', '=', p.source_key)
-      .select('payment_intent_id')
-      .execute();
-    const pis = [...new Set([p.payment_intent_id, ...links.map((l) => l.payment_intent_id)].filter((x): x is string => x !== null))];
-    const refunded = Math.min(await this.refundedOf(pis), p.amount);
-    let withheld = 0;
-    let lost = 0;
-    if (pis.length) {
-      const disputes = await this.trx
-        .selectFrom('stripe_disputes')
-        .where('payment_intent_id', 'in', pis)
-        .select(['amount', 'status'])
-        .execute();
-      for (const d of disputes) {
-        const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
-        const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, p.amount - refunded)) : 0;
-        withheld += held;
-        if (holds === 'unrefunded') lost += held;
-      }
-    }
+    const { refunded, withheld, lost } = await settlementOf(this.trx, p);
 
     const counts = p.in_window && !p.voided && p.currency.toUpperCase() === p.campaign_currency.toUpperCase();
     const next: Contribution = {
@@ -890,6 +872,68 @@ export class Ledger {
     });
     if (next.donation !== p.applied_donation) this.batch.moveDonor(p.campaign_id, p.donor_key, next.donation - p.applied_donation);
   }
+}
+
+/**
+ * What the refunds and disputes of one payment take back now, from the facts: refunded (live
+ * refunds, capped at the amount), withheld (held by disputes, open or lost) and lost (the part of
+ * withheld that lost disputes keep). The ledger's recompute and every reader that states a
+ * payment net of refunds (the annual statement) use this one rule.
+ */
+export async function settlementOf(
+  db: Db,
+  p: { amount: number; payment_intent_id: string | null; source_key: string },
+): Promise<{ refunded: number; withheld: number; lost: number }> {
+  const links = await db.selectFrom('stripe_invoice_payments').where('invoice_id', '=', p.source_key).select('payment_intent_id').execute();
+  const pis = [...new Set([p.payment_intent_id, ...links.map((l) => l.payment_intent_id)].filter((x): x is string => x !== null))];
+  const refunded = Math.min(await refundedOf(db, pis), p.amount);
+  let withheld = 0;
+  let lost = 0;
+  if (pis.length) {
+    const disputes = await db.selectFrom('stripe_disputes').where('payment_intent_id', 'in', pis).select(['amount', 'status']).execute();
+    for (const d of disputes) {
+      const holds = isDisputeStatus(d.status) ? DISPUTE_HOLDS[d.status] : 'nothing';
+      const held = holds === 'amount' ? d.amount : holds === 'unrefunded' ? Math.min(d.amount, Math.max(0, p.amount - refunded)) : 0;
+      withheld += held;
+      if (holds === 'unrefunded') lost += held;
+    }
+  }
+  return { refunded, withheld, lost };
+}
+
+/** What the refunds of these PaymentIntents take back now. Known refunds count by their own
+ * status; each charge's newest amount_refunded snapshot adds the refunds we have not seen one
+ * by one yet: the snapshot minus the known refunds it may include (created by then and not
+ * failed before it; a refund failing in the snapshot's own second is taken as included, since
+ * a refund is created before it fails). With every refund known, that remainder is 0 and the
+ * result is exact whatever the order of events. */
+async function refundedOf(db: Db, paymentIntentIds: string[]): Promise<number> {
+  if (!paymentIntentIds.length) return 0;
+  const [refunds, snapshots] = await Promise.all([
+    db
+      .selectFrom('stripe_refunds')
+      .where('payment_intent_id', 'in', paymentIntentIds)
+      .select(['charge_id', 'amount', 'status', 'created', 'failed_at'])
+      .execute(),
+    db
+      .selectFrom('stripe_charge_refunds')
+      .where('payment_intent_id', 'in', paymentIntentIds)
+      .select(['charge_id', 'amount_refunded', 'as_of'])
+      .execute(),
+  ]);
+  let total = refunds.filter((r) => refundLive(r.status)).reduce((s, r) => s + r.amount, 0);
+  for (const snap of snapshots) {
+    const included = refunds
+      .filter(
+        (r) =>
+          (r.charge_id === null || r.charge_id === snap.charge_id) &&
+          r.created <= snap.as_of &&
+          !(r.failed_at !== null && r.failed_at < snap.as_of),
+      )
+      .reduce((s, r) => s + r.amount, 0);
+    total += Math.max(0, snap.amount_refunded - included);
+  }
+  return total;
 }
 
 const RETRYABLE = new Set(['40P01', '40001', '23505']);

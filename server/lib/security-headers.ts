@@ -9,6 +9,8 @@ import type { Config } from '../config.js';
  *   origin by the widget, so Cross-Origin-Resource-Policy is cross-origin. Set with c.header()
  *   before the handler: this path serves every page view of every embedding site, and touching
  *   the finished Response (as the middleware does) cost the progress endpoint dearly (bench).
+ *   `publicHeaders` is the same list for the reads served beside the framework
+ *   (server/campaigns/fast-read.ts).
  * - console: /admin and /api/admin. Never framable (frame-ancestors 'none' + X-Frame-Options
  *   DENY: clickjacking a signed-in admin), scripts only from our origin.
  * - emulator: the demo Checkout page and dashboard. Never framable, no scripts at all; its
@@ -79,7 +81,7 @@ export function securityHeaders(config: Config) {
     crossOriginOpenerPolicy: false,
   });
 
-  return { publicSurface, admin: keepRouteCsp(adminSurface), emulator, pages };
+  return { publicSurface, publicHeaders, admin: keepRouteCsp(adminSurface), emulator, pages };
 }
 
 /**

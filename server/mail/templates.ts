@@ -3,12 +3,13 @@ import { button, esc, layout } from './html.js';
 import type { Organisation } from './organisation.js';
 import { manageTemplates } from './manage-templates.js';
 import { type PledgeInviteMail, renderPledgeInvite } from '../giving/mail.js';
+import { adminInvitationMail, type PeopleMailKinds, passwordResetMail, statementMail } from './people.js';
 
 /**
  * Every kind of mail and the data its fact stores. The data is what the worker renders from, so it
  * holds no secrets beyond the one-purpose tokens the mail itself carries.
  */
-export interface MailKinds {
+export interface MailKinds extends PeopleMailKinds {
   /** Double opt-in: sent on sign-up; the link opens a page whose button confirms. */
   'digest.confirm': { token: string };
   /** After confirmation; carries the one-click unsubscribe link (RFC 8058). */
@@ -69,6 +70,9 @@ export const MAIL_KINDS = [
   'payment.failed',
   'card.expiring',
   'pledge.invite',
+  'statement',
+  'admin.invitation',
+  'admin.password_reset',
 ] as const satisfies readonly MailKind[];
 
 export interface RenderContext {
@@ -146,6 +150,9 @@ ${button(url, 'Confirm my subscription')}
   receipt: (d, ctx) => receipt(d, ctx),
   ...manageTemplates,
   'pledge.invite': (d, ctx) => renderPledgeInvite(d, ctx),
+  statement: statementMail,
+  'admin.invitation': adminInvitationMail,
+  'admin.password_reset': passwordResetMail,
 };
 
 function receipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail {

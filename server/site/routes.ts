@@ -111,23 +111,26 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
   };
 
   // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread.
-  app.get('/embed.js', async (c) => {
-    const f = await dist.get('embed.js');
-    const headers = {
-      'Content-Type': 'text/javascript; charset=utf-8',
-      'Access-Control-Allow-Origin': '*',
-      'Cross-Origin-Resource-Policy': 'cross-origin',
-      'X-Content-Type-Options': 'nosniff',
-      'Cache-Control': 'public, max-age=300',
-    };
-    if (!f) {
-      return c.body('console.warn("[groundswell] embed.js has not been built: run npm run build on the server");', 503, {
-        ...headers,
-        'Cache-Control': 'no-store',
-      });
-    }
-    return sendBuilt(c, f, headers);
-  });
+  // embed-donate.js is its dialog, loaded on first use; embed.js names it with ?v=<content hash>.
+  for (const file of ['embed.js', 'embed-donate.js']) {
+    app.get(`/${file}`, async (c) => {
+      const f = await dist.get(file);
+      const headers = {
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Access-Control-Allow-Origin': '*',
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+        'X-Content-Type-Options': 'nosniff',
+        'Cache-Control': file === 'embed.js' ? 'public, max-age=300' : 'public, max-age=86400',
+      };
+      if (!f) {
+        return c.body(`console.warn("[groundswell] ${file} has not been built: run npm run build on the server");`, 503, {
+          ...headers,
+          'Cache-Control': 'no-store',
+        });
+      }
+      return sendBuilt(c, f, headers);
+    });
+  }
 
   app.get('/assets/:file', async (c) => {
     const name = c.req.param('file');

@@ -170,6 +170,10 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
         return core.refunds.get(id);
       case 'dp_':
         return core.disputes.get(id);
+      case 'txn_':
+        return core.balanceTransaction(id);
+      case 'po_':
+        return core.payouts.get(id);
       case 'pm_':
         return core.paymentMethods.get(id);
       case 'seti_':
@@ -322,6 +326,166 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
   retrieveRoute('/v1/customers/:id', 'customer', (id) => core.customers.get(id));
   retrieveRoute('/v1/refunds/:id', 'refund', (id) => core.refunds.get(id));
   retrieveRoute('/v1/disputes/:id', 'dispute', (id) => core.disputes.get(id));
+  retrieveRoute('/v1/balance_transactions/:id', 'balance_transaction', (id) => core.balanceTransaction(id));
+  retrieveRoute('/v1/payouts/:id', 'payout', (id) => core.payouts.get(id));
+
+  // ---- lists (reconciliation beyond the events API's 30 days): newest first, cursor-paged ----
+
+  /** A list route over one kind of object: `created` range, `limit`, cursors, and equality filters. */
+  function listRoute<T extends { id: string; created: number }>(
+    path: string,
+    all: () => Iterable<T>,
+    filters: Record<string, (o: T, v: string) => boolean>,
+  ) {
+    app.get(path, async (c) => {
+      const params = await readParams(c);
+      onlyKeys(params, ['created', 'ending_before', 'expand', 'limit', 'starting_after', ...Object.keys(filters)]);
+      const limit = readLimit(params);
+      const created = createdFilter(params);
+      let data = [...all()].filter((o) => created(o.created));
+      for (const [key, test] of Object.entries(filters)) {
+        const v = readString(params, key);
+        if (v !== undefined) data = data.filter((o) => test(o, v));
+      }
+      // Newest first; equal times keep insertion order reversed (Stripe orders by creation).
+      data = data
+        .map((o, i) => ({ o, i }))
+        .sort((a, b) => b.o.created - a.o.created || b.i - a.i)
+        .map((x) => x.o);
+      const page = paginate(data, params, limit);
+      return c.json(expand(list(page.data, path, page.hasMore), params));
+    });
+  }
+  const idOf = (x: unknown) => (typeof x === 'string' ? x : x && typeof x === 'object' && 'id' in x ? String(x.id) : null);
+  listRoute('/v1/checkout/sessions', () => [...core.sessions.values()].map((r) => r.session), {
+    status: (o, v) => o.status === v,
+    payment_intent: (o, v) => idOf(o.payment_intent) === v,
+    subscription: (o, v) => idOf(o.subscription) === v,
+    customer: (o, v) => idOf(o.customer) === v,
+  });
+  listRoute('/v1/invoices', () => core.invoices.values(), {
+    status: (o, v) => o.status === v,
+    customer: (o, v) => idOf(o.customer) === v,
+    subscription: (o, v) => idOf(o.parent?.subscription_details?.subscription) === v,
+  });
+  listRoute('/v1/charges', () => core.charges.values(), {
+    payment_intent: (o, v) => idOf(o.payment_intent) === v,
+    customer: (o, v) => idOf(o.customer) === v,
+  });
+  listRoute('/v1/refunds', () => core.refunds.values(), {
+    charge: (o, v) => idOf(o.charge) === v,
+    payment_intent: (o, v) => idOf(o.payment_intent) === v,
+  });
+  listRoute('/v1/disputes', () => core.disputes.values(), {
+    charge: (o, v) => idOf(o.charge) === v,
+    payment_intent: (o, v) => idOf(o.payment_intent) === v,
+  });
+  listRoute('/v1/balance_transactions', () => [...core.balanceTransactions.keys()].map((id) => core.balanceTransaction(id)!), {
+    payout: (o, v) => core.paidOut.get(o.id) === v,
+    source: (o, v) => idOf(o.source) === v,
+    type: (o, v) => o.type === v,
+    currency: (o, v) => o.currency === v,
+  });
+  listRoute('/v1/payouts', () => core.payouts.values(), {
+    status: (o, v) => o.status === v,
+  });
+
+  // ---- webhook endpoints (npm run stripe:setup) ----
+
+  const readEndpointEvents = (params: FormObject, required: boolean): string[] | undefined => {
+    const raw = readArray(params, 'enabled_events');
+    if (raw === undefined) {
+      if (required) throw new ApiError(400, 'Missing required param: enabled_events.', 'enabled_events', 'parameter_missing');
+      return undefined;
+    }
+    const events = raw.map((v, i) => {
+      if (typeof v !== 'string' || !/^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$/.test(v))
+        throw new ApiError(400, `Invalid enabled_events[${i}]: must be an event type or *`, `enabled_events[${i}]`, 'parameter_invalid');
+      return v;
+    });
+    if (!events.length) throw new ApiError(400, 'enabled_events must not be empty.', 'enabled_events', 'parameter_invalid');
+    return [...new Set(events)];
+  };
+  const readEndpointUrl = (params: FormObject, required: boolean): string | undefined => {
+    const url = readString(params, 'url', '', { max: 2048 });
+    if (url === undefined) {
+      if (required) throw new ApiError(400, 'Missing required param: url.', 'url', 'parameter_missing');
+      return undefined;
+    }
+    if (!/^https?:$/.test(originOf(url) ? new URL(url).protocol : ''))
+      throw new ApiError(400, 'Invalid URL: must be an http or https URL.', 'url', 'url_invalid');
+    return url;
+  };
+  const readDescription = (params: FormObject) => {
+    const d = readString(params, 'description', '', { max: 5000 });
+    return d === undefined ? undefined : d === '' ? null : d;
+  };
+  const endpointOrThrow = (id: string) => {
+    const e = core.webhookEndpoints.get(id);
+    if (!e) throw new ApiError(404, `No such webhook endpoint: '${id}'`, 'id', 'resource_missing');
+    return e;
+  };
+
+  app.post('/v1/webhook_endpoints', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['url', 'enabled_events', 'api_version', 'description', 'metadata', 'connect', 'expand']);
+    const url = readEndpointUrl(params, true)!;
+    const enabledEvents = readEndpointEvents(params, true)!;
+    const apiVersion = readString(params, 'api_version');
+    if (apiVersion !== undefined && !/^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/.test(apiVersion))
+      throw new ApiError(400, `Invalid api_version: ${apiVersion}`, 'api_version', 'parameter_invalid');
+    if (readBoolean(params, 'connect')) throw new ApiError(400, 'The emulator has no Connect accounts.', 'connect');
+    return idempotent(c, params, () =>
+      core.createWebhookEndpoint({
+        url,
+        enabledEvents,
+        apiVersion: apiVersion ?? null,
+        description: readDescription(params) ?? null,
+        metadata: readMetadata(params, 'metadata'),
+      }),
+    );
+  });
+
+  app.get('/v1/webhook_endpoints', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['ending_before', 'expand', 'limit', 'starting_after']);
+    const limit = readLimit(params);
+    const page = paginate([...core.webhookEndpoints.values()].reverse(), params, limit);
+    return c.json(list(structuredClone(page.data), '/v1/webhook_endpoints', page.hasMore));
+  });
+
+  app.get('/v1/webhook_endpoints/:id', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['expand']);
+    return c.json(structuredClone(endpointOrThrow(c.req.param('id'))));
+  });
+
+  // Stripe's update takes no api_version: an endpoint's version is fixed when it is created.
+  app.post('/v1/webhook_endpoints/:id', async (c) => {
+    const params = await readParams(c);
+    onlyKeys(params, ['url', 'enabled_events', 'description', 'metadata', 'disabled', 'expand']);
+    const e = endpointOrThrow(c.req.param('id'));
+    const url = readEndpointUrl(params, false);
+    const enabledEvents = readEndpointEvents(params, false);
+    const description = readDescription(params);
+    const disabled = readBoolean(params, 'disabled');
+    const metadata = params['metadata'] !== undefined ? readMetadata(params, 'metadata') : undefined;
+    return idempotent(c, params, () => {
+      if (url !== undefined) e.url = url;
+      if (enabledEvents !== undefined) e.enabled_events = enabledEvents;
+      if (description !== undefined) e.description = description;
+      if (disabled !== undefined) e.status = disabled ? 'disabled' : 'enabled';
+      if (metadata !== undefined) e.metadata = metadata;
+      return structuredClone(e);
+    });
+  });
+
+  app.delete('/v1/webhook_endpoints/:id', async (c) => {
+    const id = c.req.param('id');
+    endpointOrThrow(id);
+    core.webhookEndpoints.delete(id);
+    return c.json({ id, object: 'webhook_endpoint', deleted: true });
+  });
 
   retrieveRoute('/v1/payment_methods/:id', 'payment_method', (id) => core.paymentMethods.get(id));
   retrieveRoute('/v1/setup_intents/:id', 'setup_intent', (id) => core.setupIntents.get(id));
@@ -550,7 +714,9 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
     if (deliverySuccess !== undefined) {
       data = data.filter((e) => (core.delivery.records.get(e.id)?.state === 'delivered') === deliverySuccess);
     }
-    data = data.filter((e) => created(e.created));
+    // Stripe's events API reaches back 30 days (by the account's clock: the emulator's).
+    const oldest = unix(clock()) - 30 * 86_400;
+    data = data.filter((e) => e.created >= oldest && created(e.created));
     const page = paginate(data, params, limit);
     return c.json(list(page.data, '/v1/events', page.hasMore));
   });

@@ -10,6 +10,7 @@ import type { WebhookDelivery } from './delivery.js';
 import {
   API_VERSION,
   addInterval,
+  type EBalanceTransaction,
   type ECharge,
   type ECustomer,
   type EDispute,
@@ -19,12 +20,14 @@ import {
   type ELineItem,
   type ECard,
   type EPaymentIntent,
+  type EPayout,
   type EPaymentMethod,
   type EPrice,
   type ESetupIntent,
   type ERefund,
   type ESession,
   type ESubscription,
+  type EWebhookEndpoint,
   list,
   newId,
   unix,
@@ -32,6 +35,12 @@ import {
 
 /** A control action that cannot happen in this state (thrown by the control API and shown on the pages). */
 export class EmulatorError extends Error {}
+
+/** Stripe's dispute fee (US: $15.00), in minor units. */
+const DISPUTE_FEE = 1500;
+
+/** The version an endpoint made without `api_version` gets: an old account default, as in the Dashboard. */
+export const ACCOUNT_DEFAULT_API_VERSION = '2024-06-20';
 
 export interface SessionRecord {
   session: ESession;
@@ -103,6 +112,13 @@ export class EmulatorCore {
   readonly invoicePayments = new Map<string, EInvoicePayment>();
   readonly refunds = new Map<string, ERefund>();
   readonly disputes = new Map<string, EDispute>();
+  /** The account's balance: every charge, refund and dispute moves it, net of Stripe's fee. */
+  readonly balanceTransactions = new Map<string, EBalanceTransaction>();
+  readonly payouts = new Map<string, EPayout>();
+  /** Balance transaction id → the payout that paid it out (Stripe: `GET /v1/balance_transactions?payout=`). */
+  readonly paidOut = new Map<string, string>();
+  /** Webhook endpoints made through the API (stripe:setup); deliveries still go to the host app in process. */
+  readonly webhookEndpoints = new Map<string, EWebhookEndpoint>();
   readonly paymentMethods = new Map<string, EPaymentMethod>();
   readonly setupIntents = new Map<string, ESetupIntent>();
   readonly events: EEvent[] = [];
@@ -151,11 +167,14 @@ export class EmulatorCore {
       this.invoicePayments,
       this.refunds,
       this.disputes,
+      this.balanceTransactions,
+      this.payouts,
       this.paymentMethods,
       this.setupIntents,
     ]) {
       trim(m as Map<string, unknown>, r.maxObjects);
     }
+    for (const txn of this.paidOut.keys()) if (!this.balanceTransactions.has(txn)) this.paidOut.delete(txn);
     for (const [key, stored] of this.idempotency) {
       if (now - stored.created < r.idempotencyTtlMs / 1000) break; // insertion order is time order
       this.idempotency.delete(key);
@@ -175,6 +194,8 @@ export class EmulatorCore {
       invoicePayments: this.invoicePayments.size,
       refunds: this.refunds.size,
       disputes: this.disputes.size,
+      balanceTransactions: this.balanceTransactions.size,
+      payouts: this.payouts.size,
       events: this.events.length,
       deliveryRecords: this.delivery.records.size,
       idempotencyKeys: this.idempotency.size,
@@ -516,6 +537,7 @@ export class EmulatorCore {
       charge.paid = true;
       charge.captured = true;
       charge.amount_captured = charge.amount;
+      charge.balance_transaction = this.chargeBalance(charge).id;
       s.payment_status = 'paid';
       events.push(
         this.event('charge.succeeded', charge),
@@ -1052,6 +1074,7 @@ export class EmulatorCore {
       statement_descriptor: null,
       status: p.pending ? 'processing' : 'succeeded',
     };
+    if (!p.pending) charge.balance_transaction = this.chargeBalance(charge).id;
     this.charges.set(charge.id, charge);
     this.paymentIntents.set(pi.id, pi);
     return { pi, charge };
@@ -1090,6 +1113,15 @@ export class EmulatorCore {
       receipt_number: null,
       status: 'succeeded',
     };
+    refund.balance_transaction = this.balance({
+      type: 'refund',
+      category: 'refund',
+      amount: -value,
+      fee: 0,
+      currency: charge.currency,
+      source: refund.id,
+      description: 'REFUND FOR CHARGE',
+    }).id;
     this.refunds.set(refund.id, refund);
     charge.amount_refunded += value;
     charge.refunded = charge.amount_refunded === charge.amount;
@@ -1119,6 +1151,20 @@ export class EmulatorCore {
       reason: 'fraudulent',
       status: 'needs_response',
     };
+    // Stripe withdraws the disputed amount and charges its dispute fee (US: $15.00).
+    dispute.balance_transactions.push(
+      structuredClone(
+        this.balance({
+          type: 'adjustment',
+          category: 'dispute',
+          amount: -amount,
+          fee: DISPUTE_FEE,
+          currency: charge.currency,
+          source: dispute.id,
+          description: `Chargeback withdrawal for ${charge.id}`,
+        }),
+      ),
+    );
     this.disputes.set(dispute.id, dispute);
     charge.disputed = true;
     await this.delivery.deliverAll([this.event('charge.dispute.created', dispute), this.event('charge.dispute.funds_withdrawn', dispute)]);
@@ -1131,9 +1177,179 @@ export class EmulatorCore {
     if (dispute.status === 'won' || dispute.status === 'lost')
       throw new EmulatorError(`Dispute ${disputeId} is already ${dispute.status}.`);
     dispute.status = outcome;
+    if (outcome === 'won') {
+      dispute.balance_transactions.push(
+        structuredClone(
+          this.balance({
+            type: 'adjustment',
+            category: 'dispute_reversal',
+            amount: dispute.amount,
+            fee: 0,
+            currency: dispute.currency,
+            source: dispute.id,
+            description: `Chargeback reversal for ${dispute.charge as string}`,
+          }),
+        ),
+      );
+    }
     const events = [this.event('charge.dispute.closed', dispute)];
     if (outcome === 'won') events.push(this.event('charge.dispute.funds_reinstated', dispute));
     await this.delivery.deliverAll(events);
+  }
+
+  // ---- the balance: fees, net amounts and payouts (what a treasurer matches with the bank) ----
+
+  /** A card charge's balance transaction: Stripe's standard pricing, 2.9% + 30 minor units. */
+  private chargeBalance(charge: ECharge): EBalanceTransaction {
+    return this.balance({
+      type: 'charge',
+      category: 'charge',
+      amount: charge.amount,
+      fee: Math.min(charge.amount, Math.round(charge.amount * 0.029) + 30),
+      currency: charge.currency,
+      source: charge.id,
+      description: charge.description,
+      created: charge.created,
+    });
+  }
+
+  private balance(b: {
+    type: 'charge' | 'refund' | 'adjustment' | 'payout';
+    category: string;
+    amount: number;
+    fee: number;
+    currency: string;
+    source: string;
+    description: string | null;
+    created?: number;
+  }): EBalanceTransaction {
+    const created = b.created ?? this.now();
+    const txn: EBalanceTransaction = {
+      id: newId('txn'),
+      object: 'balance_transaction',
+      amount: b.amount,
+      // Funds from charges become available two days later (Stripe's standard US schedule).
+      available_on: b.type === 'charge' ? created + 2 * 86_400 : created,
+      balance_type: 'payments',
+      created,
+      currency: b.currency,
+      description: b.description,
+      exchange_rate: null,
+      fee: b.fee,
+      fee_details: b.fee
+        ? [
+            {
+              amount: b.fee,
+              application: null,
+              currency: b.currency,
+              description: b.category === 'dispute' ? 'Dispute fee' : 'Stripe processing fees',
+              type: 'stripe_fee',
+            },
+          ]
+        : [],
+      net: b.amount - b.fee,
+      reporting_category: b.category,
+      source: b.source,
+      status: 'pending',
+      type: b.type,
+    };
+    this.balanceTransactions.set(txn.id, txn);
+    return txn;
+  }
+
+  /** Balance transactions read now: `available` once their available_on has passed. */
+  balanceTransaction(id: string): EBalanceTransaction | undefined {
+    const txn = this.balanceTransactions.get(id);
+    if (txn) txn.status = txn.available_on <= this.now() ? 'available' : 'pending';
+    return txn;
+  }
+
+  /**
+   * An automatic payout, as Stripe makes daily: everything available and not yet paid out, one
+   * payout per currency, arriving the next day. Sends payout.created and payout.paid. Returns the
+   * payouts made (none when nothing is available). `instant` also pays out funds still pending
+   * (an Instant Payout, as the dashboard offers, so a demo need not wait two days).
+   */
+  async payout(opts: { instant?: boolean } = {}): Promise<EPayout[]> {
+    const now = this.now();
+    const byCurrency = new Map<string, EBalanceTransaction[]>();
+    for (const txn of this.balanceTransactions.values()) {
+      if (txn.type === 'payout' || this.paidOut.has(txn.id) || (!opts.instant && txn.available_on > now)) continue;
+      byCurrency.set(txn.currency, [...(byCurrency.get(txn.currency) ?? []), txn]);
+    }
+    const made: EPayout[] = [];
+    const events: EEvent[] = [];
+    for (const [currency, txns] of byCurrency) {
+      const amount = txns.reduce((s, t) => s + t.net, 0);
+      if (amount <= 0) continue;
+      const id = newId('po');
+      const own = this.balance({
+        type: 'payout',
+        category: 'payout',
+        amount: -amount,
+        fee: 0,
+        currency,
+        source: id,
+        description: 'STRIPE PAYOUT',
+      });
+      for (const t of txns) this.paidOut.set(t.id, id);
+      this.paidOut.set(own.id, id);
+      const po: EPayout = {
+        id,
+        object: 'payout',
+        amount,
+        arrival_date: opts.instant ? now : now + 86_400,
+        automatic: !opts.instant,
+        balance_transaction: own.id,
+        created: now,
+        currency,
+        description: 'STRIPE PAYOUT',
+        destination: 'ba_emulator_bank_account',
+        failure_code: null,
+        failure_message: null,
+        livemode: false,
+        metadata: {},
+        method: opts.instant ? 'instant' : 'standard',
+        source_type: 'card',
+        statement_descriptor: null,
+        status: 'pending',
+        type: 'bank_account',
+      };
+      this.payouts.set(id, po);
+      events.push(this.event('payout.created', po));
+      po.status = 'paid';
+      events.push(this.event('payout.paid', po));
+      made.push(po);
+    }
+    await this.delivery.deliverAll(events);
+    return made;
+  }
+
+  // ---- webhook endpoints (records: what stripe:setup creates and the health page reads) ----
+
+  createWebhookEndpoint(p: {
+    url: string;
+    enabledEvents: string[];
+    apiVersion: string | null;
+    description: string | null;
+    metadata: Record<string, string>;
+  }): EWebhookEndpoint & { secret: string } {
+    const endpoint: EWebhookEndpoint = {
+      id: newId('we'),
+      object: 'webhook_endpoint',
+      // Stripe: an endpoint created without api_version takes the account's default version.
+      api_version: p.apiVersion ?? ACCOUNT_DEFAULT_API_VERSION,
+      application: null,
+      created: this.now(),
+      description: p.description,
+      enabled_events: p.enabledEvents,
+      livemode: false,
+      metadata: p.metadata,
+      status: 'enabled',
+      url: p.url,
+    };
+    this.webhookEndpoints.set(endpoint.id, endpoint);
+    return { ...structuredClone(endpoint), secret: `whsec_${newId('x').slice(2)}` };
   }
 }
 

@@ -60,6 +60,8 @@ export interface StripeEmulator {
   refund(paymentIntentId: string, amount?: number): Promise<void>;
   dispute(paymentIntentId: string, opts?: { amount?: number }): Promise<string>;
   closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<void>;
+  /** Pays out everything available (one payout per currency, payout.created + payout.paid). */
+  payout(opts?: { instant?: boolean }): Promise<Stripe.Payout[]>;
   events(): Stripe.Event[];
   /** Simulates a Stripe outage for the app's SDK (not for the hosted pages): see core.ts Outage. */
   setOutage(outage: Outage): void;
@@ -134,6 +136,7 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     refund: (id, amount) => core.refund(id, amount),
     dispute: (id, o) => core.dispute(id, o),
     closeDispute: (id, outcome) => core.closeDispute(id, outcome),
+    payout: async (o) => (await core.payout(o)) as unknown as Stripe.Payout[],
     events: () => [...core.events] as unknown as Stripe.Event[],
     setOutage: (outage) => {
       core.outage = outage;
@@ -169,6 +172,7 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     dispute: emulator.dispute,
     closeDispute: emulator.closeDispute,
     setOutage: emulator.setOutage,
+    payout: async () => (await core.payout({ instant: true })).length,
   };
 
   const pages = createPageRoutes(core, controls, publicUrl, opts.admin);

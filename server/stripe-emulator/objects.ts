@@ -323,6 +323,65 @@ export function addInterval(t: number, interval: string, count: number): number 
   }
 }
 
+export type EBalanceTransaction = Pick<
+  Stripe.BalanceTransaction,
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'available_on'
+  | 'balance_type'
+  | 'created'
+  | 'currency'
+  | 'description'
+  | 'exchange_rate'
+  | 'fee'
+  | 'fee_details'
+  | 'net'
+  | 'reporting_category'
+  | 'source'
+  | 'status'
+  | 'type'
+>;
+
+export type EPayout = Pick<
+  Stripe.Payout,
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'arrival_date'
+  | 'automatic'
+  | 'balance_transaction'
+  | 'created'
+  | 'currency'
+  | 'description'
+  | 'destination'
+  | 'failure_code'
+  | 'failure_message'
+  | 'livemode'
+  | 'metadata'
+  | 'method'
+  | 'source_type'
+  | 'statement_descriptor'
+  | 'status'
+  | 'type'
+>;
+
+/** `secret` is returned by create only, as by Stripe; the stored record keeps it for nobody. */
+export type EWebhookEndpoint = Pick<
+  Stripe.WebhookEndpoint,
+  | 'id'
+  | 'object'
+  | 'api_version'
+  | 'application'
+  | 'created'
+  | 'description'
+  | 'enabled_events'
+  | 'livemode'
+  | 'metadata'
+  | 'status'
+  | 'url'
+>;
+
 export type EPaymentMethod = Pick<
   Stripe.PaymentMethod,
   'id' | 'object' | 'billing_details' | 'created' | 'customer' | 'livemode' | 'metadata' | 'type'

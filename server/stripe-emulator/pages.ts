@@ -36,6 +36,8 @@ export interface PageControls {
   refund(paymentIntentId: string, amount?: number): Promise<void>;
   dispute(paymentIntentId: string, opts: { amount?: number }): Promise<string>;
   closeDispute(id: string, outcome: 'won' | 'lost'): Promise<void>;
+  /** Pays out the whole balance now; resolves to the number of payouts made. */
+  payout(): Promise<number>;
 }
 
 const STYLE = raw(`
@@ -199,6 +201,10 @@ function dashboard(core: EmulatorCore, csrf: string, notice?: string, error?: st
       <td>${d.status !== 'won' && d.status !== 'lost' ? html`${actionForm('close-dispute', { id: d.id, outcome: 'won' }, 'Close: won')}${actionForm('close-dispute', { id: d.id, outcome: 'lost' }, 'Close: lost')}` : ''}</td>
     </tr>`,
   );
+  const payouts = recent(core.payouts).map(
+    (p) =>
+      html`<tr><td><code>${p.id}</code></td><td>${fmtTime(p.created)}</td><td>${formatAmount(p.amount, p.currency)}</td><td>${p.status}</td></tr>`,
+  );
   const events = core.events
     .slice(-50)
     .reverse()
@@ -230,6 +236,10 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <h2>Disputes</h2>
 <table><thead><tr><th>Dispute</th><th>Payment intent</th><th>Amount</th><th>Status</th><th>Actions</th></tr></thead>
 <tbody>${disputes.length ? disputes : empty(5)}</tbody></table>
+<h2>Payouts</h2>
+<p>${actionForm('payout', {}, 'Pay out the balance now')}</p>
+<table><thead><tr><th>Payout</th><th>Created</th><th>Amount (net of fees)</th><th>Status</th></tr></thead>
+<tbody>${payouts.length ? payouts : empty(4)}</tbody></table>
 <h2>Events (last 50)</h2>
 <table><thead><tr><th>Created</th><th>Event</th><th>Type</th><th>Delivery</th></tr></thead>
 <tbody>${events.length ? events : empty(4)}</tbody></table>`,
@@ -360,6 +370,10 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
       if (!OUTAGES.includes(mode)) throw new EmulatorError('Unknown outage mode.');
       controls.setOutage(mode);
       return mode === 'none' ? 'Outage ended: the API answers normally.' : `Simulated outage: ${mode.replace('_', ' ')}.`;
+    },
+    payout: async () => {
+      const n = await controls.payout();
+      return n ? `${n} payout${n === 1 ? '' : 's'} sent.` : 'Nothing to pay out.';
     },
     'close-dispute': async (s) => {
       const outcome = req(s, 'outcome');

@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { type BalanceFact, recordBalanceTransaction, recordPayout } from '../ledger/books.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
 import { maskEmail } from '../logger.js';
@@ -32,6 +33,9 @@ export const HANDLED_TYPES = [
   'customer.subscription.created',
   'customer.subscription.updated',
   'customer.subscription.deleted',
+  // The books (fee, net, payout): no money moves in the campaign totals.
+  'charge.succeeded',
+  'payout.paid',
   'invoice.payment_failed',
   'customer.source.expiring',
   'invoice.upcoming',
@@ -464,6 +468,88 @@ const subscriptionChanged: Handler<
   },
 };
 
+// ---- the books: Stripe's fee, the net amount and the payout (server/ledger/books.ts) ----
+
+/** A balance transaction as the books keep it. */
+export function balanceFact(txn: Stripe.BalanceTransaction, paymentIntentId: string | null, payoutId: string | null = null): BalanceFact {
+  return {
+    id: txn.id,
+    type: txn.type,
+    reportingCategory: txn.reporting_category ?? null,
+    sourceId: idOf(txn.source),
+    paymentIntentId,
+    currency: txn.currency,
+    amount: txn.amount,
+    fee: txn.fee,
+    net: txn.net,
+    created: txn.created,
+    availableOn: txn.available_on ?? null,
+    payoutId,
+  };
+}
+
+/** The PaymentIntent behind a balance transaction's source (a charge, refund or dispute), when expanded. */
+export function paymentIntentOfSource(source: Stripe.BalanceTransaction['source']): string | null {
+  if (!source || typeof source === 'string') return null;
+  if (source.object === 'charge' || source.object === 'refund' || source.object === 'dispute') return idOf(source.payment_intent);
+  return null;
+}
+
+/** charge.succeeded: the charge's balance transaction (Stripe's fee and the net), read now. */
+const chargeSucceeded: Handler<EventOf<'charge.succeeded'>> = {
+  async prefetch(event, { stripe, reread }) {
+    let ch = event.data.object;
+    if (reread || typeof ch.balance_transaction === 'string') {
+      ch = await stripe.charges.retrieve(ch.id, { expand: ['balance_transaction'] });
+    }
+    return ch;
+  },
+  async apply(event, { ledger }) {
+    const ch = event.data.object;
+    const txn = ch.balance_transaction;
+    if (!txn || typeof txn === 'string') return ignored('charge without balance transaction yet');
+    const learnt = await recordBalanceTransaction(ledger, balanceFact(txn, idOf(ch.payment_intent)));
+    return processed(learnt ? 'fee and net recorded' : 'fee and net already known');
+  },
+};
+
+/** The balance transactions a payout paid out, read in prefetch (outside the transaction). */
+const payoutTransactions = new WeakMap<object, Stripe.BalanceTransaction[]>();
+
+/** Every balance transaction of a payout, with its source expanded to find the PaymentIntent. */
+export async function listPayoutTransactions(stripe: Stripe, payoutId: string): Promise<Stripe.BalanceTransaction[]> {
+  const out: Stripe.BalanceTransaction[] = [];
+  for await (const txn of stripe.balanceTransactions.list({ payout: payoutId, limit: 100, expand: ['data.source'] })) out.push(txn);
+  return out;
+}
+
+/** payout.paid: the money reached the bank; each balance transaction in it learns its payout. */
+const payoutPaid: Handler<EventOf<'payout.paid'>> = {
+  async prefetch(event, { stripe, reread }) {
+    const po = reread ? await stripe.payouts.retrieve(event.data.object.id) : event.data.object;
+    payoutTransactions.set(po, await listPayoutTransactions(stripe, po.id));
+    return po;
+  },
+  async apply(event, { ledger }) {
+    const po = event.data.object;
+    const txns = payoutTransactions.get(po);
+    if (!txns) throw new UnreadableObjectError('payout transactions were not read');
+    await recordPayout(ledger, {
+      id: po.id,
+      amount: po.amount,
+      currency: po.currency,
+      status: po.status,
+      arrivalDate: po.arrival_date,
+      created: po.created,
+      asOf: event.created,
+    });
+    let learnt = 0;
+    for (const txn of txns)
+      if (await recordBalanceTransaction(ledger, balanceFact(txn, paymentIntentOfSource(txn.source), po.id))) learnt++;
+    return processed(`${txns.length} balance transactions, ${learnt} newly matched`);
+  },
+};
+
 // ---- monthly donors' mails ----
 
 /** invoice.payment_failed of a renewal: the donor gets the update-card link, once per invoice
@@ -605,6 +691,8 @@ export const handlers: { [T in HandledType]: Handler<EventOf<T>, EventOf<T>['dat
   'customer.subscription.created': subscriptionChanged,
   'customer.subscription.updated': subscriptionChanged,
   'customer.subscription.deleted': subscriptionChanged,
+  'charge.succeeded': chargeSucceeded,
+  'payout.paid': payoutPaid,
   'invoice.payment_failed': invoicePaymentFailed,
   'customer.source.expiring': sourceExpiring,
   'invoice.upcoming': invoiceUpcoming,

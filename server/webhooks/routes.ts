@@ -28,18 +28,28 @@ import {
 export function webhookRoutes(deps: AppDeps) {
   const cardTesting = cardTestingGuard(deps);
   return new Hono().post('/', async (c) => {
-    const secret = deps.config.stripeWebhookSecret;
-    if (!secret) throw new AppError('webhooks_not_configured', 503, 'STRIPE_WEBHOOK_SECRET is not set');
+    const secrets = deps.config.stripeWebhookSecrets;
+    if (!secrets.length) throw new AppError('webhooks_not_configured', 503, 'STRIPE_WEBHOOK_SECRET is not set');
     const signature = c.req.header('stripe-signature');
     if (!signature) throw new AppError('invalid_signature', 400, 'Missing Stripe-Signature header');
     // The exact bytes Stripe signed: re-serialised JSON would not verify.
     const raw = Buffer.from(await c.req.arrayBuffer());
     let parsed: unknown;
-    try {
-      // Freshness is judged by the wall clock, like Stripe's own signer (a replay window is real time).
-      parsed = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
-    } catch (err) {
-      deps.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'webhook refused: bad signature');
+    let refusal: unknown;
+    // While a secret is rotated (a new endpoint, or a rolled secret), events signed with the old
+    // one are still in flight or being retried: any configured secret may have signed this one.
+    for (const secret of secrets) {
+      try {
+        // Freshness is judged by the wall clock, like Stripe's own signer (a replay window is real time).
+        parsed = deps.stripe.webhooks.constructEvent(raw, signature, secret, 300);
+        refusal = undefined;
+        break;
+      } catch (err) {
+        refusal = err;
+      }
+    }
+    if (refusal !== undefined || parsed === undefined) {
+      deps.log.warn({ reason: refusal instanceof Error ? refusal.message : String(refusal) }, 'webhook refused: bad signature');
       throw new AppError('invalid_signature', 400, 'Webhook signature verification failed');
     }
     const result = await processEvent(deps, parsed, raw.toString('utf8'));

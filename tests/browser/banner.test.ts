@@ -315,6 +315,37 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(pageErrors(page)).toEqual([]);
   });
 
+  it('loads the dialog code only when a reader reaches for Donate, once, and the dialog works', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    ctx.setDefaultTimeout(UI_WAIT_MS);
+    const page = await ctx.newPage();
+    pages.push(page);
+    const scripts: string[] = [];
+    page.on('request', (r) => {
+      if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname + new URL(r.url()).search);
+    });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${host.base}/`);
+    const donate = page.getByRole('button', { name: 'Donate' });
+    await donate.waitFor();
+    expect(scripts).toEqual(['/embed.js']);
+    await donate.click();
+    const dialog = page.getByRole('dialog', { name: 'Support The Riverside Ledger' });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(scripts).toHaveLength(2);
+    expect(scripts[1]).toMatch(/^\/embed-donate\.js\?v=[0-9a-f]{12}$/);
+    // The form inside is the real one: its amounts and the fee choice answer.
+    await dialog.getByLabel('Other amount (USD)').fill('40');
+    expect(await dialog.getByRole('button', { name: /^Donate/ }).textContent()).toBe('Donate $40.00');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    await donate.click();
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(scripts).toHaveLength(2);
+    expect(errors).toEqual([]);
+  });
+
   it('is screenshotted on desktop and mobile', async () => {
     for (const [w, name] of [
       [1280, 'banner-host-desktop-1280.png'],

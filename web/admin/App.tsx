@@ -8,11 +8,14 @@ import { Campaigns } from './pages/Campaigns.js';
 import { Dashboard } from './pages/Dashboard.js';
 import { Donation } from './pages/Donation.js';
 import { Donations } from './pages/Donations.js';
+import { Erasure } from './pages/Erasure.js';
+import { Health } from './pages/Health.js';
 import { Invite } from './pages/Invite.js';
 import { Login } from './pages/Login.js';
 import { Settings } from './pages/Settings.js';
 import { Outbox } from './pages/Outbox.js';
 import { Payments } from './pages/Payments.js';
+import { Statements } from './pages/Statements.js';
 import { Subscribers } from './pages/Subscribers.js';
 import { Link, navigate, useLocation } from './router.js';
 import type { OrgSettings } from './types.js';
@@ -32,8 +35,11 @@ function route(path: string, me: Me) {
   if (path === '/admin/outbox') return <Outbox />;
   if (path === '/admin/payments') return <Payments role={me.admin.role} />;
   if (path === '/admin/audit') return <AuditLog />;
+  if (path === '/admin/health') return <Health />;
   if (path === '/admin/admins') return <Admins me={me.admin.email} owner={me.admin.role === 'owner'} />;
   if (path === '/admin/settings') return <Settings />;
+  if (path === '/admin/statements' && me.admin.role !== 'viewer') return <Statements />;
+  if (path === '/admin/erasure' && me.admin.role === 'owner') return <Erasure />;
   return (
     <>
       <h1>Page not found</h1>
@@ -49,10 +55,16 @@ const NAV: [string, string][] = [
   ['/admin/payments', 'Payments'],
   ['/admin/subscribers', 'Subscribers'],
   ['/admin/outbox', 'E-mail'],
+  ['/admin/statements', 'Statements'],
   ['/admin/audit', 'Audit log'],
+  ['/admin/health', 'Webhooks'],
   ['/admin/admins', 'Admins'],
   ['/admin/settings', 'Settings'],
+  ['/admin/erasure', 'Erasure'],
 ];
+/** Pages a role cannot use are not offered. */
+const NAV_NEEDS: Record<string, Role> = { '/admin/statements': 'editor', '/admin/erasure': 'owner' };
+const ROLE_RANK: Record<Role, number> = { viewer: 0, editor: 1, owner: 2 };
 const navLabel = (to: string, label: string, role: Role) => (to === '/admin/admins' && role !== 'owner' ? 'Your account' : label);
 const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', editor: 'Editor', viewer: 'Viewer' };
 
@@ -92,11 +104,13 @@ export function App() {
     );
   }, []);
 
-  const invite = /^\/admin\/invite\/([\w-]+)$/.exec(path);
+  const invite = /^\/admin\/(invite|reset)\/([\w-]+)$/.exec(path);
   if (invite) {
     return (
       <Invite
-        token={invite[1]!}
+        key={path}
+        purpose={invite[1] === 'reset' ? 'reset' : 'invite'}
+        token={invite[2]!}
         onSignedIn={(m) => {
           signedIn(m);
           navigate('/admin', { replace: true });
@@ -122,7 +136,7 @@ export function App() {
           Groundswell
         </Link>
         <nav aria-label="Admin">
-          {NAV.map(([to, label]) => (
+          {NAV.filter(([to]) => ROLE_RANK[me.admin.role] >= ROLE_RANK[NAV_NEEDS[to] ?? 'viewer']).map(([to, label]) => (
             <Link key={to} to={to} aria-current={current === to ? 'page' : undefined}>
               {navLabel(to, label, me.admin.role)}
             </Link>

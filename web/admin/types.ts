@@ -54,6 +54,8 @@ export interface Donation {
   refunded: number;
   disputed: number;
   payments: number;
+  /** Stripe's fee and the net of the gift's charges and their payouts (null: not known yet). */
+  books: { stripeFee: number | null; net: number | null; payouts: string[]; payoutArrivals: string[] };
   name: string | null;
   email: string | null;
   anonymous: boolean;
@@ -86,6 +88,63 @@ export interface Movement {
   counted: { raised: number; donation: number; refunded: number; disputed: number };
   refunds: { chargeId: string; amountRefunded: number; asOf: string }[];
   disputes: { disputeId: string; chargeId: string | null; amount: number; status: string; asOf: string }[];
+  /** Stripe's balance transactions of this payment (the books). */
+  balance: BalanceLine[];
+}
+
+export interface BalanceLine {
+  id: string;
+  type: string;
+  category: string | null;
+  source: string | null;
+  currency: string;
+  amount: number;
+  fee: number;
+  net: number;
+  created: string;
+  payout: { id: string; status: string | null; arrivalDate: string | null } | null;
+}
+
+export interface ReconciliationRun {
+  id: number;
+  trigger: 'schedule' | 'cli';
+  since: string;
+  until: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: 'running' | 'ok' | 'failed';
+  recovered: number;
+  error: string | null;
+  lines: string[];
+}
+
+/** GET /api/admin/health */
+export interface WebhookHealth {
+  now: string;
+  webhooks: {
+    lastEventAt: string | null;
+    lastEventType: string | null;
+    lastEventAgeSeconds: number | null;
+    eventsLastHour: number;
+    eventsPerHour: { hour: string; count: number }[];
+    notApplied: {
+      count: number;
+      events: { id: string; type: string; status: string; reason: string | null; attempts: number; receivedAt: string }[];
+    };
+  };
+  endpoint: {
+    url: string;
+    pinnedVersion: string;
+    found: boolean;
+    id?: string;
+    apiVersion?: string | null;
+    status?: string;
+    matchesPinned?: boolean;
+    missingEvents?: string[];
+    error?: string;
+  } | null;
+  reconciliation: { last: ReconciliationRun | null; lastSuccessful: ReconciliationRun | null };
+  silence: { thresholdMinutes: number; checkoutsSinceLastEvent: number; warning: string | null };
 }
 
 export interface DonationDetail extends Donation {
@@ -97,7 +156,7 @@ export interface AuditEntry {
   id: number;
   admin: string | null;
   action: string;
-  entity: 'campaign' | 'gift' | 'admin' | 'organisation';
+  entity: 'campaign' | 'gift' | 'admin' | 'organisation' | 'donor';
   entityId: string;
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;

@@ -3,7 +3,10 @@ import { createPortal } from 'react-dom';
 import { type BannerOptions, BannerView } from './BannerView.js';
 import { adoptStyles, bannerCss } from './styles.js';
 
-export type BannerProps = Omit<BannerOptions, 'api'> & {
+/** The dialog is a chunk of its own, loaded when the reader reaches for Donate. */
+const loadDonate = () => import('./DonatePanel.js').then((m) => m.DonatePanel);
+
+export type BannerProps = Omit<BannerOptions, 'api' | 'loadDonate'> & {
   /** Origin of the Groundswell server; same origin when omitted. */
   api?: string;
   className?: string;
@@ -35,7 +38,7 @@ export function Banner({ api = '', placement = 'inline', className, style, ...re
       {shadow
         ? createPortal(
             <>
-              <BannerView api={api} placement={placement} {...rest} onHide={() => setGone(true)} />
+              <BannerView api={api} placement={placement} loadDonate={loadDonate} {...rest} onHide={() => setGone(true)} />
             </>,
             shadow,
           )

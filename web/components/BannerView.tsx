@@ -1,10 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
+import { type ComponentType, useEffect, useRef, useState } from 'react';
 import { type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { isDismissed, rememberDismissal } from '../lib/dismiss.js';
 import { subscribeProgress } from '../lib/live.js';
 import { hasGiven } from '../lib/gave.js';
-import { Dialog } from './Dialog.js';
-import { GiveOptions } from './GiveOptions.js';
+import type { DonatePanelProps } from './DonatePanel.js';
 import { liveStatus, matchText, plural, resultText, stretchText, timeLeft } from './format.js';
 import { GoalMeter } from './GoalMeter.js';
 
@@ -25,6 +24,10 @@ export interface BannerOptions {
   live?: boolean;
   /** Tests and previews: where Checkout opens. */
   navigate?: (url: string) => void;
+  /** Loads the donate dialog (its code is not part of the first paint): the loader's script or chunk. */
+  loadDonate: () => Promise<ComponentType<DonatePanelProps>>;
+  /** The first progress answer, when the loader asked for it before rendering. */
+  first?: Promise<CampaignProgress>;
 }
 
 /**
@@ -38,6 +41,7 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
   const [p, setP] = useState<CampaignProgress | null>(props.initial ?? null);
   const [hidden, setHidden] = useState(() => isDismissed(campaign));
   const [open, setOpen] = useState(false);
+  const [Panel, setPanel] = useState<ComponentType<DonatePanelProps> | null>(null);
   const donateRef = useRef<HTMLButtonElement>(null);
   const onHide = useRef(props.onHide);
   onHide.current = props.onHide;
@@ -60,7 +64,7 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
     };
     if (props.initial) follow();
     else {
-      fetchProgress(api, campaign)
+      (props.first ?? fetchProgress(api, campaign))
         .then((first) => {
           if (cancelled) return;
           if (first.status === 'archived') throw new Error('archived');
@@ -87,6 +91,17 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
     rememberDismissal(campaign, props.dismissDays ?? 7);
     setHidden(true);
     onHide.current?.('dismissed');
+  };
+  // The dialog's code comes when the reader points at Donate (or clicks: then it opens on arrival).
+  const loadPanel = () => {
+    if (Panel) return;
+    props.loadDonate().then(
+      (C) => setPanel(() => C),
+      (err: unknown) => {
+        console.warn('[groundswell] the donate dialog could not be loaded:', (err as Error)?.message ?? err);
+        setOpen(false);
+      },
+    );
   };
   const style = props.accent ? ({ '--gs-accent': props.accent } as Record<string, string>) : undefined;
 
@@ -148,7 +163,19 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
         </div>
         <div className="cta">
           {status === 'open' && !thanked ? (
-            <button type="button" className="gs-btn" ref={donateRef} aria-haspopup="dialog" onClick={() => setOpen(true)}>
+            <button
+              type="button"
+              className="gs-btn"
+              ref={donateRef}
+              aria-haspopup="dialog"
+              aria-busy={open && !Panel}
+              onPointerEnter={loadPanel}
+              onFocus={loadPanel}
+              onClick={() => {
+                loadPanel();
+                setOpen(true);
+              }}
+            >
               Donate
             </button>
           ) : ended && p.followOn ? (
@@ -161,9 +188,17 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
           ×
         </button>
       </section>
-      <Dialog open={open && !ended} onClose={() => setOpen(false)} title={`Support ${p.title}`} returnFocus={donateRef}>
-        <GiveOptions api={api} progress={view} locale={locale} navigate={props.navigate} />
-      </Dialog>
+      {Panel ? (
+        <Panel
+          open={open && !ended}
+          onClose={() => setOpen(false)}
+          returnFocus={donateRef}
+          api={api}
+          progress={view}
+          locale={locale}
+          navigate={props.navigate}
+        />
+      ) : null}
     </div>
   );
 }

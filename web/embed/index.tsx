@@ -10,10 +10,13 @@
  * and Umami-style: small, configured by attributes, one global at most, never throws into the
  * host page).
  */
-import { Component, type ReactNode } from 'react';
+import { Component, type ComponentType, Fragment, type ReactNode, useEffect, useId, useRef, useState } from 'react';
+import { jsx, jsxs } from 'react/jsx-runtime';
 import { createRoot } from 'react-dom/client';
 import { type BannerOptions, BannerView, type Placement } from '../components/BannerView.js';
+import type { DonatePanelProps } from '../components/DonatePanel.js';
 import { adoptStyles, bannerCss } from '../components/styles.js';
+import { fetchProgress } from '../lib/api.js';
 import { isDismissed } from '../lib/dismiss.js';
 import { requireConsent, setConsent, takeMarker } from '../lib/gave.js';
 
@@ -30,7 +33,14 @@ export interface GroundswellGlobal {
   mount(el: Element, opts: Partial<BannerOptions> & { campaign: string }): () => void;
   /** With data-consent="required": nothing is stored in the host page until this says true. */
   consent(granted: boolean): void;
+  /** What embed-donate.js builds on: this script's Preact (React API) and JSX runtime. */
+  runtime?: Record<string, unknown>;
+  /** Set by embed-donate.js when it has run. */
+  donatePanel?: ComponentType<DonatePanelProps>;
 }
+
+/** Content hash of the embed-donate.js this build goes with (web/vite.embed.config.ts). */
+declare const __GS_DONATE_VERSION__: string;
 
 declare global {
   interface Window {
@@ -56,7 +66,7 @@ function apiBase(script: HTMLScriptElement | null): string {
   }
 }
 
-function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Omit<BannerOptions, 'campaign'> {
+function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Omit<MountOptions, 'campaign'> {
   const attr = (name: string) => el.getAttribute(name) ?? fallback?.getAttribute(name) ?? undefined;
   const days = Number(attr('data-dismiss-days'));
   return {
@@ -65,6 +75,46 @@ function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Om
     locale: attr('data-locale'),
     dismissDays: attr('data-dismiss-days') !== undefined && Number.isFinite(days) && days >= 0 ? days : 7,
   };
+}
+
+/** The progress request, sent before the banner renders; BannerView reports its failure. */
+function early(api: string, campaign: string) {
+  const first = fetchProgress(api, campaign);
+  first.catch(() => {});
+  return first;
+}
+
+const donateLoads = new Map<string, Promise<ComponentType<DonatePanelProps>>>();
+
+/**
+ * The donate dialog is a second script, embed-donate.js, next to this one (so the host page's
+ * script-src allows it), fetched once per page when a reader first reaches for Donate.
+ */
+function loadDonate(api: string): Promise<ComponentType<DonatePanelProps>> {
+  const ready = window.Groundswell?.donatePanel;
+  if (ready) return Promise.resolve(ready);
+  let p = donateLoads.get(api);
+  if (!p) {
+    p = new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = `${api}/embed-donate.js?v=${__GS_DONATE_VERSION__}`;
+      s.async = true;
+      // A host page whose CSP names our script by nonce names this one too.
+      if (currentScript?.nonce) s.nonce = currentScript.nonce;
+      s.onload = () => {
+        const panel = window.Groundswell?.donatePanel;
+        if (panel) resolve(panel);
+        else reject(new Error('embed-donate.js did not register'));
+      };
+      s.onerror = () => {
+        donateLoads.delete(api);
+        reject(new Error(`could not load ${s.src}`));
+      };
+      document.head.append(s);
+    });
+    donateLoads.set(api, p);
+  }
+  return p;
 }
 
 /** A bug in the banner ends the banner, never the host page's scripts. */
@@ -80,7 +130,9 @@ class Guard extends Component<{ children: ReactNode; onError: () => void }, { fa
   }
 }
 
-function render(host: HTMLElement, opts: BannerOptions, cleanup?: () => void): () => void {
+type MountOptions = Omit<BannerOptions, 'loadDonate'>;
+
+function render(host: HTMLElement, opts: MountOptions, cleanup?: () => void): () => void {
   host.setAttribute('data-placement', opts.placement ?? 'inline');
   host.setAttribute('data-campaign', opts.campaign);
   const shadow = host.attachShadow({ mode: 'open' });
@@ -99,7 +151,7 @@ function render(host: HTMLElement, opts: BannerOptions, cleanup?: () => void): (
   const later = () => setTimeout(remove);
   root.render(
     <Guard onError={later}>
-      <BannerView {...opts} onHide={later} />
+      <BannerView {...opts} loadDonate={() => loadDonate(opts.api)} onHide={later} />
     </Guard>,
   );
   return remove;
@@ -136,7 +188,8 @@ function mountScript(script: HTMLScriptElement, api: string) {
   script.setAttribute(DONE, '');
   // Dismissed: no element at all, so not even an empty box moves the host page.
   if (isDismissed(campaign)) return;
-  const opts = { ...options(script, null, api), campaign, placement };
+  // Asked for before anything renders: the answer travels while the banner is being built.
+  const opts = { ...options(script, null, api), campaign, placement, first: early(api, campaign) };
   const host = document.createElement('groundswell-banner');
   if (placement === 'inline') script.after(host);
   else if (placement === 'top') document.body.prepend(host);
@@ -153,7 +206,7 @@ function mountDivs(script: HTMLScriptElement | null, api: string) {
     const host = document.createElement('groundswell-banner');
     el.append(host);
     try {
-      render(host, { ...options(el, script, api), campaign, placement: 'inline' });
+      render(host, { ...options(el, script, api), campaign, placement: 'inline', first: early(api, campaign) });
     } catch (err) {
       warn(err);
     }
@@ -193,6 +246,7 @@ try {
   const existing = window.Groundswell;
   if (existing && typeof existing.scan === 'function') existing.scan(currentScript);
   else {
+    groundswell.runtime = { Fragment, jsx, jsxs, useEffect, useId, useRef, useState };
     window.Groundswell = groundswell;
     groundswell.scan(currentScript);
   }

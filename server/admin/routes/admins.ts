@@ -24,7 +24,8 @@ export function adminsRoutes(deps: AppDeps) {
   const owner = [requireRole('owner'), requireRecentAuth()] as const;
   const idParam = zValidator('param', adminIdSchema, validationHook);
 
-  // The link goes to the inviting owner once, to pass on (by e-mail once Groundswell sends it).
+  // The link is mailed to the invited address (admins.ts) and shown once to the inviting owner,
+  // in case the mail goes astray.
   const invitation = (i: Invitation) => ({
     admin: i.admin,
     invitation: { url: `${config.publicUrl}/admin/invite/${i.token}`, expiresAt: i.expiresAt.toISOString() },

@@ -192,6 +192,8 @@ describe.skipIf(!hasChromium)('admin console in Chromium', () => {
     await p.getByLabel('Time zone').fill('America/New_York');
     await p.getByRole('button', { name: 'Save settings' }).click();
     await p.getByText('Saved.').waitFor();
+    // Owners find the whole data export here (the download itself: tests/integration/admin/export.test.ts).
+    expect(await p.getByRole('link', { name: 'Download all data' }).getAttribute('href')).toBe('/api/admin/export');
 
     await p.getByRole('link', { name: 'Campaigns' }).click();
     await p.getByRole('link', { name: 'New campaign' }).click();

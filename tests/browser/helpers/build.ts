@@ -8,8 +8,10 @@ export const DIST = path.join(ROOT, 'dist/web');
 export const EMBED_FILE = path.join(DIST, 'embed.js');
 
 /** What `npm run build` writes: the pages, the admin console (when its source exists), the embed. */
+export const EMBED_DONATE_FILE = path.join(DIST, 'embed-donate.js');
 const OUTPUTS = [
   EMBED_FILE,
+  EMBED_DONATE_FILE,
   path.join(DIST, 'pages/demo.html'),
   path.join(DIST, 'pages/donate.html'),
   path.join(DIST, 'pages/thanks.html'),
@@ -103,11 +105,24 @@ export async function ensureWebBuilt(): Promise<void> {
       // vitest sets NODE_ENV=test, which would give development builds of React.
       const env = { ...process.env, NODE_ENV: 'production' };
       const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
-      for (const config of ['web/vite.config.ts', 'web/vite.embed.config.ts']) {
-        execFileSync(process.execPath, [vite, 'build', '--config', config], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      // The same steps as `npm run build`: the pages, the embed's dialog script, then embed.js.
+      for (const args of [
+        ['--config', 'web/vite.config.ts'],
+        ['--config', 'web/vite.embed.config.ts', '--mode', 'donate'],
+        ['--config', 'web/vite.embed.config.ts'],
+      ]) {
+        execFileSync(process.execPath, [vite, 'build', ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
       }
     }
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }
+}
+
+/** The scripts admin/index.html loads before anything runs: its entry and every modulepreload. */
+export function adminInitialScripts(): string[] {
+  const html = readFileSync(path.join(DIST, 'admin/index.html'), 'utf8');
+  return [...html.matchAll(/<(?:script[^>]*\bsrc|link[^>]*rel="modulepreload"[^>]*\bhref)="\/(assets\/[^"]+\.js)"/g)].map((m) =>
+    path.join(DIST, m[1]!),
+  );
 }

@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { App } from '../../../server/app.js';
 import type { CreateCampaignInput } from '../../../server/campaigns/schemas.js';
 import { createCampaign } from '../../../server/campaigns/service.js';
 import { loadConfig } from '../../../server/config.js';
+import { serveApp } from '../../../server/lib/serve.js';
 import { createRuntime } from '../../../server/runtime.js';
 import type { StripeEmulator } from '../../../server/stripe-emulator/index.js';
 import { WEBHOOK_SECRET } from '../../helpers/app.js';
@@ -38,7 +38,8 @@ export async function startApp(opts: { kind?: DbKind; env?: Record<string, strin
   // Real PostgreSQL when CI provides it (LISTEN/NOTIFY across pool connections), else PGlite.
   const database = await createTestDatabase(opts.kind ?? (process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'));
   let handler: (req: Request, env: unknown) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-  const server = serve({ fetch: (req, env) => handler(req, env), port: 0, hostname: '127.0.0.1' }) as Server;
+  let fastPath: App['fastPath'] | undefined;
+  const server = serveApp({ fetch: (req, env) => handler(req, env), fastPath: () => fastPath, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
   const port = (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
@@ -54,6 +55,7 @@ export async function startApp(opts: { kind?: DbKind; env?: Record<string, strin
   });
   const runtime = await createRuntime(config, { database, emulator: { retryDelaysMs: [100, 500] } });
   const { app, emulator } = runtime;
+  fastPath = app.fastPath;
   if (!emulator) throw new Error('the browser suite runs on the emulator');
   handler = (req, env) => app.fetch(req, env as never);
 

@@ -168,7 +168,8 @@ function InvitationLink({ email, url, expiresAt }: { email: string; url: string;
   return (
     <div className="ok-note" role="status">
       <p>
-        Send this link to {email} (it is shown only now, works once, until {date(expiresAt)}). They choose their own password with it.
+        We e-mailed this link to {email}. If it does not arrive, send it yourself: it is shown only now and works once, until{' '}
+        {date(expiresAt)}. They choose their own password with it.
       </p>
       <label htmlFor="invitation-link">Invitation link</label>
       <input id="invitation-link" readOnly value={url} onFocus={(e) => e.target.select()} />{' '}

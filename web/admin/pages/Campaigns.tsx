@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
+import { SilenceWarning } from './Health.js';
 import { Link } from '../router.js';
 import { useCan } from '../session.js';
 import type { AdminCampaign } from '../types.js';
@@ -31,6 +32,7 @@ export function Campaigns() {
         )}
       </header>
       <ErrorNote error={error} />
+      <SilenceWarning />
       {!campaigns && !error && <p>Loading…</p>}
       {campaigns && campaigns.length === 0 && (
         <p className="empty">No campaigns yet. Create the first one to get a banner and a donate page.</p>

@@ -1,12 +1,15 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../api.js';
+import { SilenceWarning } from './Health.js';
 import { currencyDecimals } from '../../../common/money.js';
 import { Link } from '../router.js';
 import { useCan } from '../session.js';
 import type { Dashboard as DashboardData } from '../types.js';
 import { Badge, ErrorNote, date, money, moneyShort } from '../ui.js';
 import { OfflineGiftForm } from './OfflineGiftForm.js';
+
+// The charting library loads when a chart is first shown, not with the console (issue 12).
+const DailyChart = lazy(() => import('./DailyChart.js'));
 
 /** Public progress fields pushed by the campaign's event stream (SPEC §4). */
 type Progress = Pick<DashboardData, 'raised' | 'matched' | 'total' | 'percent' | 'donors' | 'donations' | 'goal' | 'status'>;
@@ -91,6 +94,7 @@ export function Dashboard({ slug }: { slug: string }) {
           )}
         </div>
       </header>
+      <SilenceWarning />
 
       <section aria-label="Progress" className="meter-card card">
         <div
@@ -134,22 +138,9 @@ export function Dashboard({ slug }: { slug: string }) {
           <p className="empty">The campaign has not started yet.</p>
         ) : (
           <div className="chart" role="img" aria-label={`Daily money in, ${chart.length} days; total ${m(d.raised)}`}>
-            <ResponsiveContainer width="100%" height={260}>
-              <BarChart data={chart} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-                <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                <XAxis dataKey="date" tick={{ fontSize: 12 }} minTickGap={16} />
-                <YAxis
-                  tick={{ fontSize: 12 }}
-                  width={64}
-                  tickFormatter={(v: number) => moneyShort(Math.round(v * 10 ** dec), d.currency)}
-                />
-                <Tooltip
-                  formatter={(v) => [money(Math.round(Number(v) * 10 ** dec), d.currency), 'Money in']}
-                  labelFormatter={(l) => String(l)}
-                />
-                <Bar dataKey="amount" fill="#2563eb" radius={[3, 3, 0, 0]} isAnimationActive={false} />
-              </BarChart>
-            </ResponsiveContainer>
+            <Suspense fallback={<p className="muted">Loading the chart…</p>}>
+              <DailyChart data={chart} currency={d.currency} decimals={dec} />
+            </Suspense>
           </div>
         )}
       </section>

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { Link } from '../router.js';
 import { useCan } from '../session.js';
 import type { DonationDetail } from '../types.js';
-import { Badge, ErrorNote, dateTime, giftDate, money } from '../ui.js';
+import { Badge, ErrorNote, dateOnly, dateTime, giftDate, money } from '../ui.js';
 import { OfflineGiftForm } from './OfflineGiftForm.js';
 
 const KIND: Record<string, string> = {
@@ -171,6 +171,7 @@ export function Donation({ id }: { id: string }) {
                   Counted
                 </th>
                 <th scope="col">Refunds and disputes</th>
+                <th scope="col">Stripe fee, net and payout</th>
                 <th scope="col">Stripe id</th>
               </tr>
             </thead>
@@ -198,6 +199,30 @@ export function Donation({ id }: { id: string }) {
                       </div>
                     ))}
                     {!p.refunds.length && !p.disputes.length && '—'}
+                  </td>
+                  <td>
+                    {p.balance.map((b) => (
+                      <div key={b.id}>
+                        {b.type === 'charge' ? (
+                          <>
+                            Fee {money(b.fee, b.currency)}, net {money(b.net, b.currency)}
+                          </>
+                        ) : (
+                          <>
+                            {(b.category ?? b.type).replaceAll('_', ' ')} {money(b.net, b.currency)}
+                          </>
+                        )}
+                        {b.payout ? (
+                          <div className="muted">
+                            paid out in <span className="mono">{b.payout.id}</span>
+                            {b.payout.arrivalDate && <>, arriving {dateOnly(b.payout.arrivalDate)}</>}
+                          </div>
+                        ) : (
+                          <div className="muted">not paid out yet</div>
+                        )}
+                      </div>
+                    ))}
+                    {!p.balance.length && (p.kind === 'offline' ? '—' : <span className="muted">not known yet</span>)}
                   </td>
                   <td className="mono">{p.paymentIntentId ?? p.sourceKey}</td>
                 </tr>

@@ -3,18 +3,42 @@ import { ApiError, api } from '../api.js';
 import type { Me } from '../session.js';
 import { ErrorNote, Field, dateTime, fieldProps } from '../ui.js';
 
+const TEXT = {
+  invite: {
+    title: 'Join the Groundswell admin',
+    invalid: 'This invitation link is not valid: it was used already, has expired or was replaced. Ask an owner for a new one.',
+    path: '/invitations/',
+  },
+  reset: {
+    title: 'Reset your admin password',
+    invalid:
+      'This password reset link is not valid: it was used already, has expired or was replaced by a newer one. Ask for a new link on the sign-in page.',
+    path: '/password-reset/',
+  },
+};
+
 /**
- * /admin/invite/<token>: an invited admin chooses their own password. Opening the page only
- * reads whose invitation it is; the button POSTs (mail scanners follow links).
+ * /admin/invite/<token> and /admin/reset/<token>: an invited admin chooses their own password, or
+ * an admin who forgot theirs chooses a new one. Opening the page only reads whose link it is; the
+ * button POSTs (mail scanners follow links).
  */
-export function Invite({ token, onSignedIn }: { token: string; onSignedIn: (me: Me) => void }) {
+export function Invite({
+  token,
+  onSignedIn,
+  purpose = 'invite',
+}: {
+  token: string;
+  onSignedIn: (me: Me) => void;
+  purpose?: 'invite' | 'reset';
+}) {
+  const text = TEXT[purpose];
   const [invite, setInvite] = useState<{ email: string; expiresAt: string } | null | undefined>(undefined);
   const [loadError, setLoadError] = useState('');
   const [password, setPassword] = useState('');
   const [again, setAgain] = useState('');
   const [errors, setErrors] = useState<{ password?: string; again?: string; general?: string }>({});
   const [busy, setBusy] = useState(false);
-  const path = `/invitations/${encodeURIComponent(token)}`;
+  const path = `${text.path}${encodeURIComponent(token)}`;
 
   useEffect(() => {
     api<{ email: string; expiresAt: string }>(path).then(setInvite, (e: unknown) => {
@@ -41,14 +65,10 @@ export function Invite({ token, onSignedIn }: { token: string; onSignedIn: (me: 
   return (
     <main className="login">
       <section className="card" aria-labelledby="invite-title">
-        <h1 id="invite-title">Join the Groundswell admin</h1>
+        <h1 id="invite-title">{text.title}</h1>
         <ErrorNote error={loadError} />
         {invite === undefined && !loadError && <p className="loading">Loading…</p>}
-        {invite === null && (
-          <p role="alert">
-            This invitation link is not valid: it was used already, has expired or was replaced. Ask an owner for a new one.
-          </p>
-        )}
+        {invite === null && <p role="alert">{text.invalid}</p>}
         {invite && (
           <form onSubmit={submit} noValidate>
             <p>

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { isTimeZone } from '../../../common/time.js';
 import { api } from '../api.js';
+import { ExportLink, useCan } from '../session.js';
 import type { OrgSettings } from '../types.js';
 import { ErrorNote, Field, fieldProps, setOrgTimeZone, useApiForm } from '../ui.js';
 
@@ -22,6 +23,7 @@ export function Settings() {
   const [f, setF] = useState<OrgSettings | null>(null);
   const [loadError, setLoadError] = useState('');
   const zones = useMemo(knownZones, []);
+  const isOwner = useCan('owner');
 
   useEffect(() => {
     api<OrgSettings>('/settings').then(setF, (e: Error) => setLoadError(e.message));
@@ -88,6 +90,19 @@ export function Settings() {
           </button>
         </div>
       </form>
+      {isOwner && (
+        <section className="card" aria-labelledby="data-export-title">
+          <h2 id="data-export-title">Your data</h2>
+          <p>
+            Every campaign, gift, payment, refund, dispute, Stripe event, subscriber, receipt, setting, admin and audit entry in one file
+            (JSON Lines), to keep as a backup or to move to another host with <code>npm run import</code>. Admin passwords are not included.
+            The download is recorded in the audit log.
+          </p>
+          <div className="actions">
+            <ExportLink href="/api/admin/export">Download all data</ExportLink>
+          </div>
+        </section>
+      )}
     </>
   );
 }

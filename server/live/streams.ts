@@ -1,0 +1,216 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Header, PUBLIC_READ_CORS, asSent, requestIdFor } from '../campaigns/fast-read.js';
+import type { CachedProgress, ProgressCache } from '../campaigns/progress-cache.js';
+import type { ProgressBus } from './bus.js';
+
+/**
+ * The open event streams (GET /api/campaigns/:slug/stream) of this instance, grouped by
+ * campaign. A change on the bus (from any instance) reloads the campaign's progress once for the
+ * group and writes one precomputed event to every viewer: no per-viewer subscription, promise,
+ * timer or Web stream, so 10,000 open banners cost little more than their sockets (bench).
+ *
+ * A viewer is a node:http response (real servers) or a Web stream (app.request in tests); both
+ * get the same bytes. Heartbeats (25 s, one timer for all) keep proxies from closing idle
+ * streams; a viewer that does not read (megabytes queued) is ended and reconnects.
+ */
+
+const HEARTBEAT_MS = 25_000;
+const MAX_QUEUED_BYTES = 256 * 1024;
+const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+
+interface Viewer {
+  write(chunk: Buffer): void;
+  /** Bytes written but not yet taken by the client. */
+  queued(): number;
+  end(): void;
+  /** The body of the last progress event written. */
+  sent: string;
+}
+
+interface Group {
+  slug: string;
+  campaignId: number;
+  viewers: Set<Viewer>;
+  loading: boolean;
+  again: boolean;
+}
+
+/** The stream's response headers besides the public ones, as the framework sent them. */
+const STREAM_HEADERS: Header[] = [
+  ['Content-Type', 'text/event-stream'],
+  ['Cache-Control', 'no-cache'],
+  ['Connection', 'keep-alive'],
+  ['Transfer-Encoding', 'chunked'],
+  ['X-Accel-Buffering', 'no'],
+];
+export { STREAM_HEADERS };
+
+const STREAM_PREFIX = '/api/campaigns/';
+const STREAM_SUFFIX = '/stream';
+
+export class ProgressStreams {
+  private groups = new Map<string, Group>();
+  private events = new WeakMap<CachedProgress, Buffer>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unsubscribe: () => void;
+  private rawHead: string[];
+  private ending = false;
+
+  constructor(
+    private cache: ProgressCache,
+    bus: ProgressBus,
+    publicHeaders: readonly Header[],
+  ) {
+    // Subscribed after the cache (created first): its entry is already dropped when we reload.
+    this.unsubscribe = bus.subscribe((campaignId) => {
+      for (const g of this.groups.values()) if (campaignId === 0 || campaignId === g.campaignId) void this.refresh(g);
+    });
+    this.rawHead = asSent([...publicHeaders, ...PUBLIC_READ_CORS, ...STREAM_HEADERS]);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.viewers.size;
+    return n;
+  }
+
+  private event(entry: CachedProgress): Buffer {
+    let b = this.events.get(entry);
+    if (!b) {
+      b = Buffer.from(`event: progress\ndata: ${entry.body}\nid: ${entry.etag.replaceAll('"', '')}\n\n`);
+      this.events.set(entry, b);
+    }
+    return b;
+  }
+
+  /** The fast path for a fresh cached campaign; false leaves the request to the framework. */
+  fastStream = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = req.url;
+    if (req.method !== 'GET' || !url || !url.startsWith(STREAM_PREFIX) || !url.endsWith(STREAM_SUFFIX)) return false;
+    const slug = url.slice(STREAM_PREFIX.length, -STREAM_SUFFIX.length);
+    if (!slug || /[/?%#]/.test(slug)) return false;
+    const entry = this.cache.peek(slug);
+    if (!entry) return false;
+    this.openNode(res, slug, entry, requestIdFor(req));
+    return true;
+  };
+
+  /** A node:http response becomes a viewer (headers written here). */
+  openNode(res: ServerResponse, slug: string, entry: CachedProgress, requestId: string): void {
+    res.writeHead(200, [...this.rawHead, 'x-request-id', requestId]);
+    const viewer: Viewer = {
+      write: (chunk) => void res.write(chunk),
+      queued: () => res.writableLength,
+      end: () => res.end(),
+      sent: '',
+    };
+    res.on('close', () => this.remove(slug, viewer));
+    this.add(slug, entry, viewer);
+  }
+
+  /** A Web stream viewer (no socket: app.request); the caller sets the headers. */
+  openWeb(slug: string, entry: CachedProgress): ReadableStream<Uint8Array> {
+    let viewer: Viewer | undefined;
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        let closed = false;
+        viewer = {
+          write: (chunk) => !closed && controller.enqueue(new Uint8Array(chunk)),
+          queued: () => Math.max(0, -(controller.desiredSize ?? 0)),
+          end: () => {
+            if (closed) return;
+            closed = true;
+            controller.close();
+            this.remove(slug, viewer!);
+          },
+          sent: '',
+        };
+        this.add(slug, entry, viewer);
+      },
+      cancel: () => {
+        if (viewer) this.remove(slug, viewer);
+      },
+    });
+  }
+
+  private add(slug: string, entry: CachedProgress, viewer: Viewer) {
+    if (this.ending) return viewer.end();
+    let g = this.groups.get(slug);
+    if (!g) {
+      g = { slug, campaignId: entry.campaignId, viewers: new Set(), loading: false, again: false };
+      this.groups.set(slug, g);
+    }
+    g.viewers.add(viewer);
+    viewer.write(this.event(entry));
+    viewer.sent = entry.body;
+    // A change between the load of `entry` and now dropped it from the cache: catch up.
+    if (this.cache.peek(slug) !== entry) void this.refresh(g);
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+      this.heartbeat.unref();
+    }
+  }
+
+  private remove(slug: string, viewer: Viewer) {
+    const g = this.groups.get(slug);
+    if (!g?.viewers.delete(viewer)) return;
+    if (g.viewers.size === 0 && !g.loading) this.groups.delete(slug);
+    if (this.groups.size === 0 && this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+    }
+  }
+
+  /** One reload per group however many notifications arrive meanwhile; then one write each. */
+  private async refresh(g: Group): Promise<void> {
+    if (g.loading) {
+      g.again = true;
+      return;
+    }
+    g.loading = true;
+    try {
+      do {
+        g.again = false;
+        let entry: CachedProgress;
+        try {
+          entry = await this.cache.get(g.slug);
+        } catch {
+          return; // the campaign is gone or the database is down: the next notification retries
+        }
+        g.campaignId = entry.campaignId;
+        const chunk = this.event(entry);
+        for (const v of g.viewers) {
+          if (v.sent === entry.body) continue;
+          if (v.queued() > MAX_QUEUED_BYTES) {
+            v.end();
+            continue;
+          }
+          v.write(chunk);
+          v.sent = entry.body;
+        }
+      } while (g.again);
+    } finally {
+      g.loading = false;
+      if (g.viewers.size === 0) this.groups.delete(g.slug);
+    }
+  }
+
+  private beat() {
+    for (const g of this.groups.values())
+      for (const v of g.viewers) {
+        if (v.queued() > MAX_QUEUED_BYTES) v.end();
+        else v.write(KEEP_ALIVE);
+      }
+  }
+
+  /** Shutdown: ends every stream (banners reconnect, to another instance if need be). */
+  endAll() {
+    this.ending = true;
+    for (const g of [...this.groups.values()]) for (const v of [...g.viewers]) v.end();
+  }
+
+  close() {
+    this.unsubscribe();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+}
