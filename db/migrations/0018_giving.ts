@@ -3,7 +3,9 @@ import { type Kysely, sql } from 'kysely';
 /**
  * When payments are down, after the goal, after the end (SPEC §13, issue 13).
  *
- * payments_breaker: one row (id = 1) shared by every instance. `open` says whether the app takes
+ * payments_breaker: one row (id = 1) shared by every instance, made by the first write (a
+ * database that has only run its migrations holds no rows: `npm run import` needs that); until
+ * then the defaults below are the state. `open` says whether the app takes
  * gifts online; `reason` why it opened (connection, stripe_5xx, charges_disabled, auth); the
  * owner's pledge mode holds it open whatever Stripe says. `next_probe_at` is claimed by one
  * instance at a time (UPDATE ... WHERE next_probe_at <= now), so N instances probe Stripe once
@@ -49,7 +51,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addCheckConstraint('payments_breaker_one_row', sql`id = 1`)
     .addCheckConstraint('payments_breaker_retention', sql`pledge_retention_days between 1 and 730`)
     .execute();
-  await db.insertInto('payments_breaker').values({ id: 1 }).execute();
 
   await db.schema
     .createTable('payments_breaker_log')

@@ -30,8 +30,34 @@ export interface BreakerState {
   pledgeRetentionDays: number;
 }
 
+/** The row's state before anything was ever written (the column defaults of migration 0018). */
+const UNTOUCHED = {
+  open: false,
+  reason: null,
+  detail: null,
+  pledge_mode: false,
+  changed_at: null,
+  last_probe_at: null,
+  last_probe_ok: null,
+  last_probe_error: null,
+  other_ways: '',
+  pledge_retention_days: 90,
+} as const;
+
+/**
+ * The one row is made by the first write, not by the migration (a migrated database holds no
+ * rows until it is used, which `npm run import` relies on). Every writer calls this first.
+ */
+export async function ensureBreakerRow(db: Kysely<Database>): Promise<void> {
+  await db
+    .insertInto('payments_breaker')
+    .values({ id: 1 })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
 export async function readBreaker(db: Kysely<Database>): Promise<BreakerState> {
-  const r = await db.selectFrom('payments_breaker').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+  const r = (await db.selectFrom('payments_breaker').selectAll().where('id', '=', 1).executeTakeFirst()) ?? UNTOUCHED;
   return {
     open: r.open || r.pledge_mode,
     reason: r.pledge_mode ? 'pledge_mode' : r.reason,
@@ -85,6 +111,7 @@ async function accountTakesCharges(stripe: Stripe): Promise<boolean> {
 export async function openBreaker(deps: BreakerDeps, reason: Exclude<BreakerReason, 'pledge_mode'>, detail: string): Promise<boolean> {
   const now = deps.clock();
   const opened = await deps.db.transaction().execute(async (trx) => {
+    await ensureBreakerRow(trx);
     const row = await trx
       .updateTable('payments_breaker')
       .set({ open: true, reason, detail, changed_at: now, next_probe_at: new Date(now.getTime() + PROBE_WHILE_OPEN_MS) })
@@ -152,6 +179,7 @@ export async function reportStripeFailure(deps: BreakerDeps, err: unknown): Prom
 export async function setPledgeMode(deps: BreakerDeps, on: boolean, adminId: number): Promise<void> {
   const now = deps.clock();
   const changed = await deps.db.transaction().execute(async (trx) => {
+    await ensureBreakerRow(trx);
     const row = await trx
       .updateTable('payments_breaker')
       .set({ pledge_mode: on, changed_at: now })
@@ -183,6 +211,7 @@ export async function setPledgeMode(deps: BreakerDeps, on: boolean, adminId: num
 export async function runProbe(deps: BreakerDeps, opts: { force?: boolean } = {}): Promise<'skipped' | 'up' | 'down' | 'unknown'> {
   const now = deps.clock();
   // Claim this interval's probe: with N instances, one asks Stripe.
+  await ensureBreakerRow(deps.db);
   const claim = deps.db
     .updateTable('payments_breaker')
     .set({

@@ -80,8 +80,9 @@ describe.skipIf(!hasChromium)('when payments are down, after the goal, after the
 
   it('with Stripe failing, the banner collects a pledge that does not count; later it becomes a gift through its e-mail', async () => {
     await app.db
-      .updateTable('payments_breaker')
-      .set({ other_ways: 'Bank transfer: IBAN DE00 1234 5678\nCheques to: 1 River St' })
+      .insertInto('payments_breaker')
+      .values({ id: 1, other_ways: 'Bank transfer: IBAN DE00 1234 5678\nCheques to: 1 River St' })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ other_ways: (eb) => eb.ref('excluded.other_ways') }))
       .execute();
     app.app.progressCache.invalidate(0);
     app.emulator.setOutage('server_errors');

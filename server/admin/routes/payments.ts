@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { getCampaign } from '../../campaigns/service.js';
 import { slugSchema } from '../../campaigns/schemas.js';
 import type { AppDeps } from '../../deps.js';
-import { breakerHistory, readBreaker, runProbe, setPledgeMode } from '../../giving/breaker.js';
+import { breakerHistory, ensureBreakerRow, readBreaker, runProbe, setPledgeMode } from '../../giving/breaker.js';
 import { invitePledgers, listPledges, pledgeSummary } from '../../giving/pledges.js';
 import { validationHook } from '../../lib/validation.js';
 import { audit, diff } from '../audit.js';
@@ -55,6 +55,7 @@ export function paymentsRoutes(deps: AppDeps) {
       const adminId = c.get('session').adminId;
       const before = await readBreaker(db);
       if (input.otherWays !== undefined || input.pledgeRetentionDays !== undefined) {
+        await ensureBreakerRow(db);
         await db
           .updateTable('payments_breaker')
           .set({
