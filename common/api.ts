@@ -16,7 +16,12 @@ export interface Progress {
   headline: string;
   message: string;
   currency: string;
+  /** The current goal: the first of `goals` the total has not reached (the last once all are). */
   goal: number;
+  /** Every goal, ascending (stretch goals after the first); `percent` is against `goal`. */
+  goals: number[];
+  /** The goal before `goal`, already reached (stretch goals), else null. */
+  reachedGoal: number | null;
   raised: number;
   matched: number;
   total: number;
@@ -38,6 +43,25 @@ export interface Progress {
    * null when the organisation makes no claim; notice holds the sentence per language.
    */
   tax?: { deductible: boolean | null; notice: Partial<Record<TaxLanguage, string>> };
+  /** 'down' while the payments breaker is open: the widget collects pledges (SPEC §13). */
+  payments: 'up' | 'down';
+  /** The organisation's other ways to give (bank transfer, cheque...), plain text; '' when none. */
+  otherWays: string;
+  /** How many days an unconverted pledge is kept (stated in the pledge form's consent). */
+  pledgeDays: number;
+  /** An ended campaign's follow-on campaign, while that one is open. */
+  followOn: { slug: string; title: string } | null;
+  /** Present while card testing has switched the CAPTCHA on for this campaign: the widget shows it. */
+  captcha?: { provider: 'turnstile' | 'hcaptcha'; siteKey: string };
+}
+
+/** What the public progress adds from outside the campaign row (server/campaigns/progress-cache.ts). */
+export interface ProgressExtras {
+  payments: 'up' | 'down';
+  otherWays: string;
+  pledgeDays: number;
+  followOn: { slug: string; title: string } | null;
+  captcha?: { provider: 'turnstile' | 'hcaptcha'; siteKey: string };
 }
 
 export interface PublicDonor {

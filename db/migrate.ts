@@ -20,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0012_manage': await import('./migrations/0012_manage.js'),
   '0013_statements': await import('./migrations/0013_statements.js'),
   '0015_stripe_ops': await import('./migrations/0015_stripe_ops.js'),
+  '0018_giving': await import('./migrations/0018_giving.js'),
 };
 
 class StaticProvider implements MigrationProvider {

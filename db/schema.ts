@@ -5,9 +5,11 @@ import type { OrganisationTables } from './schema/organisation.js';
 import type { MailTables } from './schema/mail.js';
 import type { StripeOpsTables } from './schema/stripe-ops.js';
 import type { ManageTables } from './schema/manage.js';
+import type { GivingTables } from './schema/giving.js';
 import type { StatementTables } from './schema/statements.js';
 
 export * from './schema/core.js';
+export type { BreakerReason, PledgeStatus } from './schema/giving.js';
 
 /** The whole database, one fragment per feature so parallel work does not collide. */
 export interface Database
@@ -18,4 +20,5 @@ export interface Database
     MailTables,
     ManageTables,
     StatementTables,
-    StripeOpsTables {}
+    StripeOpsTables,
+    GivingTables {}

@@ -15,6 +15,8 @@ import { campaignRoutes } from './campaigns/routes.js';
 import { checkoutRoutes } from './checkout/routes.js';
 import type { AppDeps } from './deps.js';
 import { digestPageRoutes } from './digest/pages.js';
+import { pledgePageRoutes } from './giving/pages.js';
+import { pledgeRoutes } from './giving/routes.js';
 import { AppError } from './errors.js';
 import { securityHeaders } from './lib/security-headers.js';
 import { ProgressStreams } from './live/streams.js';
@@ -32,6 +34,7 @@ export function createApp(deps: AppDeps) {
       const s = await getOrgSettings(deps.db, deps.config);
       return publicTaxNotice(taxFacts(s, deps.config.orgName));
     },
+    captcha: deps.config.cardTesting.captcha,
   });
 
   app.use(requestId());
@@ -86,6 +89,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/api/campaigns', checkoutRoutes(deps));
+  app.route('/api/campaigns', pledgeRoutes(deps));
   const streams = new ProgressStreams(cache, deps.bus, headers.publicHeaders);
   app.route('/api/campaigns', campaignRoutes(deps, cache, streams));
   const fastRead = createFastRead(cache, headers.publicHeaders);
@@ -95,6 +99,7 @@ export function createApp(deps: AppDeps) {
   app.route('/digest', digestPageRoutes(deps));
   app.route('/manage', managePageRoutes(deps, { sections: [statementSection(deps)] }));
   app.route('/statements', statementRoutes(deps));
+  app.route('/pledge', pledgePageRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
   app.route('/', siteRoutes(deps));
 

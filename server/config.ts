@@ -54,6 +54,15 @@ const schema = z.object({
   ADMIN_EMAIL: optionalString.pipe(z.email().optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(10, 'must be at least 10 characters').optional()),
   CHECKOUT_RATE_LIMIT: z.coerce.number().int().min(1).max(100000).default(10),
+  // Card testing (SPEC §13): per campaign, checkouts per minute and failed payments per 10 minutes.
+  CAMPAIGN_CHECKOUT_LIMIT: z.coerce.number().int().min(1).max(1000000).default(60),
+  CAMPAIGN_FAILURE_LIMIT: z.coerce.number().int().min(1).max(1000000).default(20),
+  CAPTCHA_PROVIDER: z.enum(['', 'turnstile', 'hcaptcha']).default(''),
+  CAPTCHA_SITE_KEY: optionalString.pipe(z.string().max(200).optional()),
+  CAPTCHA_SECRET: optionalString.pipe(z.string().max(500).optional()),
+  /** The provider's siteverify endpoint; set only to point tests at a local double. */
+  CAPTCHA_VERIFY_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  CAPTCHA_MINUTES: z.coerce.number().int().min(1).max(10080).default(60),
   // false | true (one proxy) | N: the number of reverse proxies of ours in front of the server.
   TRUST_PROXY: z
     .string()
@@ -127,6 +136,12 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   checkoutRateLimit: number;
+  /** Card testing: per-campaign velocity limits and the optional CAPTCHA they switch on. */
+  cardTesting: {
+    checkoutsPerMinute: number;
+    failuresPer10Minutes: number;
+    captcha: { provider: 'turnstile' | 'hcaptcha'; siteKey: string; secret: string; verifyUrl: string; minutes: number } | null;
+  };
   /** How many reverse proxies of ours append to X-Forwarded-For (0: believe none of it). */
   trustProxy: number;
   logLevel: string;
@@ -212,6 +227,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Refusing to start: ${why} but STRIPE_SECRET_KEY is not set, so payments would run on the built-in test emulator. Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or STRIPE_EMULATOR=1 for a demo on purpose.`,
     );
   }
+  const captchaParts = [e.CAPTCHA_PROVIDER, e.CAPTCHA_SITE_KEY, e.CAPTCHA_SECRET].filter(Boolean).length;
+  if (captchaParts !== 0 && captchaParts !== 3) {
+    throw new ConfigError('Invalid configuration: CAPTCHA_PROVIDER, CAPTCHA_SITE_KEY and CAPTCHA_SECRET must be set together');
+  }
   if ((e.ADMIN_EMAIL && !e.ADMIN_PASSWORD) || (!e.ADMIN_EMAIL && e.ADMIN_PASSWORD)) {
     throw new ConfigError('Invalid configuration: ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
   }
@@ -229,6 +248,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
     checkoutRateLimit: e.CHECKOUT_RATE_LIMIT,
+    cardTesting: {
+      checkoutsPerMinute: e.CAMPAIGN_CHECKOUT_LIMIT,
+      failuresPer10Minutes: e.CAMPAIGN_FAILURE_LIMIT,
+      captcha:
+        e.CAPTCHA_PROVIDER && e.CAPTCHA_SITE_KEY && e.CAPTCHA_SECRET
+          ? {
+              provider: e.CAPTCHA_PROVIDER,
+              siteKey: e.CAPTCHA_SITE_KEY,
+              secret: e.CAPTCHA_SECRET,
+              verifyUrl:
+                e.CAPTCHA_VERIFY_URL ??
+                (e.CAPTCHA_PROVIDER === 'turnstile'
+                  ? 'https://challenges.cloudflare.com/turnstile/v0/siteverify'
+                  : 'https://api.hcaptcha.com/siteverify'),
+              minutes: e.CAPTCHA_MINUTES,
+            }
+          : null,
+    },
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     webhookSilenceMinutes: e.WEBHOOK_SILENCE_MINUTES,

@@ -7,6 +7,7 @@ import { type Runtime, createRuntime } from './runtime.js';
 import { DEMO_SLUG, seedAdmin, seedDemoCampaign } from './seed.js';
 import { createStatementRunner } from './statements/job.js';
 import { scheduleReconciliation } from './webhooks/reconcile.js';
+import { scheduleGivingJobs } from './giving/jobs.js';
 
 // loadConfig → listen → createRuntime → serve → shutdown. A bad configuration, a port in use or
 // a database held by another process ends start-up with one line, never a stack trace.
@@ -66,6 +67,7 @@ const admin = await seedAdmin(db, config);
 handler = (req, env) => app.fetch(req, env as never);
 fastPath = (req, res) => app.fastPath(req, res);
 const stopReconciliation = scheduleReconciliation(app.deps, runtime.database);
+const stopGivingJobs = scheduleGivingJobs({ db, stripe: runtime.stripe, clock, bus: runtime.bus, log });
 // Demo mode: the emulator's webhook endpoint is made the way `npm run stripe:setup` makes it, so
 // the admin's webhook health reads a real endpoint (deliveries go to this server in process).
 if (config.emulator) {
@@ -109,6 +111,7 @@ async function shutdown(signal: string) {
   force.unref();
   await closed;
   stopReconciliation();
+  stopGivingJobs();
   await statementRunner.stop();
   await mailWorker.stop();
   await runtime.close();

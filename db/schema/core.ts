@@ -21,6 +21,10 @@ export interface CampaignsTable {
   match_ratio_ppm: number | null;
   match_cap: number | null;
   archived_at: Timestamp | null;
+  /** Goals after `goal`, ascending (jsonb; migrations/0018_giving). */
+  stretch_goals: ColumnType<number[], string | undefined, string>;
+  /** Where an ended campaign sends its readers (migrations/0018_giving). */
+  follow_on_id: number | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }
@@ -77,6 +81,8 @@ export interface GiftsTable {
   cancel_comment: ColumnType<string | null, string | null | undefined, string | null>;
   received_at: Timestamp | null;
   voided_at: Timestamp | null;
+  /** The pledge whose e-mail link made this gift's Checkout (migrations/0018_giving). */
+  pledge_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

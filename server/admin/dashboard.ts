@@ -23,6 +23,7 @@ export function toAdminCampaign(c: CampaignWithTotals, now: Date) {
     disputed: c.disputed,
     archivedAt: c.archived_at?.toISOString() ?? null,
     allowedOrigins: c.allowed_origins,
+    followOnSlug: c.follow_on_slug,
     createdAt: c.created_at.toISOString(),
     updatedAt: c.updated_at.toISOString(),
   };

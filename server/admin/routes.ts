@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js';
 import { exportRoutes } from './routes/exports.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
 import { receiptRoutes } from './routes/receipts.js';
+import { paymentsRoutes } from './routes/payments.js';
 import { passwordResetRoutes } from './routes/password-resets.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { outboxRoutes } from './outbox.js';
@@ -53,6 +54,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', subscriberRoutes(deps))
     .route('/', auditRoutes(deps))
     .route('/', webhookEventRoutes(deps))
+    .route('/', paymentsRoutes(deps))
     .route('/', statementAdminRoutes(deps))
     .route('/', erasureRoutes(deps))
     .route('/', healthRoutes(deps))

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { ProgressBus } from '../live/bus.js';
+import type { Config } from '../config.js';
+import { progressExtras } from '../giving/extras.js';
 import { type Progress, getCampaign, toProgress } from './service.js';
 
 export interface CachedProgress {
@@ -35,6 +37,7 @@ export class ProgressCache {
       testMode?: boolean;
       /** What the appeal says about tax: the organisation's status, read with each load. */
       tax?: () => Promise<NonNullable<Progress['tax']>>;
+      captcha?: Config['cardTesting']['captcha'];
     } = {},
   ) {
     this.unsubscribe = bus.subscribe((campaignId) => this.invalidate(campaignId));
@@ -69,9 +72,11 @@ export class ProgressCache {
 
   private async load(slug: string): Promise<CachedProgress> {
     const generation = this.generation;
+    const now = this.clock();
     const [c, tax] = await Promise.all([getCampaign(this.db, slug), this.opts.tax?.()]);
+    const extras = await progressExtras(this.db, c, now, this.opts.captcha ?? null);
     const progress: Progress = {
-      ...toProgress(c, this.clock()),
+      ...toProgress(c, now, extras),
       ...(this.opts.testMode && { testMode: true as const }),
       ...(tax && { tax }),
     };

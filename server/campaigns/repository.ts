@@ -6,6 +6,7 @@ export function selectCampaignWithTotals(db: Kysely<Database>) {
   return db
     .selectFrom('campaigns as c')
     .innerJoin('campaign_totals as t', 't.campaign_id', 'c.id')
+    .select((eb) => eb.selectFrom('campaigns as f').whereRef('f.id', '=', 'c.follow_on_id').select('f.slug').as('follow_on_slug'))
     .select([
       'c.id',
       'c.slug',
@@ -23,6 +24,8 @@ export function selectCampaignWithTotals(db: Kysely<Database>) {
       'c.match_ratio_ppm',
       'c.match_cap',
       'c.archived_at',
+      'c.stretch_goals',
+      'c.follow_on_id',
       'c.created_at',
       'c.updated_at',
       't.raised',

@@ -118,19 +118,39 @@ const campaignFields = {
   feeFixed: z.number().int().min(0).max(100_000).optional(),
   match: matchSchema.nullable().optional(),
   allowedOrigins: z.array(originSchema).max(50).optional(),
+  /**
+   * Stretch goals (SPEC §13): every goal in order, the first being `goal`. Given alone it sets
+   * `goal` too; given with `goal`, its first entry must be that goal.
+   */
+  goals: z
+    .array(totalMinorUnits)
+    .min(1)
+    .max(10)
+    .refine((g) => g.every((v, i) => i === 0 || v > g[i - 1]!), { message: 'must be in ascending order, each above the one before' })
+    .optional(),
+  /** Where the banner sends readers once this campaign has ended: another campaign's slug, or null. */
+  followOn: slugSchema.nullable().optional(),
 };
 
+const goalsAgree = (c: { goal?: number; goals?: number[] }) => !(c.goal !== undefined && c.goals && c.goals[0] !== c.goal);
+const goalsMessage = { message: 'must start with goal (the first goal); send goals alone to change both', path: ['goals'] };
+
 export const createCampaignSchema = z
-  .strictObject(campaignFields)
-  .refine((c) => c.endsAt > c.startsAt, { message: 'must be after startsAt', path: ['endsAt'] });
+  .strictObject({ ...campaignFields, goal: totalMinorUnits.optional() })
+  .refine((c) => c.goal !== undefined || c.goals !== undefined, { message: 'is required', path: ['goal'] })
+  .refine(goalsAgree, goalsMessage)
+  .refine((c) => c.endsAt > c.startsAt, { message: 'must be after startsAt', path: ['endsAt'] })
+  .transform((c) => ({ ...c, goal: c.goals?.[0] ?? c.goal! }));
 
 export const updateCampaignSchema = z
   .strictObject({ ...campaignFields, archived: z.boolean() })
   .partial()
+  .refine(goalsAgree, goalsMessage)
   .refine((c) => !(c.startsAt && c.endsAt) || c.endsAt > c.startsAt, {
     message: 'must be after startsAt',
     path: ['endsAt'],
-  });
+  })
+  .transform((c) => (c.goals ? { ...c, goal: c.goals[0]! } : c));
 
 export type CreateCampaignInput = z.infer<typeof createCampaignSchema>;
 export type UpdateCampaignInput = z.infer<typeof updateCampaignSchema>;

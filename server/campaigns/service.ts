@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { CampaignStatus, Progress } from '../../common/api.js';
+import type { CampaignStatus, Progress, ProgressExtras } from '../../common/api.js';
 import { ppmToDecimal } from '../../common/money.js';
 import type { Database } from '../../db/schema.js';
 import { AppError, notFound } from '../errors.js';
@@ -23,20 +23,36 @@ export function matchedAmount(raised: number, ratioPpm: number | null, cap: numb
   return Number(m < BigInt(cap) ? m : BigInt(cap));
 }
 
-export function toProgress(c: CampaignWithTotals, now: Date): Progress {
+/**
+ * Stretch goals (SPEC §13): the current goal is the first the total has not reached; once all are
+ * reached, the last. The goal before it is shown as reached.
+ */
+export function currentGoal(goals: readonly number[], total: number): { goal: number; reachedGoal: number | null } {
+  const i = goals.findIndex((g) => total < g);
+  const at = i === -1 ? goals.length - 1 : i;
+  return { goal: goals[at]!, reachedGoal: at > 0 ? goals[at - 1]! : null };
+}
+
+const NO_EXTRAS: ProgressExtras = { payments: 'up', otherWays: '', pledgeDays: 90, followOn: null };
+
+export function toProgress(c: CampaignWithTotals, now: Date, extras: ProgressExtras = NO_EXTRAS): Progress {
   const matched = matchedAmount(c.raised, c.match_ratio_ppm, c.match_cap);
   const total = c.raised + matched;
+  const goals = [c.goal, ...(c.stretch_goals ?? [])];
+  const { goal, reachedGoal } = currentGoal(goals, total);
   return {
     slug: c.slug,
     title: c.title,
     headline: c.headline,
     message: c.message,
     currency: c.currency,
-    goal: c.goal,
+    goal,
+    goals,
+    reachedGoal,
     raised: c.raised,
     matched,
     total,
-    percent: Math.floor((100 * total) / c.goal),
+    percent: Math.floor((100 * total) / goal),
     donors: c.donors,
     donations: c.donations,
     startsAt: c.starts_at.toISOString(),
@@ -45,6 +61,7 @@ export function toProgress(c: CampaignWithTotals, now: Date): Progress {
     presets: c.presets,
     match: c.match_ratio_ppm && c.match_cap != null ? { ratio: c.match_ratio_ppm / 1e6, cap: c.match_cap } : null,
     fees: { rate: ppmToDecimal(c.fee_rate_ppm), fixed: c.fee_fixed },
+    ...extras,
   };
 }
 
@@ -70,6 +87,7 @@ function toRow(input: Partial<CreateCampaignInput>) {
     ...(input.message !== undefined && { message: input.message }),
     ...(input.currency !== undefined && { currency: input.currency }),
     ...(input.goal !== undefined && { goal: input.goal }),
+    ...(input.goals !== undefined && { goal: input.goals[0]!, stretch_goals: JSON.stringify(input.goals.slice(1)) }),
     ...(input.startsAt !== undefined && { starts_at: input.startsAt }),
     ...(input.endsAt !== undefined && { ends_at: input.endsAt }),
     ...(input.presets !== undefined && { presets: JSON.stringify(input.presets) }),
@@ -81,6 +99,18 @@ function toRow(input: Partial<CreateCampaignInput>) {
       match_cap: input.match ? input.match.cap : null,
     }),
   };
+}
+
+/** The follow-on campaign by slug (null clears it): another existing campaign, never itself. */
+async function setFollowOn(trx: Kysely<Database>, campaignId: number, slug: string | null) {
+  let followOnId: number | null = null;
+  if (slug !== null) {
+    const next = await trx.selectFrom('campaigns').where('slug', '=', slug).select('id').executeTakeFirst();
+    if (!next) throw new AppError('invalid_request', 400, `followOn: there is no campaign "${slug}"`, 'followOn');
+    if (next.id === campaignId) throw new AppError('invalid_request', 400, 'followOn must be another campaign', 'followOn');
+    followOnId = next.id;
+  }
+  await trx.updateTable('campaigns').set({ follow_on_id: followOnId }).where('id', '=', campaignId).execute();
 }
 
 function isUniqueViolation(err: unknown): boolean {
@@ -100,7 +130,7 @@ export async function createCampaign(db: Kysely<Database>, input: CreateCampaign
           headline: input.headline,
           message: input.message,
           currency: input.currency,
-          goal: input.goal,
+          goal: input.goals?.[0] ?? input.goal,
           starts_at: input.startsAt,
           ends_at: input.endsAt,
           presets: JSON.stringify(input.presets),
@@ -108,6 +138,7 @@ export async function createCampaign(db: Kysely<Database>, input: CreateCampaign
         .returning('id')
         .executeTakeFirstOrThrow();
       await trx.insertInto('campaign_totals').values({ campaign_id: id }).execute();
+      if (input.followOn) await setFollowOn(trx, id, input.followOn);
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new AppError('slug_taken', 409, `A campaign with slug "${input.slug}" already exists`, 'slug');
@@ -155,7 +186,12 @@ export async function updateCampaign(
         ...(input.archived !== undefined && { archived_at: input.archived ? (before.archived_at ?? now) : null }),
         updated_at: now,
       };
+      // A new first goal must stay below the stretch goals that follow it.
+      if (input.goal !== undefined && input.goals === undefined && before.stretch_goals.length && input.goal >= before.stretch_goals[0]!) {
+        throw new AppError('invalid_request', 400, 'goal must stay below the next stretch goal; send goals to change them all', 'goal');
+      }
       await trx.updateTable('campaigns').set(row).where('id', '=', before.id).execute();
+      if (input.followOn !== undefined) await setFollowOn(trx, before.id, input.followOn);
       if (starts.getTime() !== before.starts_at.getTime() || ends.getTime() !== before.ends_at.getTime()) {
         await ledger.recomputeCampaignWindow(before.id);
       }

@@ -5,6 +5,8 @@ import { slugSchema } from '../campaigns/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { clientIp } from '../lib/client-ip.js';
+import { getCampaign } from '../campaigns/service.js';
+import { cardTestingGuard } from '../giving/card-testing.js';
 import { createLimiter } from '../lib/rate-limit.js';
 import { validationHook } from '../lib/validation.js';
 import { checkoutSchema } from './schemas.js';
@@ -22,6 +24,8 @@ export function checkoutRoutes(deps: AppDeps) {
   const perClient = createLimiter(deps.db, { keyPrefix: 'checkout-ip', points: deps.config.checkoutRateLimit, durationSeconds: 60 });
   // A bot with many addresses still reuses e-mails; a person never needs this many tries.
   const perEmail = createLimiter(deps.db, { keyPrefix: 'checkout-email', points: deps.config.checkoutRateLimit, durationSeconds: 60 });
+  // Per campaign, whoever asks: alerts, or switches a configured CAPTCHA on (giving/card-testing.ts).
+  const cardTesting = cardTestingGuard(deps);
 
   return new Hono()
     .post(
@@ -34,6 +38,8 @@ export function checkoutRoutes(deps: AppDeps) {
         const keys = [ip, ...(input.email ? [`e:${input.email.toLowerCase()}`] : [])];
         await perClient.consume(keys.slice(0, 1), 'Too many donation attempts from this connection');
         if (keys[1]) await perEmail.consume([keys[1]], 'Too many donation attempts for this e-mail address');
+        const campaign = await getCampaign(deps.db, c.req.valid('param').slug);
+        await cardTesting.checkout(campaign.id, input.captchaToken, ip);
         // The widget sends the page's origin + path; older embeds only the Referer (the host's policy decides what it holds).
         const returnUrl = input.returnTo ?? c.req.header('referer');
         const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl });

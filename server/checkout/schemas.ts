@@ -18,6 +18,8 @@ export const checkoutSchema = z.strictObject({
     .or(z.literal('').transform(() => undefined)),
   anonymous: z.boolean().optional().default(false),
   comment: optional(multiLine(500)),
+  /** Turnstile/hCaptcha response, required only while card testing has switched the CAPTCHA on. */
+  captchaToken: z.string().max(4096).optional(),
   /** The embedding page (origin + path) to return the donor to; kept only on an allowed origin. */
   returnTo: z.string().max(2048).optional(),
   dedication: z

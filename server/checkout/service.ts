@@ -6,6 +6,7 @@ import { getCampaign, campaignStatus } from '../campaigns/service.js';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { chargeForAmount, checkAmount } from '../../common/money.js';
+import { readBreaker, reportStripeFailure } from '../giving/breaker.js';
 import { returnTarget } from './return-url.js';
 import type { CheckoutInput } from './schemas.js';
 
@@ -23,10 +24,10 @@ export interface StartCheckoutResult {
  * (STRIPE.md: 500-char values, subscription PaymentIntents carry none).
  */
 export async function startCheckout(
-  deps: Pick<AppDeps, 'db' | 'stripe' | 'config' | 'clock' | 'log'>,
+  deps: Pick<AppDeps, 'db' | 'stripe' | 'config' | 'clock' | 'log' | 'bus'>,
   slug: string,
   input: CheckoutInput,
-  ctx: { clientIp: string; returnUrl?: string },
+  ctx: { clientIp: string; returnUrl?: string; pledgeId?: string },
 ): Promise<StartCheckoutResult> {
   const { db, stripe, config } = deps;
   const campaign = await getCampaign(db, slug);
@@ -38,6 +39,9 @@ export async function startCheckout(
   const charge = input.coverFees ? chargeForAmount(input.amount, campaign.fee_rate_ppm, campaign.fee_fixed) : input.amount;
   const problem = checkAmount(input.amount, charge, campaign.currency, 'en-US');
   if (problem) throw new AppError(problem.code, 400, problem.message, 'amount');
+  // Payments are down (breaker open, SPEC §13): no gift row, no call that would fail; the widget
+  // turns to its pledge form on this code.
+  if ((await readBreaker(db)).open) throw paymentsUnavailable();
 
   const giftId = randomUUID();
   await insertGift(db, {
@@ -47,6 +51,7 @@ export async function startCheckout(
     input,
     charge,
     clientIp: ctx.clientIp,
+    pledgeId: ctx.pledgeId ?? null,
   });
 
   // The page to return the donor to: origin + path, only on an allowed origin (return-url.ts).
@@ -84,6 +89,8 @@ export async function startCheckout(
   } catch (err) {
     await db.updateTable('gifts').set({ status: 'failed', updated_at: deps.clock() }).where('id', '=', giftId).execute();
     deps.log.error({ err: (err as Error).message, giftId }, 'checkout session creation failed');
+    // An outage opens the breaker for every instance; the donor is offered a pledge instead.
+    if (await reportStripeFailure(deps, err).catch(() => false)) throw paymentsUnavailable();
     const e = err as { type?: string; statusCode?: number; message?: string };
     if (e.type === 'StripeInvalidRequestError' && e.statusCode && e.statusCode < 500) {
       throw new AppError('payment_provider_refused', 400, `The payment provider refused this gift: ${e.message}`);
@@ -95,9 +102,17 @@ export async function startCheckout(
   return { id: session.id, url: session.url, giftId, amount: input.amount, chargeAmount: charge };
 }
 
+export function paymentsUnavailable() {
+  return new AppError(
+    'payments_unavailable',
+    503,
+    'Online payments are unavailable right now. You can leave a pledge and we will e-mail you once when you can complete it.',
+  );
+}
+
 async function insertGift(
   db: Kysely<Database>,
-  g: { id: string; campaignId: number; currency: string; input: CheckoutInput; charge: number; clientIp: string },
+  g: { id: string; campaignId: number; currency: string; input: CheckoutInput; charge: number; clientIp: string; pledgeId: string | null },
 ) {
   await db
     .insertInto('gifts')
@@ -118,6 +133,7 @@ async function insertGift(
       dedication_kind: g.input.dedication?.kind ?? null,
       dedication_name: g.input.dedication?.name ?? null,
       client_ip: g.clientIp,
+      pledge_id: g.pledgeId,
     })
     .execute();
 }

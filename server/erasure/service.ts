@@ -79,6 +79,8 @@ export interface ErasureCounts {
   parkedEvents: number;
   mails: number;
   subscribers: number;
+  /** Pledges made while payments were down (their e-mail and consent): deleted. */
+  pledges: number;
   auditEntries: number;
 }
 
@@ -146,6 +148,7 @@ export async function previewErasure(db: Kysely<Database>, emailIn: string): Pro
         .executeTakeFirstOrThrow(),
     ),
     subscribers: await count(db.selectFrom('digest_subscribers').select(n).where('email', '=', email).executeTakeFirstOrThrow()),
+    pledges: await count(db.selectFrom('pledges').select(n).where(sql`lower(trim(email))`, '=', email).executeTakeFirstOrThrow()),
   };
 }
 
@@ -154,7 +157,8 @@ export async function previewErasure(db: Kysely<Database>, emailIn: string): Pro
  * e-mail (replaced by a pseudonym), comment, dedication, note and IP; the stored Stripe events and
  * parked events that concern them lose the payer's personal fields, and the address and texts
  * wherever else they appear; their mails in the outbox are addressed to the pseudonym and their
- * texts replaced; a digest subscription, a mail suppression and rate-limit rows of the address go.
+ * texts replaced; a digest subscription, pledges, a mail suppression and rate-limit rows of the
+ * address go.
  * Amounts, receipt numbers, payments and totals do not change: the ledger only renames the donor
  * (Ledger.eraseDonor), so they stay one donor. All in one transaction with the ledger's locks on
  * the donor's Stripe ids, so a webhook for one of their payments waits and then sees the result.
@@ -243,6 +247,8 @@ export async function eraseDonor(
     await trx.updateTable('receipt_statements').set({ to_address: pseudonym }).where('to_address', '=', email).execute();
     await trx.deleteFrom('mail_suppressions').where('address', '=', email).execute();
     const subscribers = await trx.deleteFrom('digest_subscribers').where('email', '=', email).executeTakeFirst();
+    // A pledge is a promise to give later and the consent to be e-mailed once: nothing to keep.
+    const pledges = await trx.deleteFrom('pledges').where(sql`lower(trim(email))`, '=', email).executeTakeFirst();
     await trx
       .deleteFrom('rate_limits')
       .where(mentions('key', [email]))
@@ -304,6 +310,7 @@ export async function eraseDonor(
       parkedEvents,
       mails: mails.length,
       subscribers: Number(subscribers.numDeletedRows),
+      pledges: Number(pledges.numDeletedRows),
       auditEntries: entries.length,
     };
     if (Object.values(counts).every((n) => n === 0)) {

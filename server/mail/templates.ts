@@ -3,6 +3,7 @@ import { button, esc, frame, layout } from './html.js';
 import { renderCorrection, renderReceipt } from './receipt-templates.js';
 import type { Organisation } from './organisation.js';
 import { manageTemplates } from './manage-templates.js';
+import { type PledgeInviteMail, renderPledgeInvite } from '../giving/mail.js';
 import { adminInvitationMail, type PeopleMailKinds, passwordResetMail, statementMail } from './people.js';
 
 /**
@@ -65,6 +66,8 @@ export interface MailKinds extends PeopleMailKinds {
   };
   /** "Send me my link": the manage links of every live monthly gift of the address on file. */
   'manage.link': { links: ManagedGiftLink[] };
+  /** Payments are back: the one e-mail to a pledger (server/giving/pledges.ts invitePledgers). */
+  'pledge.invite': PledgeInviteMail;
   /** A monthly gift ended (by the donor, the organisation, or after failed payments). */
   'subscription.canceled': GiftMailBase & { reason: 'requested' | 'payment_failed' | 'other' };
   /** A renewal could not be charged: the link opens the manage page to update the card. */
@@ -105,6 +108,7 @@ export const MAIL_KINDS = [
   'subscription.canceled',
   'payment.failed',
   'card.expiring',
+  'pledge.invite',
   'statement',
   'admin.invitation',
   'admin.password_reset',
@@ -185,6 +189,7 @@ ${button(url, 'Confirm my subscription')}
   receipt: renderReceipt,
   'receipt.correction': renderCorrection,
   ...manageTemplates,
+  'pledge.invite': (d, ctx) => renderPledgeInvite(d, ctx),
   statement: statementMail,
   'admin.invitation': adminInvitationMail,
   'admin.password_reset': passwordResetMail,

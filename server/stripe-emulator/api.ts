@@ -70,6 +70,15 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
         `Invalid API Key provided: ${shown}. The Groundswell Stripe emulator accepts only its own key, which the server gives its Stripe client.`,
       );
     }
+    if (core.outage === 'server_errors') {
+      throw new ApiError(
+        500,
+        'An unknown error occurred (simulated outage in the Groundswell Stripe emulator).',
+        undefined,
+        undefined,
+        'api_error',
+      );
+    }
     core.sweepExpired();
     await next();
   });
@@ -240,7 +249,26 @@ export function createApiRoutes(core: EmulatorCore, clock: () => Date, apiKey: s
 
   // ---- Checkout Sessions ----
 
+  // The account itself (GET /v1/account, SDK accounts.retrieveCurrent): what the payments probe asks.
+  app.get('/v1/account', (c) =>
+    c.json({
+      id: 'acct_emulator',
+      object: 'account',
+      type: 'standard',
+      country: 'US',
+      default_currency: 'usd',
+      charges_enabled: core.outage !== 'charges_disabled',
+      payouts_enabled: core.outage !== 'charges_disabled',
+      details_submitted: true,
+      livemode: false,
+    }),
+  );
+
   app.post('/v1/checkout/sessions', async (c) => {
+    if (core.outage === 'charges_disabled') {
+      // Stripe's answer for an account that may not charge: a 400 about the account, naming no parameter.
+      throw new ApiError(400, 'Your account cannot currently make charges. Check your account status in the Dashboard.');
+    }
     const params = await readParams(c);
     const input = validateSessionCreate(params, unix(clock()));
     // The hosted page redirects donors to these URLs: only to our own site, never an open redirect.

@@ -99,6 +99,9 @@ export interface CompleteDetails {
   name?: string;
 }
 
+export type Outage = 'none' | 'unreachable' | 'server_errors' | 'charges_disabled';
+export const OUTAGES: readonly Outage[] = ['none', 'unreachable', 'server_errors', 'charges_disabled'];
+
 export class EmulatorCore {
   readonly sessions = new Map<string, SessionRecord>();
   readonly customers = new Map<string, ECustomer>();
@@ -121,6 +124,12 @@ export class EmulatorCore {
   readonly events: EEvent[] = [];
   /** Idempotency-Key → first response (api.ts). */
   readonly idempotency = new Map<string, StoredResponse>();
+  /**
+   * A simulated outage (the dashboard's "Payments outage" or tests): 'unreachable' fails every
+   * API request below HTTP (index.ts fetch), 'server_errors' answers 500 api_error,
+   * 'charges_disabled' keeps answering but the account refuses new Checkout Sessions.
+   */
+  outage: Outage = 'none';
 
   constructor(
     readonly publicUrl: string,

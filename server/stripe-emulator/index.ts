@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import type Stripe from 'stripe';
 import { createApiRoutes } from './api.js';
-import { DEFAULT_RETENTION, EmulatorCore, EmulatorError, type Retention } from './core.js';
+import { DEFAULT_RETENTION, EmulatorCore, EmulatorError, type Outage, type Retention } from './core.js';
 import { WebhookDelivery } from './delivery.js';
 import { type AdminCheck, createPageRoutes, type PageControls } from './pages.js';
 
-export { EmulatorError, type Retention } from './core.js';
+export { EmulatorError, type Outage, type Retention } from './core.js';
 export type { AdminCheck, EmulatorAdmin } from './pages.js';
 
 export interface EmulatorOptions {
@@ -63,6 +63,9 @@ export interface StripeEmulator {
   /** Pays out everything available (one payout per currency, payout.created + payout.paid). */
   payout(opts?: { instant?: boolean }): Promise<Stripe.Payout[]>;
   events(): Stripe.Event[];
+  /** Simulates a Stripe outage for the app's SDK (not for the hosted pages): see core.ts Outage. */
+  setOutage(outage: Outage): void;
+  outage(): Outage;
   flush(): Promise<void>;
   close(): void;
 }
@@ -111,7 +114,12 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     app: new Hono(),
     apiKey,
     stats: () => core.stats(),
-    fetch: async (input, init) => emulator.app.fetch(input instanceof Request && !init ? input : new Request(input, init)),
+    fetch: async (input, init) => {
+      const req = input instanceof Request && !init ? input : new Request(input, init);
+      // As when api.stripe.com cannot be reached: the SDK sees a failed fetch (StripeConnectionError).
+      if (core.outage === 'unreachable' && new URL(req.url).pathname.startsWith('/v1/')) throw new TypeError('fetch failed');
+      return emulator.app.fetch(req);
+    },
     completeCheckout: (id, outcome = 'paid', details = {}) => core.completeCheckout(id, outcome, details),
     settleAsync: (id, outcome) => core.settleAsync(id, outcome),
     cancelCheckout: async (id) => core.getSession(id).session.cancel_url,
@@ -130,6 +138,10 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     closeDispute: (id, outcome) => core.closeDispute(id, outcome),
     payout: async (o) => (await core.payout(o)) as unknown as Stripe.Payout[],
     events: () => [...core.events] as unknown as Stripe.Event[],
+    setOutage: (outage) => {
+      core.outage = outage;
+    },
+    outage: () => core.outage,
     flush: async () => {
       await delivery.flush();
       while (settlements.size > 0) {
@@ -159,6 +171,7 @@ export function createStripeEmulator(opts: EmulatorOptions): StripeEmulator {
     refund: emulator.refund,
     dispute: emulator.dispute,
     closeDispute: emulator.closeDispute,
+    setOutage: emulator.setOutage,
     payout: async () => (await core.payout({ instant: true })).length,
   };
 

@@ -9,7 +9,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { EmulatorError, type EmulatorCore, type SessionRecord } from './core.js';
+import { EmulatorError, type EmulatorCore, type Outage, OUTAGES, type SessionRecord } from './core.js';
 import { formatAmount } from './currency.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -24,6 +24,7 @@ export type AdminCheck = (req: Request) => Promise<EmulatorAdmin | null>;
 export const MAX_FORM_BODY = 16 * 1024;
 
 export interface PageControls {
+  setOutage(outage: Outage): void;
   completeCheckout(id: string, outcome: 'paid' | 'async_pending', details: { email?: string; name?: string }): Promise<void>;
   settleAsync(id: string, outcome: 'succeeded' | 'failed'): Promise<void>;
   settleLater(id: string, outcome: 'succeeded' | 'failed'): void;
@@ -220,6 +221,9 @@ function dashboard(core: EmulatorCore, csrf: string, notice?: string, error?: st
     html`<h1>Stripe emulator dashboard</h1>
 ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<h2>Payments outage</h2>
+<p>Now: <strong>${core.outage}</strong>. The app's API calls fail as chosen; this dashboard and the checkout pages keep working.</p>
+<p>${OUTAGES.map((m) => actionForm('outage', { mode: m }, m === 'none' ? 'No outage' : `Simulate: ${m.replace('_', ' ')}`))}</p>
 <h2>Checkout Sessions</h2>
 <table><thead><tr><th>Session</th><th>Mode</th><th>Status</th><th>Amount</th><th>Email</th><th>Actions</th></tr></thead>
 <tbody>${sessions.length ? sessions : empty(6)}</tbody></table>
@@ -361,6 +365,12 @@ export function createPageRoutes(core: EmulatorCore, controls: PageControls, pub
     upcoming: async (s) => (await controls.upcomingRenewal(req(s, 'id')), 'invoice.upcoming sent.'),
     refund: async (s) => (await controls.refund(req(s, 'id'), optionalAmount(s('amount'))), 'Refund created.'),
     dispute: async (s) => `Dispute ${await controls.dispute(req(s, 'id'), { amount: optionalAmount(s('amount')) })} opened.`,
+    outage: async (s) => {
+      const mode = req(s, 'mode') as Outage;
+      if (!OUTAGES.includes(mode)) throw new EmulatorError('Unknown outage mode.');
+      controls.setOutage(mode);
+      return mode === 'none' ? 'Outage ended: the API answers normally.' : `Simulated outage: ${mode.replace('_', ' ')}.`;
+    },
     payout: async () => {
       const n = await controls.payout();
       return n ? `${n} payout${n === 1 ? '' : 's'} sent.` : 'Nothing to pay out.';

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
+import { cardTestingGuard } from '../giving/card-testing.js';
 import { type LinkSigner, linkSigner } from '../manage/links.js';
 import { committerFor } from './group-commit.js';
 import { type JournalEvent, alreadyApplied, recordFailed, recordUnreadable as recordUnreadableRow } from './journal.js';
@@ -17,6 +18,7 @@ import { type Applied, type HandledEvent, UnreadableObjectError, isHandledType, 
  * but malformed one is stored `unreadable`: both visible to the admin, neither moves money.
  */
 export function webhookRoutes(deps: AppDeps) {
+  const cardTesting = cardTestingGuard(deps);
   return new Hono().post('/', async (c) => {
     const secrets = deps.config.stripeWebhookSecrets;
     if (!secrets.length) throw new AppError('webhooks_not_configured', 503, 'STRIPE_WEBHOOK_SECRET is not set');
@@ -43,6 +45,11 @@ export function webhookRoutes(deps: AppDeps) {
       throw new AppError('invalid_signature', 400, 'Webhook signature verification failed');
     }
     const result = await processEvent(deps, parsed, raw.toString('utf8'));
+    // Card testing: a declined payment counts against its campaign's velocity limit. Side work,
+    // never the webhook's answer (STYLE 7).
+    await countFailedPayment(cardTesting, parsed, result.duplicate === true).catch((err: unknown) =>
+      deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'card-testing count failed'),
+    );
     if (result.outcome === 'failed' && result.transient) {
       // Stripe retries a non-2xx answer: the trouble (network, Stripe or database) may be gone then.
       throw new AppError('webhook_retry', 503, 'The event could not be applied now; please retry');
@@ -54,6 +61,14 @@ export function webhookRoutes(deps: AppDeps) {
       ...(result.duplicate ? { duplicate: true } : {}),
     });
   });
+}
+
+async function countFailedPayment(guard: ReturnType<typeof cardTestingGuard>, parsed: unknown, duplicate: boolean) {
+  if (duplicate) return;
+  const e = parsed as Stripe.Event;
+  if (e?.type !== 'payment_intent.payment_failed') return;
+  const campaign = e.data.object.metadata?.campaign;
+  if (typeof campaign === 'string' && campaign) await guard.failedPayment(campaign);
 }
 
 export type ProcessResult =

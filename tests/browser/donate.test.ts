@@ -105,8 +105,9 @@ describe.skipIf(!hasChromium)('giving through the banner and the donate page (Ch
     expect(thanks).toContain('including $1.81 to help cover processing fees');
     // The payment came with an e-mail address, so a receipt was queued with it.
     expect(thanks).toContain('A receipt is on its way to the e-mail address you gave at checkout.');
-    // and the way back leads to the article on the embedding site, not to our front page
-    expect(await page.getByRole('link', { name: /^Back to / }).getAttribute('href')).toBe(`${host.base}/article`);
+    // and the way back leads to the article on the embedding site, not to our front page, with the
+    // one-shot marker that lets its banner thank the donor (SPEC §13)
+    expect(await page.getByRole('link', { name: /^Back to / }).getAttribute('href')).toBe(`${host.base}/article#groundswell-gave=year-end`);
     await page.screenshot({ path: screenshotPath('thanks-desktop-1280.png') });
 
     // The watcher's meter moved without a reload: $51.81 raised + $51.81 matched.

@@ -14,6 +14,7 @@ import { Invite } from './pages/Invite.js';
 import { Login } from './pages/Login.js';
 import { Settings } from './pages/Settings.js';
 import { Outbox } from './pages/Outbox.js';
+import { Payments } from './pages/Payments.js';
 import { Statements } from './pages/Statements.js';
 import { Subscribers } from './pages/Subscribers.js';
 import { Link, navigate, useLocation } from './router.js';
@@ -32,6 +33,7 @@ function route(path: string, me: Me) {
   if ((m = /^\/admin\/donations\/([0-9a-f-]{36})$/.exec(path))) return <Donation key={m[1]} id={m[1]!} />;
   if (path === '/admin/subscribers') return <Subscribers />;
   if (path === '/admin/outbox') return <Outbox />;
+  if (path === '/admin/payments') return <Payments role={me.admin.role} />;
   if (path === '/admin/audit') return <AuditLog />;
   if (path === '/admin/health') return <Health />;
   if (path === '/admin/admins') return <Admins me={me.admin.email} owner={me.admin.role === 'owner'} />;
@@ -50,6 +52,7 @@ function route(path: string, me: Me) {
 
 const NAV: [string, string][] = [
   ['/admin', 'Campaigns'],
+  ['/admin/payments', 'Payments'],
   ['/admin/subscribers', 'Subscribers'],
   ['/admin/outbox', 'E-mail'],
   ['/admin/statements', 'Statements'],

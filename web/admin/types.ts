@@ -5,6 +5,8 @@ export type { CampaignStatus, OrgSettings };
 /** The admin campaign: the public progress fields (common/api.ts) plus the admin's. */
 export interface AdminCampaign extends Progress {
   id: number;
+  /** The follow-on campaign's slug, whatever its status (the public followOn only names an open one). */
+  followOnSlug: string | null;
   daysLeft: number;
   refunded: number;
   disputed: number;

@@ -2,8 +2,9 @@ import { type ComponentType, useEffect, useRef, useState } from 'react';
 import { type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { isDismissed, rememberDismissal } from '../lib/dismiss.js';
 import { subscribeProgress } from '../lib/live.js';
+import { hasGiven } from '../lib/gave.js';
 import type { DonatePanelProps } from './DonatePanel.js';
-import { matchText, plural, timeLeft } from './format.js';
+import { liveStatus, matchText, plural, resultText, stretchText, timeLeft } from './format.js';
 import { GoalMeter } from './GoalMeter.js';
 
 export type Placement = 'top' | 'bottom' | 'inline';
@@ -44,6 +45,15 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
   const donateRef = useRef<HTMLButtonElement>(null);
   const onHide = useRef(props.onHide);
   onHide.current = props.onHide;
+  // Re-render at endsAt: the donate button goes away at the end even if no update arrives.
+  const [, setTick] = useState(0);
+  const endsAt = p ? Date.parse(p.endsAt) : Number.NaN;
+  useEffect(() => {
+    const ms = endsAt - Date.now();
+    if (!(ms > 0) || ms > 2_147_483_647) return;
+    const t = setTimeout(() => setTick((n) => n + 1), ms + 50);
+    return () => clearTimeout(t);
+  }, [endsAt]);
 
   useEffect(() => {
     if (hidden) return;
@@ -112,33 +122,47 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
     );
   }
 
-  const match = matchText(p, locale);
   const now = Date.now();
+  const status = liveStatus(p, now);
+  const view = status === p.status ? p : { ...p, status };
+  const match = matchText(view, locale);
+  const ended = status === 'ended' || status === 'archived';
+  // SPEC §13: a reader back from /thanks is thanked, not asked again; an ended campaign shows
+  // its result and, if the owner named one, the follow-on campaign: never a button that fails.
+  const thanked = !ended && hasGiven(campaign);
+  const stretch = stretchText(view, locale);
+  const headline = thanked ? 'Thank you for your gift!' : p.headline;
+  const message = ended
+    ? `${resultText(view, locale)}${p.followOn ? ` Our work continues: ${p.followOn.title}.` : ''}`
+    : thanked
+      ? `You are part of ${p.title}.${stretch ? ` ${stretch}` : ''}`
+      : (stretch ?? p.message);
+  const state = ended ? 'ended' : thanked ? 'thanks' : 'appeal';
   return (
     <div className="gs-root" style={style}>
-      <section className="gs" aria-label={`Fundraising: ${p.title}`}>
+      <section className="gs" aria-label={`Fundraising: ${p.title}`} data-state={state}>
         {p.testMode ? (
           <p className="tm" role="note" title="Payments are simulated: no real money moves">
             TEST MODE
           </p>
         ) : null}
         <div className="copy">
-          <h2 className="hl" title={p.headline}>
-            {p.headline}
+          <h2 className="hl" title={headline}>
+            {headline}
           </h2>
-          {p.message ? <p className="msg">{p.message}</p> : null}
+          {message ? <p className="msg">{message}</p> : null}
         </div>
         <div className="mcol">
-          <GoalMeter progress={p} locale={locale} />
+          <GoalMeter progress={view} locale={locale} />
         </div>
         <div className="sts">
           <p className="stats">
-            {plural(p.donors, 'donor', 'donors', locale)} · {timeLeft(p, now, locale)}
+            {plural(p.donors, 'donor', 'donors', locale)} · {timeLeft(view, now, locale)}
           </p>
           {match ? <p className="stats">{match}</p> : null}
         </div>
         <div className="cta">
-          {p.status === 'open' ? (
+          {status === 'open' && !thanked ? (
             <button
               type="button"
               className="gs-btn"
@@ -154,6 +178,10 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
             >
               Donate
             </button>
+          ) : ended && p.followOn ? (
+            <a className="gs-btn" href={`${api}/donate/${encodeURIComponent(p.followOn.slug)}`} target="_top">
+              Give to {p.followOn.title}
+            </a>
           ) : null}
         </div>
         <button type="button" className="x" aria-label="Close the fundraising banner" onClick={dismiss}>
@@ -162,11 +190,11 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
       </section>
       {Panel ? (
         <Panel
-          open={open}
+          open={open && !ended}
           onClose={() => setOpen(false)}
           returnFocus={donateRef}
           api={api}
-          progress={p}
+          progress={view}
           locale={locale}
           navigate={props.navigate}
         />

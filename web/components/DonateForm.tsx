@@ -15,6 +15,10 @@ export interface DonateFormProps {
   locale?: string;
   /** Where the donor goes once Checkout exists; the top window by default (tests override). */
   navigate?: (url: string) => void;
+  /** The server says payments are down (breaker open): the owner shows the pledge form instead. */
+  onPaymentsDown?: () => void;
+  /** The CAPTCHA's answer while card testing has switched it on for this campaign. */
+  captchaToken?: string;
 }
 
 function textProblem(v: string, max: number, label: string): string | undefined {
@@ -28,7 +32,7 @@ function textProblem(v: string, max: number, label: string): string | undefined 
  * arithmetic, text lengths) is checked here first with the same numbers, so the server's refusal
  * is the exception; when it does refuse, its own words are shown next to the field it names.
  */
-export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }: DonateFormProps) {
+export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, onPaymentsDown, captchaToken }: DonateFormProps) {
   const id = useId();
   const presets = p.presets.length ? p.presets : [1000, 2500, 5000];
   const [frequency, setFrequency] = useState<'once' | 'monthly'>('once');
@@ -111,6 +115,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
     if (anonymous) body.anonymous = true;
     if (comment.trim()) body.comment = comment.trim();
     if (dedKind) body.dedication = { kind: dedKind, name: dedName.trim() };
+    if (captchaToken) body.captchaToken = captchaToken;
     setBusy(true);
     try {
       const { url } = await startCheckout(api, p.slug, body);
@@ -120,6 +125,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout }
     } catch (err) {
       setBusy(false);
       const ae = err instanceof ApiError ? err : new ApiError('Something went wrong; please try again.', 0, 'unknown');
+      if (ae.code === 'payments_unavailable' && onPaymentsDown) return onPaymentsDown();
       let msg = ae.message;
       if (ae.status === 429) {
         const secs = ae.retryAfter ?? 60;

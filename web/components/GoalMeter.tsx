@@ -20,8 +20,10 @@ export function GoalMeter({ progress: p, locale }: { progress: CampaignProgress;
     const t = setTimeout(() => setBump(false), 1000);
     return () => clearTimeout(t);
   }, [p.total]);
+  // A stretch goal took over: the fill rescales to the new goal (a CSS transition that
+  // prefers-reduced-motion switches off) and the reached goal is named.
   return (
-    <div className={bump ? 'meter bump' : 'meter'}>
+    <div className={bump ? 'meter bump' : 'meter'} data-goal={p.goal}>
       <div
         className="track"
         role="progressbar"
@@ -34,8 +36,8 @@ export function GoalMeter({ progress: p, locale }: { progress: CampaignProgress;
         <div className="fill" style={{ transform: `scaleX(${fill})` }} />
       </div>
       <p className="fig" aria-hidden="true">
-        <strong>{formatMoney(p.total, p.currency, { locale })}</strong> raised of {formatMoney(p.goal, p.currency, { locale })} goal ·{' '}
-        <strong>{p.percent}%</strong>
+        <strong>{formatMoney(p.total, p.currency, { locale })}</strong> raised of {formatMoney(p.goal, p.currency, { locale })}
+        {p.reachedGoal ? ' next' : ''} goal · <strong>{p.percent}%</strong>
       </p>
     </div>
   );

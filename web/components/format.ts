@@ -5,7 +5,28 @@ const DAY = 86_400_000;
 
 /** "$12,345 raised of $50,000 goal, 24%" (the meter's aria-valuetext and its visible figures). */
 export function meterText(p: CampaignProgress, locale?: string): string {
-  return `${formatMoney(p.total, p.currency, { locale })} raised of ${formatMoney(p.goal, p.currency, { locale })} goal, ${p.percent}%`;
+  const reached = p.reachedGoal ? `; ${formatMoney(p.reachedGoal, p.currency, { locale })} goal reached` : '';
+  return `${formatMoney(p.total, p.currency, { locale })} raised of ${formatMoney(p.goal, p.currency, { locale })} goal, ${p.percent}%${reached}`;
+}
+
+/** Stretch goals (SPEC §13): "We reached $50,000! Help us reach $75,000", or null before the first. */
+export function stretchText(p: CampaignProgress, locale?: string): string | null {
+  if (!p.reachedGoal) return null;
+  const reached = formatMoney(p.reachedGoal, p.currency, { locale });
+  if (p.total >= p.goal) return `We reached ${formatMoney(p.goal, p.currency, { locale })}! Thank you.`;
+  return `We reached ${reached}! Help us reach ${formatMoney(p.goal, p.currency, { locale })}`;
+}
+
+/** The campaign as the reader's clock sees it: past endsAt it has ended, whatever the last update said. */
+export function liveStatus(p: CampaignProgress, now: number): CampaignProgress['status'] {
+  if (p.status === 'open' && now >= Date.parse(p.endsAt)) return 'ended';
+  if (p.status === 'scheduled' && now >= Date.parse(p.startsAt) && now < Date.parse(p.endsAt)) return 'open';
+  return p.status;
+}
+
+/** An ended campaign's result: "Together we raised $61,725 of our $50,000 goal. Thank you!" */
+export function resultText(p: CampaignProgress, locale?: string): string {
+  return `Together we raised ${formatMoney(p.total, p.currency, { locale })} of our ${formatMoney(p.goal, p.currency, { locale })} goal. Thank you!`;
 }
 
 export function plural(n: number, one: string, many: string, locale?: string): string {

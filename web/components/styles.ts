@@ -33,6 +33,11 @@ export const formCss = `
 .gs-btn[disabled]{opacity:.6;cursor:progress}
 .gs-btn2{background:transparent;color:inherit;border:2px solid var(--gs-line,#c9c3b4)}
 .gs-total{font-size:14px;margin:0}
+.gs-down{padding:10px 12px;border-radius:var(--gs-radius,8px);background:#fff4d6;color:#5c3b00;font-size:14px;margin:0 0 12px}
+.gs-ok{padding:10px 12px;border-radius:var(--gs-radius,8px);background:#e7f5ec;color:#0b4f2f;font-size:15px}
+.gs-ways{margin:16px 0 0;font-size:14px}
+.gs-ways h3{font-size:15px;margin:0 0 4px}
+.gs-ways p{white-space:pre-line;margin:0}
 @media (max-width:480px){.gs-row{grid-template-columns:1fr}}
 `;
 

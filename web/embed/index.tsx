@@ -5,7 +5,8 @@
  *   <div data-groundswell-campaign="year-end"></div>   (inline mounts, any number)
  *
  * Attributes: data-placement="top|bottom|inline" (script only; top by default), data-accent,
- * data-locale, data-dismiss-days. Built as one IIFE with Preact behind the React API (Plausible-
+ * data-locale, data-dismiss-days, data-consent="required" (store nothing until
+ * Groundswell.consent(true)). Built as one IIFE with Preact behind the React API (Plausible-
  * and Umami-style: small, configured by attributes, one global at most, never throws into the
  * host page).
  */
@@ -17,6 +18,7 @@ import type { DonatePanelProps } from '../components/DonatePanel.js';
 import { adoptStyles, bannerCss } from '../components/styles.js';
 import { fetchProgress } from '../lib/api.js';
 import { isDismissed } from '../lib/dismiss.js';
+import { requireConsent, setConsent, takeMarker } from '../lib/gave.js';
 
 // Captured synchronously: document.currentScript is null once this first run is over.
 const currentScript = document.currentScript as HTMLScriptElement | null;
@@ -29,6 +31,8 @@ export interface GroundswellGlobal {
   scan(script?: HTMLScriptElement | null): void;
   /** Programmatic mount (single-page apps): renders a banner inside `el`. */
   mount(el: Element, opts: Partial<BannerOptions> & { campaign: string }): () => void;
+  /** With data-consent="required": nothing is stored in the host page until this says true. */
+  consent(granted: boolean): void;
   /** What embed-donate.js builds on: this script's Preact (React API) and JSX runtime. */
   runtime?: Record<string, unknown>;
   /** Set by embed-donate.js when it has run. */
@@ -229,10 +233,16 @@ const groundswell: GroundswellGlobal = {
     el.append(host);
     return render(host, { api: opts.api ?? apiBase(currentScript), dismissDays: 7, placement: 'inline', ...opts });
   },
+  consent(granted) {
+    setConsent(granted === true);
+  },
 };
 
 try {
   // A second copy of the script (two tags for two campaigns) reuses the first copy's global.
+  if (currentScript?.getAttribute('data-consent') === 'required') requireConsent();
+  // The one-shot "gave" marker of a reader back from /thanks (lib/gave.ts), read before any banner renders.
+  takeMarker();
   const existing = window.Groundswell;
   if (existing && typeof existing.scan === 'function') existing.scan(currentScript);
   else {

@@ -14,6 +14,7 @@ export interface CheckoutBody {
   anonymous?: boolean;
   comment?: string;
   dedication?: { kind: 'honor' | 'memory'; name: string };
+  captchaToken?: string;
 }
 
 export interface CheckoutSessionStatus {
@@ -114,6 +115,23 @@ export function pageAddress(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+export interface PledgeBody {
+  amount: number;
+  frequency: 'once' | 'monthly';
+  email: string;
+  name?: string;
+  consent: true;
+}
+
+/** While payments are down (SPEC §13): a promise to give, e-mailed about once when they are back. */
+export function startPledge(api: string, slug: string, body: PledgeBody): Promise<{ id: string; deleteAfter: string }> {
+  return getJson(`${api}/api/campaigns/${enc(slug)}/pledges`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 export function fetchCheckoutStatus(api: string, sessionId: string): Promise<CheckoutSessionStatus> {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { DonateForm } from '../components/DonateForm.js';
-import { matchText, plural, timeLeft } from '../components/format.js';
+import { GiveOptions, OtherWays } from '../components/GiveOptions.js';
+import { liveStatus, matchText, plural, resultText, stretchText, timeLeft } from '../components/format.js';
 import { GoalMeter } from '../components/GoalMeter.js';
 import { ApiError, type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { subscribeProgress } from '../lib/live.js';
@@ -40,7 +40,11 @@ function DonatePage({ slug }: { slug: string }) {
     );
   }
   if (!p) return <p>Loading the campaign…</p>;
-  const match = matchText(p);
+  const status = liveStatus(p, Date.now());
+  const view = status === p.status ? p : { ...p, status };
+  const match = matchText(view);
+  const ended = status === 'ended' || status === 'archived';
+  const stretch = stretchText(view);
   return (
     <>
       {canceled ? (
@@ -57,17 +61,36 @@ function DonatePage({ slug }: { slug: string }) {
       ) : null}
       <h1>{p.headline}</h1>
       {p.message ? <p className="lede">{p.message}</p> : null}
-      <GoalMeter progress={p} />
+      {stretch && !ended ? <p className="lede">{stretch}</p> : null}
+      <GoalMeter progress={view} />
       <p className="stats">
-        {plural(p.donors, 'donor', 'donors')} · {timeLeft(p, Date.now())}
+        {plural(p.donors, 'donor', 'donors')} · {timeLeft(view, Date.now())}
         {match ? ` · ${match}` : ''}
       </p>
-      <section className="card" aria-labelledby="give">
-        <h2 id="give" style={{ marginTop: 0 }}>
-          Make your gift
-        </h2>
-        <DonateForm api={API} progress={p} />
-      </section>
+      {ended ? (
+        <section className="card" aria-labelledby="give" data-state="ended">
+          <h2 id="give" style={{ marginTop: 0 }}>
+            This campaign has ended
+          </h2>
+          <p>{resultText(view)}</p>
+          {p.followOn ? (
+            <p>
+              Our work continues:{' '}
+              <a className="btn accent" href={`/donate/${encodeURIComponent(p.followOn.slug)}`}>
+                Give to {p.followOn.title}
+              </a>
+            </p>
+          ) : null}
+          <OtherWays text={p.otherWays} />
+        </section>
+      ) : (
+        <section className="card" aria-labelledby="give">
+          <h2 id="give" style={{ marginTop: 0 }}>
+            Make your gift
+          </h2>
+          <GiveOptions api={API} progress={view} showOtherWays />
+        </section>
+      )}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError, type CheckoutSessionStatus, fetchCheckoutStatus } from '../lib/api.js';
 import { formatMoney } from '../../common/money.js';
+import { MARKER } from '../lib/gave.js';
 import { API, mountPage, returnLink } from './shared.js';
 
 type View =
@@ -72,7 +73,10 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
   const fees = s.chargeAmount - s.amount;
   const gift = s.frequency === 'monthly' ? `monthly gift of ${charged}` : `gift of ${charged}`;
   const back = `/donate/${encodeURIComponent(s.campaign.slug)}`;
-  const cameFrom = returnLink();
+  const from = returnLink();
+  // The way back carries a one-shot marker that embed.js reads and removes (lib/gave.ts): the
+  // banner on that page then thanks the reader instead of asking again (SPEC §13).
+  const cameFrom = from && { ...from, href: `${from.href.replace(/#.*$/, '')}#${MARKER}=${encodeURIComponent(s.campaign.slug)}` };
   if (s.status === 'paid') {
     return (
       <section className="status ok" role="status">
@@ -119,6 +123,11 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
               ? 'This is taking longer than usual; you will get a receipt by e-mail once it is confirmed.'
               : 'This usually takes a few seconds.'}
         </p>
+        {cameFrom ? (
+          <p>
+            <a href={cameFrom.href}>Back to {cameFrom.host}</a>
+          </p>
+        ) : null}
       </section>
     );
   }

@@ -76,6 +76,11 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'GET', path: '/webhooks/events', pattern: '/webhooks/events', need: 'viewer' },
   { method: 'GET', path: '/health', pattern: '/health', need: 'viewer' },
   { method: 'PATCH', path: '/settings', pattern: '/settings', need: 'owner', recent: true, body: { timeZone: 'UTC' } },
+  { method: 'GET', path: '/payments', pattern: '/payments', need: 'viewer' },
+  { method: 'GET', path: '/pledges', pattern: '/pledges', need: 'viewer' },
+  { method: 'POST', path: '/payments/probe', pattern: '/payments/probe', need: 'editor' },
+  { method: 'PATCH', path: '/payments', pattern: '/payments', need: 'owner', recent: true, body: { otherWays: 'Changed by role test' } },
+  { method: 'POST', path: '/pledges/invitations', pattern: '/pledges/invitations', need: 'owner' },
   { method: 'GET', path: '/outbox', pattern: '/outbox', need: 'editor' },
   { method: 'GET', path: '/outbox/1', pattern: '/outbox/:id', need: 'editor' },
   { method: 'GET', path: '/outbox/1/html', pattern: '/outbox/:id/html', need: 'editor' },
@@ -144,6 +149,7 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
     campaigns: await ctx.db.selectFrom('campaigns').select(['slug', 'title']).orderBy('id').execute(),
     gifts: await ctx.db.selectFrom('gifts').select(['id', 'amount', 'note']).orderBy('id').execute(),
     audit: await ctx.db.selectFrom('admin_audit_log').select('id').execute(),
+    breaker: await ctx.db.selectFrom('payments_breaker').selectAll().execute(),
   });
 
   describe.each(['viewer', 'editor'] as const)('a %s', (role) => {

@@ -90,6 +90,13 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
         'fees',
         'testMode',
         'tax',
+        // SPEC §13: stretch goals, the payments breaker, other ways to give, the follow-on campaign.
+        'goals',
+        'reachedGoal',
+        'payments',
+        'otherWays',
+        'pledgeDays',
+        'followOn',
       ].sort(),
     );
     // No tax status chosen: the appeal makes no claim either way.

@@ -105,6 +105,23 @@ describe.each(testDatabaseKinds())('erasing a donor on %s', (kind) => {
       at: clock(),
     });
     await receiptNumber(ctx.db, refunded.paymentId, clock());
+    // A pledge made while payments were down (issue 13) names the donor too.
+    const campaign = await ctx.db.selectFrom('campaigns').select('id').where('slug', '=', slug).executeTakeFirstOrThrow();
+    await ctx.db
+      .insertInto('pledges')
+      .values({
+        id: '00000000-0000-4000-8000-00000000ada1',
+        campaign_id: campaign.id,
+        amount: 4_000,
+        currency: 'usd',
+        frequency: 'once',
+        email: ADA,
+        name: 'Ada Lovelace',
+        consent_text: 'E-mail me once when I can complete this gift.',
+        delete_after: new Date('2027-03-01T00:00:00Z'),
+        created_at: clock(),
+      })
+      .execute();
     await createMailWorker({ db: ctx.db, config: ctx.config, clock, log: createLogger('silent') }).runOnce();
     // The setup really stored the donor in the places erasure must reach.
     expect(await traces('ada.lovelace@example.org')).toEqual(
@@ -115,6 +132,7 @@ describe.each(testDatabaseKinds())('erasing a donor on %s', (kind) => {
         'stripe_events',
         'mail_outbox',
         'digest_subscribers',
+        'pledges',
         'admin_audit_log',
       ]),
     );
@@ -123,7 +141,7 @@ describe.each(testDatabaseKinds())('erasing a donor on %s', (kind) => {
 
   it('needs the address typed twice, and shows what it will change first', async () => {
     const preview = await owner.json('/erasures/preview', { method: 'POST', body: { email: ADA } });
-    expect(preview.found).toMatchObject({ gifts: 3, payments: 3, subscribers: 1 });
+    expect(preview.found).toMatchObject({ gifts: 3, payments: 3, subscribers: 1, pledges: 1 });
     expect(preview.found.stripeEvents).toBeGreaterThan(0);
     expect(preview.found.mails).toBeGreaterThanOrEqual(2);
     const before = await traces('ada.lovelace@example.org');
@@ -148,7 +166,7 @@ describe.each(testDatabaseKinds())('erasing a donor on %s', (kind) => {
     expect(res.status).toBe(201);
     const { pseudonym, counts } = await res.json();
     expect(pseudonym).toMatch(/^erased-[0-9a-f]{12}@erased\.invalid$/);
-    expect(counts).toMatchObject({ gifts: 3, payments: 3, subscribers: 1 });
+    expect(counts).toMatchObject({ gifts: 3, payments: 3, subscribers: 1, pledges: 1 });
 
     expect(await money()).toEqual(before);
     const statementAfter = await statementFor(ctx.db, ctx.config, pseudonym, 2026);

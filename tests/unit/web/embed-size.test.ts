@@ -37,6 +37,11 @@ describe('embed.js size budget', () => {
     // The form's words are in the dialog script, not in what the first paint waits for.
     expect(donate.toString('utf8')).toContain('Other amount');
     expect(text).not.toContain('Other amount');
+    // So are the pledge form and the other ways to give while payments are down (issue 13).
+    for (const words of ['Online payments are unavailable right now', 'Other ways to give']) {
+      expect(donate.toString('utf8')).toContain(words);
+      expect(text).not.toContain(words);
+    }
     // No second Preact: the dialog takes React's API from embed.js.
     expect(donate.toString('utf8')).toContain('Groundswell.runtime');
     expect(donate.toString('utf8')).not.toMatch(/__H|__hooks/);

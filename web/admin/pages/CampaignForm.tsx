@@ -22,6 +22,10 @@ interface FormState {
   matchRatio: string;
   matchCap: string;
   allowedOrigins: string;
+  /** Goals after the first, ascending (SPEC §13 stretch goals). */
+  stretchGoals: string;
+  /** Where the ended campaign's banner sends readers: another campaign's slug. */
+  followOn: string;
 }
 
 /** The API's exact rate ("0.029") as the percentage the form shows ("2.9"). */
@@ -55,6 +59,8 @@ function initial(zone: string, c?: AdminCampaign): FormState {
       matchRatio: '1',
       matchCap: '',
       allowedOrigins: '',
+      stretchGoals: '',
+      followOn: '',
     };
   }
   return {
@@ -63,7 +69,7 @@ function initial(zone: string, c?: AdminCampaign): FormState {
     headline: c.headline,
     message: c.message,
     currency: c.currency,
-    goal: toMajor(c.goal, c.currency),
+    goal: toMajor(c.goals?.[0] ?? c.goal, c.currency),
     startsAt: toZonedInput(c.startsAt, zone),
     endsAt: toZonedInput(c.endsAt, zone),
     presets: c.presets.map((p) => toMajor(p, c.currency)).join(', '),
@@ -73,6 +79,11 @@ function initial(zone: string, c?: AdminCampaign): FormState {
     matchRatio: c.match ? String(c.match.ratio) : '1',
     matchCap: c.match ? toMajor(c.match.cap, c.currency) : '',
     allowedOrigins: (c.allowedOrigins ?? []).join('\n'),
+    stretchGoals: (c.goals ?? [])
+      .slice(1)
+      .map((g) => toMajor(g, c.currency))
+      .join(', '),
+    followOn: c.followOnSlug ?? '',
   };
 }
 
@@ -85,6 +96,10 @@ function toBody(f: FormState, zone: string): { body?: Record<string, unknown>; e
     return r.ok ? r.amount : 0;
   };
   const goal = amount('goal', f.goal);
+  const stretch = f.stretchGoals
+    .split(/[;,\s]+/)
+    .filter(Boolean)
+    .map((g) => amount('goals', g));
   const presets = f.presets
     .split(/[;,\s]+/)
     .filter(Boolean)
@@ -113,7 +128,8 @@ function toBody(f: FormState, zone: string): { body?: Record<string, unknown>; e
       headline: f.headline,
       message: f.message,
       currency: f.currency,
-      goal,
+      goals: [goal, ...stretch],
+      followOn: f.followOn.trim() || null,
       startsAt,
       endsAt,
       presets,
@@ -233,6 +249,24 @@ export function CampaignForm({ slug }: { slug?: string }) {
             </Field>
             <Field label="Goal" name="goal" error={e.goal}>
               <input {...fieldProps('goal', e.goal)} inputMode="decimal" value={f.goal} onChange={set('goal')} required />
+            </Field>
+          </div>
+          <div className="row">
+            <Field
+              label="Stretch targets (optional)"
+              name="goals"
+              error={e.goals}
+              hint="Next goals once the first is reached, ascending, e.g. 75000, 100000"
+            >
+              <input {...fieldProps('goals', e.goals)} inputMode="decimal" value={f.stretchGoals} onChange={set('stretchGoals')} />
+            </Field>
+            <Field
+              label="Follow-on campaign (optional)"
+              name="followOn"
+              error={e.followOn}
+              hint="Slug of the campaign the banner points to after this one ends"
+            >
+              <input {...fieldProps('followOn', e.followOn)} value={f.followOn} onChange={set('followOn')} autoComplete="off" />
             </Field>
           </div>
           <div className="row">

@@ -130,6 +130,7 @@ export function Dashboard({ slug }: { slug: string }) {
         <Stat label="Refunded" value={m(d.refunded)} id="refunded" warn={d.refunded > 0} />
         <Stat label="Disputed" value={m(d.disputed)} id="disputed" warn={d.disputed > 0} />
       </dl>
+      <PledgeSummary slug={slug} currency={d.currency} />
 
       <section className="card" aria-labelledby="chart-title">
         <h2 id="chart-title">Money in per day</h2>
@@ -162,5 +163,34 @@ function Stat({ label, value, hint, id, warn }: { label: string; value: string; 
       <dd data-testid={`stat-${id}`}>{value}</dd>
       {hint && <dd className="hint">{hint}</dd>}
     </div>
+  );
+}
+
+/** Pledges apart from the money (SPEC §13): never in the totals above; how many became gifts. */
+function PledgeSummary({ slug, currency }: { slug: string; currency: string }) {
+  const [s, setS] = useState<{
+    pledges: number;
+    pledged: number;
+    open: number;
+    invited: number;
+    converted: number;
+    convertedAmount: number;
+  } | null>(null);
+  useEffect(() => {
+    api<{ summary: NonNullable<typeof s> }>(`/pledges?campaign=${encodeURIComponent(slug)}`).then(
+      (r) => setS(r.summary),
+      () => setS(null),
+    );
+  }, [slug]);
+  if (!s || s.pledges === 0) return null;
+  return (
+    <section className="card" aria-labelledby="pledges-title">
+      <h2 id="pledges-title">Pledges (not counted as raised)</h2>
+      <p>
+        {s.pledges} pledge{s.pledges === 1 ? '' : 's'} for {money(s.pledged, currency)} while payments were down · {s.open} not yet e-mailed
+        · {s.invited} e-mailed · <strong>{s.converted}</strong> became gifts ({money(s.convertedAmount, currency)}).{' '}
+        <Link to="/admin/payments">Manage pledges</Link>
+      </p>
+    </section>
   );
 }

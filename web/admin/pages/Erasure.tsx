@@ -10,6 +10,7 @@ const LABELS: Record<string, string> = {
   parkedEvents: 'waiting Stripe events',
   mails: 'e-mails',
   subscribers: 'digest subscriptions',
+  pledges: 'pledges',
   auditEntries: 'audit entries',
 };
 const describe = (c: Counts) =>
