@@ -46,19 +46,30 @@ export function cardTestingGuard(deps: Deps) {
     const now = deps.clock();
     const captcha = config.cardTesting.captcha;
     const row = await db.selectFrom('card_testing').where('campaign_id', '=', campaignId).selectAll().executeTakeFirst();
-    const alertDue = !row?.tripped_at || now.getTime() - row.tripped_at.getTime() >= ALERT_EVERY_MS;
     const captchaUntil = captcha ? new Date(now.getTime() + captcha.minutes * 60_000) : null;
     const wasOn = !!row?.captcha_until && row.captcha_until > now;
-    await db
+    // Whether this trip raises the alert is decided by the write itself, not by the read above:
+    // a burst trips many requests at once, and only the one whose insert or conditional update
+    // takes the row (PostgreSQL re-checks the WHERE after the row lock) alerts.
+    const first = await db
       .insertInto('card_testing')
       .values({ campaign_id: campaignId, captcha_until: captchaUntil, tripped_at: now, trips: 1 })
-      .onConflict((oc) =>
-        oc.column('campaign_id').doUpdateSet((eb) => ({
-          captcha_until: captchaUntil ?? eb.ref('card_testing.captcha_until'),
-          ...(alertDue && { tripped_at: now, trips: eb('card_testing.trips', '+', 1) }),
-        })),
-      )
-      .execute();
+      .onConflict((oc) => oc.column('campaign_id').doNothing())
+      .returning('campaign_id')
+      .executeTakeFirst();
+    const again = first
+      ? undefined
+      : await db
+          .updateTable('card_testing')
+          .set((eb) => ({ tripped_at: now, trips: eb('trips', '+', 1), ...(captchaUntil && { captcha_until: captchaUntil }) }))
+          .where('campaign_id', '=', campaignId)
+          .where((eb) => eb.or([eb('tripped_at', 'is', null), eb('tripped_at', '<=', new Date(now.getTime() - ALERT_EVERY_MS))]))
+          .returning('campaign_id')
+          .executeTakeFirst();
+    const alertDue = !!first || !!again;
+    if (!alertDue && captchaUntil) {
+      await db.updateTable('card_testing').set({ captcha_until: captchaUntil }).where('campaign_id', '=', campaignId).execute();
+    }
     if (!alertDue) return;
     const message = captcha
       ? `Possible card testing: ${what}. The CAPTCHA is required on this campaign's checkouts until ${captchaUntil!.toISOString()}.`
