@@ -2,35 +2,15 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppDeps } from '../deps.js';
 import { esc } from '../mail/html.js';
+import { LINK_PAGE_BUTTON, linkPage, linkPageHeaders } from '../site/link-page.js';
 import { organisation } from '../mail/organisation.js';
 import { confirm, unsubscribe } from './service.js';
 import { peekToken, TOKEN_PATTERN } from './tokens.js';
 
-/**
- * Styles inline, no script: the page needs none. The token sits in the URL, so no Referer may
- * carry it elsewhere, and nobody may frame the button (clickjacking an unsubscribe).
- */
-const HEADERS = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Robots-Tag': 'noindex',
-};
-
-function page(orgName: string, title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)} · ${esc(orgName)}</title></head>
-<body style="margin:0;background:#f4f4f2;font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1b1b;">
-<main style="max-width:34rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;">
-<p style="margin:0 0 1rem;font-weight:600;color:#5c5c5c;">${esc(orgName)}</p>
-<h1 style="font-size:1.5rem;margin:0 0 1rem;">${esc(title)}</h1>
-${body}
-</main></body></html>`;
-}
-
-const BUTTON = 'padding:.7rem 1.2rem;font:inherit;font-weight:600;background:#0b6e4f;color:#fff;border:0;border-radius:6px;cursor:pointer;';
+/** The shared e-mail link page (server/site/link-page.ts): inline styles, no script, no Referer, no framing. */
+const HEADERS = linkPageHeaders();
+const page = linkPage;
+const BUTTON = LINK_PAGE_BUTTON;
 const INVALID =
   '<p>This link is not valid any more: it has expired, was already used, or was copied incompletely. To sign up again, use the form on our site.</p>';
 

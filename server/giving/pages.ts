@@ -4,6 +4,7 @@ import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
 import { clientIp } from '../lib/client-ip.js';
 import { esc } from '../mail/html.js';
+import { LINK_PAGE_BUTTON, linkPage, linkPageHeaders } from '../site/link-page.js';
 import { organisation } from '../mail/organisation.js';
 import { formatAmount } from '../mail/templates.js';
 import { completePledge, findPledgeByToken, PLEDGE_TOKEN, withdrawPledge } from './pledges.js';
@@ -14,28 +15,9 @@ import { completePledge, findPledgeByToken, PLEDGE_TOKEN, withdrawPledge } from 
  * Session and sends the donor there (303). Withdraw also takes RFC 8058's one-click POST.
  * The form's redirect goes to Stripe's checkout: form-action allows it (CSP applies to redirects).
  */
-const HEADERS = {
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https://checkout.stripe.com; frame-ancestors 'none'; base-uri 'none'",
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Robots-Tag': 'noindex',
-};
-
-function page(orgName: string, title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)} · ${esc(orgName)}</title></head>
-<body style="margin:0;background:#f4f4f2;font:17px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1b1b1b;">
-<main style="max-width:34rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;">
-<p style="margin:0 0 1rem;font-weight:600;color:#5c5c5c;">${esc(orgName)}</p>
-<h1 style="font-size:1.5rem;margin:0 0 1rem;">${esc(title)}</h1>
-${body}
-</main></body></html>`;
-}
-
-const BUTTON = 'padding:.7rem 1.2rem;font:inherit;font-weight:600;background:#0b6e4f;color:#fff;border:0;border-radius:6px;cursor:pointer;';
+const HEADERS = linkPageHeaders(['https://checkout.stripe.com']);
+const page = linkPage;
+const BUTTON = LINK_PAGE_BUTTON;
 const LINK_BUTTON =
   'padding:.5rem .9rem;font:inherit;background:transparent;color:#1b1b1b;border:1px solid #999;border-radius:6px;cursor:pointer;';
 const INVALID =
