@@ -4,6 +4,7 @@
  * internals and the two cannot drift apart (STYLE 15). Types only.
  */
 
+import type { Locale } from './i18n.js';
 import type { TaxLanguage, TaxStatus } from './tax.js';
 
 export type CampaignStatus = 'scheduled' | 'open' | 'ended' | 'archived';
@@ -53,6 +54,45 @@ export interface Progress {
   followOn: { slug: string; title: string } | null;
   /** Present while card testing has switched the CAPTCHA on for this campaign: the widget shows it. */
   captcha?: { provider: 'turnstile' | 'hcaptcha'; siteKey: string };
+  /**
+   * Campaign copy per language (SPEC §13 "Languages"), for the languages the organisation wrote;
+   * `headline`/`message` above are the campaign's default language. The widget picks by locale.
+   */
+  copy?: Partial<Record<Locale, CampaignCopy>>;
+  /**
+   * Active copy variants (SPEC §13 "Variants"); empty when the campaign tests nothing. The widget
+   * picks one by weight among those whose `locale` is null or the reader's, keeps it per reader,
+   * and falls back to the campaign's (translated) copy for each null field.
+   */
+  variants?: PublicVariant[];
+  /** At most `impressions` banner views per reader per `days` (host page storage); null: uncapped. */
+  frequency?: { impressions: number; days: number } | null;
+}
+
+export interface CampaignCopy {
+  headline: string;
+  message: string;
+}
+
+export interface PublicVariant {
+  id: string;
+  weight: number;
+  control: boolean;
+  headline: string | null;
+  message: string | null;
+  /** The donate button's text; null: the catalog's "Donate". */
+  button: string | null;
+  /** Shown only to readers of this language; null: to everyone. */
+  locale: Locale | null;
+}
+
+/**
+ * Beacon body (POST /api/campaigns/:slug/events, sent as text/plain so that sendBeacon needs no
+ * preflight): counts since the last batch. Accepted only from the campaign's allowed embedding
+ * origins (and our own), rate-limited per client.
+ */
+export interface FunnelBeacon {
+  events: { type: 'impression' | 'open'; variant: string | null; count: number }[];
 }
 
 /** What the public progress adds from outside the campaign row (server/campaigns/progress-cache.ts). */
