@@ -45,8 +45,8 @@ export function format(locale: string, message: Message, vars: Record<string, st
   let text: string;
   if (typeof message === 'string') text = message;
   else {
-    let pr = rules.get(locale);
-    if (!pr) rules.set(locale, (pr = new Intl.PluralRules(locale)));
+    const pr = rules.get(locale) ?? new Intl.PluralRules(locale);
+    rules.set(locale, pr);
     const n = Number(vars.count ?? 0);
     text = message[pr.select(n)] ?? message.other;
   }
