@@ -96,6 +96,8 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
         'payments',
         'otherWays',
         'pledgeDays',
+        // Issue 14: the frequency cap the widget counts in the host page's storage (null: uncapped).
+        'frequency',
         'followOn',
       ].sort(),
     );
