@@ -16,8 +16,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('campaigns')
     .addCheckConstraint(
       'campaigns_frequency',
-      sql`(frequency_impressions is null and frequency_days is null) or
-          (frequency_impressions between 1 and 1000 and frequency_days between 1 and 365)`,
+      // Spelled without a NULL-yielding branch: a CHECK passes on NULL, so "3 and null" must be false.
+      sql`(frequency_impressions is null) = (frequency_days is null) and
+          (frequency_impressions is null or (frequency_impressions between 1 and 1000 and frequency_days between 1 and 365))`,
     )
     .execute();
 }
