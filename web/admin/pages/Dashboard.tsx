@@ -7,6 +7,7 @@ import { useCan } from '../session.js';
 import type { Dashboard as DashboardData } from '../types.js';
 import { Badge, ErrorNote, date, money, moneyShort } from '../ui.js';
 import { OfflineGiftForm } from './OfflineGiftForm.js';
+import { PacePanel } from './Pace.js';
 
 // The charting library loads when a chart is first shown, not with the console (issue 12).
 const DailyChart = lazy(() => import('./DailyChart.js'));
@@ -144,6 +145,8 @@ export function Dashboard({ slug }: { slug: string }) {
           </div>
         )}
       </section>
+
+      <PacePanel slug={d.slug} version={d.raised} />
 
       {canEdit && (
         <section className="card" aria-labelledby="offline-title">
