@@ -3,8 +3,9 @@ import { api } from '../api.js';
 import type { PaceReport } from '../types.js';
 import { date, money } from '../ui.js';
 
-// recharts loads with the first chart, not with the console (issue 12): see DailyChart.tsx.
-const PaceChart = lazy(() => import('./PaceChart.js'));
+// recharts loads with the first chart, not with the console (issue 12): the chart chunk is
+// DailyChart's, which carries this chart too.
+const PaceChart = lazy(() => import('./DailyChart.js').then((m) => ({ default: m.PaceChart })));
 
 /**
  * The Pace panel (SPEC §13): where the campaign is heading at its end, by which method, and what
