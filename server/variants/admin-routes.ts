@@ -24,8 +24,12 @@ export function variantAdminRoutes(deps: AppDeps) {
     const campaign = await getCampaign(db, slug);
     return variantReport(db, campaign, await orgTimeZone(db, config), filter);
   };
-  /** Variants are part of the public progress: every instance's cache and live banners refresh. */
-  const changed = async (campaignId: number) => deps.bus.notify(db, campaignId);
+  /** Variants are part of the public progress: every instance's cache and live banners refresh
+   * (this one at once, the others when the NOTIFY arrives). */
+  const changed = async (campaignId: number) => {
+    await deps.bus.notify(db, campaignId);
+    deps.bus.emitLocal(campaignId);
+  };
 
   return new Hono<AdminEnv>()
     .get('/campaigns/:slug/variants', zValidator('param', slugParam, validationHook), async (c) =>
