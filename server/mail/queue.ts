@@ -42,3 +42,28 @@ export async function queueMail<K extends MailKind>(trx: Transaction<Database> |
     .executeTakeFirst();
   return inserted !== undefined;
 }
+
+/**
+ * queueMail for several mails in one statement, in the order given (the worker sends due mails
+ * in id order). The ledger gathers the mails its facts cause (receipts, corrected notices) and
+ * queues them here at the end of its transaction: one round trip however many events a group
+ * commit holds. A fact already queued (or repeated in the list) is skipped, as in queueMail.
+ */
+export async function queueMails(trx: Transaction<Database> | Kysely<Database>, mails: QueuedMail<MailKind>[]): Promise<void> {
+  const rows = mails
+    .filter((m) => !m.to.trim().toLowerCase().endsWith(`@${ERASED_DOMAIN}`))
+    .map((m) => ({
+      fact_key: m.factKey,
+      kind: m.kind,
+      to_address: m.to.trim().toLowerCase(),
+      data: JSON.stringify(m.data),
+      next_attempt_at: m.at,
+      created_at: m.at,
+    }));
+  if (!rows.length) return;
+  await trx
+    .insertInto('mail_outbox')
+    .values(rows)
+    .onConflict((oc) => oc.column('fact_key').doNothing())
+    .execute();
+}
