@@ -2,7 +2,7 @@ import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, EventOutcome, Gift, GiftStatus, PaymentKind } from '../../db/schema.js';
 import { PROGRESS_CHANNEL } from '../live/bus.js';
-import { type QueuedMail, queueMails } from '../mail/queue.js';
+import { type QueuedMail, mailsCte } from '../mail/queue.js';
 import { type MailSink, type ReceiptSource, noteReceiptFacts, queueNewReceipt, queueReceipt, receiptAddress } from '../mail/receipts.js';
 import type { MailKind } from '../mail/templates.js';
 
@@ -167,7 +167,9 @@ class TotalsBatch {
     return [...this.deltas.keys()];
   }
 
-  async apply(trx: Transaction<Database>): Promise<void> {
+  /** `alongside`: data-modifying CTEs (`name as (statement)`) of the transaction's last writes
+   * that do not depend on these rows, run in the same statement as the donor upsert. */
+  async apply(trx: Transaction<Database>, alongside: RawBuilder<unknown>[] = []): Promise<void> {
     // Moves of one donor add up first: one statement cannot upsert the same row twice.
     const net = new Map<string, { campaignId: number; donorKey: string; delta: number }>();
     for (const m of this.donorMoves) {
@@ -181,14 +183,13 @@ class TotalsBatch {
       .sort((a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0));
     if (moves.length) {
       // One upsert for all donors, in sorted order (so concurrent transactions cannot deadlock).
-      const rows = await trx
-        .insertInto('campaign_donors')
-        .values(moves.map((m) => ({ campaign_id: m.campaignId, donor_key: m.donorKey, payments: m.delta })))
-        .onConflict((oc) =>
-          oc.columns(['campaign_id', 'donor_key']).doUpdateSet({ payments: sql`campaign_donors.payments + excluded.payments` }),
-        )
-        .returning(['campaign_id', 'donor_key', 'payments'])
-        .execute();
+      const values = sql.join(moves.map((m) => sql`(${m.campaignId}::int, ${m.donorKey}::text, ${m.delta}::int)`));
+      const { rows } = await sql<{ campaign_id: number; donor_key: string; payments: number }>`with ${sql.join([
+        ...alongside,
+        sql`d as (insert into campaign_donors (campaign_id, donor_key, payments) values ${values}
+          on conflict (campaign_id, donor_key) do update set payments = campaign_donors.payments + excluded.payments
+          returning campaign_id, donor_key, payments)`,
+      ])} select campaign_id, donor_key, payments from d`.execute(trx);
       const gone: typeof moves = [];
       for (const row of rows) {
         const m = net.get(JSON.stringify([row.campaign_id, row.donor_key]))!;
@@ -199,6 +200,7 @@ class TotalsBatch {
         if (before > 0 && row.payments <= 0) totals.donors -= 1;
         if (row.payments === 0) gone.push(m);
       }
+      alongside = [];
       for (const m of gone) {
         await trx
           .deleteFrom('campaign_donors')
@@ -208,6 +210,7 @@ class TotalsBatch {
           .execute();
       }
     }
+    if (alongside.length) await sql`with ${sql.join(alongside)} select 1`.execute(trx);
     for (const [campaignId, d] of [...this.deltas.entries()].sort((a, b) => a[0] - b[0])) {
       if (!d.raised && !d.donation && !d.refunded && !d.disputed && !d.donors) continue;
       // The notification rides on the update (one round trip); delivered only on commit.
@@ -328,10 +331,11 @@ export class Ledger {
     return this.batch.touched;
   }
 
+  /** The transaction's last writes: the events' outcomes, the mails its facts caused, the donor
+   * rows and the totals, in two statements (the totals depend on what the donor upsert returns). */
   async finish(): Promise<void> {
-    await this.flushEvents();
-    if (this.mails.length) await queueMails(this.trx, this.mails.splice(0));
-    await this.batch.apply(this.trx);
+    const last = [this.eventsCte(), mailsCte(this.mails.splice(0))].filter((x): x is RawBuilder<unknown> => x !== null);
+    await this.batch.apply(this.trx, last);
   }
 
   // ---- events ----
@@ -381,13 +385,14 @@ export class Ledger {
     this.finished.set(id, { outcome, detail, conflict });
   }
 
-  private async flushEvents(): Promise<void> {
-    if (!this.finished.size) return;
+  /** The outcomes finished so far, as a CTE for finish()'s statement (null: none). */
+  private eventsCte(): RawBuilder<unknown> | null {
+    if (!this.finished.size) return null;
     const rows = [...this.finished.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     this.finished.clear();
     const values = sql.join(rows.map(([id, f]) => sql`(${id}::text, ${f.outcome}::text, ${f.detail}::text, ${f.conflict}::text)`));
-    await sql`update stripe_events as e set outcome = v.outcome, detail = v.detail, conflict = v.conflict
-      from (values ${values}) as v(id, outcome, detail, conflict) where e.id = v.id`.execute(this.trx);
+    return sql`events_done as (update stripe_events as e set outcome = v.outcome, detail = v.detail, conflict = v.conflict
+      from (values ${values}) as v(id, outcome, detail, conflict) where e.id = v.id)`;
   }
 
   /** Parks an event whose subscription no gift knows yet, with the (pinned) event to replay. */

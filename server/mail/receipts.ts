@@ -92,7 +92,7 @@ async function receiptFacts(trx: Db, paymentId: number): Promise<ReceiptData> {
 }
 
 /** Where a mail caused by a ledger fact goes: inserted at once (queueMail), or gathered by the
- * ledger and inserted with the others of its transaction in one statement (queueMails). */
+ * ledger and inserted with its other last writes in one statement (mailsCte). */
 export type MailSink = (mail: QueuedMail<MailKind>) => Promise<unknown> | undefined;
 
 /** The address a receipt goes to (trimmed, lower case), or null when there is none to send to. */
