@@ -89,7 +89,12 @@ try {
         null,
         2,
       );
-      return { method: 'POST', path: '/webhooks/stripe', headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body) }, body };
+      return {
+        method: 'POST',
+        path: '/webhooks/stripe',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body) },
+        body,
+      };
     });
     const f = path.join(dir, `${name}.json`);
     writeFileSync(f, JSON.stringify({ base, requests } satisfies ReplayFile));
@@ -127,7 +132,9 @@ try {
   console.log(
     `node CPU: ${((cpu.user + cpu.system) / 1000 / EVENTS).toFixed(2)} ms/event (user ${(cpu.user / 1000 / EVENTS).toFixed(2)}), ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(0)}% of one core over ${(wall / 1000).toFixed(1)} s`,
   );
-  console.log(`groups: ${groups} for ${events} events (mean ${(events / groups).toFixed(1)}, largest ever ${g1.largest}, isolations ${g1.isolations - g0.isolations})`);
+  console.log(
+    `groups: ${groups} for ${events} events (mean ${(events / groups).toFixed(1)}, largest ever ${g1.largest}, isolations ${g1.isolations - g0.isolations})`,
+  );
   let total = 0;
   let totalMs = 0;
   for (const s of stats.values()) {
@@ -136,7 +143,9 @@ try {
   }
   console.log(`round trips: ${total} = ${(total / EVENTS).toFixed(2)} per event; summed wait ${(totalMs / EVENTS).toFixed(2)} ms/event`);
   for (const [k, s] of [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms))
-    console.log(`  ${String(s.n).padStart(6)} ×  ${(s.ms / s.n).toFixed(2).padStart(7)} ms  ${(s.n / EVENTS).toFixed(2).padStart(5)}/ev  ${k}`);
+    console.log(
+      `  ${String(s.n).padStart(6)} ×  ${(s.ms / s.n).toFixed(2).padStart(7)} ms  ${(s.n / EVENTS).toFixed(2).padStart(5)}/ev  ${k}`,
+    );
 } finally {
   await app.stop();
   rmSync(dir, { recursive: true, force: true });

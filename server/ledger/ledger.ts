@@ -523,7 +523,9 @@ export class Ledger {
       .updateTable('gifts')
       .set({
         ...next,
-        ...(status && { status: sql<GiftStatus>`case when ${statusRank(sql.ref('status'))} < ${STATUS_RANK[status]}::int then ${status} else status end` }),
+        ...(status && {
+          status: sql<GiftStatus>`case when ${statusRank(sql.ref('status'))} < ${STATUS_RANK[status]}::int then ${status} else status end`,
+        }),
         updated_at: sql`now()`,
       })
       .where('id', '=', gift.id)
@@ -1143,7 +1145,12 @@ export class Ledger {
     };
     const same = (a: Contribution, b: Contribution) =>
       a.raised === b.raised && a.donation === b.donation && a.refunded === b.refunded && a.disputed === b.disputed;
-    const written: Contribution = { raised: p.applied_raised, donation: p.applied_donation, refunded: p.applied_refunded, disputed: p.applied_disputed };
+    const written: Contribution = {
+      raised: p.applied_raised,
+      donation: p.applied_donation,
+      refunded: p.applied_refunded,
+      disputed: p.applied_disputed,
+    };
     // What the totals hold of this payment now.
     const counted: Contribution = fresh ? { raised: 0, donation: 0, refunded: 0, disputed: 0 } : written;
     if (!same(next, written)) {

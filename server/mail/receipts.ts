@@ -103,7 +103,13 @@ export const receiptAddress = (to: string | null | undefined): string | null => 
  * row (the ledger's recordPayment does both in one statement, see ReceiptSource): queues the
  * mail through `sink`, as queueReceipt would have.
  */
-export function queueNewReceipt(sink: MailSink, paymentId: number, address: string, source: ReceiptSource, at: Date): Promise<unknown> | undefined {
+export function queueNewReceipt(
+  sink: MailSink,
+  paymentId: number,
+  address: string,
+  source: ReceiptSource,
+  at: Date,
+): Promise<unknown> | undefined {
   return sink({ kind: 'receipt', to: address, factKey: `receipt:${paymentId}`, data: receiptData(paymentId, source), at });
 }
 
