@@ -138,7 +138,7 @@ ratio = Groundswell ÷ baseline, both measured in this run:
   streams    time until every viewer has the change (a gift through the webhook route for the
              app, the write loop for the bare server) and server RSS per open stream.
   webhooks   events/s of signed checkout.session.completed over HTTP (16 in flight) ÷ pgbench tps at
-             16 clients of the minimal durable transaction (event + payment + one totals row), and
+             16 clients of the minimal durable transaction (event + payment + receipt mail + one totals row), and
              of the ledger's pre-group-commit statements; 10k vs 1M gifts: the same app rate on a
              database already holding 1M paid gifts ÷ holding 10k (1.0 = flat with size).
   scale      the same read, admin page, webhook or CSV export with 1M paid gifts in the database
