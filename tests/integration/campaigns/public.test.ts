@@ -99,8 +99,11 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
         // Issue 14: the frequency cap the widget counts in the host page's storage (null: uncapped).
         'frequency',
         'followOn',
+        // SPEC §13 "Variants": the active copy variants, [] when the campaign tests none.
+        'variants',
       ].sort(),
     );
+    expect(body.variants).toEqual([]);
     // No tax status chosen: the appeal makes no claim either way.
     expect(body.tax).toEqual({ deductible: null, notice: {} });
     // testMode: the test context runs on the emulator (absent with a live key: site/test-mode.test.ts).

@@ -11,6 +11,8 @@ import { PacePanel } from './Pace.js';
 
 // The charting library loads when a chart is first shown, not with the console (issue 12).
 const DailyChart = lazy(() => import('./DailyChart.js'));
+// Variants and the funnel (issue 14) load with the dashboard's first render, not with the console.
+const Variants = lazy(() => import('./Variants.js'));
 
 /** Public progress fields pushed by the campaign's event stream (SPEC §4). */
 type Progress = Pick<DashboardData, 'raised' | 'matched' | 'total' | 'percent' | 'donors' | 'donations' | 'goal' | 'status'>;
@@ -147,6 +149,9 @@ export function Dashboard({ slug }: { slug: string }) {
       </section>
 
       <PacePanel slug={d.slug} version={d.raised} />
+      <Suspense fallback={<p className="muted">Loading variants…</p>}>
+        <Variants slug={d.slug} />
+      </Suspense>
 
       {canEdit && (
         <section className="card" aria-labelledby="offline-title">
