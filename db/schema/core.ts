@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Locale } from '../../common/i18n.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -83,6 +84,8 @@ export interface GiftsTable {
   voided_at: Timestamp | null;
   /** The pledge whose e-mail link made this gift's Checkout (migrations/0018_giving). */
   pledge_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The donor's language (migrations/0020_languages, common/i18n.ts); null: English. */
+  locale: ColumnType<Locale | null, Locale | null | undefined, Locale | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

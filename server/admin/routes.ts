@@ -18,6 +18,7 @@ import { settingsRoutes } from './settings.js';
 import { loginRoutes, sessionRoutes } from './routes/session.js';
 import { statementAdminRoutes } from './routes/statements.js';
 import { subscriberRoutes } from './routes/subscribers.js';
+import { translationRoutes } from './routes/translations.js';
 import { webhookEventRoutes } from './routes/webhook-events.js';
 import { signInLimits } from './sign-in-limits.js';
 
@@ -48,6 +49,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', sessionRoutes(deps, limits))
     .route('/', adminsRoutes(deps))
     .route('/', campaignRoutes(deps))
+    .route('/', translationRoutes(deps))
     .route('/', donationRoutes(deps))
     .route('/', offlineGiftRoutes(deps))
     .route('/', receiptRoutes(deps))

@@ -1,3 +1,4 @@
+import type { Locale } from '../../common/i18n.js';
 import { button, esc, layout } from '../mail/html.js';
 import { formatAmount, type RenderContext, type RenderedMail } from '../mail/templates.js';
 
@@ -10,6 +11,8 @@ export interface PledgeInviteMail {
   frequency: 'once' | 'monthly';
   campaign: string;
   deleteAfter: string;
+  /** The pledger's language (pledges.locale); absent: English. */
+  locale?: Locale;
 }
 
 export function renderPledgeInvite(d: PledgeInviteMail, { org, publicUrl }: RenderContext): RenderedMail {
