@@ -31,9 +31,17 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('pledges')
     .addColumn('locale', 'text', (c) => c.check(sql`locale is null or ${LOCALE_CHECK}`))
     .execute();
+  // A donor's mails not about one payment take the language of the address's latest gift.
+  await db.schema
+    .createIndex('gifts_email_lower')
+    .on('gifts')
+    .expression(sql`lower(email), created_at desc`)
+    .where(sql.ref('email'), 'is not', null)
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('gifts_email_lower').execute();
   await db.schema.alterTable('pledges').dropColumn('locale').execute();
   await db.schema.alterTable('gifts').dropColumn('locale').execute();
   await db.schema.dropTable('campaign_translations').execute();

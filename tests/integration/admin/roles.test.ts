@@ -41,6 +41,15 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'GET', path: '/audit-log', pattern: '/audit-log', need: 'viewer' },
   { method: 'POST', path: '/campaigns', pattern: '/campaigns', need: 'editor', body: { slug: 'x' } },
   { method: 'PATCH', path: '/campaigns/spring', pattern: '/campaigns/:slug', need: 'editor', body: { title: 'Changed by role test' } },
+  { method: 'GET', path: '/campaigns/spring/translations', pattern: '/campaigns/:slug/translations', need: 'viewer' },
+  {
+    method: 'PUT',
+    path: '/campaigns/spring/translations/es',
+    pattern: '/campaigns/:slug/translations/:locale',
+    need: 'editor',
+    body: { headline: 'Cambiado por la prueba de roles' },
+  },
+  { method: 'DELETE', path: '/campaigns/spring/translations/fr', pattern: '/campaigns/:slug/translations/:locale', need: 'editor' },
   {
     method: 'POST',
     path: '/campaigns/spring/offline-donations',
@@ -150,6 +159,7 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
     gifts: await ctx.db.selectFrom('gifts').select(['id', 'amount', 'note']).orderBy('id').execute(),
     audit: await ctx.db.selectFrom('admin_audit_log').select('id').execute(),
     breaker: await ctx.db.selectFrom('payments_breaker').selectAll().execute(),
+    translations: await ctx.db.selectFrom('campaign_translations').select(['campaign_id', 'locale', 'headline']).execute(),
   });
 
   describe.each(['viewer', 'editor'] as const)('a %s', (role) => {
@@ -179,6 +189,9 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
     const editor = clients.editor!;
     expect((await editor.req('/campaigns/spring', { method: 'PATCH', body: { title: 'Spring appeal' } })).status).toBe(200);
     expect((await editor.req(`/offline-donations/${GIFT}`, { method: 'PATCH', body: { note: 'Cheque #12' } })).status).toBe(200);
+    const tr = await editor.req('/campaigns/spring/translations/fr', { method: 'PUT', body: { headline: 'Appel de printemps' } });
+    expect(tr.status).toBe(200);
+    expect((await editor.req('/campaigns/spring/translations/fr', { method: 'DELETE' })).status).toBe(204);
     const csv = await editor.req('/campaigns/spring/donations.csv');
     expect(csv.status).toBe(200);
     expect(await csv.text()).toContain('Cheque #12');
