@@ -7,6 +7,7 @@ import type { StripeOpsTables } from './schema/stripe-ops.js';
 import type { ManageTables } from './schema/manage.js';
 import type { GivingTables } from './schema/giving.js';
 import type { StatementTables } from './schema/statements.js';
+import type { VariantTables } from './schema/variants.js';
 import type { LanguageTables } from './schema/languages.js';
 
 export * from './schema/core.js';
@@ -23,4 +24,5 @@ export interface Database
     StatementTables,
     StripeOpsTables,
     GivingTables,
+    VariantTables,
     LanguageTables {}

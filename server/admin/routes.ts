@@ -20,6 +20,7 @@ import { statementAdminRoutes } from './routes/statements.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { translationRoutes } from './routes/translations.js';
 import { webhookEventRoutes } from './routes/webhook-events.js';
+import { variantAdminRoutes } from '../variants/admin-routes.js';
 import { signInLimits } from './sign-in-limits.js';
 
 /**
@@ -49,6 +50,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', sessionRoutes(deps, limits))
     .route('/', adminsRoutes(deps))
     .route('/', campaignRoutes(deps))
+    .route('/', variantAdminRoutes(deps))
     .route('/', translationRoutes(deps))
     .route('/', donationRoutes(deps))
     .route('/', offlineGiftRoutes(deps))
