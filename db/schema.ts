@@ -8,6 +8,7 @@ import type { ManageTables } from './schema/manage.js';
 import type { GivingTables } from './schema/giving.js';
 import type { StatementTables } from './schema/statements.js';
 import type { VariantTables } from './schema/variants.js';
+import type { LanguageTables } from './schema/languages.js';
 
 export * from './schema/core.js';
 export type { BreakerReason, PledgeStatus } from './schema/giving.js';
@@ -23,4 +24,5 @@ export interface Database
     StatementTables,
     StripeOpsTables,
     GivingTables,
-    VariantTables {}
+    VariantTables,
+    LanguageTables {}

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Locale } from '../../common/i18n.js';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -89,6 +90,8 @@ export interface GiftsTable {
   /** The copy variant and embedding origin ('' own/direct) the gift came from (migrations/0019_variants). */
   variant_id: ColumnType<number | null, number | null | undefined, number | null>;
   funnel_origin: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The donor's language (migrations/0020_languages, common/i18n.ts); null: English. */
+  locale: ColumnType<Locale | null, Locale | null | undefined, Locale | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

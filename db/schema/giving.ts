@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { Locale } from '../../common/i18n.js';
 
 type Time = ColumnType<Date, Date | string, Date | string>;
 type MaybeTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -44,6 +45,8 @@ export interface PledgesTable {
   status: ColumnType<PledgeStatus, PledgeStatus | undefined, PledgeStatus>;
   token_hash: string | null;
   invited_at: MaybeTime;
+  /** The pledger's language (migrations/0020_languages); null: English. */
+  locale: ColumnType<Locale | null, Locale | null | undefined, Locale | null>;
   delete_after: Time;
   created_at: Time;
 }

@@ -19,6 +19,7 @@ import { settingsRoutes } from './settings.js';
 import { loginRoutes, sessionRoutes } from './routes/session.js';
 import { statementAdminRoutes } from './routes/statements.js';
 import { subscriberRoutes } from './routes/subscribers.js';
+import { translationRoutes } from './routes/translations.js';
 import { webhookEventRoutes } from './routes/webhook-events.js';
 import { variantAdminRoutes } from '../variants/admin-routes.js';
 import { signInLimits } from './sign-in-limits.js';
@@ -52,6 +53,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', campaignRoutes(deps))
     .route('/', paceRoutes(deps))
     .route('/', variantAdminRoutes(deps))
+    .route('/', translationRoutes(deps))
     .route('/', donationRoutes(deps))
     .route('/', offlineGiftRoutes(deps))
     .route('/', receiptRoutes(deps))

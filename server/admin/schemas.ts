@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCALES } from '../../common/i18n.js';
 import { minorUnits, multiLine, singleLine } from '../campaigns/schemas.js';
 import { cursorParam, isCursorTimestamp, isRowId, isSafeText, queryText } from '../lib/validation.js';
 
@@ -70,6 +71,8 @@ export const offlineGiftSchema = z.strictObject({
   /** On the public donor wall: off unless the donor agreed (an offline donor never saw a form). */
   showOnWall: z.boolean().optional().default(false),
   anonymous: z.boolean().optional().default(false),
+  /** The donor's language: their receipt is written in it (null: English). */
+  locale: z.enum(LOCALES).nullable().optional(),
 });
 
 export const offlineGiftUpdateSchema = z

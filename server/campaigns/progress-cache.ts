@@ -5,6 +5,7 @@ import type { ProgressBus } from '../live/bus.js';
 import type { Config } from '../config.js';
 import { progressExtras } from '../giving/extras.js';
 import { progressVariants } from '../variants/service.js';
+import { progressCopy } from '../languages/translations.js';
 import { type Progress, getCampaign, toProgress } from './service.js';
 
 export interface CachedProgress {
@@ -75,13 +76,15 @@ export class ProgressCache {
     const generation = this.generation;
     const now = this.clock();
     const [c, tax] = await Promise.all([getCampaign(this.db, slug), this.opts.tax?.()]);
-    const [extras, variants] = await Promise.all([
+    const [extras, variants, copy] = await Promise.all([
       progressExtras(this.db, c, now, this.opts.captcha ?? null),
       progressVariants(this.db, c.id),
+      progressCopy(this.db, c.id),
     ]);
     const progress: Progress = {
       ...toProgress(c, now, extras),
       ...variants,
+      ...copy,
       ...(this.opts.testMode && { testMode: true as const }),
       ...(tax && { tax }),
     };

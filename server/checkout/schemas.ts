@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOCALES } from '../../common/i18n.js';
 import { multiLine, singleLine } from '../campaigns/schemas.js';
 
 const optional = <T extends z.ZodType<string>>(t: T) => t.optional().transform((v) => (v ? v : undefined));
@@ -30,6 +31,8 @@ export const checkoutSchema = z.strictObject({
       name: singleLine(100).pipe(z.string().min(1, 'is required')),
     })
     .optional(),
+  /** The donor's language as the widget chose it (SPEC §13): kept on the gift for their e-mails. */
+  locale: z.enum(LOCALES, { error: `must be one of ${LOCALES.join(', ')}` }).optional(),
 });
 
 export type CheckoutInput = z.infer<typeof checkoutSchema>;

@@ -10,6 +10,15 @@ import { readBreaker, reportStripeFailure } from '../giving/breaker.js';
 import { returnTarget } from './return-url.js';
 import type { CheckoutInput } from './schemas.js';
 import { type CheckoutFunnel, countCheckoutSession } from '../variants/checkout.js';
+import type { Locale } from '../../common/i18n.js';
+
+/**
+ * Stripe Checkout's page language for ours: Stripe has en, es, fr and de (Checkout's `locale`,
+ * stripe@23 SessionCreateParams.Locale) but no Arabic, where it picks from the browser ('auto').
+ */
+export function stripeLocale(locale: Locale): Stripe.Checkout.SessionCreateParams.Locale {
+  return locale === 'ar' ? 'auto' : locale;
+}
 
 export interface StartCheckoutResult {
   id: string;
@@ -80,6 +89,7 @@ export async function startCheckout(
     cancel_url: `${config.publicUrl}/donate/${encodeURIComponent(campaign.slug)}?canceled=1${back ? `&return=${encodeURIComponent(back)}` : ''}`,
     client_reference_id: giftId,
     metadata,
+    ...(input.locale && { locale: stripeLocale(input.locale) }),
     ...(input.email ? { customer_email: input.email } : {}),
     ...(monthly ? { subscription_data: { metadata } } : { payment_intent_data: { metadata } }),
   };
@@ -148,6 +158,7 @@ async function insertGift(
       pledge_id: g.pledgeId,
       variant_id: g.funnel?.variantId ?? null,
       funnel_origin: g.funnel?.origin ?? null,
+      locale: g.input.locale ?? null,
     })
     .execute();
 }

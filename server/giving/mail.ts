@@ -1,5 +1,7 @@
-import { button, esc, layout } from '../mail/html.js';
-import { formatAmount, type RenderContext, type RenderedMail } from '../mail/templates.js';
+import type { Locale } from '../../common/i18n.js';
+import { button, esc, frame, layout } from '../mail/html.js';
+import { mailLang } from '../mail/i18n.js';
+import type { RenderContext, RenderedMail } from '../mail/templates.js';
 
 /** The one e-mail a pledger receives (SPEC §13): payments are back, here is the link to give. */
 export interface PledgeInviteMail {
@@ -10,38 +12,42 @@ export interface PledgeInviteMail {
   frequency: 'once' | 'monthly';
   campaign: string;
   deleteAfter: string;
+  /** The pledger's language (pledges.locale); absent: English. */
+  locale?: Locale;
 }
 
-export function renderPledgeInvite(d: PledgeInviteMail, { org, publicUrl }: RenderContext): RenderedMail {
+export function renderPledgeInvite(d: PledgeInviteMail, { org, publicUrl, locale }: RenderContext): RenderedMail {
+  const L = mailLang(d.locale ?? locale);
+  const { t } = L;
   const q = `token=${encodeURIComponent(d.token)}`;
   const give = `${publicUrl}/pledge/complete?${q}`;
   const withdraw = `${publicUrl}/pledge/withdraw?${q}`;
-  const amount = formatAmount(d.amount, d.currency);
-  const gift = d.frequency === 'monthly' ? `${amount} a month` : amount;
-  const until = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: org.timeZone }).format(new Date(d.deleteAfter));
-  const subject = `Online giving is back: complete your pledge of ${gift} to ${org.name}`;
-  const greeting = d.name ? `Dear ${d.name},` : 'Hello,';
+  const amount = L.money(d.amount, d.currency);
+  const gift = d.frequency === 'monthly' ? t('monthly', { amount }) : amount;
+  const until = L.day(d.deleteAfter, org.timeZone);
+  const subject = t('pledge.subject', { gift, org: org.name });
+  const greeting = d.name ? t('greeting.named', { name: d.name }) : t('greeting.anon');
   const text = [
     greeting,
     '',
-    `When online payments were down, you pledged ${gift} to ${d.campaign}. They are working again.`,
-    'To complete your gift, open this page and press "Continue to payment":',
+    t('pledge.body', { gift, campaign: d.campaign }),
+    t('pledge.open'),
     '',
     give,
     '',
-    `This is the only e-mail we send about this pledge. If you do nothing, we delete it and your address on ${until}.`,
-    `To delete it now: ${withdraw}`,
+    t('pledge.only', { date: until }),
+    t('pledge.deleteNow', { url: withdraw }),
     '',
     org.name,
   ].join('\n');
   const html = layout({
-    orgName: org.name,
+    ...frame(org, L.locale),
     title: subject,
     body: `<p>${esc(greeting)}</p>
-<p>When online payments were down, you pledged <strong>${esc(gift)}</strong> to ${esc(d.campaign)}. They are working again.</p>
-${button(give, 'Complete my gift')}
-<p>This is the only e-mail we send about this pledge. If you do nothing, we delete it and your address on ${esc(until)}.</p>`,
-    footer: `You gave us this address for this one e-mail. <a href="${esc(withdraw)}" style="color:#5c5c5c;">Delete my pledge now</a>.`,
+<p>${esc(t('pledge.body', { gift, campaign: d.campaign }))}</p>
+${button(give, t('pledge.button'), t('button.copy'))}
+<p>${esc(t('pledge.only', { date: until }))}</p>`,
+    footer: `${esc(t('pledge.footer'))} <a href="${esc(withdraw)}" style="color:#5c5c5c;">${esc(t('pledge.deleteLink'))}</a>.`,
   });
   // RFC 8058 one-click: a mail client may POST List-Unsubscribe=One-Click to the withdraw URL.
   return { subject, text, html, headers: { 'List-Unsubscribe': `<${withdraw}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { LOCALES } from '../../common/i18n.js';
 import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import { checkAmount } from '../../common/money.js';
@@ -31,6 +32,8 @@ export const pledgeSchema = z.strictObject({
     .transform((v) => v || undefined),
   /** The reader ticked the box that states the purpose and the deletion date. */
   consent: z.literal(true, { error: 'is required: we need your permission to e-mail you once' }),
+  /** The reader's language (SPEC §13): the one e-mail and the Checkout it leads to use it. */
+  locale: z.enum(LOCALES).optional(),
 });
 export type PledgeInput = z.infer<typeof pledgeSchema>;
 
@@ -66,6 +69,7 @@ export async function createPledge(deps: Pick<AppDeps, 'db' | 'clock'>, slug: st
       email: input.email.trim().toLowerCase(),
       name: input.name ?? null,
       consent_text: consentText(deleteAfter),
+      locale: input.locale ?? null,
       delete_after: deleteAfter,
       created_at: now,
     })
@@ -163,7 +167,7 @@ export async function invitePledgers(deps: Pick<AppDeps, 'db' | 'clock'>): Promi
       .selectFrom('pledges')
       .where('status', '=', 'open')
       .where('delete_after', '>', now)
-      .select(['id', 'campaign_id', 'email', 'name', 'amount', 'currency', 'frequency', 'delete_after'])
+      .select(['id', 'campaign_id', 'email', 'name', 'amount', 'currency', 'frequency', 'delete_after', 'locale'])
       .forUpdate()
       .skipLocked()
       .execute();
@@ -193,6 +197,7 @@ export async function invitePledgers(deps: Pick<AppDeps, 'db' | 'clock'>): Promi
           frequency: p.frequency,
           campaign: titles.get(p.campaign_id) ?? '',
           deleteAfter: p.delete_after.toISOString(),
+          ...(p.locale && { locale: p.locale }),
         },
         at: now,
       });
@@ -210,7 +215,7 @@ export async function findPledgeByToken(db: Kysely<Database>, token: string, now
     .where('p.token_hash', '=', hash(token))
     .where('p.status', '=', 'invited')
     .where('p.delete_after', '>', now)
-    .select(['p.id', 'p.amount', 'p.currency', 'p.frequency', 'p.email', 'p.name', 'c.slug', 'c.title'])
+    .select(['p.id', 'p.amount', 'p.currency', 'p.frequency', 'p.email', 'p.name', 'p.locale', 'c.slug', 'c.title'])
     .executeTakeFirst();
   if (!p) return undefined;
   const paid = await converted(db).where('pledge_id', '=', p.id).executeTakeFirst();
@@ -237,6 +242,7 @@ export async function completePledge(
       coverFees: false,
       anonymous: false,
       comment: undefined,
+      locale: p.locale ?? undefined,
     },
     { clientIp, pledgeId: p.id },
   );

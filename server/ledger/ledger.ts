@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, EventOutcome, Gift, GiftStatus, PaymentKind } from '../../db/schema.js';
+import type { Locale } from '../../common/i18n.js';
 import { PROGRESS_CHANNEL } from '../live/bus.js';
 import { type QueuedMail, mailsCte } from '../mail/queue.js';
 import { type MailSink, type ReceiptSource, noteReceiptFacts, queueNewReceipt, queueReceipt, receiptAddress } from '../mail/receipts.js';
@@ -278,6 +279,8 @@ export type OfflineGiftInput = {
   note?: string | null;
   showOnWall?: boolean;
   anonymous?: boolean;
+  /** The donor's language for their receipt (common/i18n.ts); null: English. */
+  locale?: Locale | null;
 };
 
 /** A correction or voiding of an offline gift. */
@@ -908,6 +911,7 @@ export class Ledger {
         // Offline donors never agreed to be published: hidden from the donor wall unless asked.
         show_on_wall: input.showOnWall ?? false,
         anonymous: input.anonymous ?? false,
+        locale: input.locale ?? null,
       })
       .execute();
     await this.recordPayment({

@@ -1,3 +1,4 @@
+import { isRtl } from '../../common/i18n.js';
 import type { Organisation } from './organisation.js';
 
 /** Escapes text for HTML element content and double-quoted attributes. */
@@ -19,23 +20,29 @@ export function layout(opts: {
   logoUrl?: string;
   /** The organisation's own footer line (settings), as text, under the mail's footer. */
   orgFooter?: string;
+  /** The mail's language (default English): `lang`, and right-to-left layout for Arabic. */
+  lang?: string;
 }): string {
+  const lang = opts.lang ?? 'en';
+  // dir on <html> and again on the content cells: some clients drop the <html> element's attributes.
+  const dir = isRtl(lang) ? ' dir="rtl"' : '';
+  const align = isRtl(lang) ? 'text-align:right;' : '';
   const logo = opts.logoUrl
     ? `<img src="${esc(opts.logoUrl)}" alt="" height="40" style="display:block;height:40px;width:auto;max-width:200px;border:0;margin:0 0 8px 0;">`
     : '';
   const orgFooter = opts.orgFooter ? `<p style="margin:8px 0 0 0;white-space:pre-line;">${esc(opts.orgFooter)}</p>` : '';
   return `<!doctype html>
-<html lang="en">
+<html lang="${esc(lang)}"${dir}>
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(opts.title)}</title></head>
 <body style="margin:0;padding:0;background:#f4f4f2;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f4f4f2;">
 <tr><td align="center" style="padding:24px 12px;">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="max-width:560px;background:#ffffff;border-radius:6px;">
-<tr><td style="padding:20px 24px;border-bottom:1px solid #e5e5e0;font:600 18px/1.3 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;">${logo}${esc(opts.orgName)}</td></tr>
-<tr><td style="padding:24px;font:16px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;">
+<tr><td${dir} style="${align}padding:20px 24px;border-bottom:1px solid #e5e5e0;font:600 18px/1.3 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;">${logo}${esc(opts.orgName)}</td></tr>
+<tr><td${dir} style="${align}padding:24px;font:16px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1b1b1b;">
 ${opts.body}
 </td></tr>
-<tr><td style="padding:16px 24px;border-top:1px solid #e5e5e0;font:13px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#5c5c5c;">${opts.footer}${orgFooter}</td></tr>
+<tr><td${dir} style="${align}padding:16px 24px;border-top:1px solid #e5e5e0;font:13px/1.5 -apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#5c5c5c;">${opts.footer}${orgFooter}</td></tr>
 </table>
 </td></tr>
 </table>
@@ -44,14 +51,15 @@ ${opts.body}
 }
 
 /** A link styled as a button; the URL is also printed below it for clients that strip styles. */
-export function button(href: string, label: string): string {
+export function button(href: string, label: string, copyHint = 'Or copy this address into your browser:'): string {
   return `<p style="margin:24px 0;"><a href="${esc(href)}" style="display:inline-block;padding:12px 20px;background:#0b6e4f;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600;">${esc(label)}</a></p>
-<p style="font-size:13px;color:#5c5c5c;word-break:break-all;">Or copy this address into your browser: ${esc(href)}</p>`;
+<p style="font-size:13px;color:#5c5c5c;word-break:break-all;">${esc(copyHint)} <span dir="ltr">${esc(href)}</span></p>`;
 }
 
 /** The frame arguments every template passes to layout(): the organisation's name, logo and footer. */
-export const frame = (org: Pick<Organisation, 'name' | 'logoUrl' | 'footer'>) => ({
+export const frame = (org: Pick<Organisation, 'name' | 'logoUrl' | 'footer'>, lang?: string) => ({
   orgName: org.name,
   logoUrl: org.logoUrl,
   orgFooter: org.footer,
+  ...(lang && { lang }),
 });

@@ -1,8 +1,6 @@
-import { formatMoney } from '../../common/money.js';
-import { button, esc, layout } from './html.js';
+import { button, esc, frame, layout } from './html.js';
+import { mailLang } from './i18n.js';
 import type { RenderContext, RenderedMail } from './templates.js';
-
-const formatAmount = (amount: number, currency: string) => formatMoney(amount, currency.toUpperCase(), { locale: 'en-US', exact: true });
 
 /** Mails of the statements and admin-account work (SPEC §10, §11); registered in templates.ts. */
 export interface PeopleMailKinds {
@@ -17,34 +15,39 @@ export interface PeopleMailKinds {
 const when = (iso: string, timeZone: string) =>
   new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeStyle: 'short', timeZone }).format(new Date(iso));
 
-export function statementMail(d: PeopleMailKinds['statement'], { org }: RenderContext): RenderedMail {
-  const subject = `Your ${d.year} giving statement from ${org.name}`;
-  const totals = d.totals.map(
-    (t) => `${formatAmount(t.net, t.currency)} (${t.currency}, ${t.payments} payment${t.payments === 1 ? '' : 's'})`,
-  );
+/** How long a statement link works (statements/links.ts), as the mail says it. */
+const STATEMENT_LINK_DAYS = 90;
+
+export function statementMail(d: PeopleMailKinds['statement'], { org, locale }: RenderContext): RenderedMail {
+  const L = mailLang(locale);
+  const { t } = L;
+  const subject = t('statement.subject', { year: d.year, org: org.name });
+  const totals = d.totals.map((x) => t('statement.total', { amount: L.money(x.net, x.currency), currency: x.currency, count: x.payments }));
+  const intro = t('statement.intro', { org: org.name, year: d.year });
+  const keep = t('statement.keep', { count: STATEMENT_LINK_DAYS });
   const text = [
-    'Hello,',
+    t('greeting.anon'),
     '',
-    `Thank you for supporting ${org.name} in ${d.year}. Your annual giving statement lists every gift you made that year, net of refunds:`,
+    intro,
     '',
-    ...totals.map((t) => `  ${t}`),
+    ...totals.map((x) => `  ${x}`),
     '',
-    'Download the statement (PDF):',
+    t('statement.download'),
     d.url,
     '',
-    'The link works for 90 days. Please keep the statement with your records.',
+    keep,
     '',
     org.name,
   ].join('\n');
   const html = layout({
-    orgName: org.name,
+    ...frame(org, L.locale),
     title: subject,
-    body: `<p>Hello,</p>
-<p>Thank you for supporting ${esc(org.name)} in ${d.year}. Your annual giving statement lists every gift you made that year, net of refunds:</p>
-<ul>${totals.map((t) => `<li><strong>${esc(t)}</strong></li>`).join('')}</ul>
-${button(d.url, `Download my ${d.year} statement (PDF)`)}
-<p>The link works for 90 days. Please keep the statement with your records.</p>`,
-    footer: `You receive this once a year because you gave to ${esc(org.name)} with this address.`,
+    body: `<p>${esc(t('greeting.anon'))}</p>
+<p>${esc(intro)}</p>
+<ul>${totals.map((x) => `<li><strong>${esc(x)}</strong></li>`).join('')}</ul>
+${button(d.url, t('statement.button', { year: d.year }), t('button.copy'))}
+<p>${esc(keep)}</p>`,
+    footer: esc(t('statement.footer', { org: org.name })),
   });
   return { subject, text, html, headers: {} };
 }

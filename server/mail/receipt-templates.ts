@@ -1,6 +1,6 @@
-import { formatMoney } from '../../common/money.js';
 import { receiptTaxLines } from '../../common/tax.js';
 import { button, esc, frame, layout } from './html.js';
+import { type MailLang, mailLang } from './i18n.js';
 import type { Organisation } from './organisation.js';
 import type { MailKinds, ReceiptFigures, RenderContext, RenderedMail } from './templates.js';
 
@@ -11,19 +11,17 @@ import type { MailKinds, ReceiptFigures, RenderContext, RenderedMail } from './t
  * the dedication. Plain text and HTML say the same; the HTML needs no image.
  */
 
-const money = (amount: number, currency: string) => formatMoney(amount, currency.toUpperCase(), { locale: 'en-US', exact: true });
-const day = (iso: string, timeZone: string) => new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone }).format(new Date(iso));
 const net = (f: ReceiptFigures) => (f.voided ? 0 : Math.max(0, f.amount - f.refunded - f.lost));
 
 type Row = [label: string, value: string];
 
 /** The tax id rows the chosen status has (a 501(c)(3)'s EIN, the sponsor's), in the receipt's table. */
-function taxRows(org: Organisation): Row[] {
-  const t = org.tax;
-  if (t.status === 'us_501c3' && t.taxId) return [['EIN', t.taxId]];
-  if (t.status === 'fiscal_sponsor')
-    return [['Fiscal sponsor', t.sponsorTaxId ? `${t.sponsorName} (EIN ${t.sponsorTaxId})` : t.sponsorName]];
-  if (t.status === 'other' && t.taxId) return [['Tax id', t.taxId]];
+function taxRows(org: Organisation, { t }: MailLang): Row[] {
+  const tax = org.tax;
+  if (tax.status === 'us_501c3' && tax.taxId) return [[t('row.ein'), tax.taxId]];
+  if (tax.status === 'fiscal_sponsor')
+    return [[t('row.sponsor'), tax.sponsorTaxId ? t('row.sponsor.id', { name: tax.sponsorName, id: tax.sponsorTaxId }) : tax.sponsorName]];
+  if (tax.status === 'other' && tax.taxId) return [[t('row.taxId'), tax.taxId]];
   return [];
 }
 
@@ -43,6 +41,7 @@ function textDoc(opts: { greeting: string; intro: string[]; rows: Row[]; after: 
 }
 
 function htmlDoc(opts: {
+  lang: MailLang;
   title: string;
   greeting: string;
   intro: string[];
@@ -57,12 +56,12 @@ function htmlDoc(opts: {
   const para = (p: string) => `<p>${esc(p)}</p>`;
   const address = org.address ? `<br>${esc(org.address).replace(/\n/g, '<br>')}` : '';
   return layout({
-    ...frame(org),
+    ...frame(org, opts.lang.locale),
     title: opts.title,
     body: `${para(opts.greeting)}
 ${opts.intro.map(para).join('\n')}
 <table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;margin:16px 0;">
-${opts.rows.map(([k, v]) => `<tr><td style="padding:6px 12px 6px 0;color:#5c5c5c;border-bottom:1px solid #e5e5e0;vertical-align:top;">${esc(k)}</td><td style="padding:6px 0;border-bottom:1px solid #e5e5e0;font-weight:600;">${esc(v)}</td></tr>`).join('\n')}
+${opts.rows.map(([k, v]) => `<tr><td style="padding:${opts.lang.rtl ? '6px 0 6px 12px' : '6px 12px 6px 0'};color:#5c5c5c;border-bottom:1px solid #e5e5e0;vertical-align:top;">${esc(k)}</td><td style="padding:6px 0;border-bottom:1px solid #e5e5e0;font-weight:600;">${esc(v)}</td></tr>`).join('\n')}
 </table>
 ${opts.action ?? ''}
 ${opts.after.map((p) => `<p style="font-size:14px;color:#3c3c3c;">${esc(p)}</p>`).join('\n')}
@@ -77,114 +76,119 @@ function numberOf(d: { number?: number }): number {
   return d.number;
 }
 
-export function renderReceipt(d: MailKinds['receipt'], { org }: RenderContext): RenderedMail {
+export function renderReceipt(d: MailKinds['receipt'], { org, locale }: RenderContext): RenderedMail {
+  const L = mailLang(locale);
+  const { t, money } = L;
   const number = numberOf(d);
   const amount = money(d.amount, d.currency);
-  const fees = d.coveredFees > 0 ? ` including ${money(d.coveredFees, d.currency)} you added to help cover processing fees` : '';
-  const dedication = d.dedication ? `${d.dedication.kind === 'memory' ? 'In memory of' : 'In honor of'} ${d.dedication.name}` : null;
+  const currency = d.currency.toUpperCase();
+  const dedication = d.dedication
+    ? t(d.dedication.kind === 'memory' ? 'dedication.memory' : 'dedication.honor', { name: d.dedication.name })
+    : null;
   const rows: Row[] = [
-    ['Receipt number', String(number)],
-    ['Date paid', day(d.paidAt, org.timeZone)],
-    ['Amount', `${amount} (${d.currency.toUpperCase()})${fees}`],
-    ['Campaign', d.campaign],
-    ['Gift', d.offline ? 'Received offline (cheque, cash or transfer)' : d.recurring ? 'Monthly' : 'One-time'],
-    ...(dedication ? ([['Dedication', dedication]] as Row[]) : []),
-    ['Received by', org.name],
-    ...taxRows(org),
+    [t('row.number'), String(number)],
+    [t('row.datePaid'), L.day(d.paidAt, org.timeZone)],
+    [
+      t('row.amount'),
+      d.coveredFees > 0
+        ? t('receipt.amount.fees', { amount, currency, fees: money(d.coveredFees, d.currency) })
+        : t('receipt.amount', { amount, currency }),
+    ],
+    [t('row.campaign'), d.campaign],
+    [t('row.gift'), t(d.offline ? 'gift.offline' : d.recurring ? 'gift.monthly' : 'gift.once')],
+    ...(dedication ? ([[t('row.dedication'), dedication]] as Row[]) : []),
+    [t('row.receivedBy'), org.name],
+    ...taxRows(org, L),
   ];
   const corrected = d.corrected
     ? [
-        `Since this receipt was issued it was corrected: ${[
-          d.corrected.voided ? 'the gift was voided' : '',
-          d.corrected.refunded ? `${money(d.corrected.refunded, d.currency)} refunded` : '',
-          d.corrected.lost ? `${money(d.corrected.lost, d.currency)} returned after a payment dispute` : '',
-        ]
-          .filter(Boolean)
-          .join(', ')}. The amount of your gift is now ${money(net(d.corrected), d.currency)}.`,
+        t('receipt.corrected', {
+          changes: [
+            d.corrected.voided ? t('receipt.corrected.voided') : '',
+            d.corrected.refunded ? t('receipt.corrected.refunded', { amount: money(d.corrected.refunded, d.currency) }) : '',
+            d.corrected.lost ? t('receipt.corrected.lost', { amount: money(d.corrected.lost, d.currency) }) : '',
+          ]
+            .filter(Boolean)
+            .join(t('list.separator')),
+          amount: money(net(d.corrected), d.currency),
+        }),
       ]
     : [];
-  const intro = d.copy
-    ? [`This is a copy of receipt ${number} for your gift to ${org.name}, sent again at your request.`, ...corrected]
-    : [`Thank you for your gift to ${org.name}. This is your receipt.`];
-  const subject = d.copy ? `Copy of your receipt ${number} from ${org.name}` : `Your receipt from ${org.name}: ${amount}`;
-  const greeting = d.donorName ? `Dear ${d.donorName},` : 'Hello,';
-  const after = receiptTaxLines(org.tax);
+  const intro = d.copy ? [t('receipt.copy.intro', { number, org: org.name }), ...corrected] : [t('receipt.intro', { org: org.name })];
+  const subject = d.copy ? t('receipt.copy.subject', { number, org: org.name }) : t('receipt.subject', { org: org.name, amount });
+  const greeting = d.donorName ? t('greeting.named', { name: d.donorName }) : t('greeting.anon');
+  // The organisation's legal text in the donor's language where it wrote one (common/tax.ts).
+  const after = receiptTaxLines(org.tax, L.locale);
   // A monthly gift's receipt carries the donor's signed link to change or cancel it (manage).
   const manage = d.recurring && d.manageUrl ? d.manageUrl : null;
-  const manageText = manage ? ['To change the amount, update your card or cancel your monthly gift, open this page:', manage] : [];
+  const manageText = manage ? [t('receipt.manage.text'), manage] : [];
   const text = textDoc({
     greeting,
     intro,
     rows,
-    after: [...after, 'Please keep this receipt for your records.', manageText.join('\n')].filter(Boolean),
+    after: [...after, t('receipt.keep'), manageText.join('\n')].filter(Boolean),
     org,
   });
   const html = htmlDoc({
+    lang: L,
     title: subject,
     greeting,
     intro,
     rows,
     after,
-    action: manage
-      ? `<p>You can change the amount, update your card or cancel your monthly gift at any time.</p>\n${button(manage, 'Manage my monthly gift')}`
-      : '',
+    action: manage ? `<p>${esc(t('receipt.manage.html'))}</p>\n${button(manage, t('manage.button'), t('button.copy'))}` : '',
     org,
-    footer: `Please keep this e-mail for your records. Receipt ${esc(String(number))} of ${esc(org.name)}.`,
+    footer: esc(t('receipt.footer', { number, org: org.name })),
   });
   return { subject, text, html, headers: {} };
 }
 
 /** What changed, in the donor's words. */
-function changes(d: MailKinds['receipt.correction'], number: number, orgName: string): string[] {
+function changes(d: MailKinds['receipt.correction'], number: number, orgName: string, { t, money }: MailLang): string[] {
   const { before: b, after: a, currency } = d;
   const out: string[] = [];
-  if (!b.voided && a.voided) out.push(`This gift was voided: receipt ${number} no longer stands.`);
-  if (b.voided && !a.voided) out.push(`This gift was restored: receipt ${number} stands again.`);
-  if (a.amount !== b.amount)
-    out.push(`The amount received was corrected from ${money(b.amount, currency)} to ${money(a.amount, currency)}.`);
-  if (a.refunded > b.refunded) out.push(`${money(a.refunded - b.refunded, currency)} of this gift was refunded to you.`);
-  if (a.refunded < b.refunded)
-    out.push(
-      `A refund of ${money(b.refunded - a.refunded, currency)} did not go through (it failed or was canceled): that money remains your gift.`,
-    );
-  if (a.lost > b.lost) out.push(`${money(a.lost - b.lost, currency)} was returned to you through your bank after a payment dispute.`);
-  if (a.lost < b.lost)
-    out.push(`A payment dispute was reversed in favour of ${orgName}: ${money(b.lost - a.lost, currency)} counts as your gift again.`);
+  if (!b.voided && a.voided) out.push(t('correction.voided', { number }));
+  if (b.voided && !a.voided) out.push(t('correction.restored', { number }));
+  if (a.amount !== b.amount) out.push(t('correction.amount', { from: money(b.amount, currency), to: money(a.amount, currency) }));
+  if (a.refunded > b.refunded) out.push(t('correction.refunded', { amount: money(a.refunded - b.refunded, currency) }));
+  if (a.refunded < b.refunded) out.push(t('correction.refundFailed', { amount: money(b.refunded - a.refunded, currency) }));
+  if (a.lost > b.lost) out.push(t('correction.lost', { amount: money(a.lost - b.lost, currency) }));
+  if (a.lost < b.lost) out.push(t('correction.won', { org: orgName, amount: money(b.lost - a.lost, currency) }));
   return out;
 }
 
-export function renderCorrection(d: MailKinds['receipt.correction'], { org }: RenderContext): RenderedMail {
+export function renderCorrection(d: MailKinds['receipt.correction'], { org, locale }: RenderContext): RenderedMail {
+  const L = mailLang(locale);
+  const { t, money } = L;
   const number = numberOf(d);
-  const now = net(d.after);
+  const now = money(net(d.after), d.currency);
   const rows: Row[] = [
-    ['Corrects receipt number', String(number)],
-    ['Date paid', day(d.paidAt, org.timeZone)],
-    ['Campaign', d.campaign],
-    ['Amount charged', `${money(d.after.amount, d.currency)} (${d.currency.toUpperCase()})`],
-    ...(d.after.refunded ? ([['Refunded', money(d.after.refunded, d.currency)]] as Row[]) : []),
-    ...(d.after.lost ? ([['Returned after a dispute', money(d.after.lost, d.currency)]] as Row[]) : []),
-    ...(d.after.voided ? ([['Status', 'Voided']] as Row[]) : []),
-    ['Your gift now', money(now, d.currency)],
-    ['Date of this notice', day(d.correctedAt, org.timeZone)],
-    ['Received by', org.name],
-    ...taxRows(org),
+    [t('row.corrects'), String(number)],
+    [t('row.datePaid'), L.day(d.paidAt, org.timeZone)],
+    [t('row.campaign'), d.campaign],
+    [t('row.charged'), t('receipt.amount', { amount: money(d.after.amount, d.currency), currency: d.currency.toUpperCase() })],
+    ...(d.after.refunded ? ([[t('row.refunded'), money(d.after.refunded, d.currency)]] as Row[]) : []),
+    ...(d.after.lost ? ([[t('row.lost'), money(d.after.lost, d.currency)]] as Row[]) : []),
+    ...(d.after.voided ? ([[t('row.status'), t('status.voided')]] as Row[]) : []),
+    [t('row.giftNow'), now],
+    [t('row.noticeDate'), L.day(d.correctedAt, org.timeZone)],
+    [t('row.receivedBy'), org.name],
+    ...taxRows(org, L),
   ];
-  const subject = `Corrected receipt ${number} from ${org.name}: your gift is now ${money(now, d.currency)}`;
-  const greeting = d.donorName ? `Dear ${d.donorName},` : 'Hello,';
-  const intro = [`This notice corrects receipt ${number} for your gift to ${org.name}.`, ...changes(d, number, org.name)];
-  const after = [
-    `For your records, the amount of this gift is now ${money(now, d.currency)}. This notice replaces the figures of receipt ${number}.`,
-    ...receiptTaxLines(org.tax),
-  ];
+  const subject = t('correction.subject', { number, org: org.name, amount: now });
+  const greeting = d.donorName ? t('greeting.named', { name: d.donorName }) : t('greeting.anon');
+  const intro = [t('correction.intro', { number, org: org.name }), ...changes(d, number, org.name, L)];
+  const after = [t('correction.after', { amount: now, number }), ...receiptTaxLines(org.tax, L.locale)];
   const text = textDoc({ greeting, intro, rows, after, org });
   const html = htmlDoc({
+    lang: L,
     title: subject,
     greeting,
     intro,
     rows,
     after,
     org,
-    footer: `Please keep this notice with receipt ${esc(String(number))} of ${esc(org.name)}.`,
+    footer: esc(t('correction.footer', { number, org: org.name })),
   });
   return { subject, text, html, headers: {} };
 }

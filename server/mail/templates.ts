@@ -1,3 +1,4 @@
+import type { Locale } from '../../common/i18n.js';
 import { formatMoney } from '../../common/money.js';
 import { button, esc, frame, layout } from './html.js';
 import { renderCorrection, renderReceipt } from './receipt-templates.js';
@@ -116,6 +117,8 @@ export const MAIL_KINDS = [
 
 export interface RenderContext {
   org: Organisation;
+  /** The donor's language (worker.ts mailLocale); absent: English. Admin mails ignore it. */
+  locale?: Locale;
   /** PUBLIC_URL without a trailing slash: every link in a mail is absolute. */
   publicUrl: string;
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Kysely, type Updateable, sql } from 'kysely';
+import { DEFAULT_LOCALE, type Locale, isLocale } from '../../common/i18n.js';
 import type { Database } from '../../db/schema.js';
 import type { MailOutboxTable, OutboxRow } from '../../db/schema/mail.js';
 import type { Config } from '../config.js';
@@ -135,10 +136,11 @@ export function createMailWorker(opts: MailWorkerOptions) {
       const d = data as MailKinds['receipt'];
       if (d.recurring && d.giftId && !d.manageUrl) data = { ...d, manageUrl: (await linkSigner(db, config)).manageUrl(d.giftId, now) };
     }
+    const locale = await mailLocale(db, row.kind, data, row.to_address);
     let rendered: RenderedMail;
     try {
       if (!isMailKind(row.kind)) throw new Error(`unknown mail kind ${row.kind}`);
-      rendered = renderMail(row.kind, data, { org, publicUrl: config.publicUrl });
+      rendered = renderMail(row.kind, data, { org, publicUrl: config.publicUrl, locale });
     } catch (err) {
       result.failed++;
       log.error({ err, mailId: row.id, kind: row.kind }, 'mail could not be rendered');
@@ -239,6 +241,48 @@ export function createMailWorker(opts: MailWorkerOptions) {
 }
 
 export type MailWorker = ReturnType<typeof createMailWorker>;
+
+/** Mails to donors, written in the donor's language; the rest (admins, digest) stay English. */
+const DONOR_KINDS: ReadonlySet<string> = new Set([
+  'receipt',
+  'receipt.correction',
+  'manage.link',
+  'subscription.canceled',
+  'payment.failed',
+  'card.expiring',
+  'pledge.invite',
+  'statement',
+] satisfies MailKind[]);
+
+/**
+ * The language of a donor's mail (SPEC §13): what the mail's data says (a pledge's), else the
+ * language of the gift a receipt or notice is about, else that of the address's latest gift;
+ * English when none was recorded. Read when the mail is sent, so nothing queued needs to carry it.
+ */
+export async function mailLocale(db: Kysely<Database>, kind: string, data: unknown, to: string): Promise<Locale> {
+  if (!DONOR_KINDS.has(kind)) return DEFAULT_LOCALE;
+  const d = (data ?? {}) as { locale?: unknown; paymentId?: unknown; giftId?: unknown };
+  if (isLocale(d.locale)) return d.locale;
+  let row: { locale: Locale | null } | undefined;
+  if (typeof d.paymentId === 'number') {
+    row = await db
+      .selectFrom('payments as p')
+      .innerJoin('gifts as g', 'g.id', 'p.gift_id')
+      .where('p.id', '=', d.paymentId)
+      .select('g.locale')
+      .executeTakeFirst();
+  } else {
+    row = await db
+      .selectFrom('gifts')
+      .where((eb) => eb.fn('lower', ['email']), '=', to.toLowerCase())
+      .where('locale', 'is not', null)
+      .select('locale')
+      .orderBy('created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+  return row?.locale ?? DEFAULT_LOCALE;
+}
 
 /** Counts by status, for the admin page. */
 export async function outboxCounts(db: Kysely<Database>) {

@@ -61,6 +61,21 @@ const SESSION_KEYS = [
   'ui_mode',
   'wallet_options',
 ] as const;
+/** Checkout's page languages in stripe@23 (SessionCreateParams.Locale): Stripe refuses others (no 'ar'). */
+const CHECKOUT_LOCALES: ReadonlySet<string> = new Set(
+  'auto bg cs da de el en en-GB es es-419 et fi fil fr fr-CA hi-IN hr hu id it ja ko lt lv ms mt nb nl pl pt pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW'.split(
+    ' ',
+  ),
+);
+
+function readLocale(p: FormObject): string | null {
+  const locale = readString(p, 'locale') ?? null;
+  if (locale !== null && !CHECKOUT_LOCALES.has(locale)) {
+    throw new ApiError(400, `Invalid locale: must be one of ${[...CHECKOUT_LOCALES].join(', ')}`, 'locale', 'parameter_invalid');
+  }
+  return locale;
+}
+
 const LINE_ITEM_KEYS = ['adjustable_quantity', 'metadata', 'price', 'price_data', 'quantity', 'tax_rates'] as const;
 const PRICE_DATA_KEYS = ['currency', 'product', 'product_data', 'recurring', 'tax_behavior', 'unit_amount', 'unit_amount_decimal'] as const;
 const PRODUCT_DATA_KEYS = ['description', 'images', 'metadata', 'name', 'tax_code', 'tax_details', 'unit_label'] as const;
@@ -315,7 +330,7 @@ export function validateSessionCreate(p: FormObject, now: number): SessionInput 
   const submitType = readEnum(p, 'submit_type', ['auto', 'book', 'donate', 'pay', 'subscribe'] as const) ?? null;
   const clientReferenceId = readString(p, 'client_reference_id', '', { max: 200 }) ?? null;
   const metadata = readMetadata(p, 'metadata');
-  const locale = readString(p, 'locale') ?? null;
+  const locale = readLocale(p);
 
   const pid = readObject(p, 'payment_intent_data');
   if (pid && mode !== 'payment') {
@@ -422,7 +437,7 @@ function validateSetup(p: FormObject, successUrl: string, cancelUrl: string | nu
     subscriptionMetadata: {},
     subscriptionDescription: null,
     setupIntentMetadata: sid ? readMetadata(sid, 'metadata', 'setup_intent_data') : {},
-    locale: readString(p, 'locale') ?? null,
+    locale: readLocale(p),
     expiresAt,
   };
 }

@@ -43,6 +43,7 @@ export function offlineGiftRoutes(deps: AppDeps) {
             note: input.note ?? null,
             showOnWall: input.showOnWall,
             anonymous: input.anonymous,
+            locale: input.locale ?? null,
           },
           async (trx) => {
             // The audit row commits with the gift, or neither does.

@@ -53,6 +53,15 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
     body: { status: 'stopped' },
   },
   { method: 'POST', path: '/campaigns/spring/variants/vRoleTest/keep', pattern: '/campaigns/:slug/variants/:id/keep', need: 'editor' },
+  { method: 'GET', path: '/campaigns/spring/translations', pattern: '/campaigns/:slug/translations', need: 'viewer' },
+  {
+    method: 'PUT',
+    path: '/campaigns/spring/translations/es',
+    pattern: '/campaigns/:slug/translations/:locale',
+    need: 'editor',
+    body: { headline: 'Cambiado por la prueba de roles' },
+  },
+  { method: 'DELETE', path: '/campaigns/spring/translations/fr', pattern: '/campaigns/:slug/translations/:locale', need: 'editor' },
   {
     method: 'POST',
     path: '/campaigns/spring/offline-donations',
@@ -177,6 +186,7 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
     audit: await ctx.db.selectFrom('admin_audit_log').select('id').execute(),
     breaker: await ctx.db.selectFrom('payments_breaker').selectAll().execute(),
     variants: await ctx.db.selectFrom('campaign_variants').selectAll().orderBy('id').execute(),
+    translations: await ctx.db.selectFrom('campaign_translations').select(['campaign_id', 'locale', 'headline']).execute(),
   });
 
   describe.each(['viewer', 'editor'] as const)('a %s', (role) => {
@@ -206,6 +216,9 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
     const editor = clients.editor!;
     expect((await editor.req('/campaigns/spring', { method: 'PATCH', body: { title: 'Spring appeal' } })).status).toBe(200);
     expect((await editor.req(`/offline-donations/${GIFT}`, { method: 'PATCH', body: { note: 'Cheque #12' } })).status).toBe(200);
+    const tr = await editor.req('/campaigns/spring/translations/fr', { method: 'PUT', body: { headline: 'Appel de printemps' } });
+    expect(tr.status).toBe(200);
+    expect((await editor.req('/campaigns/spring/translations/fr', { method: 'DELETE' })).status).toBe(204);
     const csv = await editor.req('/campaigns/spring/donations.csv');
     expect(csv.status).toBe(200);
     expect(await csv.text()).toContain('Cheque #12');

@@ -3,6 +3,7 @@ import { api, fieldErrors } from '../api.js';
 import { CURRENCY_CODES, parseMoney, parsePercent, parseRate, ppmToDecimal, ppmToPercent, toMajor } from '../../../common/money.js';
 import { fromZonedInput, toZonedInput } from '../../../common/time.js';
 import { navigate } from '../router.js';
+import { Translations } from './Translations.js';
 import type { AdminCampaign } from '../types.js';
 import { ErrorNote, Field, fieldProps, orgTimeZone } from '../ui.js';
 
@@ -381,6 +382,7 @@ export function CampaignForm({ slug }: { slug?: string }) {
           )}
         </div>
       </form>
+      {campaign && <Translations slug={campaign.slug} />}
     </>
   );
 }

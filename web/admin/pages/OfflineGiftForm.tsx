@@ -3,6 +3,8 @@ import { api, fieldErrors } from '../api.js';
 import { parseMoney, toMajor } from '../../../common/money.js';
 import { zonedDay } from '../../../common/time.js';
 import type { DonationDetail } from '../types.js';
+import { LOCALES } from '../../../common/i18n.js';
+import { LANGUAGE_NAMES } from '../languages.js';
 import { ErrorNote, Field, fieldProps, orgTimeZone } from '../ui.js';
 
 /** Today in the organisation's zone: the date a cheque received now is filed under. */
@@ -16,6 +18,8 @@ export interface OfflineValues {
   note: string;
   /** The public donor wall: hidden unless the donor agreed; with or without the name. */
   wall: 'hidden' | 'named' | 'anonymous';
+  /** The donor's language (new gifts only): their receipt is written in it. */
+  locale: string;
 }
 
 /** Entry and correction of a cheque or cash gift. With `gift` it edits that gift. */
@@ -30,7 +34,7 @@ export function OfflineGiftForm({
   gift?: DonationDetail;
   onSaved: (g: DonationDetail) => void;
 }) {
-  const blank: OfflineValues = { amount: '', receivedAt: today(), name: '', email: '', note: '', wall: 'hidden' };
+  const blank: OfflineValues = { amount: '', receivedAt: today(), name: '', email: '', note: '', wall: 'hidden', locale: 'en' };
   const [v, setV] = useState<OfflineValues>(
     gift
       ? {
@@ -40,6 +44,7 @@ export function OfflineGiftForm({
           email: gift.email ?? '',
           note: gift.note ?? '',
           wall: !gift.showOnWall ? 'hidden' : gift.anonymous ? 'anonymous' : 'named',
+          locale: 'en',
         }
       : blank,
   );
@@ -65,6 +70,7 @@ export function OfflineGiftForm({
       note: v.note.trim() || null,
       showOnWall: v.wall !== 'hidden',
       anonymous: v.wall === 'anonymous',
+      ...(!gift && { locale: v.locale }),
     };
     try {
       const saved = gift
@@ -117,6 +123,17 @@ export function OfflineGiftForm({
           <option value="anonymous">Shown as “Anonymous”</option>
         </select>
       </Field>
+      {!gift && (
+        <Field label="Donor's language" name={`${id}-locale`} error={errors.locale} hint="The receipt is written in it">
+          <select {...fieldProps(`${id}-locale`, errors.locale)} value={v.locale} onChange={set('locale')}>
+            {LOCALES.map((l) => (
+              <option key={l} value={l}>
+                {LANGUAGE_NAMES[l]}
+              </option>
+            ))}
+          </select>
+        </Field>
+      )}
       <ErrorNote error={general} />
       {done && (
         <p className="ok-note" role="status">
