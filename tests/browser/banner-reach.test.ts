@@ -31,19 +31,23 @@ describe.skipIf(!hasChromium)('banner reach: languages, variants, frequency, con
     const beacons: { type: string | null; body: FunnelBeacon }[] = [];
     const checkouts: Record<string, unknown>[] = [];
     await ctx.route(/\/api\/campaigns\/[a-z0-9-]+(\?.*)?$/, async (route) => {
-      const res = await route.fetch();
-      await route.fulfill({ response: res, json: { ...(await res.json()), ...extra } });
+      try {
+        const res = await route.fetch();
+        await route.fulfill({ response: res, json: { ...(await res.json()), ...extra } });
+      } catch {
+        // the reader's context was closed meanwhile
+      }
     });
     // No live feed here: it would carry the server's progress without the stubbed fields.
     await ctx.route(/\/api\/campaigns\/[a-z0-9-]+\/stream/, (route) => route.abort());
     await ctx.route(/\/api\/campaigns\/[a-z0-9-]+\/events$/, async (route) => {
       const req = route.request();
       beacons.push({ type: req.headers()['content-type'] ?? null, body: JSON.parse(req.postData() ?? '{}') as FunnelBeacon });
-      await route.fulfill({ status: 204 });
+      await route.fulfill({ status: 204 }).catch(() => {});
     });
     await ctx.route(/\/api\/campaigns\/[a-z0-9-]+\/checkout$/, async (route) => {
       checkouts.push(route.request().postDataJSON() as Record<string, unknown>);
-      await route.fulfill({ status: 201, json: { id: 'cs_test_stub', url: `${host.base}/done` } });
+      await route.fulfill({ status: 201, json: { id: 'cs_test_stub', url: `${host.base}/done` } }).catch(() => {});
     });
     const page = await ctx.newPage();
     const errors: string[] = [];
