@@ -21,7 +21,7 @@ import { AppError } from './errors.js';
 import { securityHeaders } from './lib/security-headers.js';
 import { ProgressStreams } from './live/streams.js';
 import { managePageRoutes } from './manage/pages.js';
-import { siteRoutes } from './site/routes.js';
+import { EMBED_CATALOGS, siteRoutes } from './site/routes.js';
 import { statementSection } from './statements/manage-section.js';
 import { statementRoutes } from './statements/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
@@ -42,7 +42,16 @@ export function createApp(deps: AppDeps) {
 
   // Response headers per surface (server/lib/security-headers.ts).
   const headers = securityHeaders(deps.config);
-  for (const p of ['/api/campaigns/*', '/api/checkout-sessions/*', '/api/digest/*', '/embed.js', '/embed-donate.js', '/healthz', '/readyz'])
+  for (const p of [
+    '/api/campaigns/*',
+    '/api/checkout-sessions/*',
+    '/api/digest/*',
+    '/embed.js',
+    '/embed-donate.js',
+    ...EMBED_CATALOGS.map((f) => `/${f}`),
+    '/healthz',
+    '/readyz',
+  ])
     app.use(p, headers.publicSurface);
   for (const p of ['/admin', '/admin/*', '/api/admin/*']) app.use(p, headers.admin);
   for (const p of ['/emulator', '/emulator/*']) app.use(p, headers.emulator);

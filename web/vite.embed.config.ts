@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+import { LOCALES } from '../common/i18n.js';
+import ar from './lib/messages/ar.js';
+import de from './lib/messages/de.js';
+import { bannerEn } from './lib/messages/en-banner.js';
+import { dialogEn } from './lib/messages/en-dialog.js';
+import es from './lib/messages/es.js';
+import fr from './lib/messages/fr.js';
 
 /**
  * BUILD 1 of 2 — the embed, in two scripts (issue 12: the first paint carries only the banner):
@@ -18,6 +25,29 @@ import { defineConfig } from 'vite';
 const r = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const DONATE_FILE = r('../dist/web/embed-donate.js');
 
+/**
+ * The catalogs beyond English, as embed-<lang>.json next to the scripts: only the banner's and the
+ * dialog's keys (the pages' words stay out). embed.js fetches the reader's one when it is not
+ * English and names it by content hash (?v=), like the dialog script.
+ */
+const CATALOGS = { es, fr, de, ar };
+const EMBED_KEYS = [...Object.keys(bannerEn), ...Object.keys(dialogEn)];
+const catalogFile = (lang: string) => `embed-${lang}.json`;
+function catalogJson(lang: keyof typeof CATALOGS): string {
+  const all = CATALOGS[lang] as Record<string, unknown>;
+  return JSON.stringify(Object.fromEntries(EMBED_KEYS.map((k) => [k, all[k]])));
+}
+const emitCatalogs: Plugin = {
+  name: 'groundswell-catalogs',
+  generateBundle() {
+    for (const lang of Object.keys(CATALOGS) as (keyof typeof CATALOGS)[]) {
+      this.emitFile({ type: 'asset', fileName: catalogFile(lang), source: catalogJson(lang) });
+    }
+  },
+};
+/** Every language but English has its catalog (checked at build time). */
+for (const l of LOCALES) if (l !== 'en' && !(l in CATALOGS)) throw new Error(`no catalog for ${l}`);
+
 const preact = [
   { find: /^react-dom\/client$/, replacement: 'preact/compat/client' },
   { find: /^react-dom$/, replacement: 'preact/compat' },
@@ -30,6 +60,8 @@ export default defineConfig(({ mode }) => {
   const donate = mode === 'donate';
   const version =
     !donate && existsSync(DONATE_FILE) ? createHash('sha256').update(readFileSync(DONATE_FILE)).digest('hex').slice(0, 12) : 'dev';
+  const i18n = createHash('sha256');
+  for (const lang of Object.keys(CATALOGS) as (keyof typeof CATALOGS)[]) i18n.update(catalogJson(lang));
   return {
     root: r('.'),
     publicDir: false,
@@ -37,7 +69,9 @@ export default defineConfig(({ mode }) => {
     define: {
       'process.env.NODE_ENV': JSON.stringify('production'),
       __GS_DONATE_VERSION__: JSON.stringify(version),
+      __GS_I18N_VERSION__: JSON.stringify(i18n.digest('hex').slice(0, 12)),
     },
+    plugins: donate ? [emitCatalogs] : [],
     // The dialog script keeps 'react' and its JSX runtime external: embed.js hands them over.
     resolve: { alias: donate ? preact.filter((a) => !a.find.test('react') && !a.find.test('react/jsx-runtime')) : preact },
     build: {

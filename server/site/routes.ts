@@ -18,6 +18,7 @@ import { validationHook } from '../lib/validation.js';
 import { DEMO_SLUG } from '../seed.js';
 import { manageLinkFor } from '../manage/links.js';
 import { withTestModeNote } from './test-mode.js';
+import { LOCALES } from '../../common/i18n.js';
 
 /** Where `npm run build` writes (web/vite.config.ts, web/vite.embed.config.ts). */
 export const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/web');
@@ -95,6 +96,9 @@ function sendBuilt(c: Context, f: Built, headers: Record<string, string>) {
 const notBuilt = (what: string) =>
   `<!doctype html><meta charset="utf-8"><title>Not built</title><p>The ${what} has not been built yet: run <code>npm run build</code>, then reload.</p>`;
 
+/** The widget's catalogs beyond English (web/vite.embed.config.ts), as embed.js fetches them. */
+export const EMBED_CATALOGS = LOCALES.filter((l) => l !== 'en').map((l) => `embed-${l}.json`);
+
 /** Pages and assets: /, /embed.js, /donate/:slug, /thanks, /assets/*; the web's small APIs. */
 export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
   const dist = new DistCache(opts.distDir ?? WEB_DIST);
@@ -111,17 +115,19 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
   };
 
   // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread.
-  // embed-donate.js is its dialog, loaded on first use; embed.js names it with ?v=<content hash>.
-  for (const file of ['embed.js', 'embed-donate.js']) {
+  // embed-donate.js is its dialog, loaded on first use; embed-<lang>.json its catalogs beyond
+  // English, fetched for readers of that language; embed.js names both with ?v=<content hash>.
+  for (const file of ['embed.js', 'embed-donate.js', ...EMBED_CATALOGS]) {
     app.get(`/${file}`, async (c) => {
       const f = await dist.get(file);
       const headers = {
-        'Content-Type': 'text/javascript; charset=utf-8',
+        'Content-Type': file.endsWith('.json') ? 'application/json; charset=utf-8' : 'text/javascript; charset=utf-8',
         'Access-Control-Allow-Origin': '*',
         'Cross-Origin-Resource-Policy': 'cross-origin',
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': file === 'embed.js' ? 'public, max-age=300' : 'public, max-age=86400',
       };
+      if (!f && file.endsWith('.json')) throw notFound('File');
       if (!f) {
         return c.body(`console.warn("[groundswell] ${file} has not been built: run npm run build on the server");`, 503, {
           ...headers,

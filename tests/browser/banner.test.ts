@@ -172,7 +172,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     const mounted = info.find((i) => i.inMount)!;
     expect(mounted.campaign).toBe('spring-drive');
     expect(mounted.fill).toBe('rgb(11, 110, 79)'); // data-accent
-    expect(mounted.text).toMatch(/0\s€ raised of 2\.000\s€ goal/); // data-locale="de-DE"
+    expect(mounted.text).toMatch(/0\s€ von 2\.000\s€ Ziel gesammelt/); // data-locale="de-DE": German words and numbers
     expect(info.filter((i) => i.campaign === 'spring-drive' && i.placement === 'inline')).toHaveLength(2);
     // The fixed bottom banner keeps room of its own height below the content, so it never covers
     // the end of the page; the room goes with the banner.

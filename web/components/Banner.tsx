@@ -1,12 +1,22 @@
 import { type CSSProperties, useLayoutEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
+import type { Locale } from '../../common/i18n.js';
+import type { Messages } from '../lib/i18n.js';
 import { type BannerOptions, BannerView } from './BannerView.js';
 import { adoptStyles, bannerCss } from './styles.js';
 
 /** The dialog is a chunk of its own, loaded when the reader reaches for Donate. */
 const loadDonate = () => import('./DonatePanel.js').then((m) => m.DonatePanel);
+/** Each language other than English is a chunk of its own too. */
+const loadMessages = (lang: Locale) => catalogs[lang]?.().then((m) => m.default) ?? Promise.resolve({});
+const catalogs: Partial<Record<Locale, () => Promise<{ default: Messages }>>> = {
+  es: () => import('../lib/messages/es.js'),
+  fr: () => import('../lib/messages/fr.js'),
+  de: () => import('../lib/messages/de.js'),
+  ar: () => import('../lib/messages/ar.js'),
+};
 
-export type BannerProps = Omit<BannerOptions, 'api' | 'loadDonate'> & {
+export type BannerProps = Omit<BannerOptions, 'api' | 'loadDonate' | 'loadMessages'> & {
   /** Origin of the Groundswell server; same origin when omitted. */
   api?: string;
   className?: string;
@@ -38,7 +48,14 @@ export function Banner({ api = '', placement = 'inline', className, style, ...re
       {shadow
         ? createPortal(
             <>
-              <BannerView api={api} placement={placement} loadDonate={loadDonate} {...rest} onHide={() => setGone(true)} />
+              <BannerView
+                api={api}
+                placement={placement}
+                loadDonate={loadDonate}
+                loadMessages={loadMessages}
+                {...rest}
+                onHide={() => setGone(true)}
+              />
             </>,
             shadow,
           )

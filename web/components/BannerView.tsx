@@ -1,10 +1,16 @@
-import { type ComponentType, useEffect, useRef, useState } from 'react';
+import { type ComponentType, useEffect, useMemo, useRef, useState } from 'react';
+import type { Locale } from '../../common/i18n.js';
 import { type CampaignProgress, fetchProgress } from '../lib/api.js';
+import { beacon } from '../lib/beacon.js';
 import { isDismissed, rememberDismissal } from '../lib/dismiss.js';
-import { subscribeProgress } from '../lib/live.js';
+import { countImpression, isCapped } from '../lib/frequency.js';
 import { hasGiven } from '../lib/gave.js';
+import { browserLanguages, makeT, type Messages, resolveLang } from '../lib/i18n.js';
+import { subscribeProgress } from '../lib/live.js';
+import { bannerEn } from '../lib/messages/en-banner.js';
+import { pickVariant } from '../lib/variant.js';
 import type { DonatePanelProps } from './DonatePanel.js';
-import { liveStatus, matchText, plural, resultText, stretchText, timeLeft } from './format.js';
+import { donorsText, liveStatus, matchText, resultText, stretchText, timeLeft } from './format.js';
 import { GoalMeter } from './GoalMeter.js';
 
 export type Placement = 'top' | 'bottom' | 'inline';
@@ -14,7 +20,10 @@ export interface BannerOptions {
   api: string;
   campaign: string;
   placement?: Placement;
-  /** BCP 47 tag for numbers and money (data-locale); the browser's own by default. */
+  /**
+   * The reader's language (data-locale, a BCP 47 tag: "es", "fr-CA", "ar"); the browser's
+   * languages otherwise. Picks the catalog (en, es, fr, de, ar) and formats numbers and money.
+   */
   locale?: string;
   /** Accent colour (data-accent); any CSS colour. --gs-accent on an ancestor works too. */
   accent?: string;
@@ -26,18 +35,29 @@ export interface BannerOptions {
   navigate?: (url: string) => void;
   /** Loads the donate dialog (its code is not part of the first paint): the loader's script or chunk. */
   loadDonate: () => Promise<ComponentType<DonatePanelProps>>;
+  /** Loads a catalog other than English (embed.js: embed-<lang>.json; the component: a chunk). */
+  loadMessages?: (lang: Locale) => Promise<Partial<Messages>>;
   /** The first progress answer, when the loader asked for it before rendering. */
   first?: Promise<CampaignProgress>;
 }
 
+/** Campaigns whose banner was counted in this page view (impression beacon, frequency count). */
+const shown = new Set<string>();
+const opened = new Set<string>();
+
 /**
  * The banner itself, rendered into a shadow root by the embed loader or by the React component.
- * It renders from one API call, then follows the live feed. onHide tells the owner to remove
- * the host element (dismissed, or the campaign could not be loaded: nothing is better than a
- * broken box on someone else's page).
+ * It renders from one API call (and, for a reader of another language than English, its catalog),
+ * then follows the live feed. onHide tells the owner to remove the host element (dismissed, capped,
+ * or the campaign could not be loaded: nothing is better than a broken box on someone else's page).
  */
-export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' | 'unavailable') => void; initial?: CampaignProgress }) {
-  const { api, campaign, locale, live = true } = props;
+export function BannerView(
+  props: BannerOptions & { onHide?: (why: 'dismissed' | 'unavailable' | 'capped') => void; initial?: CampaignProgress },
+) {
+  const { api, campaign, locale, live = true, placement = 'inline' } = props;
+  const L = useMemo(() => resolveLang([locale, ...browserLanguages()]), [locale]);
+  const [msgs, setMsgs] = useState<Partial<Messages> | null>(L.lang === 'en' || !props.loadMessages ? {} : null);
+  const t = useMemo(() => makeT(L.lang, msgs ?? {}, bannerEn), [L.lang, msgs]);
   const [p, setP] = useState<CampaignProgress | null>(props.initial ?? null);
   const [hidden, setHidden] = useState(() => isDismissed(campaign));
   const [open, setOpen] = useState(false);
@@ -45,6 +65,7 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
   const donateRef = useRef<HTMLButtonElement>(null);
   const onHide = useRef(props.onHide);
   onHide.current = props.onHide;
+  const loadMessages = useRef(props.loadMessages);
   // Re-render at endsAt: the donate button goes away at the end even if no update arrives.
   const [, setTick] = useState(0);
   const endsAt = p ? Date.parse(p.endsAt) : Number.NaN;
@@ -55,6 +76,19 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
     return () => clearTimeout(t);
   }, [endsAt]);
 
+  useEffect(() => {
+    const load = loadMessages.current;
+    if (L.lang === 'en' || !load) return setMsgs({});
+    let cancelled = false;
+    // A catalog that cannot be had leaves the reader with English rather than no banner.
+    load(L.lang).then(
+      (m) => !cancelled && setMsgs(m),
+      () => !cancelled && setMsgs({}),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [L.lang]);
   useEffect(() => {
     if (hidden) return;
     let stop: (() => void) | undefined;
@@ -85,7 +119,33 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api, campaign, live, hidden]);
 
-  if (hidden) return null;
+  const now = Date.now();
+  const status = p ? liveStatus(p, now) : null;
+  const ended = status === 'ended' || status === 'archived';
+  // SPEC §13: a reader back from /thanks is thanked, not asked again; an ended campaign shows
+  // its result and, if the owner named one, the follow-on campaign: never a button that fails.
+  const thanked = !!p && !ended && hasGiven(campaign);
+  const state = !p || !msgs ? null : ended ? 'ended' : thanked ? 'thanks' : 'appeal';
+  const variant = p && state === 'appeal' ? pickVariant(campaign, p.variants, L.lang) : null;
+  // Frequency (SPEC §13): a placed banner the reader has seen often enough lately stays away;
+  // inline mounts are part of the host's page and always show (and are not counted).
+  const capped = !!p && state === 'appeal' && placement !== 'inline' && !shown.has(campaign) && isCapped(campaign, p.frequency);
+  useEffect(() => {
+    if (hidden || !p || state !== 'appeal') return;
+    if (capped) {
+      setHidden(true);
+      onHide.current?.('capped');
+      return;
+    }
+    // One impression per campaign and page view: the banner is on screen with its appeal.
+    if (shown.has(campaign)) return;
+    shown.add(campaign);
+    if (placement !== 'inline') countImpression(campaign, p.frequency);
+    beacon(api, campaign, 'impression', variant?.id ?? null);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [hidden, state, capped]);
+
+  if (hidden || capped) return null;
 
   const dismiss = () => {
     rememberDismissal(campaign, props.dismissDays ?? 7);
@@ -105,10 +165,10 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
   };
   const style = props.accent ? ({ '--gs-accent': props.accent } as Record<string, string>) : undefined;
 
-  if (!p) {
+  if (!p || !msgs || !status) {
     return (
-      <div className="gs-root" style={style}>
-        <div className="gs" aria-busy="true" aria-label="Loading fundraising campaign">
+      <div className="gs-root" style={style} dir={L.dir} lang={L.tag}>
+        <div className="gs" aria-busy="true" aria-label={t('loading')}>
           <div className="copy">
             <div className="sk" style={{ width: '70%', height: 20 }} />
             <div className="sk" style={{ width: '90%' }} />
@@ -122,28 +182,25 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
     );
   }
 
-  const now = Date.now();
-  const status = liveStatus(p, now);
   const view = status === p.status ? p : { ...p, status };
-  const match = matchText(view, locale);
-  const ended = status === 'ended' || status === 'archived';
-  // SPEC §13: a reader back from /thanks is thanked, not asked again; an ended campaign shows
-  // its result and, if the owner named one, the follow-on campaign: never a button that fails.
-  const thanked = !ended && hasGiven(campaign);
-  const stretch = stretchText(view, locale);
-  const headline = thanked ? 'Thank you for your gift!' : p.headline;
+  const tag = L.tag;
+  const match = matchText(view, t, tag);
+  const stretch = stretchText(view, t, tag);
+  // Copy per language (SPEC §13), then the campaign's default; a variant's fields come first.
+  const copy = p.copy?.[L.lang];
+  const headline = thanked ? t('thanksHeadline') : (variant?.headline ?? copy?.headline ?? p.headline);
+  const appeal = variant?.message ?? copy?.message ?? p.message;
   const message = ended
-    ? `${resultText(view, locale)}${p.followOn ? ` Our work continues: ${p.followOn.title}.` : ''}`
+    ? `${resultText(view, t, tag)}${p.followOn ? ` ${t('continues', { title: p.followOn.title })}` : ''}`
     : thanked
-      ? `You are part of ${p.title}.${stretch ? ` ${stretch}` : ''}`
-      : (stretch ?? p.message);
-  const state = ended ? 'ended' : thanked ? 'thanks' : 'appeal';
+      ? `${t('thanksMessage', { title: p.title })}${stretch ? ` ${stretch}` : ''}`
+      : (stretch ?? appeal);
   return (
-    <div className="gs-root" style={style}>
-      <section className="gs" aria-label={`Fundraising: ${p.title}`} data-state={state}>
+    <div className="gs-root" style={style} dir={L.dir} lang={L.tag}>
+      <section className="gs" aria-label={t('region', { title: p.title })} data-state={state} data-variant={variant?.id}>
         {p.testMode ? (
-          <p className="tm" role="note" title="Payments are simulated: no real money moves">
-            TEST MODE
+          <p className="tm" role="note" title={t('testModeTitle')}>
+            {t('testMode')}
           </p>
         ) : null}
         <div className="copy">
@@ -153,11 +210,11 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
           {message ? <p className="msg">{message}</p> : null}
         </div>
         <div className="mcol">
-          <GoalMeter progress={view} locale={locale} />
+          <GoalMeter progress={view} t={t} locale={tag} />
         </div>
         <div className="sts">
           <p className="stats">
-            {plural(p.donors, 'donor', 'donors', locale)} · {timeLeft(view, now, locale)}
+            {donorsText(p.donors, t, tag)} · {timeLeft(view, now, t, tag)}
           </p>
           {match ? <p className="stats">{match}</p> : null}
         </div>
@@ -174,17 +231,25 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
               onClick={() => {
                 loadPanel();
                 setOpen(true);
+                if (!opened.has(campaign)) {
+                  opened.add(campaign);
+                  beacon(api, campaign, 'open', variant?.id ?? null);
+                }
               }}
             >
-              Donate
+              {variant?.button ?? t('donate')}
             </button>
           ) : ended && p.followOn ? (
-            <a className="gs-btn" href={`${api}/donate/${encodeURIComponent(p.followOn.slug)}`} target="_top">
-              Give to {p.followOn.title}
+            <a
+              className="gs-btn"
+              href={`${api}/donate/${encodeURIComponent(p.followOn.slug)}${L.lang === 'en' ? '' : `?locale=${L.lang}`}`}
+              target="_top"
+            >
+              {t('giveTo', { title: p.followOn.title })}
             </a>
           ) : null}
         </div>
-        <button type="button" className="x" aria-label="Close the fundraising banner" onClick={dismiss}>
+        <button type="button" className="x" aria-label={t('close')} onClick={dismiss}>
           ×
         </button>
       </section>
@@ -195,7 +260,10 @@ export function BannerView(props: BannerOptions & { onHide?: (why: 'dismissed' |
           returnFocus={donateRef}
           api={api}
           progress={view}
-          locale={locale}
+          locale={tag}
+          lang={L.lang}
+          messages={msgs}
+          variant={variant?.id ?? null}
           navigate={props.navigate}
         />
       ) : null}

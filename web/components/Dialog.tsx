@@ -29,12 +29,14 @@ export function Dialog({
   open,
   onClose,
   title,
+  closeLabel = 'Close',
   returnFocus,
   children,
 }: {
   open: boolean;
   onClose: () => void;
   title: string;
+  closeLabel?: string;
   returnFocus?: RefObject<HTMLElement | null>;
   children: ReactNode;
 }) {
@@ -126,7 +128,7 @@ export function Dialog({
     <dialog ref={ref} aria-labelledby={titleId} aria-modal="true">
       <div className="dh">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" className="x" aria-label="Close" onClick={() => close.current()}>
+        <button type="button" className="x" aria-label={closeLabel} onClick={() => close.current()}>
           ×
         </button>
       </div>

@@ -1,6 +1,9 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { ApiError, type CampaignProgress, type CheckoutBody, goToCheckout, startCheckout } from '../lib/api.js';
+import type { Locale } from '../../common/i18n.js';
 import { chargeWithFees, checkAmount, formatMoney, minimumAmount, parseMoney } from '../../common/money.js';
+import { ApiError, type CampaignProgress, type CheckoutBody, goToCheckout, startCheckout } from '../lib/api.js';
+import { count, type T } from '../lib/i18n.js';
+import { rich } from './rich.js';
 
 /** Same rule as server/campaigns/schemas.ts plainText: no control or bidi-override characters. */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u202A-\u202E\u2066-\u2069]/;
@@ -12,7 +15,14 @@ type Errors = Partial<Record<Field, string>>;
 export interface DonateFormProps {
   api: string;
   progress: CampaignProgress;
+  /** The BCP 47 tag numbers, money and dates are formatted with. */
   locale?: string;
+  /** The reader's catalog language (sent with the checkout: receipts in that language). */
+  lang?: Locale;
+  /** The translator (web/lib/i18n.ts) over the reader's catalog. */
+  t: T;
+  /** The copy variant the banner showed (sent with the checkout; SPEC §13 funnel). */
+  variant?: string | null;
   /** Where the donor goes once Checkout exists; the top window by default (tests override). */
   navigate?: (url: string) => void;
   /** The server says payments are down (breaker open): the owner shows the pledge form instead. */
@@ -21,10 +31,33 @@ export interface DonateFormProps {
   captchaToken?: string;
 }
 
-function textProblem(v: string, max: number, label: string): string | undefined {
-  if (v.length > max) return `${label} must be at most ${max} characters`;
-  if (CONTROL.test(v)) return `${label} contains characters that are not allowed`;
+function textProblem(v: string, max: number, t: T): string | undefined {
+  if (v.length > max) return t('tooLong', count(max));
+  if (CONTROL.test(v)) return t('badChars');
   return undefined;
+}
+
+/** common/money.ts speaks English: its sentences, in the reader's words. */
+export function moneyProblem(message: string, t: T, currency: string): string {
+  const m = /^The (min|max)imum gift is (.+)$/.exec(message);
+  if (m) return t(m[1] === 'min' ? 'minGift' : 'maxGift', { amount: m[2]! });
+  if (message.endsWith('have no decimal places')) return t('noDecimals', { currency });
+  const known = {
+    'Enter a positive amount': 'positive',
+    'Enter an amount': 'enterAmount',
+    'Enter the amount as a number, like 25 or 25.50': 'asNumber',
+    'That amount is too large': 'tooLarge',
+  } as const;
+  const k = known[message as keyof typeof known];
+  return k ? t(k) : message;
+}
+
+/** An API error in the reader's words where the widget knows them (the server's own otherwise). */
+export function apiProblem(err: unknown, t: T): ApiError {
+  const ae = err instanceof ApiError ? err : new ApiError(t('genericError'), 0, 'unknown');
+  if (ae.code === 'network_error') return new ApiError(t('network'), 0, ae.code);
+  if (ae.status >= 500) return new ApiError(t('serverError'), ae.status, ae.code, ae.field, ae.retryAfter);
+  return ae;
 }
 
 /**
@@ -32,7 +65,17 @@ function textProblem(v: string, max: number, label: string): string | undefined 
  * arithmetic, text lengths) is checked here first with the same numbers, so the server's refusal
  * is the exception; when it does refuse, its own words are shown next to the field it names.
  */
-export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, onPaymentsDown, captchaToken }: DonateFormProps) {
+export function DonateForm({
+  api,
+  progress: p,
+  locale,
+  lang,
+  t,
+  variant,
+  navigate = goToCheckout,
+  onPaymentsDown,
+  captchaToken,
+}: DonateFormProps) {
   const id = useId();
   const presets = p.presets.length ? p.presets : [1000, 2500, 5000];
   const [frequency, setFrequency] = useState<'once' | 'monthly'>('once');
@@ -62,7 +105,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
   const money = (n: number, exact = false) => formatMoney(n, p.currency, { locale, exact });
   // What the organisation's tax status lets the appeal say (e.g. "Gifts to … are not tax-deductible").
   const notices: Partial<Record<string, string>> = p.tax?.notice ?? {};
-  const taxNote = notices[(locale ?? (typeof navigator === 'undefined' ? 'en' : navigator.language)).slice(0, 2)] ?? notices.en;
+  const taxNote = notices[lang ?? (locale ?? (typeof navigator === 'undefined' ? 'en' : navigator.language)).slice(0, 2)] ?? notices.en;
   const parsed = custom.trim() !== '' ? parseMoney(custom, p.currency) : preset != null ? { ok: true as const, amount: preset } : null;
   const amount = parsed?.ok ? parsed.amount : null;
   const withFees = amount != null ? chargeWithFees(amount, p.fees) : null;
@@ -73,20 +116,19 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
 
   function validate(): Errors {
     const e: Errors = {};
-    if (!parsed) e.amount = 'Choose or enter an amount';
-    else if (!parsed.ok) e.amount = parsed.message;
+    if (!parsed) e.amount = t('chooseAmount');
+    else if (!parsed.ok) e.amount = moneyProblem(parsed.message, t, p.currency);
     else {
       const problem = checkAmount(parsed.amount, charge ?? parsed.amount, p.currency, locale);
-      if (problem) e.amount = problem.message;
+      if (problem) e.amount = moneyProblem(problem.message, t, p.currency);
     }
-    const n = textProblem(name.trim(), 100, 'Name');
+    const n = textProblem(name.trim(), 100, t);
     if (n) e.name = n;
-    if (email.trim() && (!EMAIL.test(email.trim()) || email.trim().length > 254))
-      e.email = 'Enter a valid e-mail address, or leave it empty';
-    const c = textProblem(comment.trim(), 500, 'Comment');
+    if (email.trim() && (!EMAIL.test(email.trim()) || email.trim().length > 254)) e.email = t('badEmail');
+    const c = textProblem(comment.trim(), 500, t);
     if (c) e.comment = c;
     if (dedKind) {
-      const d = dedName.trim() ? textProblem(dedName.trim(), 100, 'The name') : 'Enter the name of the person';
+      const d = dedName.trim() ? textProblem(dedName.trim(), 100, t) : t('dedName');
       if (d) e['dedication.name'] = d;
     }
     return e;
@@ -105,7 +147,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
     setErrors(e);
     const first = Object.keys(e)[0];
     if (first) {
-      setAlert('Please check the highlighted fields.');
+      setAlert(t('checkFields'));
       focusField(first);
       return;
     }
@@ -116,6 +158,9 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
     if (comment.trim()) body.comment = comment.trim();
     if (dedKind) body.dedication = { kind: dedKind, name: dedName.trim() };
     if (captchaToken) body.captchaToken = captchaToken;
+    if (variant) body.variant = variant;
+    // The language travels once the server speaks them (its progress carries copy per language).
+    if (lang && p.copy) body.locale = lang;
     setBusy(true);
     try {
       const { url } = await startCheckout(api, p.slug, body);
@@ -124,12 +169,12 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
       // stay busy: the page is going away
     } catch (err) {
       setBusy(false);
-      const ae = err instanceof ApiError ? err : new ApiError('Something went wrong; please try again.', 0, 'unknown');
+      const ae = apiProblem(err, t);
       if (ae.code === 'payments_unavailable' && onPaymentsDown) return onPaymentsDown();
       let msg = ae.message;
       if (ae.status === 429) {
         const secs = ae.retryAfter ?? 60;
-        msg = `${msg.replace(/\.?$/, '.')} You can try again in ${secs} second${secs === 1 ? '' : 's'}.`;
+        msg = `${lang && lang !== 'en' ? t('tooMany') : msg.replace(/\.?$/, '.')} ${t('retryIn', count(secs, locale))}`;
         setWaitUntil(Date.now() + secs * 1000);
       }
       setAlert(msg);
@@ -155,9 +200,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
   if (!open) {
     return (
       <p className="gs-alert" role="status">
-        {p.status === 'scheduled'
-          ? 'This campaign has not started yet.'
-          : 'This campaign has ended and is no longer taking gifts. Thank you!'}
+        {p.status === 'scheduled' ? t('notStarted') : t('endedNoGifts')}
       </p>
     );
   }
@@ -165,19 +208,19 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
   return (
     <form className="gs-form" ref={formRef} onSubmit={submit} noValidate aria-describedby={`${id}-alert`}>
       <fieldset>
-        <legend>How often?</legend>
+        <legend>{t('howOften')}</legend>
         <div className="gs-seg">
           {(['once', 'monthly'] as const).map((f) => (
             <label className="gs-opt" key={f}>
               <input type="radio" name={`${id}-freq`} value={f} checked={frequency === f} onChange={() => setFrequency(f)} />
-              <span>{f === 'once' ? 'Once' : 'Monthly'}</span>
+              <span>{t(f)}</span>
             </label>
           ))}
         </div>
       </fieldset>
 
       <fieldset aria-describedby={described('amount')}>
-        <legend>Amount{monthly ? ' per month' : ''}</legend>
+        <legend>{t(monthly ? 'amountMonthly' : 'amount')}</legend>
         <div className="gs-seg">
           {presets.map((a) => (
             <label className="gs-opt" key={a}>
@@ -198,7 +241,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
           ))}
         </div>
         <label className="gs-lbl" htmlFor={`${id}-custom`} style={{ marginTop: 10 }}>
-          Other amount ({p.currency})
+          {t('otherAmount', { currency: p.currency })}
         </label>
         <input
           id={`${id}-custom`}
@@ -206,7 +249,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
           data-field="amount"
           inputMode="decimal"
           autoComplete="off"
-          placeholder={`Minimum ${money(minimumAmount(p.currency))}`}
+          placeholder={t('minimum', { amount: money(minimumAmount(p.currency)) })}
           value={custom}
           aria-invalid={errors.amount ? true : undefined}
           aria-describedby={described('amount')}
@@ -223,17 +266,14 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
           <input type="checkbox" checked={coverFees} onChange={(e) => setCoverFees((e.target as HTMLInputElement).checked)} />
           {/* Help toward the fees, never a promise of what the organisation nets: international
               cards, conversion, bank debits and refunds cost more than this estimate (SPEC §5). */}
-          <span>
-            Add <strong>{money(withFees - amount, true)}</strong>
-            {monthly ? ' each month' : ''} to help cover processing fees
-          </span>
+          <span>{rich(t(monthly ? 'coverFeesMonthly' : 'coverFees'), { fee: <strong>{money(withFees - amount, true)}</strong> })}</span>
         </label>
       ) : null}
 
       <div className="gs-row">
         <div>
           <label className="gs-lbl" htmlFor={`${id}-name`}>
-            Your name (optional)
+            {t('name')}
           </label>
           <input
             id={`${id}-name`}
@@ -250,7 +290,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
         </div>
         <div>
           <label className="gs-lbl" htmlFor={`${id}-email`}>
-            E-mail (optional)
+            {t('email')}
           </label>
           <input
             id={`${id}-email`}
@@ -264,7 +304,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
             onChange={(e) => setEmail((e.target as HTMLInputElement).value)}
           />
           <p className="gs-hint" id={`${id}-email-hint`}>
-            For your receipt; never shown publicly.
+            {t('emailHint')}
           </p>
           {err('email')}
         </div>
@@ -272,12 +312,12 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
 
       <label className="gs-chk">
         <input type="checkbox" checked={anonymous} onChange={(e) => setAnonymous((e.target as HTMLInputElement).checked)} />
-        <span>Give anonymously (your name is not shown on the donor wall)</span>
+        <span>{t('anonymous')}</span>
       </label>
 
       <div>
         <label className="gs-lbl" htmlFor={`${id}-comment`}>
-          Public comment (optional)
+          {t('comment')}
         </label>
         <textarea
           id={`${id}-comment`}
@@ -296,7 +336,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
       <div className="gs-row">
         <div>
           <label className="gs-lbl" htmlFor={`${id}-ded`}>
-            Dedicate this gift
+            {t('dedicate')}
           </label>
           <select
             id={`${id}-ded`}
@@ -304,15 +344,15 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
             value={dedKind}
             onChange={(e) => setDedKind((e.target as HTMLSelectElement).value as '' | 'honor' | 'memory')}
           >
-            <option value="">No dedication</option>
-            <option value="honor">In honor of…</option>
-            <option value="memory">In memory of…</option>
+            <option value="">{t('noDedication')}</option>
+            <option value="honor">{t('honorOf')}</option>
+            <option value="memory">{t('memoryOf')}</option>
           </select>
         </div>
         {dedKind ? (
           <div>
             <label className="gs-lbl" htmlFor={`${id}-dedname`}>
-              {dedKind === 'honor' ? 'In honor of' : 'In memory of'}
+              {t(dedKind === 'honor' ? 'honorLabel' : 'memoryLabel')}
             </label>
             <input
               id={`${id}-dedname`}
@@ -335,8 +375,7 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
 
       {charge != null && parsed?.ok ? (
         <p className="gs-total">
-          You will be charged <strong>{money(charge, true)}</strong>
-          {monthly ? ' every month until you cancel' : ' once'}.
+          {rich(t(monthly ? 'chargedMonthly' : 'chargedOnce'), { amount: <strong>{money(charge, true)}</strong> })}
         </p>
       ) : null}
 
@@ -348,10 +387,12 @@ export function DonateForm({ api, progress: p, locale, navigate = goToCheckout, 
 
       <button type="submit" className="gs-btn" disabled={busy || waitUntil > 0} aria-busy={busy || undefined}>
         {busy
-          ? 'Opening secure checkout…'
-          : `Donate ${charge != null && parsed?.ok ? money(charge, true) : ''}${monthly ? ' monthly' : ''}`.replace(/\s+/g, ' ')}
+          ? t('opening')
+          : charge != null && parsed?.ok
+            ? t(monthly ? 'donateMonthly' : 'donateAmount', { amount: money(charge, true) })
+            : t('donateNow')}
       </button>
-      <p className="gs-hint">Payments are processed securely by Stripe. You can review your gift before paying.</p>
+      <p className="gs-hint">{t('stripeNote')}</p>
     </form>
   );
 }

@@ -1,16 +1,17 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { checkAmount, formatMoney, minimumAmount, parseMoney } from '../../common/money.js';
-import { ApiError, type CampaignProgress, startPledge } from '../lib/api.js';
-import { DonateForm, type DonateFormProps } from './DonateForm.js';
+import { type CampaignProgress, startPledge } from '../lib/api.js';
+import type { T } from '../lib/i18n.js';
+import { apiProblem, DonateForm, type DonateFormProps, moneyProblem } from './DonateForm.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** The organisation's other ways to give (bank transfer, cheque, another processor): plain text. */
-export function OtherWays({ text }: { text: string }) {
+export function OtherWays({ text, t }: { text: string; t: T }) {
   if (!text.trim()) return null;
   return (
-    <section className="gs-ways" aria-label="Other ways to give">
-      <h3>Other ways to give</h3>
+    <section className="gs-ways" aria-label={t('otherWays')}>
+      <h3>{t('otherWays')}</h3>
       <p>{text}</p>
     </section>
   );
@@ -29,25 +30,24 @@ export function GiveOptions(props: DonateFormProps & { showOtherWays?: boolean }
   if (!down) {
     return (
       <>
-        {p.captcha ? <Captcha provider={p.captcha.provider} siteKey={p.captcha.siteKey} onToken={setToken} /> : null}
+        {p.captcha ? <Captcha provider={p.captcha.provider} siteKey={p.captcha.siteKey} onToken={setToken} t={props.t} /> : null}
         <DonateForm {...props} captchaToken={token} onPaymentsDown={() => setRefused(true)} />
-        {props.showOtherWays ? <OtherWays text={p.otherWays} /> : null}
+        {props.showOtherWays ? <OtherWays text={p.otherWays} t={props.t} /> : null}
       </>
     );
   }
   return (
     <>
       <p className="gs-down" role="status">
-        <strong>Online payments are unavailable right now.</strong> You can pledge your gift: we will e-mail you once, when you can complete
-        it.
+        <strong>{props.t('downTitle')}</strong> {props.t('downText')}
       </p>
-      <PledgeForm api={props.api} progress={p} locale={props.locale} />
-      <OtherWays text={p.otherWays} />
+      <PledgeForm api={props.api} progress={p} locale={props.locale} t={props.t} />
+      <OtherWays text={p.otherWays} t={props.t} />
     </>
   );
 }
 
-function PledgeForm({ api, progress: p, locale }: { api: string; progress: CampaignProgress; locale?: string }) {
+function PledgeForm({ api, progress: p, locale, t }: { api: string; progress: CampaignProgress; locale?: string; t: T }) {
   const id = useId();
   const presets = p.presets.length ? p.presets : [1000, 2500, 5000];
   const [frequency, setFrequency] = useState<'once' | 'monthly'>('once');
@@ -67,8 +67,7 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
   if (done) {
     return (
       <p className="gs-ok" role="status">
-        Thank you! Your pledge is saved. We will e-mail {done.email} once, when you can complete your gift. If you do not, we delete it on{' '}
-        {done.until}. It is not a payment and nothing has been charged.
+        {t('pledgeSaved', { email: done.email, date: done.until })}
       </p>
     );
   }
@@ -77,11 +76,11 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
     ev.preventDefault();
     if (busy) return;
     const parsed = custom.trim() ? parseMoney(custom, p.currency) : { ok: true as const, amount: preset };
-    if (!parsed.ok) return setError(parsed.message);
+    if (!parsed.ok) return setError(moneyProblem(parsed.message, t, p.currency));
     const problem = checkAmount(parsed.amount, parsed.amount, p.currency, locale);
-    if (problem) return setError(problem.message);
-    if (!EMAIL.test(email.trim())) return setError('Enter your e-mail address: it is how we reach you when payments are back.');
-    if (!consent) return setError('Please tick the box: we need your permission to e-mail you once.');
+    if (problem) return setError(moneyProblem(problem.message, t, p.currency));
+    if (!EMAIL.test(email.trim())) return setError(t('pledgeEmailNeeded'));
+    if (!consent) return setError(t('pledgeTick'));
     setError('');
     setBusy(true);
     try {
@@ -98,25 +97,25 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
       });
     } catch (err) {
       setBusy(false);
-      setError(err instanceof ApiError ? err.message : 'Something went wrong; please try again.');
+      setError(apiProblem(err, t).message);
     }
   }
 
   return (
-    <form className="gs-form" onSubmit={submit} noValidate aria-label="Pledge a gift">
+    <form className="gs-form" onSubmit={submit} noValidate aria-label={t('pledgeForm')}>
       <fieldset>
-        <legend>How often?</legend>
+        <legend>{t('howOften')}</legend>
         <div className="gs-seg">
           {(['once', 'monthly'] as const).map((f) => (
             <label className="gs-opt" key={f}>
               <input type="radio" name={`${id}-pf`} value={f} checked={frequency === f} onChange={() => setFrequency(f)} />
-              <span>{f === 'once' ? 'Once' : 'Monthly'}</span>
+              <span>{t(f)}</span>
             </label>
           ))}
         </div>
       </fieldset>
       <fieldset>
-        <legend>Amount you pledge{frequency === 'monthly' ? ' per month' : ''}</legend>
+        <legend>{t(frequency === 'monthly' ? 'pledgeAmountMonthly' : 'pledgeAmount')}</legend>
         <div className="gs-seg">
           {presets.map((a) => (
             <label className="gs-opt" key={a}>
@@ -135,14 +134,14 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
           ))}
         </div>
         <label className="gs-lbl" htmlFor={`${id}-pc`} style={{ marginTop: 10 }}>
-          Other amount ({p.currency})
+          {t('otherAmount', { currency: p.currency })}
         </label>
         <input
           id={`${id}-pc`}
           className="gs-in"
           inputMode="decimal"
           autoComplete="off"
-          placeholder={`Minimum ${money(minimumAmount(p.currency))}`}
+          placeholder={t('minimum', { amount: money(minimumAmount(p.currency)) })}
           value={custom}
           onChange={(e) => setCustom((e.target as HTMLInputElement).value)}
         />
@@ -150,7 +149,7 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
       <div className="gs-row">
         <div>
           <label className="gs-lbl" htmlFor={`${id}-pe`}>
-            E-mail
+            {t('emailLabel')}
           </label>
           <input
             id={`${id}-pe`}
@@ -164,7 +163,7 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
         </div>
         <div>
           <label className="gs-lbl" htmlFor={`${id}-pn`}>
-            Your name (optional)
+            {t('name')}
           </label>
           <input
             id={`${id}-pn`}
@@ -178,18 +177,15 @@ function PledgeForm({ api, progress: p, locale }: { api: string; progress: Campa
       </div>
       <label className="gs-chk">
         <input type="checkbox" checked={consent} onChange={(e) => setConsent((e.target as HTMLInputElement).checked)} />
-        <span>
-          We will e-mail you once, when you can complete this gift. If it is not completed, we delete this pledge and your e-mail address on{' '}
-          {deleteOn}.
-        </span>
+        <span>{t('pledgeConsent', { date: deleteOn })}</span>
       </label>
       <div className="gs-alert" role="alert">
         {error}
       </div>
       <button type="submit" className="gs-btn" disabled={busy} aria-busy={busy || undefined}>
-        {busy ? 'Saving your pledge…' : 'Pledge my gift'}
+        {busy ? t('saving') : t('pledgeButton')}
       </button>
-      <p className="gs-hint">A pledge is not a payment: nothing is charged now.</p>
+      <p className="gs-hint">{t('pledgeNote')}</p>
     </form>
   );
 }
@@ -211,10 +207,12 @@ function Captcha({
   provider,
   siteKey,
   onToken,
+  t,
 }: {
   provider: 'turnstile' | 'hcaptcha';
   siteKey: string;
   onToken: (t: string | undefined) => void;
+  t: T;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const [failed, setFailed] = useState(false);
@@ -234,10 +232,10 @@ function Captcha({
     document.head.append(s);
   }, [provider, siteKey, onToken]);
   return (
-    <div className="gs-captcha" aria-label="Security check">
-      <p className="gs-hint">Many automated attempts were seen: please complete this security check before giving.</p>
+    <div className="gs-captcha" aria-label={t('security')}>
+      <p className="gs-hint">{t('captchaHint')}</p>
       <div ref={ref} />
-      {failed ? <p className="gs-err">The security check could not load; please use the donate page or try again later.</p> : null}
+      {failed ? <p className="gs-err">{t('captchaFailed')}</p> : null}
     </div>
   );
 }

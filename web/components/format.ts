@@ -1,20 +1,22 @@
-import type { CampaignProgress } from '../lib/api.js';
 import { formatMoney } from '../../common/money.js';
+import type { CampaignProgress } from '../lib/api.js';
+import { count, percent, type T } from '../lib/i18n.js';
 
 const DAY = 86_400_000;
 
-/** "$12,345 raised of $50,000 goal, 24%" (the meter's aria-valuetext and its visible figures). */
-export function meterText(p: CampaignProgress, locale?: string): string {
-  const reached = p.reachedGoal ? `; ${formatMoney(p.reachedGoal, p.currency, { locale })} goal reached` : '';
-  return `${formatMoney(p.total, p.currency, { locale })} raised of ${formatMoney(p.goal, p.currency, { locale })} goal, ${p.percent}%${reached}`;
+/** "$12,345 raised of $50,000 goal, 24%" (the meter's aria-valuetext), in the reader's language. */
+export function meterText(p: CampaignProgress, t: T, tag?: string): string {
+  const m = (n: number) => formatMoney(n, p.currency, { locale: tag });
+  const text = t('meter', { total: m(p.total), goal: m(p.goal), percent: percent(p.percent, tag) });
+  return p.reachedGoal ? `${text}; ${t('meterReached', { goal: m(p.reachedGoal) })}` : text;
 }
 
 /** Stretch goals (SPEC §13): "We reached $50,000! Help us reach $75,000", or null before the first. */
-export function stretchText(p: CampaignProgress, locale?: string): string | null {
+export function stretchText(p: CampaignProgress, t: T, tag?: string): string | null {
   if (!p.reachedGoal) return null;
-  const reached = formatMoney(p.reachedGoal, p.currency, { locale });
-  if (p.total >= p.goal) return `We reached ${formatMoney(p.goal, p.currency, { locale })}! Thank you.`;
-  return `We reached ${reached}! Help us reach ${formatMoney(p.goal, p.currency, { locale })}`;
+  const m = (n: number) => formatMoney(n, p.currency, { locale: tag });
+  if (p.total >= p.goal) return t('stretchDone', { goal: m(p.goal) });
+  return t('stretchNext', { reached: m(p.reachedGoal), goal: m(p.goal) });
 }
 
 /** The campaign as the reader's clock sees it: past endsAt it has ended, whatever the last update said. */
@@ -25,38 +27,31 @@ export function liveStatus(p: CampaignProgress, now: number): CampaignProgress['
 }
 
 /** An ended campaign's result: "Together we raised $61,725 of our $50,000 goal. Thank you!" */
-export function resultText(p: CampaignProgress, locale?: string): string {
-  return `Together we raised ${formatMoney(p.total, p.currency, { locale })} of our ${formatMoney(p.goal, p.currency, { locale })} goal. Thank you!`;
+export function resultText(p: CampaignProgress, t: T, tag?: string): string {
+  const m = (n: number) => formatMoney(n, p.currency, { locale: tag });
+  return t('result', { total: m(p.total), goal: m(p.goal) });
 }
 
-export function plural(n: number, one: string, many: string, locale?: string): string {
-  let s: string;
-  try {
-    s = new Intl.NumberFormat(locale).format(n);
-  } catch {
-    s = String(n);
-  }
-  return `${s} ${n === 1 ? one : many}`;
+/** "1 donor" / "12 donors" / "٣ متبرعين": plural forms by Intl.PluralRules. */
+export function donorsText(n: number, t: T, tag?: string): string {
+  return t('donors', count(n, tag));
 }
 
 /** Days left in words; calendar-free on purpose: the campaign ends at an instant, not a date. */
-export function timeLeft(p: CampaignProgress, now: number, locale?: string): string {
-  if (p.status === 'ended' || p.status === 'archived') return 'Campaign ended';
-  if (p.status === 'scheduled') {
-    const d = Math.max(1, Math.ceil((Date.parse(p.startsAt) - now) / DAY));
-    return `Starts in ${plural(d, 'day', 'days', locale)}`;
-  }
+export function timeLeft(p: CampaignProgress, now: number, t: T, tag?: string): string {
+  if (p.status === 'ended' || p.status === 'archived') return t('ended');
+  if (p.status === 'scheduled') return t('startsIn', count(Math.max(1, Math.ceil((Date.parse(p.startsAt) - now) / DAY)), tag));
   const ms = Date.parse(p.endsAt) - now;
-  if (ms <= DAY) return 'Last day';
-  return `${plural(Math.ceil(ms / DAY), 'day', 'days', locale)} left`;
+  if (ms <= DAY) return t('lastDay');
+  return t('daysLeft', count(Math.ceil(ms / DAY), tag));
 }
 
 /** "Every gift matched 1:1 up to $10,000" */
-export function matchText(p: CampaignProgress, locale?: string): string | null {
+export function matchText(p: CampaignProgress, t: T, tag?: string): string | null {
   if (!p.match) return null;
-  const r = Number.isInteger(p.match.ratio) ? `${p.match.ratio}:1` : `${Math.round(p.match.ratio * 100)}%`;
-  const cap = formatMoney(p.match.cap, p.currency, { locale });
+  const ratio = Number.isInteger(p.match.ratio) ? `${p.match.ratio}:1` : percent(Math.round(p.match.ratio * 100), tag);
+  const cap = formatMoney(p.match.cap, p.currency, { locale: tag });
   // Once the match is used up, promising it would mislead the next donor.
-  if (p.matched >= p.match.cap) return `Matching of ${cap} reached`;
-  return `Gifts matched ${r} up to ${cap}`;
+  if (p.matched >= p.match.cap) return t('matchDone', { cap });
+  return t('matchOn', { ratio, cap });
 }

@@ -1,6 +1,7 @@
 /**
  * The widget's CSS as strings, injected into its shadow root (no second request before first
- * paint, no stylesheet the host page can reach). Only px units: rem would follow the host
+ * paint, no stylesheet the host page can reach). Logical properties (inline-start/end), so Arabic
+ * mirrors the layout with dir="rtl". Only px units: rem would follow the host
  * page's root font size. Theme through custom properties, which do cross the shadow boundary:
  *   --gs-accent  --gs-accent-text  --gs-bg  --gs-text  --gs-muted  --gs-track  --gs-font
  *   --gs-radius  --gs-height (top/inline banner height)  --gs-height-narrow (below 640 px)
@@ -45,6 +46,7 @@ export const formCss = `
 export const meterCss = `
 .track{height:12px;border-radius:6px;background:var(--gs-track,#e6dcc0);overflow:hidden}
 .fill{height:100%;width:100%;background:var(--gs-accent,#b3261e);transform-origin:0 50%;transition:transform .9s cubic-bezier(.2,.8,.2,1)}
+[dir=rtl] .fill{transform-origin:100% 50%}
 .fig{margin:6px 0 0;font-size:14px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .fig strong{font-weight:800}
 .bump .fig strong{animation:gs-bump 1s ease}
@@ -58,11 +60,11 @@ export const bannerCss = `
 :host([data-placement=bottom]){position:fixed!important;left:0!important;right:0!important;bottom:0!important;z-index:2147483000!important}
 *,*::before,*::after{box-sizing:border-box}
 .gs-root{all:initial;display:block;font:15px/1.35 var(--gs-font,system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif);color:var(--gs-text,#121212)}
-.gs{position:relative;display:grid;grid-template-columns:minmax(0,1.25fr) minmax(0,1fr) auto;grid-template-rows:auto auto;grid-template-areas:"copy meter cta" "copy stats cta";align-content:center;align-items:center;gap:4px 24px;height:var(--gs-height,120px);overflow:hidden;padding:10px 52px 10px 20px;background:var(--gs-bg,#fff4d6);color:var(--gs-text,#121212);border-bottom:4px solid var(--gs-accent,#b3261e)}
+.gs{position:relative;display:grid;grid-template-columns:minmax(0,1.25fr) minmax(0,1fr) auto;grid-template-rows:auto auto;grid-template-areas:"copy meter cta" "copy stats cta";align-content:center;align-items:center;gap:4px 24px;height:var(--gs-height,120px);overflow:hidden;padding-block:10px;padding-inline:20px 52px;background:var(--gs-bg,#fff4d6);color:var(--gs-text,#121212);border-bottom:4px solid var(--gs-accent,#b3261e)}
 :host([data-placement=bottom]) .gs{border-bottom:0;border-top:4px solid var(--gs-accent,#b3261e);box-shadow:0 -4px 16px rgba(0,0,0,.18)}
-:host([data-placement=inline]) .gs{border:1px solid var(--gs-line,#e2d6b5);border-left:4px solid var(--gs-accent,#b3261e);border-radius:var(--gs-radius,8px);height:auto;min-height:var(--gs-height,120px)}
+:host([data-placement=inline]) .gs{border:1px solid var(--gs-line,#e2d6b5);border-inline-start:4px solid var(--gs-accent,#b3261e);border-radius:var(--gs-radius,8px);height:auto;min-height:var(--gs-height,120px)}
 .copy{grid-area:copy;min-width:0}
-.tm{position:absolute;top:0;left:20px;margin:0;padding:1px 8px;border-radius:0 0 4px 4px;background:#ffd43b;color:#1a1a1a;font-size:11px;font-weight:800;letter-spacing:.06em;line-height:16px}
+.tm{position:absolute;top:0;inset-inline-start:20px;margin:0;padding:1px 8px;border-radius:0 0 4px 4px;background:#ffd43b;color:#1a1a1a;font-size:11px;font-weight:800;letter-spacing:.06em;line-height:16px}
 .hl{margin:0;font-size:19px;line-height:1.25;font-weight:800;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
 .msg{margin:4px 0 0;font-size:14px;line-height:1.35;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden}
 .mcol{grid-area:meter;min-width:0;align-self:end}
@@ -70,14 +72,14 @@ export const bannerCss = `
 ${meterCss}
 .stats{margin:0;font-size:13px;color:var(--gs-muted,#4a4a4a);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .cta{grid-area:cta}
-.x{position:absolute;top:6px;right:6px;width:36px;height:36px;border:0;border-radius:50%;background:transparent;color:inherit;font:24px/1 system-ui,sans-serif;cursor:pointer;padding:0}
+.x{position:absolute;top:6px;inset-inline-end:6px;width:36px;height:36px;border:0;border-radius:50%;background:transparent;color:inherit;font:24px/1 system-ui,sans-serif;cursor:pointer;padding:0}
 .x:hover{background:rgba(0,0,0,.08)}
 .x:focus-visible{outline:3px solid var(--gs-focus,#1a5fb4)}
 .sk{background:rgba(0,0,0,.08);border-radius:4px;height:14px;margin:6px 0}
 .gs-note{font-size:13px;color:var(--gs-muted,#4a4a4a);margin:0}
 @container (max-width:640px){
 .gs{grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"copy copy" "meter meter" "stats cta";gap:6px 12px;height:var(--gs-height-narrow,172px);padding:10px 14px}
-.hl{font-size:17px;padding-right:30px}
+.hl{font-size:17px;padding-inline-end:30px}
 .msg{-webkit-line-clamp:2;font-size:13px}
 .gs-btn{padding:10px 16px}
 .cta{align-self:center}

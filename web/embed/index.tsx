@@ -17,8 +17,12 @@ import { type BannerOptions, BannerView, type Placement } from '../components/Ba
 import type { DonatePanelProps } from '../components/DonatePanel.js';
 import { adoptStyles, bannerCss } from '../components/styles.js';
 import { fetchProgress } from '../lib/api.js';
+import type { Locale } from '../../common/i18n.js';
 import { isDismissed } from '../lib/dismiss.js';
-import { requireConsent, setConsent, takeMarker } from '../lib/gave.js';
+import { isCapped } from '../lib/frequency.js';
+import { takeMarker } from '../lib/gave.js';
+import type { Messages } from '../lib/i18n.js';
+import { requireConsent, setConsent } from '../lib/store.js';
 
 // Captured synchronously: document.currentScript is null once this first run is over.
 const currentScript = document.currentScript as HTMLScriptElement | null;
@@ -41,6 +45,8 @@ export interface GroundswellGlobal {
 
 /** Content hash of the embed-donate.js this build goes with (web/vite.embed.config.ts). */
 declare const __GS_DONATE_VERSION__: string;
+/** Content hash of the embed-<lang>.json catalogs this build goes with. */
+declare const __GS_I18N_VERSION__: string;
 
 declare global {
   interface Window {
@@ -117,6 +123,25 @@ function loadDonate(api: string): Promise<ComponentType<DonatePanelProps>> {
   return p;
 }
 
+const catalogs = new Map<string, Promise<Partial<Messages>>>();
+
+/**
+ * A language other than English: its catalog, embed-<lang>.json next to this script (the host's
+ * connect-src already allows our origin for the API), fetched once per page by the first banner
+ * that needs it. A failure leaves the reader with English.
+ */
+function loadMessages(api: string, lang: Locale): Promise<Partial<Messages>> {
+  const url = `${api}/embed-${lang}.json?v=${__GS_I18N_VERSION__}`;
+  let p = catalogs.get(url);
+  if (!p) {
+    p = fetch(url, { credentials: 'omit' })
+      .then((r) => (r.ok ? (r.json() as Promise<Partial<Messages>>) : {}))
+      .catch(() => ({}));
+    catalogs.set(url, p);
+  }
+  return p;
+}
+
 /** A bug in the banner ends the banner, never the host page's scripts. */
 class Guard extends Component<{ children: ReactNode; onError: () => void }, { failed: boolean }> {
   override state = { failed: false };
@@ -151,7 +176,7 @@ function render(host: HTMLElement, opts: MountOptions, cleanup?: () => void): ()
   const later = () => setTimeout(remove);
   root.render(
     <Guard onError={later}>
-      <BannerView {...opts} loadDonate={() => loadDonate(opts.api)} onHide={later} />
+      <BannerView {...opts} loadDonate={() => loadDonate(opts.api)} loadMessages={(l) => loadMessages(opts.api, l)} onHide={later} />
     </Guard>,
   );
   return remove;
@@ -186,8 +211,9 @@ function mountScript(script: HTMLScriptElement, api: string) {
   const placement: Placement = raw === 'bottom' || raw === 'inline' ? raw : 'top';
   if (placement !== 'inline' && !document.body) return; // retried on DOMContentLoaded
   script.setAttribute(DONE, '');
-  // Dismissed: no element at all, so not even an empty box moves the host page.
-  if (isDismissed(campaign)) return;
+  // Dismissed, or seen often enough lately (frequency cap, placed banners only): no element at
+  // all, so not even an empty box moves the host page.
+  if (isDismissed(campaign) || (placement !== 'inline' && isCapped(campaign))) return;
   // Asked for before anything renders: the answer travels while the banner is being built.
   const opts = { ...options(script, null, api), campaign, placement, first: early(api, campaign) };
   const host = document.createElement('groundswell-banner');

@@ -4,6 +4,7 @@
 // imports, erased from the bundle), so the widget and the API cannot drift apart.
 export type { Progress as CampaignProgress, PublicDonor } from '../../common/api.js';
 import type { Progress as CampaignProgress, PublicDonor } from '../../common/api.js';
+import type { Locale } from '../../common/i18n.js';
 
 export interface CheckoutBody {
   amount: number;
@@ -15,6 +16,10 @@ export interface CheckoutBody {
   comment?: string;
   dedication?: { kind: 'honor' | 'memory'; name: string };
   captchaToken?: string;
+  /** The copy variant the reader saw (SPEC §13). */
+  variant?: string;
+  /** The reader's language: receipts and e-mails in it (SPEC §13). */
+  locale?: Locale;
 }
 
 export interface CheckoutSessionStatus {

@@ -1,24 +1,15 @@
 /**
- * "Not now" remembered per campaign, on the host page's origin. Storage can be blocked (Safari
- * private mode, third-party storage partitioning, sandboxed frames): every access is guarded so
- * that the banner still works, merely forgetting the dismissal.
+ * "Not now" remembered per campaign, on the host page's origin (lib/store.ts: nothing is stored
+ * before consent when the host requires it; the dismissal then lasts this page view).
  */
-const key = (slug: string) => `groundswell:dismissed:${slug}`;
+import { save, until } from './store.js';
+
+const key = (slug: string) => `dismissed:${slug}`;
 
 export function isDismissed(slug: string, now = Date.now()): boolean {
-  try {
-    const until = Number(window.localStorage.getItem(key(slug)));
-    return Number.isFinite(until) && until > now;
-  } catch {
-    return false;
-  }
+  return until(key(slug), now);
 }
 
 export function rememberDismissal(slug: string, days: number, now = Date.now()): void {
-  if (!(days > 0)) return;
-  try {
-    window.localStorage.setItem(key(slug), String(now + days * 86_400_000));
-  } catch {
-    // blocked storage: dismissed for this page view only
-  }
+  if (days > 0) save(key(slug), String(now + days * 86_400_000));
 }

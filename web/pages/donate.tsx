@@ -1,13 +1,15 @@
 import { useEffect, useState } from 'react';
 import { GiveOptions, OtherWays } from '../components/GiveOptions.js';
-import { liveStatus, matchText, plural, resultText, stretchText, timeLeft } from '../components/format.js';
+import { donorsText, liveStatus, matchText, resultText, stretchText, timeLeft } from '../components/format.js';
 import { GoalMeter } from '../components/GoalMeter.js';
 import { ApiError, type CampaignProgress, fetchProgress } from '../lib/api.js';
+import type { Lang, T } from '../lib/i18n.js';
 import { subscribeProgress } from '../lib/live.js';
+import { rich } from '../components/rich.js';
 import { API, mountPage, returnLink } from './shared.js';
 
 /** /donate/:slug — the banner's donate flow as a whole page (links, e-mails, no-JS-widget sites). */
-function DonatePage({ slug }: { slug: string }) {
+function DonatePage({ slug, t, l }: { slug: string; t: T; l: Lang }) {
   const [p, setP] = useState<CampaignProgress | null>(null);
   const [error, setError] = useState('');
   const params = new URLSearchParams(location.search);
@@ -19,76 +21,72 @@ function DonatePage({ slug }: { slug: string }) {
     fetchProgress(API, slug)
       .then((first) => {
         setP(first);
-        document.title = `Donate to ${first.title}`;
+        document.title = t('donateTitle', { title: first.title });
         stop = subscribeProgress(API, slug, setP);
       })
-      .catch((e: unknown) =>
-        setError(e instanceof ApiError && e.status === 404 ? 'There is no campaign at this address.' : (e as Error).message),
-      );
+      .catch((e: unknown) => setError(e instanceof ApiError && e.status === 404 ? t('noCampaign') : (e as Error).message));
     return () => stop?.();
   }, [slug]);
 
   if (error) {
     return (
       <>
-        <h1>Campaign not found</h1>
+        <h1>{t('notFound')}</h1>
         <p role="alert">{error}</p>
         <p>
-          <a href="/">Back to the front page</a>
+          <a href="/">{t('frontPage')}</a>
         </p>
       </>
     );
   }
-  if (!p) return <p>Loading the campaign…</p>;
+  if (!p) return <p>{t('loadingCampaign')}</p>;
   const status = liveStatus(p, Date.now());
   const view = status === p.status ? p : { ...p, status };
-  const match = matchText(view);
+  const tag = l.tag;
+  const match = matchText(view, t, tag);
   const ended = status === 'ended' || status === 'archived';
-  const stretch = stretchText(view);
+  const stretch = stretchText(view, t, tag);
+  const copy = p.copy?.[l.lang];
   return (
     <>
       {canceled ? (
         <p className="notice" role="status">
-          Your checkout was canceled and nothing was charged. You can try again below
-          {back ? (
-            <>
-              {' '}
-              or <a href={back.href}>go back to {back.host}</a>
-            </>
-          ) : null}
-          .
+          {back ? rich(t('canceledBack'), { link: <a href={back.href}>{t('goBackTo', { host: back.host })}</a> }) : t('canceled')}
         </p>
       ) : null}
-      <h1>{p.headline}</h1>
-      {p.message ? <p className="lede">{p.message}</p> : null}
+      <h1>{copy?.headline ?? p.headline}</h1>
+      {(copy?.message ?? p.message) ? <p className="lede">{copy?.message ?? p.message}</p> : null}
       {stretch && !ended ? <p className="lede">{stretch}</p> : null}
-      <GoalMeter progress={view} />
+      <GoalMeter progress={view} t={t} locale={tag} />
       <p className="stats">
-        {plural(p.donors, 'donor', 'donors')} · {timeLeft(view, Date.now())}
+        {donorsText(p.donors, t, tag)} · {timeLeft(view, Date.now(), t, tag)}
         {match ? ` · ${match}` : ''}
       </p>
       {ended ? (
         <section className="card" aria-labelledby="give" data-state="ended">
           <h2 id="give" style={{ marginTop: 0 }}>
-            This campaign has ended
+            {t('endedTitle')}
           </h2>
-          <p>{resultText(view)}</p>
+          <p>{resultText(view, t, tag)}</p>
           {p.followOn ? (
             <p>
-              Our work continues:{' '}
-              <a className="btn accent" href={`/donate/${encodeURIComponent(p.followOn.slug)}`}>
-                Give to {p.followOn.title}
+              {t('continuesLead')}{' '}
+              <a
+                className="btn accent"
+                href={`/donate/${encodeURIComponent(p.followOn.slug)}${location.search.includes('locale=') ? `?locale=${l.lang}` : ''}`}
+              >
+                {t('giveTo', { title: p.followOn.title })}
               </a>
             </p>
           ) : null}
-          <OtherWays text={p.otherWays} />
+          <OtherWays text={p.otherWays} t={t} />
         </section>
       ) : (
         <section className="card" aria-labelledby="give">
           <h2 id="give" style={{ marginTop: 0 }}>
-            Make your gift
+            {t('makeGift')}
           </h2>
-          <GiveOptions api={API} progress={view} showOtherWays />
+          <GiveOptions api={API} progress={view} locale={tag} lang={l.lang} t={t} showOtherWays />
         </section>
       )}
     </>
@@ -96,4 +94,4 @@ function DonatePage({ slug }: { slug: string }) {
 }
 
 const slug = decodeURIComponent(location.pathname.replace(/\/+$/, '').split('/').pop() ?? '');
-mountPage('app', <DonatePage slug={slug} />);
+mountPage('app', (t, l) => <DonatePage slug={slug} t={t} l={l} />);

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
-import { ApiError, type CheckoutSessionStatus, fetchCheckoutStatus } from '../lib/api.js';
 import { formatMoney } from '../../common/money.js';
+import { rich } from '../components/rich.js';
+import { ApiError, type CheckoutSessionStatus, fetchCheckoutStatus } from '../lib/api.js';
+import type { Lang, T } from '../lib/i18n.js';
 import { MARKER } from '../lib/gave.js';
 import { API, mountPage, returnLink } from './shared.js';
 
@@ -15,7 +17,7 @@ type View =
  * can open the URL, and the webhook may land after the redirect): the page asks our ledger and
  * says "processing" until the payment is recorded.
  */
-function ThanksPage({ sessionId }: { sessionId: string }) {
+function ThanksPage({ sessionId, t, l }: { sessionId: string; t: T; l: Lang }) {
   const [view, setView] = useState<View>({ kind: 'loading' });
 
   useEffect(() => {
@@ -53,25 +55,26 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
     };
   }, [sessionId]);
 
-  if (view.kind === 'loading') return <p role="status">Checking your donation…</p>;
+  if (view.kind === 'loading') return <p role="status">{t('checking')}</p>;
   if (view.kind === 'missing') {
     return (
       <>
-        <h1>We could not find this donation</h1>
-        <p>If you completed a payment, you will receive a receipt by e-mail. Nothing is charged twice.</p>
+        <h1>{t('missingTitle')}</h1>
+        <p>{t('missingText')}</p>
         <p>
-          <a href="/">Back to the front page</a>
+          <a href="/">{t('frontPage')}</a>
         </p>
       </>
     );
   }
   if (view.kind === 'error') {
-    return <p role="alert">{view.message} We keep trying…</p>;
+    return <p role="alert">{t('keepTrying', { error: view.message })}</p>;
   }
   const { s } = view;
-  const charged = formatMoney(s.chargeAmount, s.currency, { exact: true });
+  const money = (n: number) => formatMoney(n, s.currency, { exact: true, locale: l.tag });
   const fees = s.chargeAmount - s.amount;
-  const gift = s.frequency === 'monthly' ? `monthly gift of ${charged}` : `gift of ${charged}`;
+  const monthly = s.frequency === 'monthly';
+  const parts = { amount: money(s.chargeAmount), campaign: <strong>{s.campaign.title}</strong>, fees: money(fees) };
   const back = `/donate/${encodeURIComponent(s.campaign.slug)}`;
   const from = returnLink();
   // The way back carries a one-shot marker that embed.js reads and removes (lib/gave.ts): the
@@ -80,52 +83,40 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
   if (s.status === 'paid') {
     return (
       <section className="status ok" role="status">
-        <h1>Thank you!</h1>
+        <h1>{t('thankYou')}</h1>
         <p>
-          Your {gift} to <strong>{s.campaign.title}</strong> is confirmed
-          {fees > 0 ? ` (including ${formatMoney(fees, s.currency, { exact: true })} to help cover processing fees)` : ''}.
+          {rich(t(monthly ? (fees > 0 ? 'confirmedMonthlyFees' : 'confirmedMonthly') : fees > 0 ? 'confirmedFees' : 'confirmed'), parts)}
         </p>
         {s.frequency === 'monthly' ? (
           <>
-            <p>It renews every month until you cancel.</p>
+            <p>{t('renews')}</p>
             {s.manageUrl ? (
               <p>
                 <a id="manage-gift" href={s.manageUrl}>
-                  Manage your monthly gift
+                  {t('manage')}
                 </a>{' '}
-                (change the amount, update your card or cancel at any time; the same link is in every receipt).
+                {t('manageNote')}
               </p>
             ) : null}
           </>
         ) : null}
-        {s.receipt ? (
-          <p>
-            A receipt is on its way to the e-mail address you gave at checkout
-            {s.frequency === 'monthly' ? ', and each month’s payment brings its own' : ''}.
-          </p>
-        ) : (
-          <p>No e-mail address came with this payment, so no receipt can be sent: keep this page for your records.</p>
-        )}
-        <p>{cameFrom ? <a href={cameFrom.href}>Back to {cameFrom.host}</a> : <a href="/">Back to the front page</a>}</p>
+        {s.receipt ? <p>{t(monthly ? 'receiptMonthly' : 'receipt')}</p> : <p>{t('noReceipt')}</p>}
+        <p>{cameFrom ? <a href={cameFrom.href}>{t('backTo', { host: cameFrom.host })}</a> : <a href="/">{t('frontPage')}</a>}</p>
       </section>
     );
   }
   if (s.status === 'processing' || s.status === 'pending') {
     return (
       <section className="status" role="status" aria-live="polite">
-        <h1>Thank you!</h1>
+        <h1>{t('thankYou')}</h1>
         <p>
           {s.status === 'processing' && !view.gaveUp ? <span className="spinner" aria-hidden="true" /> : null}
-          Your {gift} to <strong>{s.campaign.title}</strong> is processing.{' '}
-          {s.status === 'pending'
-            ? 'Your bank is still confirming the payment; it counts as soon as it clears, and you will get a receipt by e-mail.'
-            : view.gaveUp
-              ? 'This is taking longer than usual; you will get a receipt by e-mail once it is confirmed.'
-              : 'This usually takes a few seconds.'}
+          {rich(t(monthly ? 'processingMonthly' : 'processing'), parts)}{' '}
+          {s.status === 'pending' ? t('pendingBank') : view.gaveUp ? t('slow') : t('fewSeconds')}
         </p>
         {cameFrom ? (
           <p>
-            <a href={cameFrom.href}>Back to {cameFrom.host}</a>
+            <a href={cameFrom.href}>{t('backTo', { host: cameFrom.host })}</a>
           </p>
         ) : null}
       </section>
@@ -133,15 +124,18 @@ function ThanksPage({ sessionId }: { sessionId: string }) {
   }
   return (
     <section className="status" role="alert">
-      <h1>{s.status === 'expired' ? 'This checkout has expired' : 'The payment did not go through'}</h1>
-      <p>Nothing was charged for this attempt.</p>
+      <h1>{s.status === 'expired' ? t('expired') : t('failed')}</h1>
+      <p>{t('nothingCharged')}</p>
       <p>
         <a className="btn accent" href={back}>
-          Try again
+          {t('tryAgain')}
         </a>
       </p>
     </section>
   );
 }
 
-mountPage('app', <ThanksPage sessionId={new URLSearchParams(location.search).get('session_id') ?? ''} />);
+mountPage('app', (t, l) => {
+  document.title = t('thanksTitle');
+  return <ThanksPage sessionId={new URLSearchParams(location.search).get('session_id') ?? ''} t={t} l={l} />;
+});

@@ -28,6 +28,21 @@ describe.each(testDatabaseKinds())('site routes on %s', (kind) => {
     expect(await plain.text()).toMatch(/^\(function\(\)\{/);
   });
 
+  it('serves the widget catalogs beyond English as embed-<lang>.json to any origin (issue 14)', async () => {
+    for (const lang of ['es', 'fr', 'de', 'ar']) {
+      const res = await ctx.app.request(`/embed-${lang}.json`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(typeof body.donate).toBe('string'); // the banner's words
+      expect(typeof body.otherAmount).toBe('string'); // and the dialog's
+      expect(body.thanksTitle).toBeUndefined(); // not the pages'
+    }
+    expect((await ctx.app.request('/embed-en.json')).status).toBe(404);
+    expect((await ctx.app.request('/embed-it.json')).status).toBe(404);
+  });
+
   it('serves the pages with their campaign, and built assets as immutable', async () => {
     const demo = await ctx.app.request('/');
     expect(demo.status).toBe(200);
