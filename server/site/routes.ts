@@ -17,6 +17,8 @@ import { notFound } from '../errors.js';
 import { validationHook } from '../lib/validation.js';
 import { DEMO_SLUG } from '../seed.js';
 import { manageLinkFor } from '../manage/links.js';
+import type { ProgressCache } from '../campaigns/progress-cache.js';
+import { createEmbedFolder } from './embed-fold.js';
 import { withTestModeNote } from './test-mode.js';
 
 /** Where `npm run build` writes (web/vite.config.ts, web/vite.embed.config.ts). */
@@ -80,7 +82,7 @@ class DistCache {
   }
 }
 
-function sendBuilt(c: Context, f: Built, headers: Record<string, string>) {
+function sendBuilt(c: Context, f: Pick<Built, 'body' | 'gzip' | 'etag'>, headers: Record<string, string>) {
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
   c.header('ETag', f.etag);
   c.header('Vary', 'Accept-Encoding');
@@ -96,8 +98,10 @@ const notBuilt = (what: string) =>
   `<!doctype html><meta charset="utf-8"><title>Not built</title><p>The ${what} has not been built yet: run <code>npm run build</code>, then reload.</p>`;
 
 /** Pages and assets: /, /embed.js, /donate/:slug, /thanks, /assets/*; the web's small APIs. */
-export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
+export function siteRoutes(deps: AppDeps, opts: { distDir?: string; progress?: ProgressCache } = {}) {
   const dist = new DistCache(opts.distDir ?? WEB_DIST);
+  // embed.js carries the open campaigns' progress (server/site/embed-fold.ts).
+  const fold = opts.progress && createEmbedFolder(deps.db, opts.progress, deps.clock);
   const app = new Hono();
 
   const page = async (c: Context, rel: string, vars: Record<string, string> = {}, status: 200 | 404 = 200) => {
@@ -110,7 +114,8 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
     return c.html(html, status, PAGE_HEADERS);
   };
 
-  // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread.
+  // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread
+  // (five seconds, like the progress endpoint, while it carries progress: embed-fold.ts).
   // embed-donate.js is its dialog, loaded on first use; embed.js names it with ?v=<content hash>.
   for (const file of ['embed.js', 'embed-donate.js']) {
     app.get(`/${file}`, async (c) => {
@@ -128,6 +133,8 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
           'Cache-Control': 'no-store',
         });
       }
+      const folded = file === 'embed.js' && fold ? await fold(f) : null;
+      if (folded) return sendBuilt(c, folded, { ...headers, 'Cache-Control': folded.cacheControl ?? headers['Cache-Control'] });
       return sendBuilt(c, f, headers);
     });
   }

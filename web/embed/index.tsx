@@ -16,7 +16,7 @@ import { createRoot } from 'react-dom/client';
 import { type BannerOptions, BannerView, type Placement } from '../components/BannerView.js';
 import type { DonatePanelProps } from '../components/DonatePanel.js';
 import { adoptStyles, bannerCss } from '../components/styles.js';
-import { fetchProgress } from '../lib/api.js';
+import { type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { isDismissed } from '../lib/dismiss.js';
 import { requireConsent, setConsent, takeMarker } from '../lib/gave.js';
 
@@ -24,6 +24,18 @@ import { requireConsent, setConsent, takeMarker } from '../lib/gave.js';
 const currentScript = document.currentScript as HTMLScriptElement | null;
 
 const DONE = 'data-groundswell-mounted';
+
+/**
+ * The progress of the server's open campaigns as it was when this file was served: the server
+ * puts it in place of the placeholder (server/site/embed-fold.ts), so the first paint needs no
+ * second request. The live stream sends the current state as soon as it connects.
+ */
+let folded: Record<string, CampaignProgress> = {};
+try {
+  folded = JSON.parse('__GS_FOLDED__');
+} catch {
+  // served as built (no server folding): every banner asks the API
+}
 
 export interface GroundswellGlobal {
   version: string;
@@ -77,11 +89,15 @@ function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Om
   };
 }
 
-/** The progress request, sent before the banner renders; BannerView reports its failure. */
-function early(api: string, campaign: string) {
+/**
+ * The progress folded into this file (rendered at once, in the same task), else the request,
+ * sent before the banner renders; BannerView reports its failure.
+ */
+function early(api: string, campaign: string): { initial?: CampaignProgress; first?: Promise<CampaignProgress> } {
+  if (api === apiBase(currentScript) && Object.hasOwn(folded, campaign)) return { initial: folded[campaign] };
   const first = fetchProgress(api, campaign);
   first.catch(() => {});
-  return first;
+  return { first };
 }
 
 const donateLoads = new Map<string, Promise<ComponentType<DonatePanelProps>>>();
@@ -130,7 +146,7 @@ class Guard extends Component<{ children: ReactNode; onError: () => void }, { fa
   }
 }
 
-type MountOptions = Omit<BannerOptions, 'loadDonate'>;
+type MountOptions = Omit<BannerOptions, 'loadDonate'> & { initial?: CampaignProgress };
 
 function render(host: HTMLElement, opts: MountOptions, cleanup?: () => void): () => void {
   host.setAttribute('data-placement', opts.placement ?? 'inline');
@@ -189,7 +205,7 @@ function mountScript(script: HTMLScriptElement, api: string) {
   // Dismissed: no element at all, so not even an empty box moves the host page.
   if (isDismissed(campaign)) return;
   // Asked for before anything renders: the answer travels while the banner is being built.
-  const opts = { ...options(script, null, api), campaign, placement, first: early(api, campaign) };
+  const opts = { ...options(script, null, api), campaign, placement, ...early(api, campaign) };
   const host = document.createElement('groundswell-banner');
   if (placement === 'inline') script.after(host);
   else if (placement === 'top') document.body.prepend(host);
@@ -206,7 +222,7 @@ function mountDivs(script: HTMLScriptElement | null, api: string) {
     const host = document.createElement('groundswell-banner');
     el.append(host);
     try {
-      render(host, { ...options(el, script, api), campaign, placement: 'inline', first: early(api, campaign) });
+      render(host, { ...options(el, script, api), campaign, placement: 'inline', ...early(api, campaign) });
     } catch (err) {
       warn(err);
     }
