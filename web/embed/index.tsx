@@ -30,9 +30,9 @@ const DONE = 'data-groundswell-mounted';
  * puts it in place of the placeholder (server/site/embed-fold.ts), so the first paint needs no
  * second request. The live stream sends the current state as soon as it connects.
  */
-let folded: Record<string, CampaignProgress> = {};
+let folded = new Map<string, CampaignProgress>();
 try {
-  folded = JSON.parse('__GS_FOLDED__');
+  folded = new Map(Object.entries(JSON.parse('__GS_FOLDED__')));
 } catch {
   // served as built (no server folding): every banner asks the API
 }
@@ -94,7 +94,8 @@ function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Om
  * sent before the banner renders; BannerView reports its failure.
  */
 function early(api: string, campaign: string): { initial?: CampaignProgress; first?: Promise<CampaignProgress> } {
-  if (api === apiBase(currentScript) && Object.hasOwn(folded, campaign)) return { initial: folded[campaign] };
+  const initial = api === apiBase(currentScript) ? folded.get(campaign) : undefined;
+  if (initial) return { initial };
   const first = fetchProgress(api, campaign);
   first.catch(() => {});
   return { first };
