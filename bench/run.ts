@@ -16,6 +16,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { which } from './load.js';
 import { progressSection } from './progress.js';
+import { scaleSection } from './scale.js';
 import { streamsSection } from './streams.js';
 import { webhookSection } from './webhooks.js';
 import { widgetSection } from './widget.js';
@@ -44,6 +45,7 @@ export interface Section {
 
 const SECTIONS: Record<string, () => Promise<Section>> = {
   progress: progressSection,
+  scale: scaleSection,
   streams: streamsSection,
   webhooks: webhookSection,
   widget: widgetSection,
@@ -136,9 +138,11 @@ ratio = Groundswell ÷ baseline, both measured in this run:
   streams    time until every viewer has the change (a gift through the webhook route for the
              app, the write loop for the bare server) and server RSS per open stream.
   webhooks   events/s of signed checkout.session.completed over HTTP (16 in flight) ÷ pgbench tps at
-             16 clients of the minimal durable transaction (event + payment + one totals row), and
+             16 clients of the minimal durable transaction (event + payment + receipt mail + one totals row), and
              of the ledger's pre-group-commit statements; 10k vs 1M gifts: the same app rate on a
              database already holding 1M paid gifts ÷ holding 10k (1.0 = flat with size).
+  scale      the same read, admin page, webhook or CSV export with 1M paid gifts in the database
+             ÷ with 10k (1.0 = flat with size; BENCH_SCALE_SIZES=10000,1000000).
   widget     size: share of the 16 KiB (embed.js) or 150 KiB (admin) min+gzip budget (must stay <= 1.0); first paint: how many
              times longer than the same page with a plain inline <div> of the banner's text.`);
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { type ReplayFile, type ReplayResult, median, replay, which } from './load.js';
 import type { Section } from './run.js';
-import { type AppContext, startApp } from './servers.js';
+import { type AppContext, startApp, startBare } from './servers.js';
 import type { GroupStats } from '../server/webhooks/group-commit.js';
 
 /**
@@ -21,8 +21,9 @@ import type { GroupStats } from '../server/webhooks/group-commit.js';
  * Baselines, pgbench with CLIENTS clients, `-M extended` (node-postgres sends every parameterised
  * query with the extended protocol, as pgbench does in that mode), each on a fresh database
  * migrated by migrateToLatest with PGBENCH_GIFTS pending gifts:
- *  - minimal: the least any durable ingestion must do per event: insert the event (with its
- *    payload), insert the payment, update one totals row, commit (issue 12's baseline).
+ *  - minimal: the least any durable ingestion must do per paid event: insert the event (with its
+ *    payload), insert the payment, queue its receipt mail, update one totals row, commit (issue
+ *    12's baseline, grown by the outbox row SPEC §10 asks for in the same transaction).
  *  - ledger statements: the statements one event cost before group commit (issue 12's starting
  *    point: captured from the pg client delivering one event through claimEvent, findGift,
  *    attachToGift, recordPayment, recompute, TotalsBatch.apply), one transaction per event.
@@ -68,6 +69,12 @@ export async function webhookSection(): Promise<Section> {
     const ledger = havePgbench ? await preparePgbench(dir, 'ledger-statements', pgbenchScript()) : undefined;
     for (const b of [minimal, ledger]) if (b) open.push(b);
     await app.warmup();
+    // The load generator's own ceiling: the same signed requests to a server that only reads
+    // them and answers 200. Far above the app's rate, or the bench measures its client.
+    const ceiling = await app.againstBare();
+    section.notes.push(
+      `load generator against a bare node:http server: ${ceiling.perSecond.toFixed(0)} req/s (p50 ${ceiling.p50Ms.toFixed(1)} ms).`,
+    );
     const rounds: { app: ReplayResult; minimal?: PgbenchResult; ledger?: PgbenchResult }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const a = await app.round(r);
@@ -91,7 +98,7 @@ export async function webhookSection(): Promise<Section> {
       unit: '/s',
       value: appRate,
       baseline: minimal ? median(rounds.map((r) => r.minimal!.tps)) : undefined,
-      baselineLabel: `pgbench -c ${CLIENTS}: event+payment+totals`,
+      baselineLabel: `pgbench -c ${CLIENTS}: event+payment+mail+totals`,
       better: 'higher',
     });
     section.rows.push({
@@ -207,17 +214,31 @@ async function prepareApp(dir: string, tag: string, seeded: number) {
         .execute();
     }
     await sql`analyze`.execute(app.ctx.db);
-    const send = async (name: string, list: typeof gifts) => {
+    const send = async (name: string, list: typeof gifts, base = app.url) => {
       const created = Math.floor(Date.now() / 1000);
       const events = list.map((g) =>
         event('checkout.session.completed', checkoutSession({ ...g, campaignSlug: campaign.slug }, { paymentIntent: sid('pi') }), created),
       );
       const file = path.join(dir, `${tag}-${name}.json`);
-      writeFileSync(file, JSON.stringify({ base: app.url, requests: signedRequests(events, (p) => signPayload(p)) } satisfies ReplayFile));
+      writeFileSync(file, JSON.stringify({ base, requests: signedRequests(events, (p) => signPayload(p)) } satisfies ReplayFile));
       return replay(file, HTTP_CONCURRENCY, 300_000);
     };
     return {
       warmup: () => send('warmup', gifts.slice(0, WARMUP)),
+      async againstBare() {
+        const bare = await startBare((req, res) => {
+          req.on('data', () => {});
+          req.on('end', () => {
+            res.writeHead(200, { 'content-type': 'application/json' });
+            res.end('{"received":true,"outcome":"processed"}');
+          });
+        });
+        try {
+          return await send('bare', gifts.slice(WARMUP, WARMUP + EVENTS_PER_ROUND), bare.url);
+        } finally {
+          await bare.stop();
+        }
+      },
       round: (r: number) => send(`round-${r}`, gifts.slice(WARMUP + r * EVENTS_PER_ROUND, WARMUP + (r + 1) * EVENTS_PER_ROUND)),
       /** Every event sent must have counted exactly once, or the speed is not of the real work. */
       async check(): Promise<{ recorded: number; groups: GroupStats }> {
@@ -300,12 +321,35 @@ function payloadSql(): string {
     request: { id: null, idempotency_key: null },
     type: 'checkout.session.completed',
   };
-  return `replace('${JSON.stringify(sample, null, 2).replaceAll("'", "''").replaceAll(':', '~').replaceAll('@R@', "' || :r || '").replaceAll('@G@', "' || :g || '")}', '~', chr(58))::jsonb`;
+  return jsonSql(sample, 2);
+}
+
+/** A JSON value as a pgbench SQL expression; @R@ and @G@ become the script's :r and :g. */
+function jsonSql(sample: object, indent?: number): string {
+  return `replace('${JSON.stringify(sample, null, indent).replaceAll("'", "''").replaceAll(':', '~').replaceAll('@R@', "' || :r || '").replaceAll('@G@', "' || :g || '")}', '~', chr(58))::jsonb`;
+}
+
+/** The receipt mail a paid event queues (mail_outbox.data), as the ledger writes it. */
+function receiptSql(): string {
+  return jsonSql({
+    paymentId: '@R@',
+    giftId: '@G@',
+    donorName: null,
+    amount: 2500,
+    coveredFees: 0,
+    currency: 'USD',
+    paidAt: '2026-11-30T01:00:00.000Z',
+    campaign: 'Bench webhooks',
+    dedication: null,
+    recurring: false,
+    offline: false,
+  });
 }
 
 /**
  * The minimal durable webhook transaction (issue 12): insert the event, insert the payment,
- * update one totals row, commit. What any correct ingestion must at least write per event.
+ * queue the receipt mail (SPEC §10: queued in the transaction of the payment), update one totals
+ * row, commit. What any correct ingestion must at least write per paid event.
  */
 export function minimalScript(): string {
   const payload = payloadSql();
@@ -315,6 +359,7 @@ export function minimalScript(): string {
 BEGIN;
 insert into stripe_events (id, type, created, livemode, outcome, payload, api_version) values ('evt_bench_' || :r, 'checkout.session.completed', extract(epoch from now())::bigint, false, 'processed', ${payload}, '2026-10-28.endive');
 insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key, applied_raised, applied_donation) values (${gift}, :campaign, 'pi_bench_' || :r, 'one_time', 'pi_bench_' || :r, 'USD', 2500, now(), now(), true, 'email' || chr(58) || 'donor-' || :g || '@example.org', 2500, 1);
+insert into mail_outbox (fact_key, kind, to_address, data, next_attempt_at, created_at) values ('receipt' || chr(58) || 'bench_' || :r, 'receipt', 'donor-' || :g || '@example.org', ${receiptSql()}, now(), now());
 update campaign_totals set raised = raised + 2500, donations = donations + 1, version = version + 1, updated_at = now() where campaign_id = :campaign;
 END;
 `;

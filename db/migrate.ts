@@ -21,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0013_statements': await import('./migrations/0013_statements.js'),
   '0015_stripe_ops': await import('./migrations/0015_stripe_ops.js'),
   '0018_giving': await import('./migrations/0018_giving.js'),
+  '0019_variants': await import('./migrations/0019_variants.js'),
 };
 
 class StaticProvider implements MigrationProvider {

@@ -7,6 +7,7 @@ import type { StripeOpsTables } from './schema/stripe-ops.js';
 import type { ManageTables } from './schema/manage.js';
 import type { GivingTables } from './schema/giving.js';
 import type { StatementTables } from './schema/statements.js';
+import type { VariantTables } from './schema/variants.js';
 
 export * from './schema/core.js';
 export type { BreakerReason, PledgeStatus } from './schema/giving.js';
@@ -21,4 +22,5 @@ export interface Database
     ManageTables,
     StatementTables,
     StripeOpsTables,
-    GivingTables {}
+    GivingTables,
+    VariantTables {}

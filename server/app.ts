@@ -25,6 +25,7 @@ import { siteRoutes } from './site/routes.js';
 import { statementSection } from './statements/manage-section.js';
 import { statementRoutes } from './statements/routes.js';
 import { webhookRoutes } from './webhooks/routes.js';
+import { BEACON_PATH, funnelRoutes } from './variants/routes.js';
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
@@ -59,6 +60,8 @@ export function createApp(deps: AppDeps) {
     maxAge: 86400,
   });
   app.use('/api/campaigns/*', async (c, next) => {
+    // Beacons answer CORS themselves, only to the campaign's embedding origins (variants/routes.ts).
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && BEACON_PATH.test(c.req.path)) return next();
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return publicCors(c, next);
     for (const [k, v] of PUBLIC_READ_CORS) c.header(k, v);
     return next();
@@ -90,6 +93,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/api/campaigns', checkoutRoutes(deps));
   app.route('/api/campaigns', pledgeRoutes(deps));
+  app.route('/api/campaigns', funnelRoutes(deps));
   const streams = new ProgressStreams(cache, deps.bus, headers.publicHeaders);
   app.route('/api/campaigns', campaignRoutes(deps, cache, streams));
   const fastRead = createFastRead(cache, headers.publicHeaders);

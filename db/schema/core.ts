@@ -83,6 +83,9 @@ export interface GiftsTable {
   voided_at: Timestamp | null;
   /** The pledge whose e-mail link made this gift's Checkout (migrations/0018_giving). */
   pledge_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The copy variant and embedding origin ('' own/direct) the gift came from (migrations/0019_variants). */
+  variant_id: ColumnType<number | null, number | null | undefined, number | null>;
+  funnel_origin: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

@@ -19,6 +19,7 @@ import { loginRoutes, sessionRoutes } from './routes/session.js';
 import { statementAdminRoutes } from './routes/statements.js';
 import { subscriberRoutes } from './routes/subscribers.js';
 import { webhookEventRoutes } from './routes/webhook-events.js';
+import { variantAdminRoutes } from '../variants/admin-routes.js';
 import { signInLimits } from './sign-in-limits.js';
 
 /**
@@ -48,6 +49,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', sessionRoutes(deps, limits))
     .route('/', adminsRoutes(deps))
     .route('/', campaignRoutes(deps))
+    .route('/', variantAdminRoutes(deps))
     .route('/', donationRoutes(deps))
     .route('/', offlineGiftRoutes(deps))
     .route('/', receiptRoutes(deps))

@@ -4,6 +4,7 @@ import type { Database } from '../../db/schema.js';
 import type { ProgressBus } from '../live/bus.js';
 import type { Config } from '../config.js';
 import { progressExtras } from '../giving/extras.js';
+import { progressVariants } from '../variants/service.js';
 import { type Progress, getCampaign, toProgress } from './service.js';
 
 export interface CachedProgress {
@@ -74,9 +75,13 @@ export class ProgressCache {
     const generation = this.generation;
     const now = this.clock();
     const [c, tax] = await Promise.all([getCampaign(this.db, slug), this.opts.tax?.()]);
-    const extras = await progressExtras(this.db, c, now, this.opts.captcha ?? null);
+    const [extras, variants] = await Promise.all([
+      progressExtras(this.db, c, now, this.opts.captcha ?? null),
+      progressVariants(this.db, c.id),
+    ]);
     const progress: Progress = {
       ...toProgress(c, now, extras),
+      ...variants,
       ...(this.opts.testMode && { testMode: true as const }),
       ...(tax && { tax }),
     };

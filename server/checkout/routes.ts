@@ -11,6 +11,7 @@ import { createLimiter } from '../lib/rate-limit.js';
 import { validationHook } from '../lib/validation.js';
 import { checkoutSchema } from './schemas.js';
 import { checkoutStatus, startCheckout } from './service.js';
+import { checkoutFunnel } from '../variants/checkout.js';
 
 /** Checkout Session ids as Stripe (and the emulator) make them: cs_test_… / cs_live_…. */
 export const checkoutSessionId = z
@@ -42,7 +43,8 @@ export function checkoutRoutes(deps: AppDeps) {
         await cardTesting.checkout(campaign.id, input.captchaToken, ip);
         // The widget sends the page's origin + path; older embeds only the Referer (the host's policy decides what it holds).
         const returnUrl = input.returnTo ?? c.req.header('referer');
-        const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl });
+        const funnel = await checkoutFunnel(deps, campaign, input.variant, c.req.header('origin'));
+        const result = await startCheckout(deps, c.req.valid('param').slug, input, { clientIp: ip, returnUrl, funnel });
         return c.json({ id: result.id, url: result.url }, 201);
       },
     )

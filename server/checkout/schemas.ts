@@ -22,6 +22,8 @@ export const checkoutSchema = z.strictObject({
   captchaToken: z.string().max(4096).optional(),
   /** The embedding page (origin + path) to return the donor to; kept only on an allowed origin. */
   returnTo: z.string().max(2048).optional(),
+  /** The copy variant the reader saw (Progress.variants[].id); an unknown one is recorded as none. */
+  variant: z.string().max(40).optional(),
   dedication: z
     .strictObject({
       kind: z.enum(['honor', 'memory']),

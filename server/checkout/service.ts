@@ -9,6 +9,7 @@ import { chargeForAmount, checkAmount } from '../../common/money.js';
 import { readBreaker, reportStripeFailure } from '../giving/breaker.js';
 import { returnTarget } from './return-url.js';
 import type { CheckoutInput } from './schemas.js';
+import { type CheckoutFunnel, countCheckoutSession } from '../variants/checkout.js';
 
 export interface StartCheckoutResult {
   id: string;
@@ -27,7 +28,7 @@ export async function startCheckout(
   deps: Pick<AppDeps, 'db' | 'stripe' | 'config' | 'clock' | 'log' | 'bus'>,
   slug: string,
   input: CheckoutInput,
-  ctx: { clientIp: string; returnUrl?: string; pledgeId?: string },
+  ctx: { clientIp: string; returnUrl?: string; pledgeId?: string; funnel?: CheckoutFunnel },
 ): Promise<StartCheckoutResult> {
   const { db, stripe, config } = deps;
   const campaign = await getCampaign(db, slug);
@@ -52,6 +53,7 @@ export async function startCheckout(
     charge,
     clientIp: ctx.clientIp,
     pledgeId: ctx.pledgeId ?? null,
+    funnel: ctx.funnel ?? null,
   });
 
   // The page to return the donor to: origin + path, only on an allowed origin (return-url.ts).
@@ -99,6 +101,7 @@ export async function startCheckout(
   }
   if (!session.url) throw new AppError('payment_provider_unavailable', 502, 'The payment provider returned no checkout page');
   await db.updateTable('gifts').set({ checkout_session_id: session.id, updated_at: deps.clock() }).where('id', '=', giftId).execute();
+  if (ctx.funnel) await countCheckoutSession(deps, campaign.id, ctx.funnel);
   return { id: session.id, url: session.url, giftId, amount: input.amount, chargeAmount: charge };
 }
 
@@ -112,7 +115,16 @@ export function paymentsUnavailable() {
 
 async function insertGift(
   db: Kysely<Database>,
-  g: { id: string; campaignId: number; currency: string; input: CheckoutInput; charge: number; clientIp: string; pledgeId: string | null },
+  g: {
+    id: string;
+    campaignId: number;
+    currency: string;
+    input: CheckoutInput;
+    charge: number;
+    clientIp: string;
+    pledgeId: string | null;
+    funnel: CheckoutFunnel | null;
+  },
 ) {
   await db
     .insertInto('gifts')
@@ -134,6 +146,8 @@ async function insertGift(
       dedication_name: g.input.dedication?.name ?? null,
       client_ip: g.clientIp,
       pledge_id: g.pledgeId,
+      variant_id: g.funnel?.variantId ?? null,
+      funnel_origin: g.funnel?.origin ?? null,
     })
     .execute();
 }

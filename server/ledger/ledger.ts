@@ -1,8 +1,10 @@
-import { type Kysely, type Transaction, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Database, EventOutcome, Gift, GiftStatus, PaymentKind } from '../../db/schema.js';
 import { PROGRESS_CHANNEL } from '../live/bus.js';
-import { noteReceiptFacts, queueReceipt } from '../mail/receipts.js';
+import { type QueuedMail, mailsCte } from '../mail/queue.js';
+import { type MailSink, type ReceiptSource, noteReceiptFacts, queueNewReceipt, queueReceipt, receiptAddress } from '../mail/receipts.js';
+import type { MailKind } from '../mail/templates.js';
 
 /**
  * The ledger: the one writer of money (STYLE 13). Every money movement is a row keyed by Stripe's
@@ -65,6 +67,13 @@ const FINAL_SUBSCRIPTION = new Set<string>(['canceled', 'incomplete_expired']);
 
 /** Gift status only moves forward: money that arrived is never "pending" or "expired" again. */
 const STATUS_RANK: Record<GiftStatus, number> = { created: 0, expired: 1, pending: 2, failed: 3, paid: 4, voided: 5 };
+
+/** STATUS_RANK in SQL (99 for a status it does not name, so nothing moves it). */
+const statusRank = (column: RawBuilder<unknown>) =>
+  sql`(case ${column} ${sql.join(
+    Object.entries(STATUS_RANK).map(([s, r]) => sql`when ${s}::text then ${r}::int`),
+    sql` `,
+  )} else 99 end)`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -158,7 +167,9 @@ class TotalsBatch {
     return [...this.deltas.keys()];
   }
 
-  async apply(trx: Transaction<Database>): Promise<void> {
+  /** `alongside`: data-modifying CTEs (`name as (statement)`) of the transaction's last writes
+   * that do not depend on these rows, run in the same statement as the donor upsert. */
+  async apply(trx: Transaction<Database>, alongside: RawBuilder<unknown>[] = []): Promise<void> {
     // Moves of one donor add up first: one statement cannot upsert the same row twice.
     const net = new Map<string, { campaignId: number; donorKey: string; delta: number }>();
     for (const m of this.donorMoves) {
@@ -172,14 +183,13 @@ class TotalsBatch {
       .sort((a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0));
     if (moves.length) {
       // One upsert for all donors, in sorted order (so concurrent transactions cannot deadlock).
-      const rows = await trx
-        .insertInto('campaign_donors')
-        .values(moves.map((m) => ({ campaign_id: m.campaignId, donor_key: m.donorKey, payments: m.delta })))
-        .onConflict((oc) =>
-          oc.columns(['campaign_id', 'donor_key']).doUpdateSet({ payments: sql`campaign_donors.payments + excluded.payments` }),
-        )
-        .returning(['campaign_id', 'donor_key', 'payments'])
-        .execute();
+      const values = sql.join(moves.map((m) => sql`(${m.campaignId}::int, ${m.donorKey}::text, ${m.delta}::int)`));
+      const { rows } = await sql<{ campaign_id: number; donor_key: string; payments: number }>`with ${sql.join([
+        ...alongside,
+        sql`d as (insert into campaign_donors (campaign_id, donor_key, payments) values ${values}
+          on conflict (campaign_id, donor_key) do update set payments = campaign_donors.payments + excluded.payments
+          returning campaign_id, donor_key, payments)`,
+      ])} select campaign_id, donor_key, payments from d`.execute(trx);
       const gone: typeof moves = [];
       for (const row of rows) {
         const m = net.get(JSON.stringify([row.campaign_id, row.donor_key]))!;
@@ -190,6 +200,7 @@ class TotalsBatch {
         if (before > 0 && row.payments <= 0) totals.donors -= 1;
         if (row.payments === 0) gone.push(m);
       }
+      alongside = [];
       for (const m of gone) {
         await trx
           .deleteFrom('campaign_donors')
@@ -199,6 +210,7 @@ class TotalsBatch {
           .execute();
       }
     }
+    if (alongside.length) await sql`with ${sql.join(alongside)} select 1`.execute(trx);
     for (const [campaignId, d] of [...this.deltas.entries()].sort((a, b) => a[0] - b[0])) {
       if (!d.raised && !d.donation && !d.refunded && !d.disputed && !d.donors) continue;
       // The notification rides on the update (one round trip); delivered only on commit.
@@ -284,6 +296,13 @@ export class Ledger {
   private readonly batch = new TotalsBatch();
   private readonly locked = new Set<string>();
   private readonly finished = new Map<string, { outcome: EventOutcome; detail: string | null; conflict: string | null }>();
+  /** Mails the facts of this transaction cause (receipts, corrected notices), queued in order
+   * in one statement at its end (finish). */
+  private readonly mails: QueuedMail<MailKind>[] = [];
+  private readonly mailSink: MailSink = (mail) => {
+    this.mails.push(mail);
+    return undefined;
+  };
 
   constructor(
     readonly trx: Transaction<Database>,
@@ -312,9 +331,11 @@ export class Ledger {
     return this.batch.touched;
   }
 
+  /** The transaction's last writes: the events' outcomes, the mails its facts caused, the donor
+   * rows and the totals, in two statements (the totals depend on what the donor upsert returns). */
   async finish(): Promise<void> {
-    await this.flushEvents();
-    await this.batch.apply(this.trx);
+    const last = [this.eventsCte(), mailsCte(this.mails.splice(0))].filter((x): x is RawBuilder<unknown> => x !== null);
+    await this.batch.apply(this.trx, last);
   }
 
   // ---- events ----
@@ -364,13 +385,14 @@ export class Ledger {
     this.finished.set(id, { outcome, detail, conflict });
   }
 
-  private async flushEvents(): Promise<void> {
-    if (!this.finished.size) return;
+  /** The outcomes finished so far, as a CTE for finish()'s statement (null: none). */
+  private eventsCte(): RawBuilder<unknown> | null {
+    if (!this.finished.size) return null;
     const rows = [...this.finished.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     this.finished.clear();
     const values = sql.join(rows.map(([id, f]) => sql`(${id}::text, ${f.outcome}::text, ${f.detail}::text, ${f.conflict}::text)`));
-    await sql`update stripe_events as e set outcome = v.outcome, detail = v.detail, conflict = v.conflict
-      from (values ${values}) as v(id, outcome, detail, conflict) where e.id = v.id`.execute(this.trx);
+    return sql`events_done as (update stripe_events as e set outcome = v.outcome, detail = v.detail, conflict = v.conflict
+      from (values ${values}) as v(id, outcome, detail, conflict) where e.id = v.id)`;
   }
 
   /** Parks an event whose subscription no gift knows yet, with the (pinned) event to replay. */
@@ -476,6 +498,8 @@ export class Ledger {
       customerId?: string | null;
       email?: string | null;
     },
+    /** Moves the gift's status forward too (as setGiftStatus), in the same statement. */
+    status?: GiftStatus,
   ): Promise<boolean> {
     const next = {
       checkout_session_id: gift.checkout_session_id ?? ids.sessionId ?? null,
@@ -491,14 +515,24 @@ export class Ledger {
       next.subscription_id === gift.subscription_id &&
       next.customer_id === gift.customer_id &&
       next.email === gift.email
-    )
+    ) {
+      if (status) await this.setGiftStatus(gift, status);
       return false;
-    await this.trx
+    }
+    const row = await this.trx
       .updateTable('gifts')
-      .set({ ...next, updated_at: sql`now()` })
+      .set({
+        ...next,
+        ...(status && {
+          status: sql<GiftStatus>`case when ${statusRank(sql.ref('status'))} < ${STATUS_RANK[status]}::int then ${status} else status end`,
+        }),
+        updated_at: sql`now()`,
+      })
       .where('id', '=', gift.id)
-      .execute();
+      .returning('status')
+      .executeTakeFirstOrThrow();
     Object.assign(gift, next);
+    gift.status = row.status;
     return learntSubscription;
   }
 
@@ -517,12 +551,8 @@ export class Ledger {
 
   async setGiftStatus(gift: Gift, status: GiftStatus): Promise<void> {
     // One round trip: the status moves only forward (STATUS_RANK), read and written together.
-    const rank = sql.join(
-      Object.entries(STATUS_RANK).map(([s, r]) => sql`when ${s}::text then ${r}::int`),
-      sql` `,
-    );
     const row = await sql<{ before: GiftStatus; after: GiftStatus | null }>`with cur as (select status from gifts where id = ${gift.id}),
-      upd as (update gifts set status = ${status}, updated_at = now() where id = ${gift.id} and (case status ${rank} else 99 end) < ${STATUS_RANK[status]}::int returning status)
+      upd as (update gifts set status = ${status}, updated_at = now() where id = ${gift.id} and ${statusRank(sql.ref('status'))} < ${STATUS_RANK[status]}::int returning status)
       select cur.status as before, upd.status as after from cur left join upd on true`
       .execute(this.trx)
       .then((r) => r.rows[0]);
@@ -586,21 +616,58 @@ export class Ledger {
     // window) either finishes first or waits for this payment, never misses it. One round trip:
     // the window, the insert and the facts already known about its PaymentIntents (a refund or
     // dispute may arrive before the payment), read after this transaction's id locks.
+    //
+    // The same statement records the receipt owed (receipt_statements: what the donor is told)
+    // and reads what the receipt states (ReceiptSource); the mail itself is queued with the
+    // transaction's others (finish). And when no fact about its PaymentIntents is known yet (the
+    // usual case), it writes the payment's contribution with it (applied_*: counts ? amount : 0,
+    // one donation if it counts), which contribute() below checks against its own rule and
+    // corrects if they differ: no second round trip to update the row just inserted.
     const facts = factsSql(np.paymentIntentId ? [np.paymentIntentId] : [], np.sourceKey);
     const countedAt = sql`${np.countedAt.toISOString()}::timestamptz`;
     const donor = donorKey(np.gift.email ?? np.payerEmail, np.sourceKey);
-    const row = await sql<RawFacts & { id: number | null; in_window: boolean | null; campaign_currency: string }>`
-      with c as (select id, starts_at, ends_at, currency from campaigns where id = ${np.gift.campaign_id} for share),
-      ins as (
-        insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key)
-        select ${np.gift.id}::uuid, c.id, ${np.sourceKey}, ${np.kind}, ${np.paymentIntentId}::text, ${np.currency.toUpperCase()}, ${np.amount}::bigint,
-          ${np.paidAt.toISOString()}::timestamptz, ${countedAt}, ${np.kind === 'offline'}::boolean or (${countedAt} >= c.starts_at and ${countedAt} < c.ends_at), ${donor}
-        from c
-        on conflict (source_key) do nothing
-        returning id, in_window
+    const currency = np.currency.toUpperCase();
+    const address = receiptAddress(np.gift.email ?? np.payerEmail);
+    const at = this.clock();
+    type Row = RawFacts &
+      Omit<ReceiptSource, 'amount' | 'currency' | 'paid_at' | 'kind' | 'gift_id'> & {
+        id: number | null;
+        in_window: boolean | null;
+        applied_raised: number | null;
+        applied_donation: number | null;
+        receipted: boolean;
+        campaign_currency: string;
+      };
+    const row = await sql<Row>`
+      with c as (select id, starts_at, ends_at, currency, title from campaigns where id = ${np.gift.campaign_id} for share),
+      ${facts.cte},
+      f as (select ${facts.columns}),
+      w as (
+        select c.id, ${np.kind === 'offline'}::boolean or (${countedAt} >= c.starts_at and ${countedAt} < c.ends_at) as in_window,
+          f.refunds is null and f.snapshots is null and f.disputes is null and upper(c.currency) = ${currency} as plain
+        from c cross join f
       ),
-      ${facts.cte}
-      select ins.id, ins.in_window, c.currency as campaign_currency, ${facts.columns} from c left join ins on true`
+      ins as (
+        insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key,
+          applied_raised, applied_donation)
+        select ${np.gift.id}::uuid, w.id, ${np.sourceKey}, ${np.kind}, ${np.paymentIntentId}::text, ${currency}, ${np.amount}::bigint,
+          ${np.paidAt.toISOString()}::timestamptz, ${countedAt}, w.in_window, ${donor},
+          case when w.plain and w.in_window then ${np.amount}::bigint else 0 end,
+          case when w.plain and w.in_window and ${np.amount}::bigint > 0 then 1 else 0 end
+        from w
+        on conflict (source_key) do nothing
+        returning id, in_window, applied_raised, applied_donation
+      ),
+      rs as (
+        insert into receipt_statements (payment_id, to_address, amount, refunded, lost, voided, notices, updated_at)
+        select ins.id, ${address}::text, ${np.amount}::bigint, 0, 0, false, 0, ${at.toISOString()}::timestamptz from ins where ${address}::text is not null
+        on conflict (payment_id) do nothing
+        returning payment_id
+      )
+      select ins.id, ins.in_window, ins.applied_raised, ins.applied_donation, rs.payment_id is not null as receipted,
+        c.currency as campaign_currency, c.title, g.name, g.frequency, g.fee_amount, g.charge_amount, g.dedication_kind, g.dedication_name,
+        f.refunds, f.snapshots, f.disputes
+      from c cross join f left join ins on true left join rs on true left join gifts g on g.id = ${np.gift.id}::uuid`
       .execute(this.trx)
       .then((r) => r.rows[0]);
     if (!row) throw new Error(`campaign ${np.gift.campaign_id} not found`);
@@ -608,24 +675,31 @@ export class Ledger {
       // Every paid payment gets its receipt, counted or not (SPEC §10), queued with the payment
       // itself; contribute() below sends a corrected notice at once if a refund or dispute of
       // this money arrived before the payment did.
-      const receiptTo = np.gift.email ?? np.payerEmail;
-      const receipted = await queueReceipt(this.trx, row.id, receiptTo, this.clock());
-      // A new payment contributes nothing yet: its first contribution follows from its facts.
+      if (row.receipted)
+        queueNewReceipt(
+          this.mailSink,
+          row.id,
+          address!,
+          { ...row, amount: np.amount, currency, paid_at: np.paidAt, kind: np.kind, gift_id: np.gift.id },
+          at,
+        );
+      // A new payment has not counted in the totals yet: its first contribution follows from its
+      // facts (the row holds what the insert wrote).
       await this.contribute(
         {
           id: row.id,
           campaign_id: np.gift.campaign_id,
           amount: np.amount,
-          currency: np.currency.toUpperCase(),
+          currency,
           in_window: row.in_window === true,
           voided: false,
           donor_key: donor,
-          applied_raised: 0,
-          applied_donation: 0,
+          applied_raised: Number(row.applied_raised),
+          applied_donation: Number(row.applied_donation),
           applied_refunded: 0,
           applied_disputed: 0,
           campaign_currency: row.campaign_currency,
-          receipt_to: receipted ? (receiptTo as string).trim().toLowerCase() : null,
+          receipt_to: row.receipted ? address : null,
           receipt_amount: np.amount,
           receipt_refunded: 0,
           receipt_lost: 0,
@@ -633,6 +707,7 @@ export class Ledger {
           receipt_notices: 0,
         },
         parseFacts(row),
+        true,
       );
       return { created: true, paymentId: row.id };
     }
@@ -649,7 +724,7 @@ export class Ledger {
       .executeTakeFirstOrThrow();
     // Recorded before any e-mail was known (an invoice without customer_email): the receipt goes
     // out once one is (queueReceipt does nothing for a payment that has its receipt).
-    const receiptQueued = await queueReceipt(this.trx, existing.id, np.gift.email ?? np.payerEmail, this.clock());
+    const receiptQueued = await queueReceipt(this.trx, existing.id, np.gift.email ?? np.payerEmail, this.clock(), this.mailSink);
     const set: { payment_intent_id?: string; counted_at?: Date; in_window?: boolean } = {};
     if (!existing.payment_intent_id && np.paymentIntentId) set.payment_intent_id = np.paymentIntentId;
     // The first payment of a monthly gift may be recorded from its invoice before the checkout
@@ -893,7 +968,7 @@ export class Ledger {
       .where('id', '=', payment.id)
       .execute();
     // An e-mail added to a gift that had none: its receipt goes out now.
-    if (change.email) await queueReceipt(this.trx, payment.id, change.email, this.clock());
+    if (change.email) await queueReceipt(this.trx, payment.id, change.email, this.clock(), this.mailSink);
     await this.recompute(payment.id);
   }
 
@@ -1039,8 +1114,10 @@ export class Ledger {
     await this.contribute(p, await this.factsOf(p));
   }
 
-  /** Brings a payment's contribution (applied_*) to what its facts say, and the totals by the difference. */
-  private async contribute(p: ContributionRow, facts: PaymentFacts): Promise<void> {
+  /** Brings a payment's contribution (applied_*) to what its facts say, and the totals by the
+   * difference. `fresh`: the payment was inserted in this transaction with p's applied_* and has
+   * not counted in the totals yet (they move by all of it; the row is written only if it differs). */
+  private async contribute(p: ContributionRow, facts: PaymentFacts, fresh = false): Promise<void> {
     const { refunded, withheld, lost } = settle(p.amount, facts);
 
     // What the receipt states follows the facts whether or not the payment counts for a campaign.
@@ -1056,7 +1133,7 @@ export class Ledger {
             voided: p.receipt_voided === true,
             notices: Number(p.receipt_notices),
           };
-    await noteReceiptFacts(this.trx, p.id, told, receipt, this.clock());
+    await noteReceiptFacts(this.trx, p.id, told, receipt, this.clock(), this.mailSink);
 
     const counts = p.in_window && !p.voided && p.currency.toUpperCase() === p.campaign_currency.toUpperCase();
     const next: Contribution = {
@@ -1066,31 +1143,37 @@ export class Ledger {
       refunded: counts ? refunded : 0,
       disputed: counts ? withheld : 0,
     };
-    if (
-      next.raised === p.applied_raised &&
-      next.donation === p.applied_donation &&
-      next.refunded === p.applied_refunded &&
-      next.disputed === p.applied_disputed
-    )
-      return;
-    await this.trx
-      .updateTable('payments')
-      .set({
-        applied_raised: next.raised,
-        applied_donation: next.donation,
-        applied_refunded: next.refunded,
-        applied_disputed: next.disputed,
-        updated_at: sql`now()`,
-      })
-      .where('id', '=', p.id)
-      .execute();
+    const same = (a: Contribution, b: Contribution) =>
+      a.raised === b.raised && a.donation === b.donation && a.refunded === b.refunded && a.disputed === b.disputed;
+    const written: Contribution = {
+      raised: p.applied_raised,
+      donation: p.applied_donation,
+      refunded: p.applied_refunded,
+      disputed: p.applied_disputed,
+    };
+    // What the totals hold of this payment now.
+    const counted: Contribution = fresh ? { raised: 0, donation: 0, refunded: 0, disputed: 0 } : written;
+    if (!same(next, written)) {
+      await this.trx
+        .updateTable('payments')
+        .set({
+          applied_raised: next.raised,
+          applied_donation: next.donation,
+          applied_refunded: next.refunded,
+          applied_disputed: next.disputed,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', p.id)
+        .execute();
+    }
+    if (same(next, counted)) return;
     this.batch.add(p.campaign_id, {
-      raised: next.raised - p.applied_raised,
-      donation: next.donation - p.applied_donation,
-      refunded: next.refunded - p.applied_refunded,
-      disputed: next.disputed - p.applied_disputed,
+      raised: next.raised - counted.raised,
+      donation: next.donation - counted.donation,
+      refunded: next.refunded - counted.refunded,
+      disputed: next.disputed - counted.disputed,
     });
-    if (next.donation !== p.applied_donation) this.batch.moveDonor(p.campaign_id, p.donor_key, next.donation - p.applied_donation);
+    if (next.donation !== counted.donation) this.batch.moveDonor(p.campaign_id, p.donor_key, next.donation - counted.donation);
   }
 }
 

@@ -16,10 +16,22 @@ import type { ProgressBus } from './bus.js';
 
 const HEARTBEAT_MS = 25_000;
 const MAX_QUEUED_BYTES = 256 * 1024;
-const KEEP_ALIVE = Buffer.from(': keep-alive\n\n');
+
+/** One event's bytes: as they are (a Web stream) and framed as one HTTP/1.1 chunk (a socket). */
+interface Frame {
+  raw: Buffer;
+  chunked: Buffer;
+}
+
+const frame = (raw: Buffer): Frame => ({
+  raw,
+  chunked: Buffer.concat([Buffer.from(`${raw.length.toString(16)}\r\n`), raw, Buffer.from('\r\n')]),
+});
+
+const KEEP_ALIVE = frame(Buffer.from(': keep-alive\n\n'));
 
 interface Viewer {
-  write(chunk: Buffer): void;
+  write(frame: Frame): void;
   /** Bytes written but not yet taken by the client. */
   queued(): number;
   end(): void;
@@ -50,7 +62,7 @@ const STREAM_SUFFIX = '/stream';
 
 export class ProgressStreams {
   private groups = new Map<string, Group>();
-  private events = new WeakMap<CachedProgress, Buffer>();
+  private events = new WeakMap<CachedProgress, Frame>();
   private heartbeat: NodeJS.Timeout | undefined;
   private unsubscribe: () => void;
   private rawHead: string[];
@@ -74,13 +86,13 @@ export class ProgressStreams {
     return n;
   }
 
-  private event(entry: CachedProgress): Buffer {
-    let b = this.events.get(entry);
-    if (!b) {
-      b = Buffer.from(`event: progress\ndata: ${entry.body}\nid: ${entry.etag.replaceAll('"', '')}\n\n`);
-      this.events.set(entry, b);
+  private event(entry: CachedProgress): Frame {
+    let f = this.events.get(entry);
+    if (!f) {
+      f = frame(Buffer.from(`event: progress\ndata: ${entry.body}\nid: ${entry.etag.replaceAll('"', '')}\n\n`));
+      this.events.set(entry, f);
     }
-    return b;
+    return f;
   }
 
   /** The fast path for a fresh cached campaign; false leaves the request to the framework. */
@@ -95,15 +107,30 @@ export class ProgressStreams {
     return true;
   };
 
-  /** A node:http response becomes a viewer (headers written here). */
+  /**
+   * A node:http response becomes a viewer (headers written here). Once the head and the first
+   * event have gone through the response, later events go straight to its socket as one
+   * precomputed chunk each (the same bytes res.write would send, in one write instead of four
+   * plus a cork): the broadcast to 10,000 viewers is a loop of socket writes. A response still
+   * waiting for its socket (HTTP pipelining) keeps writing through res.
+   */
   openNode(res: ServerResponse, slug: string, entry: CachedProgress, requestId: string): void {
     res.writeHead(200, [...this.rawHead, 'x-request-id', requestId]);
+    const socket = res.socket;
     const viewer: Viewer = {
-      write: (chunk) => void res.write(chunk),
+      write: socket
+        ? (f) => {
+            if (!socket.destroyed) socket.write(f.chunked);
+          }
+        : (f) => void res.write(f.raw),
       queued: () => res.writableLength,
       end: () => res.end(),
       sent: '',
     };
+    // The head goes out with the first event, through res (it frames and sends the head).
+    const first = this.event(entry);
+    res.write(first.raw);
+    viewer.sent = entry.body;
     res.on('close', () => this.remove(slug, viewer));
     this.add(slug, entry, viewer);
   }
@@ -115,7 +142,7 @@ export class ProgressStreams {
       start: (controller) => {
         let closed = false;
         viewer = {
-          write: (chunk) => !closed && controller.enqueue(new Uint8Array(chunk)),
+          write: (f) => !closed && controller.enqueue(new Uint8Array(f.raw)),
           queued: () => Math.max(0, -(controller.desiredSize ?? 0)),
           end: () => {
             if (closed) return;
@@ -141,8 +168,10 @@ export class ProgressStreams {
       this.groups.set(slug, g);
     }
     g.viewers.add(viewer);
-    viewer.write(this.event(entry));
-    viewer.sent = entry.body;
+    if (viewer.sent !== entry.body) {
+      viewer.write(this.event(entry));
+      viewer.sent = entry.body;
+    }
     // A change between the load of `entry` and now dropped it from the cache: catch up.
     if (this.cache.peek(slug) !== entry) void this.refresh(g);
     if (!this.heartbeat) {

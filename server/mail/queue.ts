@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { MailKind, MailKinds } from './templates.js';
 
@@ -41,4 +41,26 @@ export async function queueMail<K extends MailKind>(trx: Transaction<Database> |
     .returning('id')
     .executeTakeFirst();
   return inserted !== undefined;
+}
+
+/**
+ * queueMail for several mails at once, as a data-modifying CTE (`mails_queued as (insert ...)`)
+ * for the caller's statement, or null when there is nothing to queue. The ledger gathers the
+ * mails its facts cause (receipts, corrected notices) and queues them at the end of its
+ * transaction with its other last writes: no round trip of their own however many events a
+ * group commit holds. Rows are inserted in the order given (the worker sends due mails in id
+ * order); a fact already queued, or repeated in the list, is skipped, as in queueMail.
+ */
+export function mailsCte(mails: QueuedMail<MailKind>[]): RawBuilder<unknown> | null {
+  const rows = mails.filter((m) => !m.to.trim().toLowerCase().endsWith(`@${ERASED_DOMAIN}`));
+  if (!rows.length) return null;
+  const values = sql.join(
+    rows.map(
+      (m, i) =>
+        sql`(${i}::int, ${m.factKey}::text, ${m.kind}::text, ${m.to.trim().toLowerCase()}::text, ${JSON.stringify(m.data)}::jsonb, ${m.at.toISOString()}::timestamptz)`,
+    ),
+  );
+  return sql`mails_queued as (insert into mail_outbox (fact_key, kind, to_address, data, next_attempt_at, created_at)
+    select fact_key, kind, to_address, data, at, at from (values ${values}) as v(n, fact_key, kind, to_address, data, at) order by n
+    on conflict (fact_key) do nothing)`;
 }

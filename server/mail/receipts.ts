@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { queueMail } from './queue.js';
-import type { MailKinds, ReceiptFigures } from './templates.js';
+import { type QueuedMail, queueMail } from './queue.js';
+import type { MailKind, MailKinds, ReceiptFigures } from './templates.js';
 
 type Db = Transaction<Database> | Kysely<Database>;
 
@@ -28,11 +28,46 @@ export async function receiptNumber(trx: Db, paymentId: number, at: Date): Promi
   return (await trx.selectFrom('receipts').select('number').where('payment_id', '=', paymentId).executeTakeFirstOrThrow()).number;
 }
 
+/** What a receipt states, read from the payment (p), its gift (g) and its campaign (c). The
+ * ledger reads these columns in the statement that records the payment (recordPayment), so a
+ * new payment's receipt costs no round trip of its own. */
+export interface ReceiptSource {
+  amount: number;
+  currency: string;
+  paid_at: Date;
+  kind: string;
+  gift_id: string;
+  name: string | null;
+  frequency: string;
+  fee_amount: number;
+  charge_amount: number;
+  dedication_kind: 'honor' | 'memory' | null;
+  dedication_name: string | null;
+  title: string;
+}
+
+type ReceiptData = Omit<MailKinds['receipt'], 'number' | 'copy' | 'corrected' | 'manageUrl'>;
+
+function receiptData(paymentId: number, r: ReceiptSource): ReceiptData {
+  return {
+    paymentId,
+    giftId: r.gift_id,
+    donorName: r.name,
+    amount: r.amount,
+    // The donor's help with the fees is part of what was charged; said only when this payment
+    // charged exactly what the gift asked for (a renewal at a changed amount may not).
+    coveredFees: r.fee_amount > 0 && r.amount === r.charge_amount ? r.fee_amount : 0,
+    currency: r.currency,
+    paidAt: r.paid_at.toISOString(),
+    campaign: r.title,
+    dedication: r.dedication_kind && r.dedication_name ? { kind: r.dedication_kind, name: r.dedication_name } : null,
+    recurring: r.frequency === 'monthly',
+    offline: r.kind === 'offline',
+  };
+}
+
 /** The receipt's facts as the payment, its gift and campaign hold them now. */
-async function receiptFacts(
-  trx: Db,
-  paymentId: number,
-): Promise<Omit<MailKinds['receipt'], 'number' | 'copy' | 'corrected' | 'manageUrl'>> {
+async function receiptFacts(trx: Db, paymentId: number): Promise<ReceiptData> {
   const r = await trx
     .selectFrom('payments as p')
     .innerJoin('gifts as g', 'g.id', 'p.gift_id')
@@ -53,21 +88,29 @@ async function receiptFacts(
       'c.title',
     ])
     .executeTakeFirstOrThrow();
-  return {
-    paymentId,
-    giftId: r.gift_id,
-    donorName: r.name,
-    amount: r.amount,
-    // The donor's help with the fees is part of what was charged; said only when this payment
-    // charged exactly what the gift asked for (a renewal at a changed amount may not).
-    coveredFees: r.fee_amount > 0 && r.amount === r.charge_amount ? r.fee_amount : 0,
-    currency: r.currency,
-    paidAt: r.paid_at.toISOString(),
-    campaign: r.title,
-    dedication: r.dedication_kind && r.dedication_name ? { kind: r.dedication_kind, name: r.dedication_name } : null,
-    recurring: r.frequency === 'monthly',
-    offline: r.kind === 'offline',
-  };
+  return receiptData(paymentId, r);
+}
+
+/** Where a mail caused by a ledger fact goes: inserted at once (queueMail), or gathered by the
+ * ledger and inserted with its other last writes in one statement (mailsCte). */
+export type MailSink = (mail: QueuedMail<MailKind>) => Promise<unknown> | undefined;
+
+/** The address a receipt goes to (trimmed, lower case), or null when there is none to send to. */
+export const receiptAddress = (to: string | null | undefined): string | null => (isEmail(to) ? to.trim().toLowerCase() : null);
+
+/**
+ * The receipt of a payment the caller has just recorded together with its receipt_statements
+ * row (the ledger's recordPayment does both in one statement, see ReceiptSource): queues the
+ * mail through `sink`, as queueReceipt would have.
+ */
+export function queueNewReceipt(
+  sink: MailSink,
+  paymentId: number,
+  address: string,
+  source: ReceiptSource,
+  at: Date,
+): Promise<unknown> | undefined {
+  return sink({ kind: 'receipt', to: address, factKey: `receipt:${paymentId}`, data: receiptData(paymentId, source), at });
 }
 
 const isEmail = (s: string | null | undefined): s is string => !!s && /^[^\s@]+@[^\s@]+$/.test(s.trim());
@@ -97,6 +140,7 @@ export async function queueReceipt(
   paymentId: number,
   to: string | null | undefined,
   at: Date,
+  sink: MailSink = (mail) => queueMail(trx, mail),
 ): Promise<boolean> {
   if (!isEmail(to)) return false;
   const address = to.trim().toLowerCase();
@@ -122,7 +166,7 @@ export async function queueReceipt(
     .returning('payment_id')
     .executeTakeFirst();
   if (!inserted) return false;
-  await queueMail(trx, { kind: 'receipt', to: address, factKey: `receipt:${paymentId}`, data: await receiptFacts(trx, paymentId), at });
+  await sink({ kind: 'receipt', to: address, factKey: `receipt:${paymentId}`, data: await receiptFacts(trx, paymentId), at });
   return true;
 }
 
@@ -140,11 +184,12 @@ export async function noteReceiptFacts(
   told: ReceiptTold | null,
   now: ReceiptNow,
   at: Date,
+  sink: MailSink = (mail) => queueMail(trx, mail),
 ): Promise<void> {
   if (!told || sameFigures(told, now)) return;
   const facts = await receiptFacts(trx, paymentId);
   const notices = told.notices + 1;
-  await queueMail(trx, {
+  await sink({
     kind: 'receipt.correction',
     to: told.to,
     factKey: `receipt.correction:${paymentId}:${notices}`,

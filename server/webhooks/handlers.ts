@@ -145,13 +145,26 @@ const checkoutSession: Handler<
     const invoiceId = idOf(s.invoice);
     const subscriptionId = idOf(s.subscription);
     const payerEmail = s.customer_details?.email ?? s.customer_email ?? null;
-    const learnt = await ledger.attachToGift(gift, {
-      sessionId: s.id,
-      paymentIntentId,
-      subscriptionId,
-      customerId: idOf(s.customer),
-      email: payerEmail,
-    });
+    // A paid one-time checkout: the gift's ids and its status 'paid' in one statement (nothing
+    // parked waits on a gift without a subscription; the payment is recorded in this same
+    // transaction below, or nothing is).
+    const paidOnce =
+      event.type !== 'checkout.session.async_payment_failed' &&
+      s.payment_status === 'paid' &&
+      s.mode !== 'subscription' &&
+      !subscriptionId &&
+      paymentIntentId !== null;
+    const learnt = await ledger.attachToGift(
+      gift,
+      {
+        sessionId: s.id,
+        paymentIntentId,
+        subscriptionId,
+        customerId: idOf(s.customer),
+        email: payerEmail,
+      },
+      paidOnce ? 'paid' : undefined,
+    );
     if (learnt && subscriptionId) await replayParked(ctx, subscriptionId);
 
     if (event.type === 'checkout.session.async_payment_failed') {
@@ -205,7 +218,7 @@ const checkoutSession: Handler<
         payerEmail,
       });
     }
-    await ledger.setGiftStatus(gift, 'paid');
+    if (!paidOnce) await ledger.setGiftStatus(gift, 'paid');
     ctx.log.info({ giftId: gift.id, amount, currency, donor: maskEmail(gift.email) }, 'gift paid');
     return processed(undefined, conflict);
   },
@@ -720,6 +733,27 @@ export const prefetchReadsApi = (event: HandledEvent, reread: boolean): boolean 
   MAY_READ_API.has(event.type) ||
   // a card added from the manage page is attached to its subscription in prefetch
   (event.type === 'checkout.session.completed' && event.data.object.mode === 'setup');
+
+/**
+ * The Stripe ids an event's handler locks first (Ledger.lock), when they can be read from the
+ * event alone: group commit takes the locks of all its events in one statement before applying
+ * them, instead of one round trip per event. The handler's own lock call then finds them held.
+ * Events whose ids depend on what the database holds lock as they go.
+ */
+export function lockIdsOf(event: HandledEvent): (string | null)[] {
+  switch (event.type) {
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded':
+    case 'checkout.session.async_payment_failed':
+    case 'checkout.session.expired': {
+      const s = event.data.object;
+      if (s.mode === 'setup') return [];
+      return [s.id, idOf(s.payment_intent), idOf(s.invoice), idOf(s.subscription)];
+    }
+    default:
+      return [];
+  }
+}
 
 /** Correlated access (TypeScript 4.6+): the handler of type T receives EventOf<T>, no cast. */
 export async function prefetchEvent<T extends HandledType>(type: T, event: EventOf<T>, ctx: PrefetchContext): Promise<EventOf<T>> {

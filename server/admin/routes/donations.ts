@@ -23,7 +23,10 @@ export function donationRoutes(deps: AppDeps) {
       async (c) => {
         const campaign = await getCampaign(db, c.req.valid('param').slug);
         const { cursor, limit, ...filter } = c.req.valid('query');
-        return c.json(await listDonations(db, campaign.id, filter, { cursor, limit }));
+        // The page's heading comes with the rows: the dashboard (GET /campaigns/:slug) reads
+        // every payment for its chart, which the donations page does not need.
+        const heading = { slug: campaign.slug, title: campaign.title, currency: campaign.currency };
+        return c.json({ campaign: heading, ...(await listDonations(db, campaign.id, filter, { cursor, limit })) });
       },
     )
     .get(

@@ -76,10 +76,13 @@ describe.each(testDatabaseKinds())('admin donations API on %s', (kind) => {
   });
   afterAll(async () => ctx?.close());
 
-  type Page = { donations: any[]; nextCursor: string | null };
+  type Page = { campaign: { slug: string; title: string; currency: string }; donations: any[]; nextCursor: string | null };
 
   it('lists gifts newest first with a status that folds in refunds and disputes', async () => {
-    const { donations, nextCursor } = await admin.json<Page>(`/campaigns/${slug}/donations`);
+    const { campaign, donations, nextCursor } = await admin.json<Page>(`/campaigns/${slug}/donations`);
+    // The page's heading comes with the rows (no dashboard read for it).
+    const dashboard = await admin.json(`/campaigns/${slug}`);
+    expect(campaign).toEqual({ slug, title: dashboard.title, currency: dashboard.currency });
     expect(nextCursor).toBeNull();
     expect(donations.map((d) => d.name)).toEqual(['Mo', '-Di', '@Cy, "the" donor', '+Bo 100%', 'Ada Lovelace']);
     expect(donations.map((d) => d.status)).toEqual(['paid', 'disputed', 'refunded', 'partially_refunded', 'paid']);

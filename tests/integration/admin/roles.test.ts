@@ -36,11 +36,22 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'GET', path: '/campaigns', pattern: '/campaigns', need: 'viewer' },
   { method: 'GET', path: '/campaigns/spring', pattern: '/campaigns/:slug', need: 'viewer' },
   { method: 'GET', path: '/campaigns/spring/donations', pattern: '/campaigns/:slug/donations', need: 'viewer' },
+  { method: 'GET', path: '/campaigns/spring/variants', pattern: '/campaigns/:slug/variants', need: 'viewer' },
+  { method: 'GET', path: '/campaigns/spring/funnel', pattern: '/campaigns/:slug/funnel', need: 'viewer' },
   { method: 'GET', path: `/donations/${GIFT}`, pattern: '/donations/:giftId', need: 'viewer' },
   { method: 'GET', path: '/digest-subscribers', pattern: '/digest-subscribers', need: 'viewer' },
   { method: 'GET', path: '/audit-log', pattern: '/audit-log', need: 'viewer' },
   { method: 'POST', path: '/campaigns', pattern: '/campaigns', need: 'editor', body: { slug: 'x' } },
   { method: 'PATCH', path: '/campaigns/spring', pattern: '/campaigns/:slug', need: 'editor', body: { title: 'Changed by role test' } },
+  { method: 'POST', path: '/campaigns/spring/variants', pattern: '/campaigns/:slug/variants', need: 'editor', body: { name: 'Role test' } },
+  {
+    method: 'PATCH',
+    path: '/campaigns/spring/variants/vRoleTest',
+    pattern: '/campaigns/:slug/variants/:id',
+    need: 'editor',
+    body: { status: 'stopped' },
+  },
+  { method: 'POST', path: '/campaigns/spring/variants/vRoleTest/keep', pattern: '/campaigns/:slug/variants/:id/keep', need: 'editor' },
   {
     method: 'POST',
     path: '/campaigns/spring/offline-donations',
@@ -116,6 +127,20 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
   beforeAll(async () => {
     ctx = await createTestContext(kind, { clock: fakeClock('2026-12-05T10:00:00Z') });
     const spring = await makeCampaign(ctx.db, { slug: 'spring' });
+    const now = ctx.clock();
+    await ctx.db
+      .insertInto('campaign_variants')
+      .values({
+        campaign_id: spring.id,
+        public_id: 'vRoleTest',
+        name: 'Role test',
+        weight: 1,
+        control: false,
+        status: 'active',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
     await recordOfflineGift(
       { db: ctx.db, bus: ctx.bus },
       { giftId: GIFT, campaignId: spring.id, currency: 'USD', amount: 1000, receivedAt: new Date('2026-12-01T00:00:00Z'), name: 'Cheque' },
@@ -150,6 +175,7 @@ describe.each(testDatabaseKinds())('admin roles on %s', (kind) => {
     gifts: await ctx.db.selectFrom('gifts').select(['id', 'amount', 'note']).orderBy('id').execute(),
     audit: await ctx.db.selectFrom('admin_audit_log').select('id').execute(),
     breaker: await ctx.db.selectFrom('payments_breaker').selectAll().execute(),
+    variants: await ctx.db.selectFrom('campaign_variants').selectAll().orderBy('id').execute(),
   });
 
   describe.each(['viewer', 'editor'] as const)('a %s', (role) => {

@@ -38,6 +38,15 @@ export async function makeHistory(ctx: TestContext): Promise<{ owner: AdminClien
     body: { amount: 12_345, receivedAt: '2026-12-01', name: 'Parish hall', note: 'Cheque #7' },
   });
   if (offline.status >= 300) throw new Error(`offline gift: ${offline.status} ${await offline.text()}`);
+  // A copy variant and funnel counters (issue 14): the organisation's data too.
+  const variant = await owner.req('/campaigns/spring/variants', { method: 'POST', body: { name: 'Urgent', headline: 'Three days left' } });
+  if (variant.status >= 300) throw new Error(`variant: ${variant.status} ${await variant.text()}`);
+  const beacon = await ctx.app.request('/api/campaigns/spring/events', {
+    method: 'POST',
+    body: JSON.stringify({ events: [{ type: 'impression', variant: null, count: 7 }] }),
+    headers: { 'content-type': 'text/plain', origin: new URL(ctx.config.publicUrl).origin },
+  });
+  if (beacon.status !== 204) throw new Error(`beacon: ${beacon.status} ${await beacon.text()}`);
   const edit = await owner.req('/campaigns/spring', { method: 'PATCH', body: { title: 'Spring appeal' } });
   if (edit.status >= 300) throw new Error(`campaign edit: ${edit.status}`);
   const settings = await owner.req('/settings', { method: 'PATCH', body: { name: 'The Riverside Ledger', timeZone: 'Europe/Paris' } });

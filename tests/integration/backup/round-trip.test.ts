@@ -81,6 +81,8 @@ describe.each(testDatabaseKinds())('export → import → export from %s', (sour
       'organisation',
       'admins',
       'admin_audit_log',
+      'campaign_variants',
+      'funnel_daily',
     ]) {
       expect(byTable.get(t) ?? 0, t).toBeGreaterThan(0);
     }

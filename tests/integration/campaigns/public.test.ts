@@ -97,8 +97,11 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
         'otherWays',
         'pledgeDays',
         'followOn',
+        // SPEC §13 "Variants": the active copy variants, [] when the campaign tests none.
+        'variants',
       ].sort(),
     );
+    expect(body.variants).toEqual([]);
     // No tax status chosen: the appeal makes no claim either way.
     expect(body.tax).toEqual({ deductible: null, notice: {} });
     // testMode: the test context runs on the emulator (absent with a live key: site/test-mode.test.ts).

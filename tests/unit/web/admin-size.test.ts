@@ -26,6 +26,12 @@ describe.runIf(existsSync(path.resolve('web/admin/index.html')))('admin bundle',
     const entry = readFileSync(initial[0]!, 'utf8');
     const chunk = /import\(["'`]\.\/(DailyChart-[\w-]+\.js)["'`]\)/.exec(entry)?.[1];
     expect(chunk).toBeDefined();
-    expect(readFileSync(path.join(DIST, 'assets', chunk!), 'utf8')).toContain('recharts-wrapper');
+    // Two charts (money per day, the funnel) share recharts: it may sit in a chunk of its own that
+    // the chart chunk imports, never in the first load.
+    const chartCode = readFileSync(path.join(DIST, 'assets', chunk!), 'utf8');
+    const shared = [...chartCode.matchAll(/from\s*["'`]\.\/([\w-]+\.js)["'`]/g)].map((m) => m[1]!);
+    const withRecharts = [chunk!, ...shared].filter((f) => readFileSync(path.join(DIST, 'assets', f), 'utf8').includes('recharts-wrapper'));
+    expect(withRecharts.length).toBeGreaterThan(0);
+    for (const f of withRecharts) expect(initial.map((i) => path.basename(i))).not.toContain(f);
   });
 });

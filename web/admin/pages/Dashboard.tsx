@@ -10,6 +10,8 @@ import { OfflineGiftForm } from './OfflineGiftForm.js';
 
 // The charting library loads when a chart is first shown, not with the console (issue 12).
 const DailyChart = lazy(() => import('./DailyChart.js'));
+// Variants and the funnel (issue 14) load with the dashboard's first render, not with the console.
+const Variants = lazy(() => import('./Variants.js'));
 
 /** Public progress fields pushed by the campaign's event stream (SPEC §4). */
 type Progress = Pick<DashboardData, 'raised' | 'matched' | 'total' | 'percent' | 'donors' | 'donations' | 'goal' | 'status'>;
@@ -144,6 +146,10 @@ export function Dashboard({ slug }: { slug: string }) {
           </div>
         )}
       </section>
+
+      <Suspense fallback={<p className="muted">Loading variants…</p>}>
+        <Variants slug={d.slug} />
+      </Suspense>
 
       {canEdit && (
         <section className="card" aria-labelledby="offline-title">

@@ -2,17 +2,24 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { ExportLink, useCan } from '../session.js';
-import type { AdminCampaign, Donation } from '../types.js';
+import type { Donation } from '../types.js';
 import { Badge, ErrorNote, dateTime, giftDate, money } from '../ui.js';
 
 const STATUSES = ['paid', 'pending', 'failed', 'refunded', 'partially_refunded', 'disputed', 'expired', 'voided'];
 const FILTERS = ['q', 'status', 'frequency', 'source'] as const;
 
+/** GET /api/admin/campaigns/:slug/donations: a page of rows with the campaign's heading. */
+interface DonationsPage {
+  campaign: { slug: string; title: string; currency: string };
+  donations: Donation[];
+  nextCursor: string | null;
+}
+
 export function Donations({ slug }: { slug: string }) {
   const { query } = useLocation();
   const filter = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) ?? ''])) as Record<(typeof FILTERS)[number], string>;
   const qs = new URLSearchParams(Object.entries(filter).filter(([, v]) => v)).toString();
-  const [campaign, setCampaign] = useState<AdminCampaign | null>(null);
+  const [campaign, setCampaign] = useState<DonationsPage['campaign'] | null>(null);
   const [rows, setRows] = useState<Donation[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [search, setSearch] = useState(filter.q);
@@ -20,17 +27,14 @@ export function Donations({ slug }: { slug: string }) {
   const [loading, setLoading] = useState(false);
   const canExport = useCan('editor');
 
-  useEffect(() => {
-    api<AdminCampaign>(`/campaigns/${slug}`).then(setCampaign, (e: Error) => setError(e.message));
-  }, [slug]);
-
   const fetchPage = async (after: string | null) => {
     setLoading(true);
     try {
       const p = new URLSearchParams(qs);
       p.set('limit', '50');
       if (after) p.set('cursor', after);
-      const r = await api<{ donations: Donation[]; nextCursor: string | null }>(`/campaigns/${slug}/donations?${p}`);
+      const r = await api<DonationsPage>(`/campaigns/${slug}/donations?${p}`);
+      setCampaign(r.campaign);
       setRows((cur) => (after && cur ? [...cur, ...r.donations] : r.donations));
       setCursor(r.nextCursor);
       setError('');
