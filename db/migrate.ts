@@ -22,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0015_stripe_ops': await import('./migrations/0015_stripe_ops.js'),
   '0018_giving': await import('./migrations/0018_giving.js'),
   '0019_variants': await import('./migrations/0019_variants.js'),
+  '0021_pace_frequency': await import('./migrations/0021_pace_frequency.js'),
 };
 
 class StaticProvider implements MigrationProvider {

@@ -25,6 +25,9 @@ export interface CampaignsTable {
   stretch_goals: ColumnType<number[], string | undefined, string>;
   /** Where an ended campaign sends its readers (migrations/0018_giving). */
   follow_on_id: number | null;
+  /** At most this many banner views per reader per frequency_days; both null: uncapped (0021). */
+  frequency_impressions: number | null;
+  frequency_days: number | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
 }

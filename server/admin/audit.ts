@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { CampaignWithTotals } from '../campaigns/repository.js';
+import { frequencyOf } from '../campaigns/service.js';
 import { ppmToDecimal } from '../../common/money.js';
 import { decodeCursor, encodeCursor } from './donations.js';
 
@@ -66,6 +67,7 @@ export function campaignSnapshot(c: CampaignWithTotals): Snapshot {
     match: c.match_ratio_ppm && c.match_cap != null ? { ratio: c.match_ratio_ppm / 1e6, cap: c.match_cap } : null,
     archivedAt: c.archived_at?.toISOString() ?? null,
     allowedOrigins: c.allowed_origins,
+    frequency: frequencyOf(c) ?? null,
   };
 }
 

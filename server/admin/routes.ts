@@ -9,6 +9,7 @@ import { erasureRoutes } from './routes/erasures.js';
 import { healthRoutes } from './routes/health.js';
 import { exportRoutes } from './routes/exports.js';
 import { offlineGiftRoutes } from './routes/offline-gifts.js';
+import { paceRoutes } from './routes/pace.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { paymentsRoutes } from './routes/payments.js';
 import { passwordResetRoutes } from './routes/password-resets.js';
@@ -49,6 +50,7 @@ export function adminRoutes(deps: AppDeps) {
     .route('/', sessionRoutes(deps, limits))
     .route('/', adminsRoutes(deps))
     .route('/', campaignRoutes(deps))
+    .route('/', paceRoutes(deps))
     .route('/', variantAdminRoutes(deps))
     .route('/', donationRoutes(deps))
     .route('/', offlineGiftRoutes(deps))

@@ -26,6 +26,8 @@ export function selectCampaignWithTotals(db: Kysely<Database>) {
       'c.archived_at',
       'c.stretch_goals',
       'c.follow_on_id',
+      'c.frequency_impressions',
+      'c.frequency_days',
       'c.created_at',
       'c.updated_at',
       't.raised',

@@ -103,6 +103,25 @@ export const originSchema = z
   )
   .transform((s) => new URL(s).origin);
 
+/** The bounds migrations/0021_pace_frequency checks too: a cap of 0 would hide the banner for good. */
+export const FREQUENCY_LIMITS = { impressions: { min: 1, max: 1000 }, days: { min: 1, max: 365 } } as const;
+
+export const frequencySchema = z.strictObject(
+  {
+    impressions: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(FREQUENCY_LIMITS.impressions.min, `must be at least ${FREQUENCY_LIMITS.impressions.min}`)
+      .max(FREQUENCY_LIMITS.impressions.max, `must be at most ${FREQUENCY_LIMITS.impressions.max}`),
+    days: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number of days')
+      .min(FREQUENCY_LIMITS.days.min, `must be at least ${FREQUENCY_LIMITS.days.min}`)
+      .max(FREQUENCY_LIMITS.days.max, `must be at most ${FREQUENCY_LIMITS.days.max}`),
+  },
+  { error: 'must be {impressions, days} (both) or null' },
+);
+
 const campaignFields = {
   slug: slugSchema,
   title: plainText(200).pipe(z.string().min(1, 'is required')),
@@ -130,6 +149,11 @@ const campaignFields = {
     .optional(),
   /** Where the banner sends readers once this campaign has ended: another campaign's slug, or null. */
   followOn: slugSchema.nullable().optional(),
+  /**
+   * Frequency capping (SPEC §13): at most `impressions` banner views per reader per `days`,
+   * counted by the widget in the host page's storage; null: uncapped. Both or neither.
+   */
+  frequency: frequencySchema.nullable().optional(),
 };
 
 const goalsAgree = (c: { goal?: number; goals?: number[] }) => !(c.goal !== undefined && c.goals && c.goals[0] !== c.goal);

@@ -33,6 +33,13 @@ export function currentGoal(goals: readonly number[], total: number): { goal: nu
   return { goal: goals[at]!, reachedGoal: at > 0 ? goals[at - 1]! : null };
 }
 
+/** The campaign's frequency cap as the public progress states it; null: uncapped. */
+export function frequencyOf(c: { frequency_impressions: number | null; frequency_days: number | null }): Progress['frequency'] {
+  return c.frequency_impressions != null && c.frequency_days != null
+    ? { impressions: c.frequency_impressions, days: c.frequency_days }
+    : null;
+}
+
 const NO_EXTRAS: ProgressExtras = { payments: 'up', otherWays: '', pledgeDays: 90, followOn: null };
 
 export function toProgress(c: CampaignWithTotals, now: Date, extras: ProgressExtras = NO_EXTRAS): Progress {
@@ -61,6 +68,7 @@ export function toProgress(c: CampaignWithTotals, now: Date, extras: ProgressExt
     presets: c.presets,
     match: c.match_ratio_ppm && c.match_cap != null ? { ratio: c.match_ratio_ppm / 1e6, cap: c.match_cap } : null,
     fees: { rate: ppmToDecimal(c.fee_rate_ppm), fixed: c.fee_fixed },
+    frequency: frequencyOf(c),
     ...extras,
   };
 }
@@ -94,6 +102,10 @@ function toRow(input: Partial<CreateCampaignInput>) {
     ...(input.allowedOrigins !== undefined && { allowed_origins: JSON.stringify([...new Set(input.allowedOrigins)]) }),
     ...(input.feeRate !== undefined && { fee_rate_ppm: input.feeRate.ppm }),
     ...(input.feeFixed !== undefined && { fee_fixed: input.feeFixed }),
+    ...(input.frequency !== undefined && {
+      frequency_impressions: input.frequency?.impressions ?? null,
+      frequency_days: input.frequency?.days ?? null,
+    }),
     ...(input.match !== undefined && {
       match_ratio_ppm: input.match ? input.match.ratio.ppm : null,
       match_cap: input.match ? input.match.cap : null,

@@ -35,6 +35,7 @@ const ROUTES: { method: string; path: string; pattern: string; need: AdminRole |
   { method: 'POST', path: '/logout', pattern: '/logout', need: 'any' },
   { method: 'GET', path: '/campaigns', pattern: '/campaigns', need: 'viewer' },
   { method: 'GET', path: '/campaigns/spring', pattern: '/campaigns/:slug', need: 'viewer' },
+  { method: 'GET', path: '/campaigns/spring/pace', pattern: '/campaigns/:slug/pace', need: 'viewer' },
   { method: 'GET', path: '/campaigns/spring/donations', pattern: '/campaigns/:slug/donations', need: 'viewer' },
   { method: 'GET', path: '/campaigns/spring/variants', pattern: '/campaigns/:slug/variants', need: 'viewer' },
   { method: 'GET', path: '/campaigns/spring/funnel', pattern: '/campaigns/:slug/funnel', need: 'viewer' },

@@ -17,7 +17,8 @@ export async function makeHistory(ctx: TestContext): Promise<{ owner: AdminClien
   const owner = await signIn(ctx);
   const slugs = ['spring', 'winter'];
   await makeCampaign(ctx.db, { slug: 'spring', match: { ratio: { ppm: 500_000 }, cap: 100_000 } });
-  await makeCampaign(ctx.db, { slug: 'winter', currency: 'EUR' });
+  // A frequency cap (migrations/0021) travels with the campaign row.
+  await makeCampaign(ctx.db, { slug: 'winter', currency: 'EUR', frequency: { impressions: 3, days: 7 } });
   const ada = await donate(ctx, 'spring', { amount: 2500, email: 'ada@example.org', name: 'Ada', comment: 'Ünïcödé "quotes" \\ ✓' });
   const bo = await donate(ctx, 'spring', { amount: 4000, email: 'bo@example.org', name: 'Bo', coverFees: true });
   const cy = await donate(ctx, 'spring', { amount: 3000, email: 'cy@example.org' });

@@ -114,6 +114,7 @@ describe.each(testDatabaseKinds())('export → import → export from %s', (sour
         const spring = await get(runtime.app, '/api/campaigns/spring');
         expect(spring).toMatchObject({ raised: expect.any(Number), donors: expect.any(Number) });
         expect(spring.raised).toBeGreaterThan(0);
+        expect((await get(runtime.app, '/api/campaigns/winter')).frequency).toEqual({ impressions: 3, days: 7 });
 
         // The next receipt number is new: past every number issued, and past the burnt one.
         const maxIssued = (

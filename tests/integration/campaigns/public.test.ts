@@ -96,6 +96,8 @@ describe.each(testDatabaseKinds())('public campaign reads on %s', (kind) => {
         'payments',
         'otherWays',
         'pledgeDays',
+        // Issue 14: the frequency cap the widget counts in the host page's storage (null: uncapped).
+        'frequency',
         'followOn',
         // SPEC §13 "Variants": the active copy variants, [] when the campaign tests none.
         'variants',

@@ -26,6 +26,9 @@ interface FormState {
   stretchGoals: string;
   /** Where the ended campaign's banner sends readers: another campaign's slug. */
   followOn: string;
+  /** Frequency cap (SPEC §13): at most this many views per reader per capDays; both empty: none. */
+  capImpressions: string;
+  capDays: string;
 }
 
 /** The API's exact rate ("0.029") as the percentage the form shows ("2.9"). */
@@ -61,6 +64,8 @@ function initial(zone: string, c?: AdminCampaign): FormState {
       allowedOrigins: '',
       stretchGoals: '',
       followOn: '',
+      capImpressions: '',
+      capDays: '',
     };
   }
   return {
@@ -84,7 +89,19 @@ function initial(zone: string, c?: AdminCampaign): FormState {
       .map((g) => toMajor(g, c.currency))
       .join(', '),
     followOn: c.followOnSlug ?? '',
+    capImpressions: c.frequency ? String(c.frequency.impressions) : '',
+    capDays: c.frequency ? String(c.frequency.days) : '',
   };
+}
+
+/** The frequency cap from its two fields: both empty is no cap; the server checks the bounds. */
+function frequencyOf(f: FormState, errors: Record<string, string>): { impressions: number; days: number } | null {
+  const n = f.capImpressions.trim();
+  const d = f.capDays.trim();
+  if (!n && !d) return null;
+  if (!/^\d+$/.test(n)) errors['frequency.impressions'] = 'Enter a whole number of views (or leave both empty)';
+  if (!/^\d+$/.test(d)) errors['frequency.days'] = 'Enter a whole number of days (or leave both empty)';
+  return { impressions: Number(n), days: Number(d) };
 }
 
 /** Builds the API body, or field errors for what cannot even be parsed as money. */
@@ -115,6 +132,7 @@ function toBody(f: FormState, zone: string): { body?: Record<string, unknown>; e
     if (!ratio.ok || ratio.ppm === 0) errors.match = 'Enter a ratio like 1 (one-for-one) or 0.5';
     match = { ratio: ratio.ok ? ppmToDecimal(ratio.ppm) : f.matchRatio, cap: amount('match', f.matchCap) };
   }
+  const frequency = frequencyOf(f, errors);
   const startsAt = fromZonedInput(f.startsAt, zone);
   if (!startsAt) errors.startsAt = 'Enter a date and time';
   const endsAt = fromZonedInput(f.endsAt, zone);
@@ -137,6 +155,7 @@ function toBody(f: FormState, zone: string): { body?: Record<string, unknown>; e
       feeFixed,
       match,
       allowedOrigins: f.allowedOrigins.split(/[\s,]+/).filter(Boolean),
+      frequency,
     },
   };
 }
@@ -298,6 +317,29 @@ export function CampaignForm({ slug }: { slug?: string }) {
               onChange={set('allowedOrigins')}
             />
           </Field>
+          <div className="row">
+            <Field
+              label="Show the banner at most (views)"
+              name="frequency.impressions"
+              error={e['frequency.impressions'] ?? e.frequency}
+              hint="Per reader, counted in their browser; leave both empty for no limit"
+            >
+              <input
+                {...fieldProps('frequency.impressions', e['frequency.impressions'] ?? e.frequency)}
+                inputMode="numeric"
+                value={f.capImpressions}
+                onChange={set('capImpressions')}
+              />
+            </Field>
+            <Field label="Every (days)" name="frequency.days" error={e['frequency.days']} hint="e.g. 3 views every 7 days">
+              <input
+                {...fieldProps('frequency.days', e['frequency.days'])}
+                inputMode="numeric"
+                value={f.capDays}
+                onChange={set('capDays')}
+              />
+            </Field>
+          </div>
           <div className="row">
             <Field label="Processing fee %" name="feeRate" error={e.feeRate} hint="For “cover the fees”">
               <input {...fieldProps('feeRate', e.feeRate)} inputMode="decimal" value={f.feePercent} onChange={set('feePercent')} />

@@ -1,6 +1,10 @@
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { money, moneyShort } from '../ui.js';
 
+// The Pace chart rides in this chunk: one lazily loaded chunk carries recharts for both charts
+// (tests/unit/web/admin-size.test.ts), rather than a third shared chunk.
+export { default as PaceChart } from './PaceChart.js';
+
 /**
  * The dashboard's "money in per day" chart. recharts is most of the console's JavaScript: this
  * module is loaded with import() when a dashboard first shows a chart (Dashboard.tsx), so the

@@ -7,6 +7,7 @@ import { useCan } from '../session.js';
 import type { Dashboard as DashboardData } from '../types.js';
 import { Badge, ErrorNote, date, money, moneyShort } from '../ui.js';
 import { OfflineGiftForm } from './OfflineGiftForm.js';
+import { PacePanel } from './Pace.js';
 
 // The charting library loads when a chart is first shown, not with the console (issue 12).
 const DailyChart = lazy(() => import('./DailyChart.js'));
@@ -147,6 +148,7 @@ export function Dashboard({ slug }: { slug: string }) {
         )}
       </section>
 
+      <PacePanel slug={d.slug} version={d.raised} />
       <Suspense fallback={<p className="muted">Loading variants…</p>}>
         <Variants slug={d.slug} />
       </Suspense>
