@@ -114,7 +114,7 @@ export function createApp(deps: AppDeps) {
   app.route('/statements', statementRoutes(deps));
   app.route('/pledge', pledgePageRoutes(deps));
   app.route('/', adminPageRoutes({ testMode: deps.config.testMode }));
-  app.route('/', siteRoutes(deps));
+  app.route('/', siteRoutes(deps, { progress: cache }));
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: 'Not found' } }, 404));
 

@@ -17,6 +17,8 @@ import { notFound } from '../errors.js';
 import { validationHook } from '../lib/validation.js';
 import { DEMO_SLUG } from '../seed.js';
 import { manageLinkFor } from '../manage/links.js';
+import type { ProgressCache } from '../campaigns/progress-cache.js';
+import { createEmbedFolder } from './embed-fold.js';
 import { withTestModeNote } from './test-mode.js';
 import { LOCALES } from '../../common/i18n.js';
 
@@ -81,7 +83,7 @@ class DistCache {
   }
 }
 
-function sendBuilt(c: Context, f: Built, headers: Record<string, string>) {
+function sendBuilt(c: Context, f: Pick<Built, 'body' | 'gzip' | 'etag'>, headers: Record<string, string>) {
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
   c.header('ETag', f.etag);
   c.header('Vary', 'Accept-Encoding');
@@ -100,8 +102,10 @@ const notBuilt = (what: string) =>
 export const EMBED_CATALOGS = LOCALES.filter((l) => l !== 'en').map((l) => `embed-${l}.json`);
 
 /** Pages and assets: /, /embed.js, /donate/:slug, /thanks, /assets/*; the web's small APIs. */
-export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
+export function siteRoutes(deps: AppDeps, opts: { distDir?: string; progress?: ProgressCache } = {}) {
   const dist = new DistCache(opts.distDir ?? WEB_DIST);
+  // embed.js carries the open campaigns' progress (server/site/embed-fold.ts).
+  const fold = opts.progress && createEmbedFolder(deps.db, opts.progress, deps.clock);
   const app = new Hono();
 
   const page = async (c: Context, rel: string, vars: Record<string, string> = {}, status: 200 | 404 = 200) => {
@@ -114,7 +118,8 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
     return c.html(html, status, PAGE_HEADERS);
   };
 
-  // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread.
+  // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread
+  // (five seconds, like the progress endpoint, while it carries progress: embed-fold.ts).
   // embed-donate.js is its dialog, loaded on first use; embed-<lang>.json its catalogs beyond
   // English, fetched for readers of that language; embed.js names both with ?v=<content hash>.
   for (const file of ['embed.js', 'embed-donate.js', ...EMBED_CATALOGS]) {
@@ -134,6 +139,8 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string } = {}) {
           'Cache-Control': 'no-store',
         });
       }
+      const folded = file === 'embed.js' && fold ? await fold(f) : null;
+      if (folded) return sendBuilt(c, folded, { ...headers, 'Cache-Control': folded.cacheControl ?? headers['Cache-Control'] });
       return sendBuilt(c, f, headers);
     });
   }

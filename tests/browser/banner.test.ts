@@ -123,11 +123,50 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(pageErrors(page)).toEqual([]);
   });
 
+  it('paints the numbers carried in embed.js, as the progress endpoint has them, then follows the stream', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    ctx.setDefaultTimeout(UI_WAIT_MS);
+    const page = await ctx.newPage();
+    pages.push(page);
+    const asked: string[] = [];
+    page.on('request', (r) => asked.push(new URL(r.url()).pathname));
+    // What the headline's first appearance in the shadow root came with: the numbers, in one go.
+    await page.addInitScript(() => {
+      new MutationObserver((_, mo) => {
+        const root = document.querySelector('groundswell-banner')?.shadowRoot;
+        if (!root) return;
+        mo.disconnect();
+        (window as unknown as { __first: string | null }).__first = root.textContent;
+      }).observe(document, { childList: true, subtree: true });
+    });
+    await page.goto(`${host.base}/`);
+    const meter = page.getByRole('progressbar');
+    await expect.poll(() => meter.getAttribute('aria-valuenow')).toBe('24');
+    const api = (await (await fetch(`${app.base}/api/campaigns/year-end`)).json()) as { total: number; goal: number; percent: number };
+    expect(api).toMatchObject({ total: 1_234_500, goal: 5_000_000, percent: 24, donors: 2 });
+    expect(await meter.getAttribute('aria-valuetext')).toBe('$12,345 raised of $50,000 goal, 24%');
+    const first = await page.evaluate(() => (window as unknown as { __first: string | null }).__first);
+    // The observer runs after the script's task: the banner was rendered whole, not as a skeleton.
+    expect(first).toContain('Urgent End Of Year Fundraising Campaign');
+    expect(first).toContain('$12,345 raised of $50,000 goal');
+    expect(first).toContain('2 donors');
+    expect(asked).not.toContain('/api/campaigns/year-end');
+    // It follows the live stream from there (which starts with the current state).
+    await expect.poll(() => asked.includes('/api/campaigns/year-end/stream')).toBe(true);
+  });
+
   it('reserves its height before the data arrives (no second shift of the host page)', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     ctx.setDefaultTimeout(UI_WAIT_MS);
     const page = await ctx.newPage();
     pages.push(page);
+    // embed.js as built (no progress folded in, as when many campaigns are open): the banner asks the API.
+    await page.route(`${app.base}/embed.js`, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.text()).replace(/JSON\.parse\("\{(?:[^"\\]|\\.)*"\)/, 'JSON.parse(`__GS_FOLDED__`)');
+      expect(body).toContain('__GS_FOLDED__');
+      await route.fulfill({ response: res, body });
+    });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     await page.route(`${app.base}/api/campaigns/year-end`, async (route) => {

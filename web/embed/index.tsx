@@ -16,8 +16,8 @@ import { createRoot } from 'react-dom/client';
 import { type BannerOptions, BannerView, type Placement } from '../components/BannerView.js';
 import type { DonatePanelProps } from '../components/DonatePanel.js';
 import { adoptStyles, bannerCss } from '../components/styles.js';
-import { fetchProgress } from '../lib/api.js';
 import type { Locale } from '../../common/i18n.js';
+import { type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { isDismissed } from '../lib/dismiss.js';
 import { isCapped } from '../lib/frequency.js';
 import { takeMarker } from '../lib/gave.js';
@@ -28,6 +28,18 @@ import { requireConsent, setConsent } from '../lib/store.js';
 const currentScript = document.currentScript as HTMLScriptElement | null;
 
 const DONE = 'data-groundswell-mounted';
+
+/**
+ * The progress of the server's open campaigns as it was when this file was served: the server
+ * puts it in place of the placeholder (server/site/embed-fold.ts), so the first paint needs no
+ * second request. The live stream sends the current state as soon as it connects.
+ */
+let folded = new Map<string, CampaignProgress>();
+try {
+  folded = new Map(Object.entries(JSON.parse('__GS_FOLDED__')));
+} catch {
+  // served as built (no server folding): every banner asks the API
+}
 
 export interface GroundswellGlobal {
   version: string;
@@ -83,11 +95,16 @@ function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Om
   };
 }
 
-/** The progress request, sent before the banner renders; BannerView reports its failure. */
-function early(api: string, campaign: string) {
+/**
+ * The progress folded into this file (rendered at once, in the same task), else the request,
+ * sent before the banner renders; BannerView reports its failure.
+ */
+function early(api: string, campaign: string): { initial?: CampaignProgress; first?: Promise<CampaignProgress> } {
+  const initial = api === apiBase(currentScript) ? folded.get(campaign) : undefined;
+  if (initial) return { initial };
   const first = fetchProgress(api, campaign);
   first.catch(() => {});
-  return first;
+  return { first };
 }
 
 const donateLoads = new Map<string, Promise<ComponentType<DonatePanelProps>>>();
@@ -155,7 +172,7 @@ class Guard extends Component<{ children: ReactNode; onError: () => void }, { fa
   }
 }
 
-type MountOptions = Omit<BannerOptions, 'loadDonate'>;
+type MountOptions = Omit<BannerOptions, 'loadDonate'> & { initial?: CampaignProgress };
 
 function render(host: HTMLElement, opts: MountOptions, cleanup?: () => void): () => void {
   host.setAttribute('data-placement', opts.placement ?? 'inline');
@@ -215,7 +232,7 @@ function mountScript(script: HTMLScriptElement, api: string) {
   // all, so not even an empty box moves the host page.
   if (isDismissed(campaign) || (placement !== 'inline' && isCapped(campaign))) return;
   // Asked for before anything renders: the answer travels while the banner is being built.
-  const opts = { ...options(script, null, api), campaign, placement, first: early(api, campaign) };
+  const opts = { ...options(script, null, api), campaign, placement, ...early(api, campaign) };
   const host = document.createElement('groundswell-banner');
   if (placement === 'inline') script.after(host);
   else if (placement === 'top') document.body.prepend(host);
@@ -232,7 +249,7 @@ function mountDivs(script: HTMLScriptElement | null, api: string) {
     const host = document.createElement('groundswell-banner');
     el.append(host);
     try {
-      render(host, { ...options(el, script, api), campaign, placement: 'inline', first: early(api, campaign) });
+      render(host, { ...options(el, script, api), campaign, placement: 'inline', ...early(api, campaign) });
     } catch (err) {
       warn(err);
     }

@@ -25,6 +25,8 @@ class Feed {
   add(fn: Listener): () => void {
     this.listeners.add(fn);
     if (this.listeners.size === 1) this.start();
+    // A banner that joins an open feed (it may have rendered from older data) gets the latest.
+    else if (this.last) fn(JSON.parse(this.last) as CampaignProgress);
     return () => {
       this.listeners.delete(fn);
       if (this.listeners.size === 0) this.stop();

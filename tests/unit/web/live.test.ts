@@ -45,6 +45,21 @@ describe('web/lib/live: one feed per campaign, SSE first, polling after repeated
     vi.unstubAllGlobals();
   });
 
+  it('gives a banner that joins an open feed the latest state at once (it may have rendered older numbers)', async () => {
+    const { subscribeProgress } = await import('../../../web/lib/live.js');
+    const a: number[] = [];
+    const late: number[] = [];
+    subscribeProgress('https://give.example', 'year-end', (p) => a.push(p.total));
+    FakeEventSource.instances[0]!.emit('progress', progress(10));
+    FakeEventSource.instances[0]!.emit('progress', progress(20));
+    subscribeProgress('https://give.example', 'year-end', (p) => late.push(p.total));
+    expect(late).toEqual([20]);
+    FakeEventSource.instances[0]!.emit('progress', progress(30));
+    expect(a).toEqual([10, 20, 30]);
+    expect(late).toEqual([20, 30]);
+    expect(FakeEventSource.instances).toHaveLength(1);
+  });
+
   it('shares one stream between banners of the same campaign and closes it with the last one', async () => {
     const { subscribeProgress } = await import('../../../web/lib/live.js');
     const a: number[] = [];

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { PROGRESS_CACHE_CONTROL } from '../campaigns/fast-read.js';
+import type { CachedProgress, ProgressCache } from '../campaigns/progress-cache.js';
+
+/**
+ * embed.js as served: the built file with the progress of the campaigns open right now folded
+ * in (issue 12, first banner paint), so the banner renders its numbers as soon as the script
+ * runs, without a second request to /api/campaigns/:slug before its first paint.
+ *
+ * - What is folded is the progress endpoint's own answer, byte for byte (the same cache entry),
+ *   keyed by slug, in place of the `'__GS_FOLDED__'` placeholder of web/embed/index.tsx.
+ * - Only while few campaigns are open (at most MAX_FOLDED) and only as many as keep the served
+ *   file inside the embed's 16 KiB gzip budget: the newest open campaigns first.
+ * - Caching follows the progress endpoint (max-age=5, stale-while-revalidate=30): a copy is
+ *   never older than an answer of the endpoint could be, and the ETag (code + folded answers)
+ *   makes a revalidation a 304 while nothing changed. The banner follows the live stream, which
+ *   sends the current state as soon as it connects.
+ * Anything else (no placeholder, nothing open, the database unavailable) serves the built file
+ * as it is; the banner then asks the API, as before.
+ */
+
+export const MAX_FOLDED = 8;
+export const EMBED_BUDGET_GZIP = 16 * 1024;
+/** How long the list of open campaigns is reused: the progress cache's own TTL. */
+const OPEN_TTL_MS = 5_000;
+const PLACEHOLDER = /(["'`])__GS_FOLDED__\1/;
+
+export interface ServedFile {
+  body: Buffer;
+  gzip: Buffer;
+  etag: string;
+  cacheControl?: string;
+}
+
+export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, clock: () => Date) {
+  let open: { at: number; slugs: Promise<string[]> } | undefined;
+  let last: { key: string; file: ServedFile | null } | undefined;
+
+  const openSlugs = (): Promise<string[]> => {
+    const now = clock();
+    if (!open || now.getTime() - open.at >= OPEN_TTL_MS || now.getTime() < open.at) {
+      const slugs = db
+        .selectFrom('campaigns')
+        .select('slug')
+        .where('archived_at', 'is', null)
+        .where('starts_at', '<=', now)
+        .where('ends_at', '>', now)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(MAX_FOLDED + 1)
+        .execute()
+        .then((rows) => rows.map((r) => r.slug));
+      open = { at: now.getTime(), slugs };
+      slugs.catch(() => {
+        if (open?.slugs === slugs) open = undefined;
+      });
+    }
+    return open.slugs;
+  };
+
+  const build = (built: { body: Buffer; etag: string }, entries: [string, CachedProgress][]): ServedFile | null => {
+    const code = built.body.toString('utf8');
+    const at = PLACEHOLDER.exec(code);
+    if (!at) return null;
+    for (let n = entries.length; n > 0; n = Math.floor(n / 2)) {
+      const json = `{${entries
+        .slice(0, n)
+        .map(([slug, e]) => `${JSON.stringify(slug)}:${e.body}`)
+        .join(',')}}`;
+      const body = Buffer.from(code.slice(0, at.index) + JSON.stringify(json) + code.slice(at.index + at[0].length));
+      const gzip = gzipSync(body, { level: 9 });
+      if (gzip.length > EMBED_BUDGET_GZIP) continue;
+      const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
+      return { body, gzip, etag, cacheControl: PROGRESS_CACHE_CONTROL };
+    }
+    return null;
+  };
+
+  /** The file to send for the built embed.js: with progress folded in, or null for as built. */
+  return async function fold(built: { body: Buffer; etag: string }): Promise<ServedFile | null> {
+    let entries: [string, CachedProgress][];
+    try {
+      const slugs = await openSlugs();
+      if (!slugs.length || slugs.length > MAX_FOLDED) return null;
+      const loaded = await Promise.all(
+        slugs.map((s) =>
+          cache.get(s).then(
+            (e) => [s, e] as [string, CachedProgress],
+            () => null,
+          ),
+        ),
+      );
+      entries = loaded.filter((e): e is [string, CachedProgress] => e !== null && e[1].progress.status === 'open');
+    } catch {
+      return null;
+    }
+    if (!entries.length) return null;
+    const key = `${built.etag}|${entries.map(([s, e]) => `${s}=${e.etag}`).join('|')}`;
+    if (last?.key !== key) last = { key, file: build(built, entries) };
+    return last.file;
+  };
+}

@@ -1,0 +1,117 @@
+import { gunzipSync } from 'node:zlib';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PROGRESS_CACHE_CONTROL } from '../../../server/campaigns/fast-read.js';
+import { EMBED_BUDGET_GZIP, MAX_FOLDED } from '../../../server/site/embed-fold.js';
+import { type TestContext, createTestContext, fakeClock } from '../../helpers/app.js';
+import { testDatabaseKinds } from '../../helpers/db.js';
+import { checkoutSession, event, sid } from '../../helpers/events.js';
+import { makeCampaign, makeGift } from '../../helpers/factories.js';
+import { ensureWebBuilt } from '../../browser/helpers/build.js';
+
+/** The map web/embed/index.tsx parses: the JSON string literal given to the first JSON.parse("{…"). */
+function foldedIn(js: string): Record<string, unknown> | null {
+  const at = js.indexOf('JSON.parse("{');
+  if (at < 0) return null;
+  const start = at + 'JSON.parse('.length;
+  let i = start + 1;
+  while (js[i] !== '"') i += js[i] === '\\' ? 2 : 1;
+  return JSON.parse(JSON.parse(js.slice(start, i + 1)) as string) as Record<string, unknown>;
+}
+
+describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress folded in, on %s', (kind) => {
+  let ctx: TestContext | undefined;
+  beforeAll(async () => {
+    await ensureWebBuilt();
+  }, 600_000);
+  afterEach(async () => {
+    await ctx?.close();
+    ctx = undefined;
+  });
+
+  const start = async () => {
+    const clock = fakeClock('2026-12-05T10:00:00Z');
+    ctx = await createTestContext(kind, { clock });
+    return { ctx, clock };
+  };
+  const give = async (c: TestContext, campaign: { id: number; currency: string; slug: string }, amount: number) => {
+    const gift = await makeGift(c.db, campaign, { amount });
+    const session = checkoutSession({ ...gift, campaignSlug: campaign.slug, email: 'reader@example.org' }, { paymentIntent: sid('pi') });
+    const res = await c.deliver(event('checkout.session.completed', session, Math.floor(c.clock().getTime() / 1000)));
+    expect(res.status).toBe(200);
+  };
+
+  it('carries each open campaign’s progress exactly as the endpoint answers it, and revalidates with a 304', async () => {
+    const { ctx: c } = await start();
+    const open = await makeCampaign(c.db, { slug: 'winter-appeal' });
+    await makeCampaign(c.db, { slug: 'last-year', startsAt: new Date('2025-11-01T00:00:00Z'), endsAt: new Date('2025-12-31T00:00:00Z') });
+    await makeCampaign(c.db, { slug: 'next-spring', startsAt: new Date('2027-03-01T00:00:00Z'), endsAt: new Date('2027-04-01T00:00:00Z') });
+    await give(c, open, 2500);
+
+    const res = await c.app.request('/embed.js', { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    expect(res.headers.get('cache-control')).toBe(PROGRESS_CACHE_CONTROL);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const gz = Buffer.from(await res.arrayBuffer());
+    expect(gz.length).toBeLessThanOrEqual(EMBED_BUDGET_GZIP);
+    const js = gunzipSync(gz).toString('utf8');
+    expect(js).not.toContain('__GS_FOLDED__');
+    const folded = foldedIn(js);
+    // Only the open campaign: not the ended one, not the one that has not started.
+    expect(Object.keys(folded ?? {})).toEqual(['winter-appeal']);
+    const api = await c.app.request('/api/campaigns/winter-appeal');
+    const apiText = await api.text();
+    expect(JSON.stringify(folded!['winter-appeal'])).toBe(apiText);
+    expect(folded!['winter-appeal']).toMatchObject({ total: 2500, donors: 1, status: 'open' });
+
+    const etag = res.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await c.app.request('/embed.js', { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+
+    // A gift changes the folded numbers and the ETag at once: a revalidation gets the new file.
+    await give(c, open, 1000);
+    const after = await c.app.request('/embed.js', { headers: { 'if-none-match': etag } });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).not.toBe(etag);
+    const now = foldedIn(await after.text())!['winter-appeal'];
+    expect(now).toMatchObject({ total: 3500, donors: 2 });
+    expect(JSON.stringify(now)).toBe(await (await c.app.request('/api/campaigns/winter-appeal')).text());
+  });
+
+  it('is served as built (five minutes of caching) when no campaign is open or too many are', async () => {
+    const { ctx: c, clock } = await start();
+    const none = await c.app.request('/embed.js');
+    expect(none.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(await none.text()).toContain('__GS_FOLDED__');
+
+    for (let i = 0; i <= MAX_FOLDED; i++) await makeCampaign(c.db, { slug: `drive-${i}` });
+    clock.advance(6_000); // past the reuse of the open-campaign list
+    const many = await c.app.request('/embed.js');
+    expect(many.headers.get('cache-control')).toBe('public, max-age=300');
+    const text = await many.text();
+    expect(text).toContain('__GS_FOLDED__');
+    expect(foldedIn(text)).toBeNull();
+  });
+
+  it('folds only as many campaigns as keep the served file inside the 16 KiB gzip budget', async () => {
+    const { ctx: c } = await start();
+    // Long, varied appeals: all of them together would not fit beside the code.
+    for (let i = 0; i < MAX_FOLDED; i++) {
+      await makeCampaign(c.db, {
+        slug: `appeal-${i}`,
+        message: Array.from({ length: 30 }, (_, k) => `${sid('w')}${i * 31 + k}`).join(' '),
+      });
+    }
+    const res = await c.app.request('/embed.js', { headers: { 'accept-encoding': 'gzip' } });
+    const gz = Buffer.from(await res.arrayBuffer());
+    expect(gz.length).toBeLessThanOrEqual(EMBED_BUDGET_GZIP);
+    const folded = foldedIn(gunzipSync(gz).toString('utf8'));
+    expect(folded).not.toBeNull();
+    const n = Object.keys(folded!).length;
+    expect(n).toBeGreaterThanOrEqual(1);
+    expect(n).toBeLessThan(MAX_FOLDED);
+    // The newest first.
+    expect(Object.keys(folded!)[0]).toBe(`appeal-${MAX_FOLDED - 1}`);
+  });
+});
