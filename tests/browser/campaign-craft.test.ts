@@ -266,6 +266,8 @@ describe.skipIf(!hasChromium)('campaign craft end to end: variants, beacons, att
       return { dir: r.querySelector('.gs-root')!.getAttribute('dir'), text: r.textContent };
     });
     expect(esRoot.dir).toBe('ltr');
+    expect(await es.page.getByRole('button', { name: 'Cerrar el anuncio de recaudación' }).count()).toBe(1);
+    expect(await es.page.getByRole('region', { name: 'Recaudación: The Riverside Ledger' }).count()).toBe(1);
     expect(esRoot.text).toContain('Dona hoy.');
 
     const ar = await reader();
@@ -298,6 +300,11 @@ describe.skipIf(!hasChromium)('campaign craft end to end: variants, beacons, att
     await page.waitForFunction(() => !!(window as unknown as { Groundswell?: unknown }).Groundswell);
     await page.locator('script[data-groundswell-mounted]').waitFor({ state: 'attached' });
     expect(await banners(page)).toBe(0);
+    // The same capped reader on a page that asks consent first: nothing is read, so it shows,
+    // and nothing more is counted.
+    await page.goto(`${host.base}/capped-consent`);
+    await page.getByRole('button', { name: 'Donate' }).waitFor();
+    expect(JSON.parse((await page.evaluate(() => localStorage.getItem('groundswell:seen:capped'))) ?? '[]')).toHaveLength(4);
 
     const consent = await reader();
     for (let i = 0; i < 3; i++) {
