@@ -159,8 +159,8 @@ export function DonateForm({
     if (dedKind) body.dedication = { kind: dedKind, name: dedName.trim() };
     if (captchaToken) body.captchaToken = captchaToken;
     if (variant) body.variant = variant;
-    // The language travels once the server speaks them (its progress carries copy per language).
-    if (lang && p.copy) body.locale = lang;
+    // Receipts and the Checkout page in the reader's language.
+    if (lang) body.locale = lang;
     setBusy(true);
     try {
       const { url } = await startCheckout(api, p.slug, body);

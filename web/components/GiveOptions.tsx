@@ -1,4 +1,5 @@
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import type { Locale } from '../../common/i18n.js';
 import { checkAmount, formatMoney, minimumAmount, parseMoney } from '../../common/money.js';
 import { type CampaignProgress, startPledge } from '../lib/api.js';
 import type { T } from '../lib/i18n.js';
@@ -41,13 +42,25 @@ export function GiveOptions(props: DonateFormProps & { showOtherWays?: boolean }
       <p className="gs-down" role="status">
         <strong>{props.t('downTitle')}</strong> {props.t('downText')}
       </p>
-      <PledgeForm api={props.api} progress={p} locale={props.locale} t={props.t} />
+      <PledgeForm api={props.api} progress={p} locale={props.locale} lang={props.lang} t={props.t} />
       <OtherWays text={p.otherWays} t={props.t} />
     </>
   );
 }
 
-function PledgeForm({ api, progress: p, locale, t }: { api: string; progress: CampaignProgress; locale?: string; t: T }) {
+function PledgeForm({
+  api,
+  progress: p,
+  locale,
+  lang,
+  t,
+}: {
+  api: string;
+  progress: CampaignProgress;
+  locale?: string;
+  lang?: Locale;
+  t: T;
+}) {
   const id = useId();
   const presets = p.presets.length ? p.presets : [1000, 2500, 5000];
   const [frequency, setFrequency] = useState<'once' | 'monthly'>('once');
@@ -89,6 +102,8 @@ function PledgeForm({ api, progress: p, locale, t }: { api: string; progress: Ca
         frequency,
         email: email.trim(),
         ...(name.trim() ? { name: name.trim() } : {}),
+        // The pledge e-mail and the Checkout it leads to speak the reader's language.
+        ...(lang ? { locale: lang } : {}),
         consent: true,
       });
       setDone({

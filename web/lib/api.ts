@@ -127,6 +127,7 @@ export interface PledgeBody {
   frequency: 'once' | 'monthly';
   email: string;
   name?: string;
+  locale?: Locale;
   consent: true;
 }
 
