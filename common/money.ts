@@ -42,7 +42,7 @@ export const CURRENCIES: Readonly<Record<string, CurrencyFacts>> = {
 };
 
 /** The ISO codes of CURRENCIES, in the table's order (the admin's currency picker). */
-export const CURRENCY_CODES: readonly string[] = Object.keys(CURRENCIES);
+export const CURRENCY_CODES: readonly string[] = /* @__PURE__ */ Object.keys(CURRENCIES);
 
 /** Stripe's 8-digit limit on a single charge, in minor units, for every currency we accept. */
 export const MAX_AMOUNT = 99_999_999;
@@ -58,9 +58,13 @@ export function isSupportedCurrency(code: string): boolean {
   return currencyInfo(code) !== undefined;
 }
 
-/** Digits after the decimal point; 2 for a code we do not know (only ever used for display). */
+/**
+ * Digits after the decimal point; 2 for a code we do not know (only ever used for display).
+ * Written without the table (JPY is its one currency without minor units; a unit test holds the
+ * two together), so the banner (embed.js) formats money without carrying the whole table.
+ */
 export function currencyDecimals(currency: string): number {
-  return currencyInfo(currency)?.decimals ?? 2;
+  return currency.toUpperCase() === 'JPY' ? 0 : 2;
 }
 
 /** Stripe's minimum charge for the currency (the server refuses less with amount_too_small). */

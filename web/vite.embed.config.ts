@@ -45,6 +45,17 @@ const emitCatalogs: Plugin = {
     }
   },
 };
+/**
+ * The widget's CSS (components/styles.ts) is written a rule a line; in the scripts, the line
+ * breaks between rules go (CSS needs none of them: every rule ends in '}').
+ */
+const compactCss: Plugin = {
+  name: 'groundswell-compact-css',
+  transform(code, id) {
+    if (!id.endsWith('/components/styles.ts')) return null;
+    return { code: code.replace(/`[^`]*`/g, (css) => css.replace(/\n/g, '')), map: null };
+  },
+};
 /** Every language but English has its catalog (checked at build time). */
 for (const l of LOCALES) if (l !== 'en' && !(l in CATALOGS)) throw new Error(`no catalog for ${l}`);
 
@@ -71,7 +82,10 @@ export default defineConfig(({ mode }) => {
       __GS_DONATE_VERSION__: JSON.stringify(version),
       __GS_I18N_VERSION__: JSON.stringify(i18n.digest('hex').slice(0, 12)),
     },
-    plugins: donate ? [emitCatalogs] : [],
+    plugins: donate ? [emitCatalogs, compactCss] : [compactCss],
+    // es2020 has no class fields: plain assignments in the constructor rather than a
+    // defineProperty helper per field (our classes have no accessors a field could shadow), and
+    // a field declared without a value is only a type.
     // The dialog script keeps 'react' and its JSX runtime external: embed.js hands them over.
     resolve: { alias: donate ? preact.filter((a) => !a.find.test('react') && !a.find.test('react/jsx-runtime')) : preact },
     build: {
@@ -87,12 +101,15 @@ export default defineConfig(({ mode }) => {
         name: donate ? 'GroundswellDonate' : 'GroundswellEmbed',
         fileName: () => (donate ? 'embed-donate.js' : 'embed.js'),
       },
-      rollupOptions: donate
-        ? {
-            external: ['react', 'react/jsx-runtime'],
-            output: { globals: { react: 'Groundswell.runtime', 'react/jsx-runtime': 'Groundswell.runtime' } },
-          }
-        : {},
+      rollupOptions: {
+        transform: { assumptions: { setPublicClassFields: true }, typescript: { removeClassFieldsWithoutInitializer: true } },
+        ...(donate
+          ? {
+              external: ['react', 'react/jsx-runtime'],
+              output: { globals: { react: 'Groundswell.runtime', 'react/jsx-runtime': 'Groundswell.runtime' } },
+            }
+          : {}),
+      },
     },
   };
 });

@@ -3,7 +3,7 @@ import { createPortal } from 'react-dom';
 import type { Locale } from '../../common/i18n.js';
 import type { Messages } from '../lib/i18n.js';
 import { type BannerOptions, BannerView } from './BannerView.js';
-import { adoptStyles, bannerCss } from './styles.js';
+import { adoptStyles, barCss } from './styles.js';
 
 /** The dialog is a chunk of its own, loaded when the reader reaches for Donate. */
 const loadDonate = () => import('./DonatePanel.js').then((m) => m.DonatePanel);
@@ -38,7 +38,7 @@ export function Banner({ api = '', placement = 'inline', className, style, ...re
     const host = hostRef.current;
     if (!host) return;
     const root = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
-    adoptStyles(root, bannerCss);
+    adoptStyles(root, barCss);
     setShadow(root);
   }, []);
 

@@ -1,4 +1,5 @@
 import { type ReactNode, type RefObject, useEffect, useId, useRef } from 'react';
+import { adoptStyles, dialogCss } from './styles.js';
 
 const FOCUSABLE =
   'a[href],button:not([disabled]),input:not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
@@ -52,6 +53,10 @@ export function Dialog({
     const d = ref.current;
     if (!d) return;
     if (open && !d.open) {
+      // The dialog's CSS comes with it (embed-donate.js), not with the banner's first paint: into
+      // the banner's shadow root before the dialog shows, so it never shows unstyled.
+      const root = d.getRootNode();
+      if (root instanceof ShadowRoot) adoptStyles(root, dialogCss);
       try {
         d.showModal();
       } catch {

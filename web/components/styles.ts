@@ -7,8 +7,16 @@
  *   --gs-radius  --gs-height (top/inline banner height)  --gs-height-narrow (below 640 px)
  */
 
+/** The button: the banner's call to action, and the form's. */
+const btnCss = `
+.gs-btn{display:inline-block;box-sizing:border-box;border:0;border-radius:var(--gs-radius,8px);padding:11px 18px;background:var(--gs-accent,#b3261e);color:var(--gs-accent-text,#fff);font:inherit;font-weight:700;font-size:16px;cursor:pointer;text-align:center;text-decoration:none}
+.gs-btn:hover{filter:brightness(1.08)}
+.gs-btn:focus-visible{outline:3px solid var(--gs-focus,#1a5fb4);outline-offset:2px}
+.gs-btn[disabled]{opacity:.6;cursor:progress}
+`;
+
 /** The amount chooser: used in the banner's dialog and on the standalone donate page. */
-export const formCss = `
+const fieldsCss = `
 .gs-form{display:grid;gap:14px;font:inherit;color:inherit}
 .gs-form fieldset{border:0;margin:0;padding:0;min-width:0}
 .gs-form legend,.gs-lbl{display:block;font-weight:600;font-size:14px;margin:0 0 6px;padding:0}
@@ -28,10 +36,8 @@ export const formCss = `
 .gs-err{font-size:14px;color:#b00020;margin:4px 0 0;font-weight:600}
 .gs-alert{padding:10px 12px;border-radius:var(--gs-radius,8px);background:#fdecea;color:#8a1111;font-size:14px;font-weight:600}
 .gs-alert:empty{display:none}
-.gs-btn{display:inline-block;box-sizing:border-box;border:0;border-radius:var(--gs-radius,8px);padding:11px 18px;background:var(--gs-accent,#b3261e);color:var(--gs-accent-text,#fff);font:inherit;font-weight:700;font-size:16px;cursor:pointer;text-align:center;text-decoration:none}
-.gs-btn:hover{filter:brightness(1.08)}
-.gs-btn:focus-visible{outline:3px solid var(--gs-focus,#1a5fb4);outline-offset:2px}
-.gs-btn[disabled]{opacity:.6;cursor:progress}
+`;
+const fieldsEndCss = `
 .gs-btn2{background:transparent;color:inherit;border:2px solid var(--gs-line,#c9c3b4)}
 .gs-total{font-size:14px;margin:0}
 .gs-down{padding:10px 12px;border-radius:var(--gs-radius,8px);background:#fff4d6;color:#5c3b00;font-size:14px;margin:0 0 12px}
@@ -41,6 +47,7 @@ export const formCss = `
 .gs-ways p{white-space:pre-line;margin:0}
 @media (max-width:480px){.gs-row{grid-template-columns:1fr}}
 `;
+export const formCss = fieldsCss + btnCss + fieldsEndCss;
 
 /** The goal meter (banner and pages). The fill slides; prefers-reduced-motion stops it. */
 export const meterCss = `
@@ -54,8 +61,11 @@ export const meterCss = `
 @media (prefers-reduced-motion:reduce){.fill{transition:none}.bump .fig strong{animation:none}}
 `;
 
-/** The banner and its dialog, inside the shadow root. */
-export const bannerCss = `
+/**
+ * The banner bar, inside the shadow root: all that the first paint needs (embed.js). The dialog's
+ * rules (dialogCss) come with the dialog, which adopts them when it opens (Dialog.tsx).
+ */
+export const barCss = `
 :host{all:initial!important;display:block!important;container-type:inline-size!important;position:relative!important}
 :host([data-placement=bottom]){position:fixed!important;left:0!important;right:0!important;bottom:0!important;z-index:2147483000!important}
 *,*::before,*::after{box-sizing:border-box}
@@ -76,21 +86,26 @@ ${meterCss}
 .x:hover{background:rgba(0,0,0,.08)}
 .x:focus-visible{outline:3px solid var(--gs-focus,#1a5fb4)}
 .sk{background:rgba(0,0,0,.08);border-radius:4px;height:14px;margin:6px 0}
-.gs-note{font-size:13px;color:var(--gs-muted,#4a4a4a);margin:0}
 @container (max-width:640px){
 .gs{grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"copy copy" "meter meter" "stats cta";gap:6px 12px;height:var(--gs-height-narrow,172px);padding:10px 14px}
 .hl{font-size:17px;padding-inline-end:30px}
-.msg{-webkit-line-clamp:2;font-size:13px}
-.gs-btn{padding:10px 16px}
+.msg{font-size:13px}
 .cta{align-self:center}
 }
+${btnCss}`;
+
+/** The banner's donate dialog (and its form), in the banner's shadow root. */
+export const dialogCss = `
 dialog{box-sizing:border-box;border:0;margin:auto;width:min(520px,calc(100vw - 24px));max-height:calc(100dvh - 24px);overflow:auto;padding:22px;border-radius:12px;background:#fff;color:#121212;font:15px/1.4 var(--gs-font,system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif);box-shadow:0 10px 40px rgba(0,0,0,.35)}
 dialog:not([open]){display:none}
 dialog::backdrop{background:rgba(0,0,0,.55)}
 .dh{display:flex;justify-content:space-between;align-items:flex-start;gap:12px;margin:0 0 12px}
 .dh h2{margin:0;font-size:20px;line-height:1.25}
 .dh .x{position:static;flex:none}
-${formCss}`;
+${fieldsCss}${fieldsEndCss}`;
+
+/** The banner and its dialog, for a shadow root of one's own. */
+export const bannerCss = barCss + dialogCss;
 
 const sheets = new Map<string, CSSStyleSheet>();
 
@@ -112,7 +127,11 @@ export function adoptStyles(root: ShadowRoot, css: string): void {
     if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
     return;
   }
+  if ([...root.querySelectorAll('style')].some((s) => s.textContent === css)) return;
   const style = document.createElement('style');
   style.textContent = css;
-  root.prepend(style);
+  // After the sheets already there (the dialog's after the bar's), as adoptedStyleSheets does.
+  const last = root.querySelector('style:last-of-type');
+  if (last) last.after(style);
+  else root.prepend(style);
 }

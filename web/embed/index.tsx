@@ -15,7 +15,7 @@ import { jsx, jsxs } from 'react/jsx-runtime';
 import { createRoot } from 'react-dom/client';
 import { type BannerOptions, BannerView, type Placement } from '../components/BannerView.js';
 import type { DonatePanelProps } from '../components/DonatePanel.js';
-import { adoptStyles, bannerCss } from '../components/styles.js';
+import { adoptStyles, barCss } from '../components/styles.js';
 import type { Locale } from '../../common/i18n.js';
 import { type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { isDismissed } from '../lib/dismiss.js';
@@ -178,7 +178,7 @@ function render(host: HTMLElement, opts: MountOptions, cleanup?: () => void): ()
   host.setAttribute('data-placement', opts.placement ?? 'inline');
   host.setAttribute('data-campaign', opts.campaign);
   const shadow = host.attachShadow({ mode: 'open' });
-  adoptStyles(shadow, bannerCss);
+  adoptStyles(shadow, barCss);
   const mountPoint = document.createElement('div');
   shadow.append(mountPoint);
   const root = createRoot(mountPoint);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CURRENCIES,
   MAX_AMOUNT,
+  currencyDecimals,
   chargeForAmount,
   chargeWithFees,
   checkAmount,
@@ -106,6 +107,14 @@ describe('amount limits', () => {
 });
 
 describe('minor and major units', () => {
+  it("gives each currency the table's decimals (currencyDecimals does without the table), 2 if unknown", () => {
+    for (const [code, facts] of Object.entries(CURRENCIES)) {
+      expect(currencyDecimals(code), code).toBe(facts.decimals);
+      expect(currencyDecimals(code.toLowerCase()), code).toBe(facts.decimals);
+    }
+    expect(currencyDecimals('XYZ')).toBe(2);
+  });
+
   it('parses typed amounts into minor units without floating point', () => {
     const ok = (s: string, c = 'USD') => {
       const r = parseMoney(s, c);
