@@ -1,15 +1,20 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunnelBeacon, Progress, PublicVariant } from '../../common/api.js';
 import { hasChromium, launch, UI_WAIT_MS } from './helpers/browser.js';
+import { DIST } from './helpers/build.js';
 import { type RunningApp, startApp, startHostSite } from './helpers/server.js';
 
 /**
  * Issue 14, the widget side (SPEC §13): languages, variants, frequency caps, consent and funnel
- * beacons, checked from outside in Chromium on a page of another origin. Until the server sends
- * `copy`, `variants` and `frequency` (and takes beacons), a route stub adds them to the real
- * progress answer and records the beacons.
+ * beacons, checked from outside in Chromium on a page of another origin. A route stub adds
+ * `copy`, `variants` and `frequency` to the real progress answer and records the beacons, so each
+ * case controls exactly what the widget is given (tests/browser/campaign-craft.test.ts checks the
+ * same against the real server end to end).
  */
+const builtEmbed = () => readFileSync(path.join(DIST, 'embed.js'), 'utf8');
 const VARIANTS: PublicVariant[] = [
   { id: 'ctl', weight: 1, control: true, headline: null, message: null, button: null, locale: null },
   { id: 'bold', weight: 1, control: false, headline: 'Every reader counts', message: null, button: 'Give now', locale: null },
@@ -30,6 +35,11 @@ describe.skipIf(!hasChromium)('banner reach: languages, variants, frequency, con
     ctx.setDefaultTimeout(UI_WAIT_MS);
     const beacons: { type: string | null; body: FunnelBeacon }[] = [];
     const checkouts: Record<string, unknown>[] = [];
+    // embed.js as built, without the progress the server folds into it: these readers' progress
+    // carries stubbed fields, so the banner must ask the API for it.
+    await ctx.route(/\/embed\.js(\?.*)?$/, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: builtEmbed() }),
+    );
     await ctx.route(/\/api\/campaigns\/[a-z0-9-]+(\?.*)?$/, async (route) => {
       try {
         const res = await route.fetch();

@@ -25,6 +25,10 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     (page as Page & { errors?: string[] }).errors = errors;
+    // Listened to before navigation: a warning can come before goto() returns.
+    const messages: string[] = [];
+    page.on('console', (m) => messages.push(m.text()));
+    (page as Page & { messages?: string[] }).messages = messages;
     if (opts.init) await page.addInitScript(opts.init);
     await page.goto(`${host.base}${path}`);
     return page;
@@ -228,9 +232,8 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
   });
 
   it('removes itself quietly when the campaign does not exist', async () => {
-    const warnings: string[] = [];
     const page = await open('/missing');
-    page.on('console', (m) => warnings.push(m.text()));
+    const warnings = (page as Page & { messages?: string[] }).messages ?? [];
     await expect.poll(() => warnings.some((w) => w.includes('[groundswell]'))).toBe(true);
     expect(await page.locator('groundswell-banner').count()).toBe(0);
     expect(pageErrors(page)).toEqual([]);
