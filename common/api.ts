@@ -188,3 +188,29 @@ export interface PaceReport extends Pace {
   /** This campaign's cumulative curve and the previous one's (null: the default curve). */
   curves: { current: CurvePoint[]; reference: (CurvePoint & { share: number })[] | null };
 }
+
+/** Why online payments are down (SPEC §13): an outage Stripe showed, or an owner's pledge mode. */
+export type BreakerReason = 'connection' | 'stripe_5xx' | 'charges_disabled' | 'auth' | 'pledge_mode';
+
+/** What the payments breaker's log records. */
+export type BreakerEvent = 'opened' | 'closed' | 'pledge_mode_on' | 'pledge_mode_off';
+
+/** The payments breaker (server/giving/breaker.ts readBreaker); PATCH /api/admin/payments answers it. */
+export interface BreakerState {
+  open: boolean;
+  reason: BreakerReason | null;
+  detail: string | null;
+  pledgeMode: boolean;
+  changedAt: string | null;
+  lastProbeAt: string | null;
+  lastProbeOk: boolean | null;
+  lastProbeError: string | null;
+  otherWays: string;
+  pledgeRetentionDays: number;
+}
+
+/** GET /api/admin/payments: the breaker, its history (newest first) and the latest admin alerts. */
+export interface PaymentsStatus extends BreakerState {
+  history: { id: number; at: string; event: BreakerEvent; reason: BreakerReason | null; detail: string | null; admin: string | null }[];
+  alerts: { id: number; kind: string; campaign: string | null; message: string; at: string }[];
+}
