@@ -182,6 +182,40 @@ class TotalsBatch {
     const moves = [...net.values()]
       .filter((m) => m.delta !== 0)
       .sort((a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0));
+    if (moves.length && this.deltas.size === 1) {
+      // One campaign (a group of webhooks for one campaign, the year-end rush): the donor upsert,
+      // the donor count's move (a donor whose count crosses zero) and the totals update in one
+      // statement; the totals row is the only one locked after the donor rows, as below.
+      const [[campaignId, d]] = [...this.deltas.entries()] as [[number, Contribution & { donors: number }]];
+      const values = sql.join(moves.map((m) => sql`(${m.campaignId}::int, ${m.donorKey}::text, ${m.delta}::int)`));
+      const { rows } = await sql<{ campaign_id: number; donor_key: string; payments: number }>`with ${sql.join([
+        ...alongside,
+        sql`v (campaign_id, donor_key, delta) as (values ${values})`,
+        sql`d as (insert into campaign_donors (campaign_id, donor_key, payments) select campaign_id, donor_key, delta from v
+          on conflict (campaign_id, donor_key) do update set payments = campaign_donors.payments + excluded.payments
+          returning campaign_id, donor_key, payments)`,
+        sql`n as (select coalesce(sum(case when d.payments - v.delta <= 0 and d.payments > 0 then 1
+            when d.payments - v.delta > 0 and d.payments <= 0 then -1 else 0 end), 0)::int8 as moved
+          from d join v using (campaign_id, donor_key))`,
+        sql`t as (update campaign_totals set raised = raised + ${d.raised}, donations = donations + ${d.donation},
+            donors = donors + ${d.donors}::int8 + n.moved, refunded = refunded + ${d.refunded}, disputed = disputed + ${d.disputed},
+            version = version + 1, updated_at = now()
+          from n where campaign_id = ${campaignId}
+            and (${d.raised}::int8 <> 0 or ${d.donation}::int8 <> 0 or ${d.refunded}::int8 <> 0 or ${d.disputed}::int8 <> 0
+              or ${d.donors}::int8 + n.moved <> 0)
+          returning pg_notify(${PROGRESS_CHANNEL}, campaign_id::text))`,
+      ])} select campaign_id, donor_key, payments, (select count(*) from t) as notified from d`.execute(trx);
+      // A donor whose count went to zero is no donor any more: the row goes (rare: refunds).
+      for (const row of rows)
+        if (row.payments === 0)
+          await trx
+            .deleteFrom('campaign_donors')
+            .where('campaign_id', '=', row.campaign_id)
+            .where('donor_key', '=', row.donor_key)
+            .where('payments', '=', 0)
+            .execute();
+      return;
+    }
     if (moves.length) {
       // One upsert for all donors, in sorted order (so concurrent transactions cannot deadlock).
       const values = sql.join(moves.map((m) => sql`(${m.campaignId}::int, ${m.donorKey}::text, ${m.delta}::int)`));
