@@ -96,7 +96,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
     };
     const onEnd = () => {
       done();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      resolve(Buffer.concat(chunks, size));
     };
     const onError = (err: Error) => {
       done();

@@ -68,9 +68,9 @@ function raw(port: number, head: string, body: string | string[] = ''): Promise<
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Only the clock and a generated request id may differ between two answers. */
 function masked(s: string) {
-  return s.replace(/^Date: .*$/m, 'Date: <date>').replace(/^x-request-id: (.*)\r$/m, (line, id: string) =>
-    UUID.test(id) ? 'x-request-id: <generated>\r' : line,
-  );
+  return s
+    .replace(/^Date: .*$/m, 'Date: <date>')
+    .replace(/^x-request-id: (.*)\r$/m, (line, id: string) => (UUID.test(id) ? 'x-request-id: <generated>\r' : line));
 }
 
 const post = (headers: Record<string, string | number>, path = '/webhooks/stripe', method = 'POST') =>
@@ -133,7 +133,11 @@ describe('POST /webhooks/stripe beside the framework answers as the framework do
   async function paid(amount: number) {
     const g = await makeGift(ctx.db, campaign, { amount });
     return JSON.stringify(
-      event('checkout.session.completed', checkoutSession({ id: g.id, amount, campaignSlug: campaign.slug }, { paymentIntent: sid('pi') }), T),
+      event(
+        'checkout.session.completed',
+        checkoutSession({ id: g.id, amount, campaignSlug: campaign.slug }, { paymentIntent: sid('pi') }),
+        T,
+      ),
       null,
       2,
     );
@@ -342,7 +346,11 @@ describe('POST /webhooks/stripe beside the framework answers as the framework do
       ['PUT', '/webhooks/stripe'],
       ['OPTIONS', '/webhooks/stripe'],
     ] as const) {
-      const head = post({ 'Content-Length': Buffer.byteLength(body), 'Stripe-Signature': 't=1,v1=00', 'X-Request-Id': 'r1', Connection: 'close' }, path, method);
+      const head = post(
+        { 'Content-Length': Buffer.byteLength(body), 'Stripe-Signature': 't=1,v1=00', 'X-Request-Id': 'r1', Connection: 'close' },
+        path,
+        method,
+      );
       expect(masked(await raw(fast.port, head, body))).toBe(masked(await raw(framework.port, head, body)));
     }
     expect(fast.fast).toBe(before);
