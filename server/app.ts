@@ -28,7 +28,7 @@ import { WEBHOOK_PATH, createFastIngest } from './webhooks/fast-ingest.js';
 import { webhookReceiver, webhookRoutes } from './webhooks/routes.js';
 import { BEACON_PATH, funnelRoutes } from './variants/routes.js';
 
-/** Stripe events with expanded objects can be tens of KB (SPEC §7). */
+/** The body limit of /webhooks/* (the Hono middleware and the fast path): see limitBody below. */
 const WEBHOOK_BODY_LIMIT = 512 * 1024;
 
 export function createApp(deps: AppDeps) {

@@ -334,6 +334,32 @@ describe('POST /webhooks/stripe beside the framework answers as the framework do
     }
   });
 
+  it('a client that leaves mid-body: logged as the framework logs it, and the server goes on', async () => {
+    const logged = vi.spyOn(ctx.app.deps.log, 'error');
+    try {
+      for (const port of [fast.port, framework.port]) {
+        await new Promise<void>((resolve) => {
+          const s = tcp(port, '127.0.0.1');
+          s.on('error', () => {});
+          s.write(
+            'POST /webhooks/stripe HTTP/1.1\r\nHost: x\r\nX-Request-Id: gone\r\nStripe-Signature: t=1,v1=00\r\nContent-Length: 1000\r\n\r\n{"id":',
+            () => setTimeout(() => s.destroy(), 50),
+          );
+          s.on('close', () => resolve());
+        });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const seen = logged.mock.calls.map(([o, m]) => [{ ...(o as object), err: String((o as { err: unknown }).err) }, m]);
+      const line = [{ err: 'Error: aborted', requestId: 'gone', path: '/webhooks/stripe' }, 'unhandled error'];
+      expect(seen).toEqual([line, line]);
+    } finally {
+      logged.mockRestore();
+    }
+    const d = delivery('{}', { signature: null });
+    const { quick, slow } = await both(d.head, d.body);
+    expect(masked(quick)).toBe(masked(slow));
+  });
+
   it('leaves everything else to the framework: other methods, paths, a query string', async () => {
     const before = fast.fast;
     const body = await paid(300);
