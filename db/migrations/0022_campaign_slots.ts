@@ -92,6 +92,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create trigger payments_slots_delete after delete on payments referencing old table as old_rows
     for each statement execute function campaign_slots_note()`.execute(db);
 
+  // Emptying payments empties its rollup (no transition table for TRUNCATE).
+  await sql`create function campaign_slots_clear() returns trigger language plpgsql as $$
+    begin
+      truncate campaign_slots;
+      delete from campaign_slot_changes where xid = pg_current_xact_id();
+      return null;
+    end $$`.execute(db);
+  await sql`create trigger payments_slots_truncate after truncate on payments
+    for each statement execute function campaign_slots_clear()`.execute(db);
+
   // The fold, at COMMIT. A constraint trigger fires once per row noted; the first firing folds
   // every difference of the transaction (sorted), the later ones find none.
   await sql`create function campaign_slots_fold() returns trigger language plpgsql as $$
@@ -136,8 +146,10 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop trigger payments_slots_insert on payments`.execute(db);
   await sql`drop trigger payments_slots_update on payments`.execute(db);
   await sql`drop trigger payments_slots_delete on payments`.execute(db);
+  await sql`drop trigger payments_slots_truncate on payments`.execute(db);
   await sql`drop table campaign_slot_changes`.execute(db);
   await sql`drop function campaign_slots_fold()`.execute(db);
   await sql`drop function campaign_slots_note()`.execute(db);
+  await sql`drop function campaign_slots_clear()`.execute(db);
   await sql`drop table campaign_slots`.execute(db);
 }

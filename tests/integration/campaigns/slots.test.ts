@@ -6,6 +6,7 @@ import type { Database } from '../../../db/schema.js';
 import { campaignDashboard } from '../../../server/admin/dashboard.js';
 import { findBySlug } from '../../../server/campaigns/repository.js';
 import { raisedPerDay } from '../../../server/campaigns/pace-query.js';
+import { migrateTo, migrateToLatest } from '../../../db/migrate.js';
 import { withLedger } from '../../../server/ledger/ledger.js';
 import { type TestDatabase, createTestDatabase, testDatabaseKinds } from '../../helpers/db.js';
 import { makeCampaign, makeGift } from '../../helpers/factories.js';
@@ -358,5 +359,38 @@ describe.each(testDatabaseKinds())('campaign slots on %s', (kind) => {
       { date: '2026-11-30', amount: 4000, gross: 4000, donations: 1 },
       { date: '2026-12-01', amount: 3000, gross: 3000, donations: 1 },
     ]);
+  });
+
+  it('are built from the payments already recorded when the migration runs', async () => {
+    const db = await createTestDatabase(kind);
+    try {
+      await migrateTo(db.db, '0021_pace_frequency');
+      const c = await makeCampaign(db.db);
+      const gifts: string[] = [];
+      for (const [i, t] of INSTANTS.entries()) {
+        const giftId = randomUUID();
+        gifts.push(giftId);
+        await withLedger(db.db, {}, (l) =>
+          l.recordOfflineGift({
+            giftId,
+            campaignId: c.id,
+            currency: 'USD',
+            amount: 500 + i,
+            receivedAt: new Date(t),
+            email: EMAILS[i % 4] ?? null,
+          }),
+        );
+      }
+      await withLedger(db.db, {}, (l) => l.updateOfflineGift(gifts[1]!, { voided: true }));
+      await migrateToLatest(db.db);
+      const want = await direct(db.db, [c.id]);
+      expect(want.length).toBeGreaterThan(3);
+      expect(await rollup(db.db, [c.id])).toEqual(want);
+      // and kept from then on
+      await withLedger(db.db, {}, (l) => l.updateOfflineGift(gifts[2]!, { voided: true }));
+      expect(await rollup(db.db, [c.id])).toEqual(await direct(db.db, [c.id]));
+    } finally {
+      await db.drop();
+    }
   });
 });
