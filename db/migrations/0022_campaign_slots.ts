@@ -23,9 +23,11 @@ import { type Kysely, sql } from 'kysely';
  * upserting them mid-transaction would hold their locks for the rest of the transaction and, with
  * two transactions touching two slots in opposite orders (a new payment now, a refund of an older
  * one), deadlock. The fold runs after the transaction's last statement (so after TotalsBatch.apply
- * has taken its totals rows), and only the fold ever locks slot rows: a folding transaction waits
- * only on other folding transactions, and all of them take slot rows in the same global order, so
- * no cycle can form. There is deliberately no foreign key to campaigns: its check would take a key
+ * has taken its totals rows), and only the fold ever locks slot rows (besides this backfill, an
+ * import and a TRUNCATE, which run alone): a folding transaction waits only on other folding
+ * transactions, and all of them take slot rows in the same global order, so no cycle can form.
+ * (Two transactions that both move campaign A's money already queue on A's totals row before
+ * folding: the fold adds its few rows to that row's hold time, no new wait.) There is deliberately no foreign key to campaigns: its check would take a key
  * share lock on the campaign row at commit, and campaign edits lock that row FOR UPDATE.
  */
 export async function up(db: Kysely<any>): Promise<void> {
