@@ -133,9 +133,12 @@ export class GroupCommitter {
 
   private applyGroup(jobs: Job[]): Promise<JobResult[]> {
     return withLedger(this.db, this.deps, async (ledger) => {
-      const claimed = await ledger.claimEvents(jobs.map((j) => j.event));
-      // The Stripe ids of every claimed event, locked in one sorted statement (see lockIdsOf).
-      await ledger.lock(jobs.flatMap((j) => (j.prepared && claimed.has(j.event.id) ? lockIdsOf(j.prepared) : [])));
+      // The events claimed and the Stripe ids of every claimed one locked, in sorted order, in
+      // one statement (see lockIdsOf).
+      const claimed = await ledger.claimAndLock(
+        jobs.map((j) => j.event),
+        new Map(jobs.map((j) => [j.event.id, j.prepared ? lockIdsOf(j.prepared) : []])),
+      );
       const out: JobResult[] = [];
       for (const [i, job] of jobs.entries()) {
         if (!claimed.has(job.event.id)) {
