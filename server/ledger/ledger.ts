@@ -341,6 +341,72 @@ export type OfflineGiftChange = {
   anonymous?: boolean;
 };
 
+/** What findGift looks a gift up by. */
+export interface GiftLookup {
+  sessionId?: string | null;
+  subscriptionId?: string | null;
+  sourceKey?: string | null;
+  hint?: string | null;
+}
+
+type FoundGiftRow = Gift & { by_source: boolean | null; via: 'ids' | 'hint' };
+
+const lookupKey = (by: GiftLookup) =>
+  JSON.stringify([by.sessionId || null, by.subscriptionId || null, by.sourceKey || null, by.hint || null]);
+
+/** findGift's statement: the gifts Stripe's ids name, locked; the hinted gift (locked) only
+ * when no id names one. */
+function findGiftQuery(by: GiftLookup) {
+  const sourceKey = by.sourceKey || null;
+  const sessionId = by.sessionId || null;
+  const subscriptionId = by.subscriptionId || null;
+  const hint = by.hint && UUID.test(by.hint) ? by.hint : null;
+  return sql<FoundGiftRow>`
+      with by_ids as (
+        select gifts.*, gifts.id = (select gift_id from payments where source_key = ${sourceKey}::text) as by_source
+        from gifts
+        where source = 'stripe' and (
+          gifts.id = (select gift_id from payments where source_key = ${sourceKey}::text)
+          or checkout_session_id = ${sessionId}::text
+          or subscription_id = ${subscriptionId}::text)
+        for update
+      ),
+      by_hint as (
+        select gifts.*, false as by_source from gifts
+        where source = 'stripe' and id = ${hint}::uuid and not exists (select 1 from by_ids)
+        for update
+      )
+      select *, 'ids' as via from by_ids union all select *, 'hint' as via from by_hint`;
+}
+
+/** Which of findGift's rows is the gift (Stripe ids first; the hint only if nothing ties it elsewhere). */
+function pickGift(rows: FoundGiftRow[], by: GiftLookup): { gift: Gift | undefined; conflict: string | null } {
+  const sessionId = by.sessionId || null;
+  const subscriptionId = by.subscriptionId || null;
+  const hint = by.hint && UUID.test(by.hint) ? by.hint : null;
+  const strip = (g: FoundGiftRow | undefined): Gift | undefined => {
+    if (!g) return undefined;
+    const { by_source: _s, via: _v, ...gift } = g;
+    return gift;
+  };
+  const found = rows.filter((g) => g.via === 'ids');
+  const gift = strip(
+    found.find((g) => g.by_source) ??
+      (sessionId ? found.find((g) => g.checkout_session_id === sessionId) : undefined) ??
+      (subscriptionId ? found.find((g) => g.subscription_id === subscriptionId) : undefined),
+  );
+  if (gift) {
+    return { gift, conflict: hint && hint !== gift.id ? `metadata names gift ${hint}, Stripe ids tie this to gift ${gift.id}` : null };
+  }
+  const hinted = strip(rows.find((g) => g.via === 'hint'));
+  if (!hinted) return { gift: undefined, conflict: null };
+  const taken =
+    (by.subscriptionId && (hinted.frequency !== 'monthly' || (hinted.subscription_id && hinted.subscription_id !== by.subscriptionId))) ||
+    (by.sessionId && hinted.checkout_session_id && hinted.checkout_session_id !== by.sessionId);
+  if (taken) return { gift: undefined, conflict: `metadata names gift ${hint}, which Stripe ids tie to other objects` };
+  return { gift: hinted, conflict: null };
+}
+
 /** What attachToGift writes: the ids the gift lacks (never overwriting one it has). */
 function attachPlan(gift: Gift, ids: GiftIds) {
   const next = {
@@ -361,6 +427,8 @@ function attachPlan(gift: Gift, ids: GiftIds) {
 
 export class Ledger {
   private readonly batch = new TotalsBatch();
+  /** findGift's rows read ahead by prefindGifts, by lookup. */
+  private readonly prefound = new Map<string, FoundGiftRow[]>();
   private readonly locked = new Set<string>();
   private readonly finished = new Map<string, { outcome: EventOutcome; detail: string | null; conflict: string | null }>();
   /** Mails the facts of this transaction cause (receipts, corrected notices), queued in order
@@ -534,55 +602,40 @@ export class Ledger {
    * when no id is known yet, and only for a gift not tied to other Stripe objects of the same kind.
    * A hint that disagrees is returned as a conflict: logged and shown, never followed.
    */
-  async findGift(by: {
-    sessionId?: string | null;
-    subscriptionId?: string | null;
-    sourceKey?: string | null;
-    hint?: string | null;
-  }): Promise<{ gift: Gift | undefined; conflict: string | null }> {
-    const sourceKey = by.sourceKey || null;
-    const sessionId = by.sessionId || null;
-    const subscriptionId = by.subscriptionId || null;
-    const hint = by.hint && UUID.test(by.hint) ? by.hint : null;
-    // One round trip: the gifts Stripe's ids name, locked; the hinted gift (locked) only when
-    // no id names one.
-    const { rows } = await sql<Gift & { by_source: boolean | null; via: 'ids' | 'hint' }>`
-      with by_ids as (
-        select gifts.*, gifts.id = (select gift_id from payments where source_key = ${sourceKey}::text) as by_source
-        from gifts
-        where source = 'stripe' and (
-          gifts.id = (select gift_id from payments where source_key = ${sourceKey}::text)
-          or checkout_session_id = ${sessionId}::text
-          or subscription_id = ${subscriptionId}::text)
-        for update
-      ),
-      by_hint as (
-        select gifts.*, false as by_source from gifts
-        where source = 'stripe' and id = ${hint}::uuid and not exists (select 1 from by_ids)
-        for update
-      )
-      select *, 'ids' as via from by_ids union all select *, 'hint' as via from by_hint`.execute(this.trx);
-    const strip = (g: (typeof rows)[number] | undefined): Gift | undefined => {
-      if (!g) return undefined;
-      const { by_source: _s, via: _v, ...gift } = g;
-      return gift;
-    };
-    const found = rows.filter((g) => g.via === 'ids');
-    const gift = strip(
-      found.find((g) => g.by_source) ??
-        (sessionId ? found.find((g) => g.checkout_session_id === sessionId) : undefined) ??
-        (subscriptionId ? found.find((g) => g.subscription_id === subscriptionId) : undefined),
-    );
-    if (gift) {
-      return { gift, conflict: hint && hint !== gift.id ? `metadata names gift ${hint}, Stripe ids tie this to gift ${gift.id}` : null };
+  async findGift(by: GiftLookup): Promise<{ gift: Gift | undefined; conflict: string | null }> {
+    const key = lookupKey(by);
+    const found = this.prefound.get(key);
+    if (found) {
+      // Read by prefindGifts in this transaction, for this lookup only, and used once.
+      this.prefound.delete(key);
+      return pickGift(found, by);
     }
-    const hinted = strip(rows.find((g) => g.via === 'hint'));
-    if (!hinted) return { gift: undefined, conflict: null };
-    const taken =
-      (by.subscriptionId && (hinted.frequency !== 'monthly' || (hinted.subscription_id && hinted.subscription_id !== by.subscriptionId))) ||
-      (by.sessionId && hinted.checkout_session_id && hinted.checkout_session_id !== by.sessionId);
-    if (taken) return { gift: undefined, conflict: `metadata names gift ${hint}, which Stripe ids tie to other objects` };
-    return { gift: hinted, conflict: null };
+    const { rows } = await findGiftQuery(by).execute(this.trx);
+    return pickGift(rows, by);
+  }
+
+  /**
+   * findGift for several lookups in one round trip (group commit): the same statement per lookup,
+   * one after the other, their rows kept for the findGift call of each lookup that follows.
+   * Only for lookups that cannot see each other's writes: the caller passes lookups whose Stripe
+   * ids and hints are all different, and if two of them found a same gift, nothing is kept (each
+   * then reads its own, after the other's writes).
+   */
+  async prefindGifts(lookups: GiftLookup[]): Promise<void> {
+    if (lookups.length < 2) return;
+    const union = sql.join(
+      lookups.map((by, n) => sql`(select ${n}::int as lookup, q.* from (${findGiftQuery(by)}) q)`),
+      sql` union all `,
+    );
+    const { rows } = await sql<FoundGiftRow & { lookup: number }>`${union}`.execute(this.trx);
+    const byLookup = lookups.map(() => [] as FoundGiftRow[]);
+    const owner = new Map<string, number>();
+    for (const { lookup, ...row } of rows) {
+      if ((owner.get(row.id) ?? lookup) !== lookup) return;
+      owner.set(row.id, lookup);
+      byLookup[lookup]!.push(row);
+    }
+    lookups.forEach((by, n) => this.prefound.set(lookupKey(by), byLookup[n]!));
   }
 
   /** Stores the Stripe ids a checkout taught us about a gift (never overwriting one it has).

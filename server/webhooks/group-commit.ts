@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { type LedgerDeps, type StoredEvent, withLedger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
-import { type Applied, type ApplyContext, type HandledEvent, applyEvent, lockIdsOf } from './handlers.js';
+import { type Applied, type ApplyContext, type HandledEvent, applyEvent, groupGiftLookups, lockIdsOf } from './handlers.js';
 
 /**
  * Group commit for webhook events (issue 12). Events that arrive while a ledger transaction is
@@ -143,6 +143,9 @@ export class GroupCommitter {
         jobs.map((j) => j.event),
         new Map(jobs.map((j) => [j.event.id, j.prepared ? lockIdsOf(j.prepared) : []])),
       );
+      // The claimed checkouts' gifts read (and locked) in one statement, when no event of the
+      // group can change what another's lookup finds (groupGiftLookups).
+      await ledger.prefindGifts(groupGiftLookups(jobs.map((j) => (claimed.has(j.event.id) ? j.prepared : null))));
       const out: JobResult[] = [];
       for (const [i, job] of jobs.entries()) {
         if (!claimed.has(job.event.id)) {

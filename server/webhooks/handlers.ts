@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { type BalanceFact, recordBalanceTransaction, recordPayout } from '../ledger/books.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { GiftLookup, Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
 import { maskEmail } from '../logger.js';
 import { amountOf, applyCardSetup, queueGiftMail } from '../manage/service.js';
@@ -111,16 +111,43 @@ const rereadSession = async (event: SessionEvent, { stripe, reread }: PrefetchCo
 /** The gift a session belongs to: its session id, then its PaymentIntent or subscription, and
  * only then our metadata. */
 async function giftOfSession(ledger: Ledger, s: Stripe.Checkout.Session) {
-  const paymentIntentId = idOf(s.payment_intent);
-  const invoiceId = idOf(s.invoice);
-  const subscriptionId = idOf(s.subscription);
-  await ledger.lock([s.id, paymentIntentId, invoiceId, subscriptionId]);
-  return ledger.findGift({
+  await ledger.lock([s.id, idOf(s.payment_intent), idOf(s.invoice), idOf(s.subscription)]);
+  return ledger.findGift(sessionLookup(s));
+}
+
+/** What a checkout session's gift is found by (findGift). */
+function sessionLookup(s: Stripe.Checkout.Session): GiftLookup {
+  return {
     sessionId: s.id,
-    sourceKey: paymentIntentId ?? invoiceId,
-    subscriptionId,
+    sourceKey: idOf(s.payment_intent) ?? idOf(s.invoice),
+    subscriptionId: idOf(s.subscription),
     hint: s.metadata?.gift_id ?? s.client_reference_id,
-  });
+  };
+}
+
+/**
+ * The gift lookups of a group of events that may be read ahead in one statement
+ * (Ledger.prefindGifts), in the order the events are applied; none when that could differ from
+ * reading each when its event is applied: every event must be a checkout session's (or of a type
+ * we do not use), and no two may share a Stripe id or a gift hint, so none writes what another's
+ * lookup reads (the ledger also drops them all if two find the same gift).
+ */
+export function groupGiftLookups(events: (HandledEvent | null)[]): GiftLookup[] {
+  const lookups: GiftLookup[] = [];
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (!e) continue;
+    const ids = lockIdsOf(e);
+    if (!ids.length) return [];
+    const s = (e as SessionEvent).data.object;
+    const own = new Set([...ids, s.metadata?.gift_id, s.client_reference_id].filter((k): k is string => typeof k === 'string' && k !== ''));
+    for (const k of own) {
+      if (seen.has(k)) return [];
+      seen.add(k);
+    }
+    lookups.push(sessionLookup(s));
+  }
+  return lookups;
 }
 
 async function replayParked(ctx: ApplyContext, subscriptionId: string): Promise<void> {
