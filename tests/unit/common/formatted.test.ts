@@ -42,7 +42,7 @@ describe('figures formatted ahead of time', () => {
     learnFormatted(JSON.parse(JSON.stringify(figures)));
 
     // Intl.NumberFormat's format is a getter: each use reads it once.
-    const format = vi.spyOn(Intl.NumberFormat.prototype, 'format', 'get');
+    const format = vi.spyOn(Intl.NumberFormat.prototype as unknown as { format: unknown }, 'format', 'get');
     const select = vi.spyOn(Intl.PluralRules.prototype, 'select');
     expect(formatMoney(5_000_000, 'USD', { locale: 'en-US' })).toBe('$50,000');
     expect(formatMoney(1_234_550, 'EUR', { locale: 'en-US' })).toBe('€12,345.50');
