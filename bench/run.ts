@@ -32,6 +32,8 @@ export interface Row {
   better: 'higher' | 'lower';
   /** Overrides the printed value cell. */
   display?: string;
+  /** Overrides value ÷ baseline: e.g. the median of per-round ratios when rounds ran in pairs. */
+  ratio?: number;
 }
 
 export interface Section {
@@ -71,10 +73,11 @@ const fmt = (v: number, unit: string) => {
   if (!Number.isFinite(v)) return 'n/a';
   if (unit === 'ms') return `${v.toFixed(v < 10 ? 2 : 1)} ms`;
   if (unit === 'B') return `${Math.round(v).toLocaleString('en')} B`;
+  if (unit === 'µs') return `${v.toFixed(1)} µs`;
   return `${Math.round(v).toLocaleString('en')} ${unit}`;
 };
 
-const ratioOf = (r: Row) => (r.baseline && Number.isFinite(r.baseline) ? r.value / r.baseline : undefined);
+const ratioOf = (r: Row) => r.ratio ?? (r.baseline && Number.isFinite(r.baseline) ? r.value / r.baseline : undefined);
 
 function table(sections: Section[]): string {
   const head = ['section', 'metric', 'Groundswell', 'baseline', 'ratio'];

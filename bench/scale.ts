@@ -2,31 +2,40 @@
  * Issue 12 item 5: cost flat with size. The same app on two PostgreSQL databases whose campaign
  * already holds SIZES paid gifts (each with its payment, donor row and event row, seeded by SQL
  * with generate_series; the campaign's totals row is then set to the sums of those payments, as
- * the ledger would have left it), measured in alternating rounds:
+ * the ledger would have left it; then VACUUM ANALYZE, as autovacuum would have by then):
  *  - progress read on the miss path: the cache entry dropped (as a notification does), then
  *    GET /api/campaigns/:slug over HTTP: what a cold instance or an invalidation costs;
  *  - the admin donations list: its first page, and a page 90% deep by keyset cursor;
+ *    these reads take a few milliseconds, so a neighbour's burst on the shared machine moves
+ *    them more than the database's size: the two sizes are read turn about in one loop (small,
+ *    large, large, small, ...), READ_ROUNDS rounds, and the figure is the median of the rounds'
+ *    ratios (each round's median large ÷ median small);
  *  - the campaign dashboard (GET /api/admin/campaigns/:slug, which the donations page also loads);
  *  - webhook cost: distinct signed checkout.session.completed events POSTed by a child process;
- *  - the donations CSV export streamed over HTTP to the end, with the server process's peak RSS
- *    (the app runs in this process; the client discards the bytes).
+ *  - the donations CSV export streamed over HTTP to the end, served by the real server
+ *    (server/main.ts) in a child process of its own on the same database, one fresh process per
+ *    size: its resident memory before the export and its peak during it (VmHWM, reset just
+ *    before), so that nothing of the bench's own memory counts. The client discards the bytes.
  * Flat means the large database costs within 1.2× of the small one (memory: the peak at 1M
  * about the peak at 10k).
  *
  *   TEST_DATABASE_URL=postgres://... npm run bench -- --only scale
  *   BENCH_SCALE_SIZES=10000,100000 (default 10000,1000000)
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { type ReplayFile, median, replay } from './load.js';
 import type { Row, Section } from './run.js';
 import { type AppContext, startApp } from './servers.js';
 
 const ROUNDS = 3;
+const READ_ROUNDS = 7;
 const READS_PER_ROUND = 15;
 const EVENTS_PER_ROUND = 150;
 const WEBHOOK_CONCURRENCY = 16;
@@ -191,28 +200,44 @@ async function expectOk(p: Promise<{ status: number; ms: number; body: string }>
   return r.ms;
 }
 
-/** Median ms of READS_PER_ROUND progress reads, each after the cache entry was dropped. */
-async function coldProgress(s: Sized): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < READS_PER_ROUND; i++) {
-    s.app.ctx.bus.emitLocal(s.campaignId);
-    times.push(await expectOk(get(`${s.app.url}/api/campaigns/${SLUG}`), 'progress'));
-  }
-  return median(times);
+type Read = 'progress' | 'first' | 'deep';
+const READS: Read[] = ['progress', 'first', 'deep'];
+
+/** One read of each kind on one database: the progress read after its cache entry was dropped,
+ * the donations list's first page and the page 90% deep. */
+async function readOnce(s: Sized): Promise<Record<Read, number>> {
+  s.app.ctx.bus.emitLocal(s.campaignId);
+  return {
+    progress: await expectOk(get(`${s.app.url}/api/campaigns/${SLUG}`), 'progress'),
+    first: await expectOk(get(`${s.app.url}/api/admin/campaigns/${SLUG}/donations?limit=50`, admin(s)), 'donations'),
+    deep: await expectOk(get(`${s.app.url}/api/admin/campaigns/${SLUG}/donations?limit=50&cursor=${s.deepCursor}`, admin(s)), 'deep page'),
+  };
 }
 
-async function adminReads(s: Sized) {
-  const first: number[] = [];
-  const deep: number[] = [];
+/** READS_PER_ROUND reads of each kind per database, the two databases turn about (small then
+ * large, then large then small, ...): each round's medians per side. */
+async function pairedReads(small: Sized, large: Sized) {
+  const times = { small: { progress: [], first: [], deep: [] }, large: { progress: [], first: [], deep: [] } } as Record<
+    'small' | 'large',
+    Record<Read, number[]>
+  >;
+  for (let i = 0; i < READS_PER_ROUND; i++) {
+    const order = i % 2 ? (['large', 'small'] as const) : (['small', 'large'] as const);
+    for (const side of order) {
+      const r = await readOnce(side === 'small' ? small : large);
+      for (const k of READS) times[side][k].push(r[k]);
+    }
+  }
+  const medians = (side: 'small' | 'large') => Object.fromEntries(READS.map((k) => [k, median(times[side][k])])) as Record<Read, number>;
+  return { small: medians('small'), large: medians('large') };
+}
+
+async function dashboardReads(s: Sized) {
   const dash: number[] = [];
   for (let i = 0; i < 5; i++) {
-    first.push(await expectOk(get(`${s.app.url}/api/admin/campaigns/${SLUG}/donations?limit=50`, admin(s)), 'donations'));
-    deep.push(
-      await expectOk(get(`${s.app.url}/api/admin/campaigns/${SLUG}/donations?limit=50&cursor=${s.deepCursor}`, admin(s)), 'deep page'),
-    );
     dash.push(await expectOk(get(`${s.app.url}/api/admin/campaigns/${SLUG}`, admin(s)), 'dashboard'));
   }
-  return { first: median(first), deep: median(deep), dashboard: median(dash) };
+  return { dashboard: median(dash) };
 }
 
 async function webhooks(s: Sized, round: number): Promise<number> {
@@ -240,27 +265,99 @@ async function webhooks(s: Sized, round: number): Promise<number> {
   return r.perSecond;
 }
 
-/** The whole donations CSV over HTTP; the RSS of this (the server's) process meanwhile: its peak,
- * and the peak up to each tenth of the bytes (a leak grows with them; flat memory levels off). */
-async function csvExport(s: Sized, expectedBytes: number) {
-  globalThis.gc?.();
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  let bytes = 0;
-  const tenths: number[] = [];
-  const sample = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-    const tenth = Math.min(9, Math.floor((bytes / expectedBytes) * 10));
-    tenths[tenth] = peak;
-  }, 10);
-  try {
-    const r = await get(`${s.app.url}/api/admin/campaigns/${SLUG}/donations.csv`, admin(s), (n) => {
-      bytes += n;
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** VmRSS or VmHWM (peak) of a process, in bytes (Linux /proc). */
+function procMemory(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no ${field} for ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** The real server (server/main.ts) on this size's database, in a child process of its own. */
+async function startServerProcess(s: Sized) {
+  const url = s.app.ctx.database.url;
+  if (!url) throw new Error('the scale databases are PostgreSQL');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: url, PORT: '0', LOG_LEVEL: 'warn', STRIPE_EMULATOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in 120 s:\n${out}`)), 120_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /\(port (\d+);/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
     });
-    if (r.status !== 200) throw new Error(`csv: ${r.status}`);
-    return { ms: r.ms, bytes: r.bytes, before, peak: Math.max(peak, process.memoryUsage().rss), tenths };
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  }).catch((err: unknown) => {
+    child.kill('SIGTERM');
+    throw err;
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  try {
+    // Signed in on this server, now: the export wants a password entered in the last 10 minutes.
+    const login = await fetch(`${base}/api/admin/login`, {
+      method: 'POST',
+      body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+      headers: { 'content-type': 'application/json' },
+    });
+    if (login.status !== 200) throw new Error(`admin login on the server process: ${login.status} ${await login.text()}`);
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .join('; ');
+    return { pid: child.pid!, base, headers: { cookie, 'sec-fetch-site': 'same-origin' }, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The whole donations CSV over HTTP from a fresh server process: its RSS before, its peak
+ * during the export, and the peak up to each tenth of the bytes (a leak grows with them; flat
+ * memory levels off). */
+async function csvExport(s: Sized, expectedBytes: number) {
+  const server = await startServerProcess(s);
+  try {
+    // Let start-up's work (demo seed, workers' first polls) finish, then reset the peak.
+    await new Promise((r) => setTimeout(r, 2000));
+    const before = procMemory(server.pid, 'VmRSS');
+    writeFileSync(`/proc/${server.pid}/clear_refs`, '5');
+    let bytes = 0;
+    const tenths: number[] = [];
+    const sample = setInterval(() => {
+      const tenth = Math.min(9, Math.floor((bytes / expectedBytes) * 10));
+      tenths[tenth] = procMemory(server.pid, 'VmHWM');
+    }, 20);
+    try {
+      const r = await get(`${server.base}/api/admin/campaigns/${SLUG}/donations.csv`, server.headers, (n) => {
+        bytes += n;
+      });
+      if (r.status !== 200) throw new Error(`csv: ${r.status}`);
+      return { ms: r.ms, bytes: r.bytes, before, peak: procMemory(server.pid, 'VmHWM'), tenths };
+    } finally {
+      clearInterval(sample);
+    }
   } finally {
-    clearInterval(sample);
+    await server.stop();
   }
 }
 
@@ -268,7 +365,7 @@ export async function scaleSection(): Promise<Section> {
   const [smallN, largeN] = sizes as [number, number];
   const section: Section = {
     id: 'scale',
-    title: `Cost with ${fmtCount(largeN)} vs ${fmtCount(smallN)} paid gifts in the database (PostgreSQL; ${ROUNDS} alternating rounds, medians)`,
+    title: `Cost with ${fmtCount(largeN)} vs ${fmtCount(smallN)} paid gifts in the database (PostgreSQL; reads: median of ${READ_ROUNDS} rounds' ratios; dashboard and webhooks: ${ROUNDS} alternating rounds, medians)`,
     status: 'ok',
     rows: [],
     notes: [],
@@ -287,18 +384,21 @@ export async function scaleSection(): Promise<Section> {
     const large = await prepare(largeN, dir);
     open.push(large);
     section.notes.push(`seeded both databases in ${((Date.now() - seedStart) / 1000).toFixed(0)} s.`);
+    // The first reads, before any warm-up: the deep page's rows are not in PostgreSQL's cache yet.
+    const firstDeep = { small: (await readOnce(small)).deep, large: (await readOnce(large)).deep };
     // Warm both (connections, plans, the JIT): one round not counted.
+    await pairedReads(small, large);
+    const reads: Awaited<ReturnType<typeof pairedReads>>[] = [];
+    for (let r = 0; r < READ_ROUNDS; r++) reads.push(await pairedReads(small, large));
     for (const s of [small, large]) {
-      await coldProgress(s);
-      await adminReads(s);
+      await dashboardReads(s);
       await webhooks(s, ROUNDS);
     }
-    type R = { progress: number; first: number; deep: number; dashboard: number; webhooks: number };
+    type R = { dashboard: number; webhooks: number };
     const rounds: { small: R; large: R }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const one = async (s: Sized): Promise<R> => ({
-        progress: await coldProgress(s),
-        ...(await adminReads(s)),
+        ...(await dashboardReads(s)),
         webhooks: await webhooks(s, r),
       });
       // Alternate which side goes first: a neighbour's burst should not always land on one side.
@@ -315,6 +415,15 @@ export async function scaleSection(): Promise<Section> {
     const m = (side: 'small' | 'large', k: keyof R) => median(rounds.map((x) => x[side][k]));
     const per = (k: keyof R) => rounds.map((x) => (x.large[k] / x.small[k]).toFixed(2)).join(', ');
     const label = `${fmtCount(smallN)} gifts`;
+    const readRow = (metric: string, k: Read): Row => ({
+      metric: `${metric} at ${fmtCount(largeN)}`,
+      unit: 'ms',
+      value: median(reads.map((x) => x.large[k])),
+      baseline: median(reads.map((x) => x.small[k])),
+      baselineLabel: label,
+      ratio: median(reads.map((x) => x.large[k] / x.small[k])),
+      better: 'lower',
+    });
     const row = (metric: string, k: keyof R, better: Row['better'], unit = 'ms'): Row => ({
       metric: `${metric} at ${fmtCount(largeN)}`,
       unit,
@@ -324,9 +433,9 @@ export async function scaleSection(): Promise<Section> {
       better,
     });
     section.rows.push(
-      row('progress read, cache miss', 'progress', 'lower'),
-      row('admin donations, first page', 'first', 'lower'),
-      row('admin donations, page 90% deep', 'deep', 'lower'),
+      readRow('progress read, cache miss', 'progress'),
+      readRow('admin donations, first page', 'first'),
+      readRow('admin donations, page 90% deep', 'deep'),
       row('admin campaign dashboard', 'dashboard', 'lower'),
       row('webhook events/s', 'webhooks', 'higher', '/s'),
       {
@@ -346,12 +455,17 @@ export async function scaleSection(): Promise<Section> {
         better: 'higher',
       },
     );
-    for (const k of ['progress', 'first', 'deep', 'dashboard', 'webhooks'] as const) section.notes.push(`per-round ${k} ratio: ${per(k)}.`);
+    for (const k of READS)
+      section.notes.push(
+        `per-round ${k} ratio (median of ${READS_PER_ROUND} reads per side, sides turn about): ${reads.map((x) => (x.large[k] / x.small[k]).toFixed(2)).join(', ')}.`,
+      );
+    for (const k of ['dashboard', 'webhooks'] as const) section.notes.push(`per-round ${k} ratio: ${per(k)}.`);
     section.notes.push(
-      `CSV: ${fmtCount(largeN)} rows ${(csv.large.bytes / 1e6).toFixed(0)} MB in ${(csv.large.ms / 1000).toFixed(1)} s, RSS ${(csv.large.before / 1e6).toFixed(0)} → peak ${(csv.large.peak / 1e6).toFixed(0)} MB; ${fmtCount(smallN)}: ${(csv.small.bytes / 1e6).toFixed(1)} MB, RSS ${(csv.small.before / 1e6).toFixed(0)} → ${(csv.small.peak / 1e6).toFixed(0)} MB (the app runs in the bench process).`,
+      `first deep-page read, before any warm-up: ${firstDeep.large.toFixed(1)} ms at ${fmtCount(largeN)}, ${firstDeep.small.toFixed(1)} ms at ${fmtCount(smallN)}.`,
+      `CSV: ${fmtCount(largeN)} rows ${(csv.large.bytes / 1e6).toFixed(0)} MB in ${(csv.large.ms / 1000).toFixed(1)} s, server RSS ${(csv.large.before / 1e6).toFixed(0)} → peak ${(csv.large.peak / 1e6).toFixed(0)} MB; ${fmtCount(smallN)}: ${(csv.small.bytes / 1e6).toFixed(1)} MB, RSS ${(csv.small.before / 1e6).toFixed(0)} → ${(csv.small.peak / 1e6).toFixed(0)} MB (server/main.ts in a child process per size).`,
       `CSV at ${fmtCount(largeN)}: peak RSS by tenth of the file ${csv.large.tenths.map((x) => (x / 1e6).toFixed(0)).join(', ')} MB.`,
     );
-    section.details = { rounds, csv };
+    section.details = { reads, firstDeep, rounds, csv };
     return section;
   } finally {
     for (const s of open) await s.app.stop().catch(() => {});

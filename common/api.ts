@@ -133,3 +133,84 @@ export interface OrgSettings {
   /** An https URL of the logo shown above mails; mails read the same without it. */
   logoUrl: string;
 }
+
+/** A knot of a pace shape: after `at` ppm of the duration, `share` ppm of the final total was in. */
+export interface ShapePoint {
+  at: number;
+  share: number;
+}
+
+/** A point of a campaign's cumulative curve (server/campaigns/pace.ts cumulativeCurve). */
+export interface CurvePoint {
+  date: string;
+  /** End of the day (or now, or the campaign's end, whichever is first), as ppm of the duration. */
+  at: number;
+  /** Raised up to the end of the day, in the campaign's currency. */
+  cumulative: number;
+}
+
+/** A campaign's pace (SPEC §13): the projection server/campaigns/pace.ts computes. Shares in ppm. */
+export interface Pace {
+  /** scheduled: not started; too_early: the shape expects under 10 % by now; projected; ended: the result is final. */
+  status: 'scheduled' | 'too_early' | 'projected' | 'ended';
+  method: { kind: 'previous'; slug: string; title: string; endsAt: string; sentence: string } | { kind: 'default'; sentence: string };
+  /** Share of the duration elapsed and the share of the money the shape expects by now, in ppm. */
+  elapsed: number;
+  expectedShare: number;
+  /** The current goal (stretch goals: the first not yet reached) and the total against it. */
+  goal: number;
+  total: number;
+  /** Raised and total (with matching) the shape projects at endsAt; null while there is none. */
+  projectedRaised: number | null;
+  projectedTotal: number | null;
+  /** The highest goal the projected total reaches, or null. */
+  projectedGoal: number | null;
+  /** When a too-early projection will start (ISO), else null. */
+  projectFrom: string | null;
+  /** goal − total (never below 0), in total terms (gifts and matching). */
+  stillNeeded: number;
+  /** Calendar days left in the organisation's zone, today included; 0 once ended. */
+  daysLeft: number;
+  /** stillNeeded spread evenly over daysLeft (rounded up); null once ended. */
+  perDay: number | null;
+  /**
+   * stillNeeded spread over the days left as the shape expects the money to come (sums exactly;
+   * at most 731 days are listed).
+   */
+  shapedNeed: { date: string; amount: number }[];
+  /** The shape used, as knots (ppm), for the chart. */
+  shape: ShapePoint[];
+}
+
+/** GET /api/admin/campaigns/:slug/pace (server/campaigns/pace-query.ts): the projection with both curves for the chart. */
+export interface PaceReport extends Pace {
+  currency: string;
+  /** This campaign's cumulative curve and the previous one's (null: the default curve). */
+  curves: { current: CurvePoint[]; reference: (CurvePoint & { share: number })[] | null };
+}
+
+/** Why online payments are down (SPEC §13): an outage Stripe showed, or an owner's pledge mode. */
+export type BreakerReason = 'connection' | 'stripe_5xx' | 'charges_disabled' | 'auth' | 'pledge_mode';
+
+/** What the payments breaker's log records. */
+export type BreakerEvent = 'opened' | 'closed' | 'pledge_mode_on' | 'pledge_mode_off';
+
+/** The payments breaker (server/giving/breaker.ts readBreaker); PATCH /api/admin/payments answers it. */
+export interface BreakerState {
+  open: boolean;
+  reason: BreakerReason | null;
+  detail: string | null;
+  pledgeMode: boolean;
+  changedAt: string | null;
+  lastProbeAt: string | null;
+  lastProbeOk: boolean | null;
+  lastProbeError: string | null;
+  otherWays: string;
+  pledgeRetentionDays: number;
+}
+
+/** GET /api/admin/payments: the breaker, its history (newest first) and the latest admin alerts. */
+export interface PaymentsStatus extends BreakerState {
+  history: { id: number; at: string; event: BreakerEvent; reason: BreakerReason | null; detail: string | null; admin: string | null }[];
+  alerts: { id: number; kind: string; campaign: string | null; message: string; at: string }[];
+}

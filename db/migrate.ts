@@ -24,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0019_variants': await import('./migrations/0019_variants.js'),
   '0020_languages': await import('./migrations/0020_languages.js'),
   '0021_pace_frequency': await import('./migrations/0021_pace_frequency.js'),
+  '0022_campaign_slots': await import('./migrations/0022_campaign_slots.js'),
 };
 
 class StaticProvider implements MigrationProvider {

@@ -9,6 +9,7 @@ import type { GivingTables } from './schema/giving.js';
 import type { StatementTables } from './schema/statements.js';
 import type { VariantTables } from './schema/variants.js';
 import type { LanguageTables } from './schema/languages.js';
+import type { SlotTables } from './schema/slots.js';
 
 export * from './schema/core.js';
 export type { BreakerReason, PledgeStatus } from './schema/giving.js';
@@ -25,4 +26,5 @@ export interface Database
     StripeOpsTables,
     GivingTables,
     VariantTables,
-    LanguageTables {}
+    LanguageTables,
+    SlotTables {}

@@ -17,15 +17,19 @@ import type { AppDeps } from './deps.js';
 import { digestPageRoutes } from './digest/pages.js';
 import { pledgePageRoutes } from './giving/pages.js';
 import { pledgeRoutes } from './giving/routes.js';
-import { AppError } from './errors.js';
+import { AppError, INTERNAL_ERROR, payloadTooLarge } from './errors.js';
 import { securityHeaders } from './lib/security-headers.js';
 import { ProgressStreams } from './live/streams.js';
 import { managePageRoutes } from './manage/pages.js';
 import { EMBED_CATALOGS, siteRoutes } from './site/routes.js';
 import { statementSection } from './statements/manage-section.js';
 import { statementRoutes } from './statements/routes.js';
-import { webhookRoutes } from './webhooks/routes.js';
+import { WEBHOOK_PATH, createFastIngest } from './webhooks/fast-ingest.js';
+import { webhookReceiver, webhookRoutes } from './webhooks/routes.js';
 import { BEACON_PATH, funnelRoutes } from './variants/routes.js';
+
+/** The body limit of /webhooks/* (the Hono middleware and the fast path): see limitBody below. */
+const WEBHOOK_BODY_LIMIT = 512 * 1024;
 
 export function createApp(deps: AppDeps) {
   const app = new Hono();
@@ -77,18 +81,16 @@ export function createApp(deps: AppDeps) {
   });
   // Huge bodies are refused before they are read (SPEC §7). Webhooks get more room: Stripe
   // events with expanded objects can be tens of KB. Bodiless reads skip the check.
-  // The rest of the body is never read, so the connection cannot carry another request: say
-  // so (Connection: close) instead of leaving a keep-alive client to find the socket destroyed
-  // under its next request ("other side closed").
+  // The rest of the body is never read: the 413 closes the connection (payloadTooLarge).
   const tooLarge = () => {
-    throw new AppError('payload_too_large', 413, 'Request body is too large', undefined, { Connection: 'close' });
+    throw payloadTooLarge();
   };
   const limitBody = (maxSize: number): MiddlewareHandler => {
     const limit = bodyLimit({ maxSize, onError: tooLarge });
     return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next));
   };
   app.use('/api/*', limitBody(32 * 1024));
-  app.use('/webhooks/*', limitBody(512 * 1024));
+  app.use('/webhooks/*', limitBody(WEBHOOK_BODY_LIMIT));
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.get('/readyz', async (c) => {
@@ -106,7 +108,11 @@ export function createApp(deps: AppDeps) {
   const streams = new ProgressStreams(cache, deps.bus, headers.publicHeaders);
   app.route('/api/campaigns', campaignRoutes(deps, cache, streams));
   const fastRead = createFastRead(cache, headers.publicHeaders);
-  app.route('/webhooks/stripe', webhookRoutes(deps));
+  // Stripe's deliveries: one receiver for the Hono route (app.request callers) and the node:http
+  // fast path (server/webhooks/fast-ingest.ts), which skips the framework on a real socket.
+  const receiveWebhook = webhookReceiver(deps);
+  const fastIngest = createFastIngest(receiveWebhook, { maxBody: WEBHOOK_BODY_LIMIT, log: deps.log });
+  app.route(WEBHOOK_PATH, webhookRoutes(deps, receiveWebhook));
   app.route('/api/admin', adminRoutes(deps));
   if (deps.emulatorRoutes) app.route('/', deps.emulatorRoutes);
   app.route('/digest', digestPageRoutes(deps));
@@ -131,7 +137,7 @@ export function createApp(deps: AppDeps) {
       return c.json({ error: { code, message } }, status);
     }
     deps.log.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error');
-    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on our side; please try again.' } }, 500);
+    return c.json(INTERNAL_ERROR, 500);
   });
 
   return Object.assign(app, {
@@ -140,10 +146,11 @@ export function createApp(deps: AppDeps) {
     streams,
     /**
      * For a node:http server (server/lib/serve.ts): answers the hottest public reads from
-     * precomputed bytes before the framework sees them, or returns false and touches nothing.
+     * precomputed bytes and Stripe's deliveries with the route's own logic before the framework
+     * sees them, or returns false and touches nothing.
      */
     fastPath(req: IncomingMessage, res: ServerResponse): boolean {
-      return fastRead(req, res) || streams.fastStream(req, res);
+      return fastRead(req, res) || fastIngest(req, res) || streams.fastStream(req, res);
     },
     /** Ends every open event stream (shutdown): banners reconnect, to another instance if need be. */
     endStreams() {

@@ -1,10 +1,11 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { BreakerEvent, BreakerReason } from '../../common/api.js';
 import type { Locale } from '../../common/i18n.js';
 
 type Time = ColumnType<Date, Date | string, Date | string>;
 type MaybeTime = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
-export type BreakerReason = 'connection' | 'stripe_5xx' | 'charges_disabled' | 'auth' | 'pledge_mode';
+export type { BreakerEvent, BreakerReason };
 
 /** One row, id 1 (migrations/0018_giving). */
 export interface PaymentsBreakerTable {
@@ -25,8 +26,9 @@ export interface PaymentsBreakerTable {
 export interface PaymentsBreakerLogTable {
   id: Generated<number>;
   at: Time;
-  event: 'opened' | 'closed' | 'pledge_mode_on' | 'pledge_mode_off';
-  reason: string | null;
+  event: BreakerEvent;
+  /** Written only by server/giving/breaker.ts. */
+  reason: BreakerReason | null;
   detail: string | null;
   admin_id: number | null;
 }

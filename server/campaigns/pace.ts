@@ -1,3 +1,4 @@
+import type { CurvePoint, Pace, ShapePoint } from '../../common/api.js';
 import { fromZonedInput, nextDay, zonedDay } from '../../common/time.js';
 import { currentGoal, matchedAmount } from './service.js';
 
@@ -22,17 +23,14 @@ import { currentGoal, matchedAmount } from './service.js';
  * Pure: the SQL that feeds it is in pace-query.ts.
  */
 
+// The response shapes are declared once, in common/api.ts (STYLE 15); pace-query.ts reads them here.
+export type { CurvePoint, Pace };
+
 export const PPM = 1_000_000;
 /** No projection while the shape expects less than this share of the final total. */
 export const MIN_SHARE_PPM = 100_000;
 /** Remaining days listed one by one (the dashboard chart's bound too). */
 const MAX_DAYS = 731;
-
-/** A knot of a shape: after `at` ppm of the duration, `share` ppm of the final total was in. */
-export interface ShapePoint {
-  at: number;
-  share: number;
-}
 
 /**
  * The default year-end curve. This is OUR ASSUMPTION, not fitted to anyone's data: it follows the
@@ -101,14 +99,6 @@ export interface DayAmount {
   day: string;
   /** What the day's payments add to `raised` now (after refunds and disputes). */
   amount: number;
-}
-
-export interface CurvePoint {
-  date: string;
-  /** End of the day (or now, or the campaign's end, whichever is first), as ppm of the duration. */
-  at: number;
-  /** Raised up to the end of the day, in the campaign's currency. */
-  cumulative: number;
 }
 
 /**
@@ -185,38 +175,6 @@ export interface PaceReference {
   endsAt: string;
   /** Its curve (its own currency); the shape is read from it. */
   curve: CurvePoint[];
-}
-
-export interface Pace {
-  /** scheduled: not started; too_early: see MIN_SHARE_PPM; projected; ended: the result is final. */
-  status: 'scheduled' | 'too_early' | 'projected' | 'ended';
-  method: { kind: 'previous'; slug: string; title: string; endsAt: string; sentence: string } | { kind: 'default'; sentence: string };
-  /** Share of the duration elapsed and the share of the money the shape expects by now, in ppm. */
-  elapsed: number;
-  expectedShare: number;
-  /** The current goal (stretch goals: the first not yet reached) and the total against it. */
-  goal: number;
-  total: number;
-  /** Raised and total (with matching) the shape projects at endsAt; null while there is none. */
-  projectedRaised: number | null;
-  projectedTotal: number | null;
-  /** The highest goal the projected total reaches, or null. */
-  projectedGoal: number | null;
-  /** When a too-early projection will start (ISO), else null. */
-  projectFrom: string | null;
-  /** goal − total (never below 0), in total terms (gifts and matching). */
-  stillNeeded: number;
-  /** Calendar days left in the organisation's zone, today included; 0 once ended. */
-  daysLeft: number;
-  /** stillNeeded spread evenly over daysLeft (rounded up); null once ended. */
-  perDay: number | null;
-  /**
-   * stillNeeded spread over the days left as the shape expects the money to come (sums exactly;
-   * at most 731 days are listed).
-   */
-  shapedNeed: { date: string; amount: number }[];
-  /** The shape used, as knots (ppm), for the chart. */
-  shape: ShapePoint[];
 }
 
 /**

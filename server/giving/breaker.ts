@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import Stripe from 'stripe';
-import type { BreakerReason, Database } from '../../db/schema.js';
+import type { BreakerReason, BreakerState, PaymentsStatus } from '../../common/api.js';
+import type { Database } from '../../db/schema.js';
 import type { AppDeps } from '../deps.js';
 
 /**
@@ -16,19 +17,6 @@ export type BreakerDeps = Pick<AppDeps, 'db' | 'stripe' | 'clock' | 'bus' | 'log
 /** How often the probe asks Stripe while payments are down, and while they are up. */
 export const PROBE_WHILE_OPEN_MS = 30_000;
 export const PROBE_WHILE_CLOSED_MS = 5 * 60_000;
-
-export interface BreakerState {
-  open: boolean;
-  reason: BreakerReason | null;
-  detail: string | null;
-  pledgeMode: boolean;
-  changedAt: string | null;
-  lastProbeAt: string | null;
-  lastProbeOk: boolean | null;
-  lastProbeError: string | null;
-  otherWays: string;
-  pledgeRetentionDays: number;
-}
 
 /** The row's state before anything was ever written (the column defaults of migration 0018). */
 const UNTOUCHED = {
@@ -246,7 +234,7 @@ export async function runProbe(deps: BreakerDeps, opts: { force?: boolean } = {}
   return outcome;
 }
 
-export async function breakerHistory(db: Kysely<Database>, limit = 50) {
+export async function breakerHistory(db: Kysely<Database>, limit = 50): Promise<PaymentsStatus['history']> {
   const rows = await db
     .selectFrom('payments_breaker_log as l')
     .leftJoin('admins as a', 'a.id', 'l.admin_id')

@@ -182,6 +182,40 @@ class TotalsBatch {
     const moves = [...net.values()]
       .filter((m) => m.delta !== 0)
       .sort((a, b) => a.campaignId - b.campaignId || (a.donorKey < b.donorKey ? -1 : a.donorKey > b.donorKey ? 1 : 0));
+    if (moves.length && this.deltas.size === 1) {
+      // One campaign (a group of webhooks for one campaign, the year-end rush): the donor upsert,
+      // the donor count's move (a donor whose count crosses zero) and the totals update in one
+      // statement; the totals row is the only one locked after the donor rows, as below.
+      const [[campaignId, d]] = [...this.deltas.entries()] as [[number, Contribution & { donors: number }]];
+      const values = sql.join(moves.map((m) => sql`(${m.campaignId}::int, ${m.donorKey}::text, ${m.delta}::int)`));
+      const { rows } = await sql<{ campaign_id: number; donor_key: string; payments: number }>`with ${sql.join([
+        ...alongside,
+        sql`v (campaign_id, donor_key, delta) as (values ${values})`,
+        sql`d as (insert into campaign_donors (campaign_id, donor_key, payments) select campaign_id, donor_key, delta from v
+          on conflict (campaign_id, donor_key) do update set payments = campaign_donors.payments + excluded.payments
+          returning campaign_id, donor_key, payments)`,
+        sql`n as (select coalesce(sum(case when d.payments - v.delta <= 0 and d.payments > 0 then 1
+            when d.payments - v.delta > 0 and d.payments <= 0 then -1 else 0 end), 0)::int8 as moved
+          from d join v using (campaign_id, donor_key))`,
+        sql`t as (update campaign_totals set raised = raised + ${d.raised}, donations = donations + ${d.donation},
+            donors = donors + ${d.donors}::int8 + n.moved, refunded = refunded + ${d.refunded}, disputed = disputed + ${d.disputed},
+            version = version + 1, updated_at = now()
+          from n where campaign_id = ${campaignId}
+            and (${d.raised}::int8 <> 0 or ${d.donation}::int8 <> 0 or ${d.refunded}::int8 <> 0 or ${d.disputed}::int8 <> 0
+              or ${d.donors}::int8 + n.moved <> 0)
+          returning pg_notify(${PROGRESS_CHANNEL}, campaign_id::text))`,
+      ])} select campaign_id, donor_key, payments, (select count(*) from t) as notified from d`.execute(trx);
+      // A donor whose count went to zero is no donor any more: the row goes (rare: refunds).
+      for (const row of rows)
+        if (row.payments === 0)
+          await trx
+            .deleteFrom('campaign_donors')
+            .where('campaign_id', '=', row.campaign_id)
+            .where('donor_key', '=', row.donor_key)
+            .where('payments', '=', 0)
+            .execute();
+      return;
+    }
     if (moves.length) {
       // One upsert for all donors, in sorted order (so concurrent transactions cannot deadlock).
       const values = sql.join(moves.map((m) => sql`(${m.campaignId}::int, ${m.donorKey}::text, ${m.delta}::int)`));
@@ -248,6 +282,18 @@ export interface NewPayment {
    * time: it never replaces a time already recorded. */
   provisional?: boolean;
   payerEmail?: string | null;
+  /** attachToGift's work (the checkout's ids, the status moved forward) in the payment's own
+   * statement: one round trip less for a paid one-time checkout. Needs the whole gift. */
+  attach?: { ids: GiftIds; status: GiftStatus };
+}
+
+/** The Stripe ids a checkout teaches about a gift. */
+export interface GiftIds {
+  sessionId?: string | null;
+  paymentIntentId?: string | null;
+  subscriptionId?: string | null;
+  customerId?: string | null;
+  email?: string | null;
 }
 
 export interface StoredEvent {
@@ -294,6 +340,24 @@ export type OfflineGiftChange = {
   showOnWall?: boolean;
   anonymous?: boolean;
 };
+
+/** What attachToGift writes: the ids the gift lacks (never overwriting one it has). */
+function attachPlan(gift: Gift, ids: GiftIds) {
+  const next = {
+    checkout_session_id: gift.checkout_session_id ?? ids.sessionId ?? null,
+    payment_intent_id: gift.payment_intent_id ?? ids.paymentIntentId ?? null,
+    subscription_id: gift.subscription_id ?? ids.subscriptionId ?? null,
+    customer_id: gift.customer_id ?? ids.customerId ?? null,
+    email: gift.email ?? ids.email ?? null,
+  };
+  const changed =
+    next.checkout_session_id !== gift.checkout_session_id ||
+    next.payment_intent_id !== gift.payment_intent_id ||
+    next.subscription_id !== gift.subscription_id ||
+    next.customer_id !== gift.customer_id ||
+    next.email !== gift.email;
+  return { next, changed };
+}
 
 export class Ledger {
   private readonly batch = new TotalsBatch();
@@ -355,8 +419,14 @@ export class Ledger {
    * other instead of deadlocking. Ids must be distinct. */
   async claimEvents(events: StoredEvent[]): Promise<Set<string>> {
     if (!events.length) return new Set();
+    const rows = await this.claimQuery(events).execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** The claim of claimEvents as a query (rows inserted in id order). */
+  private claimQuery(events: StoredEvent[]) {
     const sorted = [...events].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const rows = await this.trx
+    return this.trx
       .insertInto('stripe_events')
       .values(
         sorted.map((e) => ({
@@ -376,9 +446,34 @@ export class Ledger {
           .doUpdateSet({ attempts: sql`stripe_events.attempts + 1` })
           .where('stripe_events.outcome', 'in', ['failed', 'unreadable']),
       )
-      .returning('id')
-      .execute();
-    return new Set(rows.map((r) => r.id));
+      .returning('id');
+  }
+
+  /**
+   * claimEvents and lock in one round trip (group commit): claims the events, then takes the
+   * advisory locks on the Stripe ids of the claimed ones (`lockIds`: event id → its Stripe ids),
+   * in sorted order, after the claim as two statements would. Returns the ids claimed.
+   */
+  async claimAndLock(events: StoredEvent[], lockIds: Map<string, (string | null | undefined)[]>): Promise<Set<string>> {
+    if (!events.length) return new Set();
+    // (lock id, event) pairs sorted by lock id (JavaScript's order, as lock() uses).
+    const pairs: [string, string][] = [];
+    for (const e of events)
+      for (const id of new Set(lockIds.get(e.id) ?? []))
+        if (typeof id === 'string' && id.length > 0 && !this.locked.has(id)) pairs.push([id, e.id]);
+    pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    // The claim runs first: the main query reads its rows before any lock is taken; each lock
+    // id once, in the pairs' order (a function scan yields arrays in their order).
+    const { rows } = await sql<{ claimed: string[] | null; locks: number | string }>`with ins as (${this.claimQuery(events)}),
+        claimed as (select coalesce(array_agg(id), '{}') as ids from ins)
+      select claimed.ids as claimed,
+        (select count(pg_advisory_xact_lock(hashtextextended(l.id, 0))) from (
+          select t.id, min(t.n) as n from unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) with ordinality as t(id, ev, n)
+          where t.ev = any(claimed.ids) group by t.id order by min(t.n)) l) as locks
+      from claimed`.execute(this.trx);
+    const claimed = new Set(rows[0]?.claimed ?? []);
+    for (const [id, ev] of pairs) if (claimed.has(ev)) this.locked.add(id);
+    return claimed;
   }
 
   /** The outcome of a claimed event. Written with the others at the end of the transaction
@@ -494,31 +589,13 @@ export class Ledger {
    * Returns true when the gift has just learnt its subscription. */
   async attachToGift(
     gift: Gift,
-    ids: {
-      sessionId?: string | null;
-      paymentIntentId?: string | null;
-      subscriptionId?: string | null;
-      customerId?: string | null;
-      email?: string | null;
-    },
+    ids: GiftIds,
     /** Moves the gift's status forward too (as setGiftStatus), in the same statement. */
     status?: GiftStatus,
   ): Promise<boolean> {
-    const next = {
-      checkout_session_id: gift.checkout_session_id ?? ids.sessionId ?? null,
-      payment_intent_id: gift.payment_intent_id ?? ids.paymentIntentId ?? null,
-      subscription_id: gift.subscription_id ?? ids.subscriptionId ?? null,
-      customer_id: gift.customer_id ?? ids.customerId ?? null,
-      email: gift.email ?? ids.email ?? null,
-    };
+    const { next, changed } = attachPlan(gift, ids);
     const learntSubscription = !gift.subscription_id && next.subscription_id !== null;
-    if (
-      next.checkout_session_id === gift.checkout_session_id &&
-      next.payment_intent_id === gift.payment_intent_id &&
-      next.subscription_id === gift.subscription_id &&
-      next.customer_id === gift.customer_id &&
-      next.email === gift.email
-    ) {
+    if (!changed) {
       if (status) await this.setGiftStatus(gift, status);
       return false;
     }
@@ -626,6 +703,27 @@ export class Ledger {
     // usual case), it writes the payment's contribution with it (applied_*: counts ? amount : 0,
     // one donation if it counts), which contribute() below checks against its own rule and
     // corrects if they differ: no second round trip to update the row just inserted.
+    // attachToGift's update rides on this statement (the gift row is read below as it was, for
+    // columns the update does not touch; its new status comes back as gift_status).
+    let attach: RawBuilder<unknown> = sql``;
+    if (np.attach) {
+      const gift = np.gift as Gift;
+      const { next, changed } = attachPlan(gift, np.attach.ids);
+      const rank = STATUS_RANK[np.attach.status];
+      const update = this.trx
+        .updateTable('gifts')
+        .set({
+          ...(changed && next),
+          status: sql<GiftStatus>`case when ${statusRank(sql.ref('status'))} < ${rank}::int then ${np.attach.status} else status end`,
+          updated_at: sql`now()`,
+        })
+        .where('id', '=', gift.id)
+        // Only the status to move: no write (nor updated_at) when it has nowhere to go, as setGiftStatus.
+        .$if(!changed, (q) => q.where(statusRank(sql.ref('status')), '<', rank))
+        .returning('status');
+      attach = sql`ga as (${update}),`;
+      Object.assign(gift, next);
+    }
     const facts = factsSql(np.paymentIntentId ? [np.paymentIntentId] : [], np.sourceKey);
     const countedAt = sql`${np.countedAt.toISOString()}::timestamptz`;
     const donor = donorKey(np.gift.email ?? np.payerEmail, np.sourceKey);
@@ -640,9 +738,10 @@ export class Ledger {
         applied_donation: number | null;
         receipted: boolean;
         campaign_currency: string;
+        gift_status: GiftStatus | null;
       };
     const row = await sql<Row>`
-      with c as (select id, starts_at, ends_at, currency, title from campaigns where id = ${np.gift.campaign_id} for share),
+      with ${attach} c as (select id, starts_at, ends_at, currency, title from campaigns where id = ${np.gift.campaign_id} for share),
       ${facts.cte},
       f as (select ${facts.columns}),
       w as (
@@ -669,11 +768,12 @@ export class Ledger {
       )
       select ins.id, ins.in_window, ins.applied_raised, ins.applied_donation, rs.payment_id is not null as receipted,
         c.currency as campaign_currency, c.title, g.name, g.frequency, g.fee_amount, g.charge_amount, g.dedication_kind, g.dedication_name,
-        f.refunds, f.snapshots, f.disputes
+        f.refunds, f.snapshots, f.disputes, ${np.attach ? sql`(select status from ga)` : sql`null::text`} as gift_status
       from c cross join f left join ins on true left join rs on true left join gifts g on g.id = ${np.gift.id}::uuid`
       .execute(this.trx)
       .then((r) => r.rows[0]);
     if (!row) throw new Error(`campaign ${np.gift.campaign_id} not found`);
+    if (np.attach && row.gift_status) (np.gift as Gift).status = row.gift_status;
     if (row.id !== null) {
       // Every paid payment gets its receipt, counted or not (SPEC §10), queued with the payment
       // itself; contribute() below sends a corrected notice at once if a refund or dispute of

@@ -3,7 +3,7 @@ import type { Database } from '../../db/schema.js';
 import type { CampaignWithTotals } from '../campaigns/repository.js';
 import { type FunnelRow, addFigures, emptyFigures, funnelRows } from './funnel.js';
 import { MIN_IMPRESSIONS, MIN_PAID, type VariantFigures, rank } from './ranking.js';
-import { listVariants } from './service.js';
+import { listVariants, variantSettings } from './service.js';
 
 export const RANKING_METHOD =
   'Revenue per 1,000 impressions counts the first payment of each gift (renewals excluded). The interval ' +
@@ -32,14 +32,7 @@ export async function variantReport(
     const f = figures.get(v.id) ?? emptyFigures();
     return {
       id: v.public_id,
-      name: v.name,
-      headline: v.headline,
-      message: v.message,
-      button: v.button,
-      locale: v.locale,
-      weight: v.weight,
-      control: v.control,
-      status: v.status,
+      ...variantSettings(v),
       stoppedAt: v.stopped_at?.toISOString() ?? null,
       ...f,
       ...rank(f, controlFigures, v.control),

@@ -160,9 +160,9 @@ async function lockCampaignVariants(trx: Transaction<Database>, campaignId: numb
   await sql`select id from campaigns where id = ${campaignId} for update`.execute(trx);
 }
 
-export function variantSnapshot(v: VariantRow) {
+/** A variant's copy and settings as the admin sees them: in the report and in the audit log. */
+export function variantSettings(v: VariantRow) {
   return {
-    variant: v.public_id,
     name: v.name,
     headline: v.headline,
     message: v.message,
@@ -172,4 +172,8 @@ export function variantSnapshot(v: VariantRow) {
     control: v.control,
     status: v.status,
   };
+}
+
+export function variantSnapshot(v: VariantRow) {
+  return { variant: v.public_id, ...variantSettings(v) };
 }

@@ -19,7 +19,9 @@ import { type Applied, type ApplyContext, type HandledEvent, applyEvent, lockIds
  * group (withLedger); the work is idempotent.
  *
  * `lanes` groups may run at once (each on its own pooled connection): one lane would leave the
- * database idle while Node parses the next requests.
+ * database idle while Node parses the next requests. A second lane opens only once `fill` events
+ * wait: under a storm, groups of about 8 instead of 2 (bench/webhook-profile.ts: 3.8 → 2.5 round
+ * trips per event, at the same or better rate); a lone event still starts at once.
  */
 
 export interface Job {
@@ -69,7 +71,7 @@ export class GroupCommitter {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly deps: LedgerDeps & { log: Pick<Logger, 'info' | 'warn'> },
-    private readonly opts: { lanes: number; maxGroup: number },
+    private readonly opts: { lanes: number; maxGroup: number; fill?: number },
   ) {}
 
   submit(job: Job): Promise<JobResult> {
@@ -80,7 +82,9 @@ export class GroupCommitter {
   }
 
   private pump(): void {
-    while (this.running < this.opts.lanes && this.queue.length) {
+    // While a group runs, the next one starts only with `fill` events waiting (or when the lane
+    // frees): a storm is applied in fewer, fuller groups (fewer round trips per event).
+    while (this.running < this.opts.lanes && this.queue.length && (this.running === 0 || this.queue.length >= (this.opts.fill ?? 1))) {
       // A redelivery of an event already in this group waits for the next one (and is then
       // answered as a duplicate): one statement cannot claim the same row twice.
       const group: Pending[] = [];
@@ -133,9 +137,12 @@ export class GroupCommitter {
 
   private applyGroup(jobs: Job[]): Promise<JobResult[]> {
     return withLedger(this.db, this.deps, async (ledger) => {
-      const claimed = await ledger.claimEvents(jobs.map((j) => j.event));
-      // The Stripe ids of every claimed event, locked in one sorted statement (see lockIdsOf).
-      await ledger.lock(jobs.flatMap((j) => (j.prepared && claimed.has(j.event.id) ? lockIdsOf(j.prepared) : [])));
+      // The events claimed and the Stripe ids of every claimed one locked, in sorted order, in
+      // one statement (see lockIdsOf).
+      const claimed = await ledger.claimAndLock(
+        jobs.map((j) => j.event),
+        new Map(jobs.map((j) => [j.event.id, j.prepared ? lockIdsOf(j.prepared) : []])),
+      );
       const out: JobResult[] = [];
       for (const [i, job] of jobs.entries()) {
         if (!claimed.has(job.event.id)) {
@@ -180,7 +187,7 @@ export function committerFor(
 ): GroupCommitter {
   let c = committers.get(db);
   if (!c) {
-    c = new GroupCommitter(db, deps, kind === 'pglite' ? { lanes: 1, maxGroup: 32 } : { lanes: 4, maxGroup: 32 });
+    c = new GroupCommitter(db, deps, kind === 'pglite' ? { lanes: 1, maxGroup: 32, fill: 1 } : { lanes: 4, maxGroup: 32, fill: 8 });
     committers.set(db, c);
   }
   return c;

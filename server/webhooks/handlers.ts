@@ -145,26 +145,16 @@ const checkoutSession: Handler<
     const invoiceId = idOf(s.invoice);
     const subscriptionId = idOf(s.subscription);
     const payerEmail = s.customer_details?.email ?? s.customer_email ?? null;
-    // A paid one-time checkout: the gift's ids and its status 'paid' in one statement (nothing
-    // parked waits on a gift without a subscription; the payment is recorded in this same
-    // transaction below, or nothing is).
+    // A paid one-time checkout: the gift's ids, its status 'paid' and its payment in one
+    // statement (recordPayment's attach; nothing parked waits on a gift without a subscription).
     const paidOnce =
       event.type !== 'checkout.session.async_payment_failed' &&
       s.payment_status === 'paid' &&
       s.mode !== 'subscription' &&
       !subscriptionId &&
       paymentIntentId !== null;
-    const learnt = await ledger.attachToGift(
-      gift,
-      {
-        sessionId: s.id,
-        paymentIntentId,
-        subscriptionId,
-        customerId: idOf(s.customer),
-        email: payerEmail,
-      },
-      paidOnce ? 'paid' : undefined,
-    );
+    const ids = { sessionId: s.id, paymentIntentId, subscriptionId, customerId: idOf(s.customer), email: payerEmail };
+    const learnt = paidOnce ? false : await ledger.attachToGift(gift, ids);
     if (learnt && subscriptionId) await replayParked(ctx, subscriptionId);
 
     if (event.type === 'checkout.session.async_payment_failed') {
@@ -216,6 +206,7 @@ const checkoutSession: Handler<
         paidAt,
         countedAt,
         payerEmail,
+        ...(paidOnce && { attach: { ids, status: 'paid' as const } }),
       });
     }
     if (!paidOnce) await ledger.setGiftStatus(gift, 'paid');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../errors.js';
@@ -17,15 +18,45 @@ import { type Applied, type HandledEvent, UnreadableObjectError, isHandledType, 
  * (retried by Stripe when the trouble is transient, by reconciliation otherwise), and a signed
  * but malformed one is stored `unreadable`: both visible to the admin, neither moves money.
  */
-export function webhookRoutes(deps: AppDeps) {
-  const cardTesting = cardTestingGuard(deps);
+export function webhookRoutes(deps: AppDeps, receive: WebhookReceiver = webhookReceiver(deps)) {
   return new Hono().post('/', async (c) => {
+    const answer = await receive(c.req.header('stripe-signature'), async () => Buffer.from(await c.req.arrayBuffer()));
+    return c.json(answer.body, answer.status, answer.headers);
+  });
+}
+
+/** What POST /webhooks/stripe answers: a status, a JSON body and any extra headers. */
+export interface WebhookAnswer {
+  status: ContentfulStatusCode;
+  body: WebhookReceipt | ReturnType<AppError['toJSON']>;
+  headers?: Record<string, string>;
+}
+export interface WebhookReceipt {
+  received: true;
+  outcome: ProcessResult['outcome'];
+  detail?: string;
+  duplicate?: true;
+}
+
+/**
+ * The stripe-signature header (undefined when absent) and a way to read the raw body (bodyLimit
+ * already applied; it may throw its 413 AppError) → the answer. Refusals (AppError) become
+ * answers in the app's error shape; anything else is thrown (the caller's 500).
+ */
+export type WebhookReceiver = (signature: string | undefined, readBody: () => Promise<Buffer>) => Promise<WebhookAnswer>;
+
+/**
+ * The route's whole logic, without the framework: the Hono route above and the node:http fast
+ * path (server/webhooks/fast-ingest.ts) both answer with it.
+ */
+export function webhookReceiver(deps: AppDeps): WebhookReceiver {
+  const cardTesting = cardTestingGuard(deps);
+  const receive = async (signature: string | undefined, readBody: () => Promise<Buffer>): Promise<WebhookAnswer> => {
     const secrets = deps.config.stripeWebhookSecrets;
     if (!secrets.length) throw new AppError('webhooks_not_configured', 503, 'STRIPE_WEBHOOK_SECRET is not set');
-    const signature = c.req.header('stripe-signature');
     if (!signature) throw new AppError('invalid_signature', 400, 'Missing Stripe-Signature header');
     // The exact bytes Stripe signed: re-serialised JSON would not verify.
-    const raw = Buffer.from(await c.req.arrayBuffer());
+    const raw = await readBody();
     let parsed: unknown;
     let refusal: unknown;
     // While a secret is rotated (a new endpoint, or a rolled secret), events signed with the old
@@ -54,13 +85,22 @@ export function webhookRoutes(deps: AppDeps) {
       // Stripe retries a non-2xx answer: the trouble (network, Stripe or database) may be gone then.
       throw new AppError('webhook_retry', 503, 'The event could not be applied now; please retry');
     }
-    return c.json({
-      received: true,
-      outcome: result.outcome,
-      ...(result.detail ? { detail: result.detail } : {}),
-      ...(result.duplicate ? { duplicate: true } : {}),
+    return {
+      status: 200,
+      body: {
+        received: true,
+        outcome: result.outcome,
+        ...(result.detail ? { detail: result.detail } : {}),
+        ...(result.duplicate ? { duplicate: true } : {}),
+      },
+    };
+  };
+  return (signature, readBody) =>
+    receive(signature, readBody).catch((err: unknown) => {
+      // As app.onError answers an AppError (server/app.ts).
+      if (err instanceof AppError) return { status: err.status, body: err.toJSON(), ...(err.headers && { headers: err.headers }) };
+      throw err;
     });
-  });
 }
 
 async function countFailedPayment(guard: ReturnType<typeof cardTestingGuard>, parsed: unknown, duplicate: boolean) {

@@ -168,27 +168,3 @@ export interface AuditEntry {
   after: Record<string, unknown> | null;
   at: string;
 }
-
-/** GET /api/admin/campaigns/:slug/pace (server/campaigns/pace.ts, pace-query.ts). Shares in ppm. */
-export interface PaceReport {
-  status: 'scheduled' | 'too_early' | 'projected' | 'ended';
-  method: { kind: 'previous' | 'default'; sentence: string; slug?: string; title?: string; endsAt?: string };
-  currency: string;
-  elapsed: number;
-  expectedShare: number;
-  goal: number;
-  total: number;
-  projectedRaised: number | null;
-  projectedTotal: number | null;
-  projectedGoal: number | null;
-  projectFrom: string | null;
-  stillNeeded: number;
-  daysLeft: number;
-  perDay: number | null;
-  shapedNeed: { date: string; amount: number }[];
-  shape: { at: number; share: number }[];
-  curves: {
-    current: { date: string; at: number; cumulative: number }[];
-    reference: { date: string; at: number; cumulative: number; share: number }[] | null;
-  };
-}

@@ -1,6 +1,7 @@
 import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { PaymentsStatus } from '../../../common/api.js';
 import { getCampaign } from '../../campaigns/service.js';
 import { slugSchema } from '../../campaigns/schemas.js';
 import type { AppDeps } from '../../deps.js';
@@ -44,11 +45,12 @@ export function paymentsRoutes(deps: AppDeps) {
           .limit(20)
           .execute(),
       ]);
-      return c.json({
+      const status: PaymentsStatus = {
         ...state,
         history,
         alerts: alerts.map((a) => ({ id: a.id, kind: a.kind, campaign: a.slug, message: a.message, at: a.created_at.toISOString() })),
-      });
+      };
+      return c.json(status);
     })
     .patch('/payments', requireRole('owner'), requireRecentAuth(), zValidator('json', givingSettings, validationHook), async (c) => {
       const input = c.req.valid('json');

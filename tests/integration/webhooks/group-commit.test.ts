@@ -91,6 +91,25 @@ describe.each(testDatabaseKinds())('webhook group commit on %s', (kind) => {
     expect(await ctx.db.selectFrom('stripe_events').where('id', '=', bad.id).select('id').executeTakeFirst()).toBeUndefined();
   });
 
+  // Several lanes need several connections: PostgreSQL only (PGlite runs one lane).
+  it.runIf(kind === 'postgres')('opens a second lane only once enough events wait: fewer, fuller groups under a storm', async () => {
+    const c = await makeCampaign(ctx.db, { slug: `fill-${kind}` });
+    const good = await paidEvents(c.slug, c, 8);
+    const committer = new GroupCommitter(ctx.db, { bus: ctx.bus, log: { info() {}, warn() {} } }, { lanes: 4, maxGroup: 32, fill: 4 });
+    // A lone event starts at once; two more arriving while it runs wait for it (not two new lanes).
+    const first = committer.submit(job(good[0]!.e));
+    const waiting = [good[1]!, good[2]!].map((g) => committer.submit(job(g.e)));
+    await Promise.all([first, ...waiting]);
+    expect(committer.stats).toMatchObject({ groups: 2, events: 3, largest: 2 });
+    // Four arriving while one runs fill a second lane at once.
+    const lone = committer.submit(job(good[3]!.e));
+    const four = good.slice(4).map((g) => committer.submit(job(g.e)));
+    expect(committer.inFlight).toEqual({ groups: 2, events: 5 });
+    for (const r of await Promise.all([lone, ...four])) expect(r).toMatchObject({ outcome: 'processed' });
+    expect(committer.stats).toMatchObject({ groups: 4, events: 8, largest: 4 });
+    expect(await totals(c.id)).toEqual({ raised: good.reduce((s, g) => s + g.amount, 0), donations: 8, donors: 8 });
+  });
+
   it('answers concurrent deliveries only with what committed: good ones counted once, the bad one failed and retriable', async () => {
     const c = await makeCampaign(ctx.db, { slug: `burst-${kind}` });
     const good = await paidEvents(c.slug, c, 8);

@@ -1,6 +1,6 @@
 import { Suspense, lazy, useEffect, useState } from 'react';
 import { api } from '../api.js';
-import type { PaceReport } from '../types.js';
+import type { PaceReport } from '../../../common/api.js';
 import { date, money } from '../ui.js';
 
 // recharts loads with the first chart, not with the console (issue 12): the chart chunk is

@@ -1,6 +1,6 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { currencyDecimals } from '../../../common/money.js';
-import type { PaceReport } from '../types.js';
+import type { PaceReport } from '../../../common/api.js';
 import { money, moneyShort } from '../ui.js';
 
 /**

@@ -1,21 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
+import type { BreakerReason, PaymentsStatus } from '../../../common/api.js';
 import { api } from '../api.js';
 import { dateTime, ErrorNote, money } from '../ui.js';
 
-interface Breaker {
-  open: boolean;
-  reason: string | null;
-  detail: string | null;
-  pledgeMode: boolean;
-  changedAt: string | null;
-  lastProbeAt: string | null;
-  lastProbeOk: boolean | null;
-  lastProbeError: string | null;
-  otherWays: string;
-  pledgeRetentionDays: number;
-  history: { id: number; at: string; event: string; reason: string | null; detail: string | null; admin: string | null }[];
-  alerts: { id: number; kind: string; campaign: string | null; message: string; at: string }[];
-}
 interface Pledge {
   id: string;
   campaign: string;
@@ -30,7 +17,7 @@ interface Pledge {
   createdAt: string;
 }
 
-const REASONS: Record<string, string> = {
+const REASONS: Record<BreakerReason, string> = {
   connection: 'Stripe could not be reached',
   stripe_5xx: 'Stripe answered with server errors',
   charges_disabled: 'The Stripe account does not accept charges',
@@ -44,7 +31,7 @@ const REASONS: Record<string, string> = {
  * with the one e-mail to send when payments are back.
  */
 export function Payments({ role }: { role: 'owner' | 'editor' | 'viewer' }) {
-  const [b, setB] = useState<Breaker | null>(null);
+  const [b, setB] = useState<PaymentsStatus | null>(null);
   const [pledges, setPledges] = useState<Pledge[]>([]);
   const [error, setError] = useState('');
   const [note, setNote] = useState('');
@@ -52,7 +39,7 @@ export function Payments({ role }: { role: 'owner' | 'editor' | 'viewer' }) {
   const [days, setDays] = useState(90);
   const load = useCallback(async () => {
     try {
-      const [state, list] = await Promise.all([api<Breaker>('/payments'), api<{ pledges: Pledge[] }>('/pledges')]);
+      const [state, list] = await Promise.all([api<PaymentsStatus>('/payments'), api<{ pledges: Pledge[] }>('/pledges')]);
       setB(state);
       setOtherWays(state.otherWays);
       setDays(state.pledgeRetentionDays);
@@ -87,7 +74,7 @@ export function Payments({ role }: { role: 'owner' | 'editor' | 'viewer' }) {
         <h2>{b.open ? 'Online payments are down: the banner collects pledges' : 'Online payments are up'}</h2>
         {b.open ? (
           <p role="status">
-            {REASONS[b.reason ?? ''] ?? b.reason}
+            {b.reason ? REASONS[b.reason] : null}
             {b.detail ? ` (${b.detail})` : ''} since {dateTime(b.changedAt)}.
           </p>
         ) : null}
@@ -217,7 +204,7 @@ export function Payments({ role }: { role: 'owner' | 'editor' | 'viewer' }) {
           {b.history.map((h) => (
             <li key={h.id}>
               {dateTime(h.at)}: {h.event.replaceAll('_', ' ')}
-              {h.reason && h.event === 'opened' ? ` — ${REASONS[h.reason] ?? h.reason}` : ''}
+              {h.reason && h.event === 'opened' ? ` — ${REASONS[h.reason]}` : ''}
               {h.admin ? ` (by ${h.admin})` : ''}
             </li>
           ))}
