@@ -36,7 +36,7 @@ const MESSAGE = 'Every gift before December 31 is matched by the Friends of the 
 
 /** Host page; `banner` is the script tag or the static <div>. The head script resolves
  * window.__gsPaint with the time of the first frame that has the headline. */
-function hostPage(banner: string): string {
+export function hostPage(banner: string): string {
   const article = Array.from(
     { length: 6 },
     (_, i) =>
@@ -72,7 +72,7 @@ ${article}
 </main></body></html>`;
 }
 
-function staticBanner(): string {
+export function staticBanner(): string {
   return `<div id="static-banner" style="display:flex;gap:1em;padding:12px 16px;background:#fff8e6;border-bottom:1px solid #e5d3a1;font:15px/1.4 system-ui,sans-serif">
 <div><h2 style="margin:0;font-size:18px">${HEADLINE}</h2><p style="margin:4px 0 0">${MESSAGE}</p></div>
 <div><div style="width:200px;height:8px;background:#eee;border-radius:4px"><div style="width:12%;height:8px;background:#0a7;border-radius:4px"></div></div>

@@ -5,6 +5,8 @@
  * all use it; each keeps its own catalogs (a catalog is a plain object of messages).
  */
 
+import { formattedOr } from './formatted.js';
+
 export const LOCALES = ['en', 'es', 'fr', 'de', 'ar'] as const;
 export type Locale = (typeof LOCALES)[number];
 export const DEFAULT_LOCALE: Locale = 'en';
@@ -36,6 +38,26 @@ export function pickLocale(wanted: readonly (string | null | undefined)[]): Loca
 
 const rules = new Map<string, Intl.PluralRules>();
 
+/** The plural category of `n` in `locale` ("one", "few", ...), by Intl.PluralRules. */
+export function pluralCategory(locale: string, n: number): string {
+  // Filed apart from the tag's numbers, so that "en-US", whose numbers are "en"'s, can name "en".
+  return formattedOr(`plural:${locale}`, String(n), () => {
+    const pr = rules.get(locale) ?? new Intl.PluralRules(locale);
+    rules.set(locale, pr);
+    return pr.select(n);
+  });
+}
+
+/** A count as the reader writes it: "1,234" / "1.234" / "١٬٢٣٤". */
+export function formatNumber(n: number, tag?: string): string {
+  return formattedOr(tag, `n|${n}`, () => new Intl.NumberFormat(tag).format(n));
+}
+
+/** "24%" / "24 %" / "٢٤٪": a whole percentage in the reader's locale. */
+export function formatPercent(n: number, tag?: string): string {
+  return formattedOr(tag, `p|${n}`, () => new Intl.NumberFormat(tag, { style: 'percent', maximumFractionDigits: 0 }).format(n / 100));
+}
+
 /**
  * The text of `message` in `locale`: picks the plural form by `vars.count` (Intl.PluralRules;
  * Arabic has zero/one/two/few/many/other) and fills `{name}` placeholders. A missing placeholder
@@ -44,12 +66,7 @@ const rules = new Map<string, Intl.PluralRules>();
 export function format(locale: string, message: Message, vars: Record<string, string | number> = {}): string {
   let text: string;
   if (typeof message === 'string') text = message;
-  else {
-    const pr = rules.get(locale) ?? new Intl.PluralRules(locale);
-    rules.set(locale, pr);
-    const n = Number(vars.count ?? 0);
-    text = message[pr.select(n)] ?? message.other;
-  }
+  else text = message[pluralCategory(locale, Number(vars.count ?? 0)) as Intl.LDMLPluralRule] ?? message.other;
   return text.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
 }
 

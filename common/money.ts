@@ -5,10 +5,14 @@
  * Amounts are integers in the currency's minor unit (STYLE 4). Rates (the processing fee, the
  * match ratio) are integers in parts per million: they are parsed from their decimal text digit by
  * digit and never pass through a float on their way into arithmetic. Formatting happens only at
- * the edge, with Intl.NumberFormat. No imports: this file runs in Node and in the browser bundles.
+ * the edge, with Intl.NumberFormat (or its text for the same amount, formatted ahead of time:
+ * common/formatted.ts). It imports only that dependency-free file: it runs in Node and in the
+ * browser bundles.
  *
  * (The Stripe emulator keeps its own table on purpose: it imports nothing from the app.)
  */
+
+import { formattedOr } from './formatted.js';
 
 export interface CurrencyFacts {
   /** Stripe's minimum charge in minor units (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts). */
@@ -182,19 +186,22 @@ export function formatMoney(amount: number, currency: string, opts: { locale?: s
   const whole = amount % 10 ** decimals === 0;
   const digits = whole && !opts.exact ? 0 : decimals;
   const key = `${opts.locale ?? ''}|${currency}|${digits}`;
-  let f = formatters.get(key);
-  if (!f) {
-    const o = { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits } as const;
-    try {
-      f = new Intl.NumberFormat(opts.locale, o);
-    } catch {
-      // An unknown locale tag from a data-locale attribute must not break the banner.
-      f = new Intl.NumberFormat('en-US', o);
+  // The key names all the text depends on, the integer amount included (common/formatted.ts).
+  return formattedOr(opts.locale, `m|${currency}|${digits}|${amount}`, () => {
+    let f = formatters.get(key);
+    if (!f) {
+      const o = { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits } as const;
+      try {
+        f = new Intl.NumberFormat(opts.locale, o);
+      } catch {
+        // An unknown locale tag from a data-locale attribute must not break the banner.
+        f = new Intl.NumberFormat('en-US', o);
+      }
+      formatters.set(key, f);
     }
-    formatters.set(key, f);
-  }
-  // Intl formats decimal strings exactly (ES2023), so no division ever rounds a cent away.
-  return f.format(toMajor(amount, currency) as `${number}`);
+    // Intl formats decimal strings exactly (ES2023), so no division ever rounds a cent away.
+    return f.format(toMajor(amount, currency) as `${number}`);
+  });
 }
 
 /**

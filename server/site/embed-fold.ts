@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { PROGRESS_CACHE_CONTROL } from '../campaigns/fast-read.js';
 import type { CachedProgress, ProgressCache } from '../campaigns/progress-cache.js';
+import { daysLeft, firstPaintFigures } from './embed-figures.js';
 
 /**
  * embed.js as served: the built file with the progress of the campaigns open right now folded
@@ -12,6 +13,9 @@ import type { CachedProgress, ProgressCache } from '../campaigns/progress-cache.
  *
  * - What is folded is the progress endpoint's own answer, byte for byte (the same cache entry),
  *   keyed by slug, in place of the `'__GS_FOLDED__'` placeholder of web/embed/index.tsx.
+ * - Beside it, in place of `'__GS_FIGURES__'`, the numbers of those campaigns already formatted
+ *   for the common reader tags (embed-figures.ts), so the first render needs no Intl: a fresh
+ *   renderer's first Intl call costs tens of milliseconds of ICU start-up.
  * - Only while few campaigns are open (at most MAX_FOLDED) and only as many as keep the served
  *   file inside the embed's 16 KiB gzip budget: the newest open campaigns first.
  * - Caching follows the progress endpoint (max-age=5, stale-while-revalidate=30): a copy is
@@ -27,6 +31,7 @@ export const EMBED_BUDGET_GZIP = 16 * 1024;
 /** How long the list of open campaigns is reused: the progress cache's own TTL. */
 const OPEN_TTL_MS = 5_000;
 const PLACEHOLDER = /(["'`])__GS_FOLDED__\1/;
+const FIGURES = /(["'`])__GS_FIGURES__\1/;
 
 export interface ServedFile {
   body: Buffer;
@@ -61,20 +66,39 @@ export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, cl
     return open.slugs;
   };
 
-  const build = (built: { body: Buffer; etag: string }, entries: [string, CachedProgress][]): ServedFile | null => {
+  const build = (built: { body: Buffer; etag: string }, entries: [string, CachedProgress][], now: number): ServedFile | null => {
     const code = built.body.toString('utf8');
     const at = PLACEHOLDER.exec(code);
     if (!at) return null;
+    // Found in the code as built, before any campaign's words (which could hold the same text) go in.
+    const fig = FIGURES.exec(code);
+    const fill = (values: [RegExpExecArray, string][]) => {
+      let out = code;
+      for (const [m, v] of values.sort((x, y) => y[0].index - x[0].index))
+        out = out.slice(0, m.index) + JSON.stringify(v) + out.slice(m.index + m[0].length);
+      return out;
+    };
     for (let n = entries.length; n > 0; n = Math.floor(n / 2)) {
       const json = `{${entries
         .slice(0, n)
         .map(([slug, e]) => `${JSON.stringify(slug)}:${e.body}`)
         .join(',')}}`;
-      const body = Buffer.from(code.slice(0, at.index) + JSON.stringify(json) + code.slice(at.index + at[0].length));
-      const gzip = gzipSync(body, { level: 9 });
-      if (gzip.length > EMBED_BUDGET_GZIP) continue;
-      const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
-      return { body, gzip, etag, cacheControl: PROGRESS_CACHE_CONTROL };
+      const progress = entries.slice(0, n).map(([, e]) => e.progress);
+      // The figures only as far as they fit beside these campaigns (all, the newest's, none): a
+      // campaign left out costs its reader a request before the banner paints, a figure only
+      // Intl's start-up.
+      const tries = fig
+        ? [...new Set([progress, progress.slice(0, 1), []].map((ps) => JSON.stringify(firstPaintFigures(ps, now))))]
+        : [null];
+      for (const figures of tries) {
+        const parts: [RegExpExecArray, string][] = [[at, json]];
+        if (fig && figures !== null) parts.push([fig, figures]);
+        const body = Buffer.from(fill(parts));
+        const gzip = gzipSync(body, { level: 9 });
+        if (gzip.length > EMBED_BUDGET_GZIP) continue;
+        const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
+        return { body, gzip, etag, cacheControl: PROGRESS_CACHE_CONTROL };
+      }
     }
     return null;
   };
@@ -98,8 +122,10 @@ export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, cl
       return null;
     }
     if (!entries.length) return null;
-    const key = `${built.etag}|${entries.map(([s, e]) => `${s}=${e.etag}`).join('|')}`;
-    if (last?.key !== key) last = { key, file: build(built, entries) };
+    const now = clock().getTime();
+    // The figures count days left: a new day count is a new file, as a new answer is.
+    const key = `${built.etag}|${entries.map(([s, e]) => `${s}=${e.etag}/${daysLeft(e.progress, now)}`).join('|')}`;
+    if (last?.key !== key) last = { key, file: build(built, entries, now) };
     return last.file;
   };
 }

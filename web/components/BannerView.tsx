@@ -1,5 +1,5 @@
 import { type ComponentType, useEffect, useMemo, useRef, useState } from 'react';
-import type { Locale } from '../../common/i18n.js';
+import { formatNumber, type Locale, pluralCategory } from '../../common/i18n.js';
 import { type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { beacon } from '../lib/beacon.js';
 import { isDismissed, rememberDismissal } from '../lib/dismiss.js';
@@ -85,6 +85,10 @@ export function BannerView(
       (m) => !cancelled && setMsgs(m),
       () => !cancelled && setMsgs({}),
     );
+    // While it travels (this runs after the placeholder's paint): Intl's start-up, tens of
+    // milliseconds of ICU data in a fresh page, which the numbers the catalog brings would wait on.
+    formatNumber(0, L.tag);
+    pluralCategory(L.lang, 0);
     return () => {
       cancelled = true;
     };

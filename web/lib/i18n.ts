@@ -5,7 +5,7 @@
  * that embed.js fetches as embed-<lang>.json from its own origin only for a reader who needs them
  * (web/vite.embed.config.ts emits them), and that the pages and the React component import lazily.
  */
-import { DEFAULT_LOCALE, format, isRtl, type Locale, type Message, pickLocale } from '../../common/i18n.js';
+import { DEFAULT_LOCALE, format, formatNumber, isRtl, type Locale, type Message, pickLocale } from '../../common/i18n.js';
 import type { bannerEn } from './messages/en-banner.js';
 import type { dialogEn } from './messages/en-dialog.js';
 import type { pagesEn } from './messages/en-pages.js';
@@ -58,10 +58,8 @@ export function makeT(lang: string, own: Partial<Record<string, Message>>, en: P
 
 /** A count for a plural message: `count` chooses the form, `n` is the number as the reader writes it. */
 export function count(n: number, tag?: string): Vars {
-  return { count: n, n: new Intl.NumberFormat(tag).format(n) };
+  return { count: n, n: formatNumber(n, tag) };
 }
 
 /** "24%" / "24 %" / "٢٤٪": a whole percentage in the reader's locale. */
-export function percent(n: number, tag?: string): string {
-  return new Intl.NumberFormat(tag, { style: 'percent', maximumFractionDigits: 0 }).format(n / 100);
-}
+export { formatPercent as percent } from '../../common/i18n.js';

@@ -18,6 +18,12 @@ function foldedIn(js: string): Record<string, unknown> | null {
   return JSON.parse(JSON.parse(js.slice(start, i + 1)) as string) as Record<string, unknown>;
 }
 
+/** The figures (common/formatted.ts) the second JSON.parse("{…") carries. */
+function figuresIn(js: string): Record<string, unknown> | null {
+  const at = js.indexOf('JSON.parse("{', js.indexOf('JSON.parse("{') + 1);
+  return at < 0 ? null : foldedIn(js.slice(at));
+}
+
 describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress folded in, on %s', (kind) => {
   let ctx: TestContext | undefined;
   beforeAll(async () => {
@@ -63,6 +69,11 @@ describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress
     const apiText = await api.text();
     expect(JSON.stringify(folded!['winter-appeal'])).toBe(apiText);
     expect(folded!['winter-appeal']).toMatchObject({ total: 2500, donors: 1, status: 'open' });
+    // Beside it, its figures as an English-speaking reader sees them, so the first render needs no Intl.
+    const figures = figuresIn(js) as Record<string, Record<string, string> | string>;
+    expect(figures.en).toMatchObject({ 'm|USD|0|2500': '$25', 'n|1': '1' });
+    expect(figures['en-US']).toBe('en');
+    expect(figures['plural:en']).toMatchObject({ '1': 'one' });
 
     const etag = res.headers.get('etag')!;
     expect(etag).toMatch(/^"[\w-]+"$/);
