@@ -91,6 +91,36 @@ describe.each(testDatabaseKinds())('webhook group commit on %s', (kind) => {
     expect(await ctx.db.selectFrom('stripe_events').where('id', '=', bad.id).select('id').executeTakeFirst()).toBeUndefined();
   });
 
+  it('reads a group’s gifts ahead only where no event can change what another finds', async () => {
+    const c = await makeCampaign(ctx.db, { slug: `ahead-${kind}` });
+    const [filler, b] = await paidEvents(c.slug, c, 2);
+    // A monthly gift whose subscription is known (its subscription event came first); its
+    // checkout completion names no gift and finds it by that subscription.
+    const gA = await makeGift(ctx.db, c, { amount: 900, frequency: 'monthly', email: 'a@example.org' });
+    const subA = sid('sub');
+    await ctx.db.updateTable('gifts').set({ subscription_id: subA }).where('id', '=', gA.id).execute();
+    const sA = checkoutSession(
+      { id: gA.id, amount: 900, campaignSlug: c.slug },
+      { mode: 'subscription', subscription: subA, invoice: sid('in') },
+    );
+    const a = event('checkout.session.completed', { ...sA, client_reference_id: null, metadata: {} }, T);
+    // B's ids are all new and its metadata names A's gift: once A's checkout has tied that gift
+    // to its session, B must not take it (read ahead with A, B would see the gift before A).
+    const objB = b!.e.data.object as Record<string, unknown>;
+    objB.client_reference_id = gA.id;
+    objB.metadata = { gift_id: gA.id };
+    const committer = new GroupCommitter(ctx.db, { bus: ctx.bus, log: { info() {}, warn() {} } }, { lanes: 1, maxGroup: 32 });
+    const first = committer.submit(job(filler!.e));
+    const [ra, rb] = [committer.submit(job(a)), committer.submit(job(b!.e))];
+    expect(await first).toMatchObject({ outcome: 'processed' });
+    expect(await ra).toMatchObject({ outcome: 'processed' });
+    expect(await rb).toMatchObject({ outcome: 'ignored', conflict: expect.stringMatching(/tie to other objects/) });
+    expect(committer.stats.largest).toBe(2);
+    expect(await totals(c.id)).toEqual({ raised: filler!.amount + 900, donations: 2, donors: 2 });
+    const g = await ctx.db.selectFrom('gifts').where('id', '=', gA.id).select(['checkout_session_id', 'status']).executeTakeFirstOrThrow();
+    expect(g).toEqual({ checkout_session_id: sA.id, status: 'paid' });
+  });
+
   // Several lanes need several connections: PostgreSQL only (PGlite runs one lane).
   it.runIf(kind === 'postgres')('opens a second lane only once enough events wait: fewer, fuller groups under a storm', async () => {
     const c = await makeCampaign(ctx.db, { slug: `fill-${kind}` });
