@@ -67,7 +67,8 @@ export async function webhookSection(): Promise<Section> {
     if (!havePgbench) section.notes.push('no baseline: pgbench not found (Debian: apt-get install -y postgresql-client).');
     const minimal = havePgbench ? await preparePgbench(dir, 'minimal', minimalScript()) : undefined;
     const ledger = havePgbench ? await preparePgbench(dir, 'ledger-statements', pgbenchScript()) : undefined;
-    for (const b of [minimal, ledger]) if (b) open.push(b);
+    const bare = havePgbench ? await preparePgbench(dir, 'minimal-no-rollup', minimalScript(), { withoutRollup: true }) : undefined;
+    for (const b of [minimal, ledger, bare]) if (b) open.push(b);
     await app.warmup();
     // The load generator's own ceiling: the same signed requests to a server that only reads
     // them and answers 200. Far above the app's rate, or the bench measures its client.
@@ -75,20 +76,26 @@ export async function webhookSection(): Promise<Section> {
     section.notes.push(
       `load generator against a bare node:http server: ${ceiling.perSecond.toFixed(0)} req/s (p50 ${ceiling.p50Ms.toFixed(1)} ms).`,
     );
-    const rounds: { app: ReplayResult; minimal?: PgbenchResult; ledger?: PgbenchResult }[] = [];
+    const rounds: { app: ReplayResult; minimal?: PgbenchResult; ledger?: PgbenchResult; bare?: PgbenchResult }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const a = await app.round(r);
-      rounds.push({ app: a, ...(minimal && { minimal: await minimal.run() }), ...(ledger && { ledger: await ledger.run() }) });
+      rounds.push({
+        app: a,
+        ...(minimal && { minimal: await minimal.run() }),
+        ...(ledger && { ledger: await ledger.run() }),
+        ...(bare && { bare: await bare.run() }),
+      });
     }
     const { groups } = await app.check();
     const details: Record<string, unknown> = { rounds, groups };
     section.details = details;
     for (const r of rounds)
-      for (const b of [r.minimal, r.ledger]) if (b?.failed) section.notes.push(`pgbench: ${b.failed} failed transactions.`);
+      for (const b of [r.minimal, r.ledger, r.bare]) if (b?.failed) section.notes.push(`pgbench: ${b.failed} failed transactions.`);
     const appRate = median(rounds.map((r) => r.app.perSecond));
-    const perRound = (k: 'minimal' | 'ledger') => rounds.map((r) => (r[k] ? (r.app.perSecond / r[k].tps).toFixed(2) : 'n/a')).join(', ');
+    const perRound = (k: 'minimal' | 'ledger' | 'bare') =>
+      rounds.map((r) => (r[k] ? (r.app.perSecond / r[k].tps).toFixed(2) : 'n/a')).join(', ');
     section.notes.push(
-      `${ROUNDS} rounds of ${EVENTS_PER_ROUND} events, medians shown; per-round ratio to the minimal transaction ${perRound('minimal')}.`,
+      `${ROUNDS} rounds of ${EVENTS_PER_ROUND} events, medians shown; per-round ratio to the minimal transaction ${perRound('minimal')}; to it without the rollup triggers ${perRound('bare')}.`,
     );
     section.notes.push(
       `group commit: ${groups.events} events in ${groups.groups} transactions (largest ${groups.largest}, ${groups.isolations} rolled back for one bad event).`,
@@ -99,6 +106,14 @@ export async function webhookSection(): Promise<Section> {
       value: appRate,
       baseline: minimal ? median(rounds.map((r) => r.minimal!.tps)) : undefined,
       baselineLabel: `pgbench -c ${CLIENTS}: event+payment+mail+totals`,
+      better: 'higher',
+    });
+    section.rows.push({
+      metric: 'events/s vs minimal, no rollup',
+      unit: '/s',
+      value: appRate,
+      baseline: bare ? median(rounds.map((r) => r.bare!.tps)) : undefined,
+      baselineLabel: `pgbench -c ${CLIENTS}: the same, without 0022's triggers`,
       better: 'higher',
     });
     section.rows.push({
@@ -438,12 +453,17 @@ function runPgbench(
 
 /** A pgbench script on its own fresh database with PGBENCH_GIFTS pending gifts; run() is one
  * round (after a short warmup the first time), close() checks every transaction counted. */
-export async function preparePgbench(dir: string, name: string, text: string) {
+export async function preparePgbench(dir: string, name: string, text: string, opts: { withoutRollup?: boolean } = {}) {
   const { createTestDatabase } = await import('../tests/helpers/db.js');
   const { makeCampaign } = await import('../tests/helpers/factories.js');
   const database = await createTestDatabase('postgres');
   try {
     const campaign = await makeCampaign(database.db, { slug: 'bench-webhooks' });
+    // The same transaction without what migration 0022 adds to every payment write (the
+    // dashboard's 15-minute rollup, kept by triggers): the minimum before that rollup existed.
+    if (opts.withoutRollup)
+      for (const t of ['insert', 'update', 'delete', 'truncate'])
+        await sql`drop trigger ${sql.raw(`payments_slots_${t}`)} on payments`.execute(database.db);
     // Pending gifts to pay; the script picks one at random (a repeat does the same statements).
     await sql`insert into gifts (id, campaign_id, source, frequency, currency, amount, charge_amount, status, email)
       select md5('g' || i)::uuid, ${campaign.id}, 'stripe', 'once', 'USD', 2500, 2500, 'created', 'donor-' || i || '@example.org'
