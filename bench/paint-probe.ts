@@ -5,8 +5,8 @@
  *
  *   npx tsx bench/paint-probe.ts [loads=3]
  */
-import { seedCampaign, startApp, startBare } from './servers.js';
-import { hostPage, staticBanner } from './widget.js';
+import { seedCampaign, startApp } from './servers.js';
+import { startHostPages } from './widget.js';
 
 interface Ev {
   name: string;
@@ -59,15 +59,7 @@ async function main() {
     return res;
   });
   await seedCampaign(app.ctx, 'bench-widget', 40);
-  const pages: Record<string, string> = {
-    '/widget.html': hostPage(`<script src="${app.url}/embed.js" data-campaign="bench-widget" async></script>`),
-    '/plain.html': hostPage(staticBanner()),
-  };
-  const host = await startBare((req, res) => {
-    const page = pages[req.url ?? ''];
-    res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page ?? 'not found');
-  });
+  const host = await startHostPages(app.url);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],

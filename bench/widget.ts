@@ -36,7 +36,7 @@ const MESSAGE = 'Every gift before December 31 is matched by the Friends of the 
 
 /** Host page; `banner` is the script tag or the static <div>. The head script resolves
  * window.__gsPaint with the time of the first frame that has the headline. */
-export function hostPage(banner: string): string {
+function hostPage(banner: string): string {
   const article = Array.from(
     { length: 6 },
     (_, i) =>
@@ -72,7 +72,7 @@ ${article}
 </main></body></html>`;
 }
 
-export function staticBanner(): string {
+function staticBanner(): string {
   return `<div id="static-banner" style="display:flex;gap:1em;padding:12px 16px;background:#fff8e6;border-bottom:1px solid #e5d3a1;font:15px/1.4 system-ui,sans-serif">
 <div><h2 style="margin:0;font-size:18px">${HEADLINE}</h2><p style="margin:4px 0 0">${MESSAGE}</p></div>
 <div><div style="width:200px;height:8px;background:#eee;border-radius:4px"><div style="width:12%;height:8px;background:#0a7;border-radius:4px"></div></div>
@@ -186,15 +186,7 @@ async function measurePaint(section: Section): Promise<void> {
     });
     stops.unshift(app.stop);
     await seedCampaign(app.ctx, 'bench-widget', 40);
-    const pages: Record<string, string> = {
-      '/widget.html': hostPage(`<script src="${app.url}/embed.js" data-campaign="bench-widget" async></script>`),
-      '/plain.html': hostPage(staticBanner()),
-    };
-    const host = await startBare((req, res) => {
-      const page = pages[req.url ?? ''];
-      res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(page ?? 'not found');
-    });
+    const host = await startHostPages(app.url);
     stops.unshift(host.stop);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     stops.unshift(() => browser.close());
@@ -236,4 +228,18 @@ async function measurePaint(section: Section): Promise<void> {
   } finally {
     for (const stop of stops) await stop();
   }
+}
+
+/** The two pages compared, on a server of their own: the README's snippet loading `embed.js`
+ * from the app at `appUrl` (/widget.html), and the banner's text as a plain <div> (/plain.html). */
+export function startHostPages(appUrl: string) {
+  const pages: Record<string, string> = {
+    '/widget.html': hostPage(`<script src="${appUrl}/embed.js" data-campaign="bench-widget" async></script>`),
+    '/plain.html': hostPage(staticBanner()),
+  };
+  return startBare((req, res) => {
+    const page = pages[req.url ?? ''];
+    res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(page ?? 'not found');
+  });
 }

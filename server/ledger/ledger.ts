@@ -143,6 +143,17 @@ interface Contribution {
   disputed: number;
 }
 
+/** A donor whose count went to zero is no donor any more: the row goes (rare: refunds). */
+async function dropGoneDonors(trx: Transaction<Database>, gone: { campaignId: number; donorKey: string }[]): Promise<void> {
+  for (const m of gone)
+    await trx
+      .deleteFrom('campaign_donors')
+      .where('campaign_id', '=', m.campaignId)
+      .where('donor_key', '=', m.donorKey)
+      .where('payments', '=', 0)
+      .execute();
+}
+
 /** Changes gathered during one transaction and applied at its end in a fixed order (donor
  * rows sorted, then totals rows sorted), so concurrent transactions cannot deadlock on them. */
 class TotalsBatch {
@@ -205,15 +216,10 @@ class TotalsBatch {
               or ${d.donors}::int8 + n.moved <> 0)
           returning pg_notify(${PROGRESS_CHANNEL}, campaign_id::text))`,
       ])} select campaign_id, donor_key, payments, (select count(*) from t) as notified from d`.execute(trx);
-      // A donor whose count went to zero is no donor any more: the row goes (rare: refunds).
-      for (const row of rows)
-        if (row.payments === 0)
-          await trx
-            .deleteFrom('campaign_donors')
-            .where('campaign_id', '=', row.campaign_id)
-            .where('donor_key', '=', row.donor_key)
-            .where('payments', '=', 0)
-            .execute();
+      await dropGoneDonors(
+        trx,
+        rows.filter((r) => r.payments === 0).map((r) => ({ campaignId: r.campaign_id, donorKey: r.donor_key })),
+      );
       return;
     }
     if (moves.length) {
@@ -236,14 +242,7 @@ class TotalsBatch {
         if (row.payments === 0) gone.push(m);
       }
       alongside = [];
-      for (const m of gone) {
-        await trx
-          .deleteFrom('campaign_donors')
-          .where('campaign_id', '=', m.campaignId)
-          .where('donor_key', '=', m.donorKey)
-          .where('payments', '=', 0)
-          .execute();
-      }
+      await dropGoneDonors(trx, gone);
     }
     if (alongside.length) await sql`with ${sql.join(alongside)} select 1`.execute(trx);
     for (const [campaignId, d] of [...this.deltas.entries()].sort((a, b) => a[0] - b[0])) {

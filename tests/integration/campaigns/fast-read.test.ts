@@ -1,46 +1,20 @@
-import type { Server } from 'node:http';
-import { type AddressInfo, connect as tcp } from 'node:net';
+import { connect as tcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../../../db/connect.js';
 import { type App, createApp } from '../../../server/app.js';
 import { createPgBus } from '../../../server/live/bus.js';
-import { serveApp } from '../../../server/lib/serve.js';
 import { createLogger } from '../../../server/logger.js';
 import { type TestContext, createTestContext } from '../../helpers/app.js';
 import { testDatabaseKinds } from '../../helpers/db.js';
 import { checkoutSession, event, sid } from '../../helpers/events.js';
 import { makeCampaign, makeGift } from '../../helpers/factories.js';
+import { type Running, listen } from '../../helpers/serve.js';
 
 /**
  * The progress read and the event stream are answered beside the framework when the cache is
  * warm (server/campaigns/fast-read.ts, server/live/streams.ts). On a real socket their answers
  * must be the framework's byte for byte, and they must follow changes on every instance.
  */
-
-interface Running {
-  port: number;
-  /** How many requests the fast path answered. */
-  fast: number;
-  close(): Promise<void>;
-}
-
-async function listen(app: App, fast: boolean): Promise<Running> {
-  const r: Running = { port: 0, fast: 0, close: async () => {} };
-  const server: Server = serveApp({
-    fetch: (req, env) => app.fetch(req, env as never),
-    fastPath: () => (fast ? (req, res) => app.fastPath(req, res) && ++r.fast > 0 : undefined),
-    port: 0,
-    hostname: '127.0.0.1',
-  });
-  if (!server.listening) await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  r.port = (server.address() as AddressInfo).port;
-  r.close = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return r;
-}
 
 /** One request on a fresh connection; the raw bytes of the answer (Connection: close ends it). */
 function raw(port: number, head: string): Promise<string> {

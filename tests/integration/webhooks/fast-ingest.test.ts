@@ -1,42 +1,16 @@
-import type { Server } from 'node:http';
-import { type AddressInfo, connect as tcp } from 'node:net';
+import { connect as tcp } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { App } from '../../../server/app.js';
-import { serveApp } from '../../../server/lib/serve.js';
 import { type TestContext, createTestContext, signPayload } from '../../helpers/app.js';
 import { checkoutSession, event, sid } from '../../helpers/events.js';
 import { makeCampaign, makeGift } from '../../helpers/factories.js';
+import { type Running, listen } from '../../helpers/serve.js';
 
 /**
  * POST /webhooks/stripe is answered beside the framework on a real socket
  * (server/webhooks/fast-ingest.ts). Whatever it answers, the framework answers byte for byte:
  * status line, headers and their order, body; only the Date and a generated request id differ.
  */
-
-interface Running {
-  port: number;
-  /** How many requests the fast path took. */
-  fast: number;
-  close(): Promise<void>;
-}
-
-async function listen(app: App, fast: boolean): Promise<Running> {
-  const r: Running = { port: 0, fast: 0, close: async () => {} };
-  const server: Server = serveApp({
-    fetch: (req, env) => app.fetch(req, env as never),
-    fastPath: () => (fast ? (req, res) => app.fastPath(req, res) && ++r.fast > 0 : undefined),
-    port: 0,
-    hostname: '127.0.0.1',
-  });
-  if (!server.listening) await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  r.port = (server.address() as AddressInfo).port;
-  r.close = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return r;
-}
 
 /**
  * One request on a fresh connection, the raw bytes of the answer once the server closes it.
