@@ -214,3 +214,53 @@ export interface PaymentsStatus extends BreakerState {
   history: { id: number; at: string; event: BreakerEvent; reason: BreakerReason | null; detail: string | null; admin: string | null }[];
   alerts: { id: number; kind: string; campaign: string | null; message: string; at: string }[];
 }
+
+/** Where Stripe sends our events, as Stripe reports it (server/admin/health.ts readEndpoint). */
+export interface EndpointHealth {
+  url: string;
+  pinnedVersion: string;
+  found: boolean;
+  id?: string;
+  apiVersion?: string | null;
+  status?: string;
+  matchesPinned?: boolean;
+  /** Handled events the endpoint does not send us. */
+  missingEvents?: string[];
+  /** Stripe could not be asked (network, a restricted key without webhook rights...). */
+  error?: string;
+}
+
+/** One reconciliation run (server/admin/health.ts). */
+export interface ReconciliationRun {
+  id: number;
+  trigger: 'schedule' | 'cli';
+  since: string;
+  until: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: 'running' | 'ok' | 'failed';
+  recovered: number;
+  error: string | null;
+  /** What it recovered, one line each (the first 50). */
+  lines: string[];
+}
+
+/** GET /api/admin/health (server/admin/health.ts webhookHealth). */
+export interface WebhookHealth {
+  now: string;
+  webhooks: {
+    lastEventAt: string | null;
+    lastEventType: string | null;
+    lastEventAgeSeconds: number | null;
+    eventsLastHour: number;
+    /** The last 24 hours, oldest first; each hour starts at `hour`. */
+    eventsPerHour: { hour: string; count: number }[];
+    notApplied: {
+      count: number;
+      events: { id: string; type: string; status: string; reason: string | null; attempts: number; receivedAt: string }[];
+    };
+  };
+  endpoint: EndpointHealth | null;
+  reconciliation: { last: ReconciliationRun | null; lastSuccessful: ReconciliationRun | null };
+  silence: { thresholdMinutes: number; checkoutsSinceLastEvent: number; warning: string | null };
+}

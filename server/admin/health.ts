@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import Stripe from 'stripe';
+import type { EndpointHealth, ReconciliationRun, WebhookHealth } from '../../common/api.js';
 import type { Database } from '../../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { listEndpoints, wantedEvents, webhookUrl } from '../stripe-ops/setup.js';
@@ -17,20 +18,6 @@ const HOUR_MS = 3_600_000;
 /** The endpoint is read from Stripe at most this often (every admin page shows the warning). */
 const ENDPOINT_TTL_MS = 5 * 60_000;
 const endpointCache = new WeakMap<Stripe, { at: number; value: EndpointHealth }>();
-
-export interface EndpointHealth {
-  url: string;
-  pinnedVersion: string;
-  found: boolean;
-  id?: string;
-  apiVersion?: string | null;
-  status?: string;
-  matchesPinned?: boolean;
-  /** Handled events the endpoint does not send us. */
-  missingEvents?: string[];
-  /** Stripe could not be asked (network, a restricted key without webhook rights...). */
-  error?: string;
-}
 
 async function readEndpoint(stripe: Stripe, publicUrl: string, now: number): Promise<EndpointHealth> {
   const cached = endpointCache.get(stripe);
@@ -76,19 +63,18 @@ function runView(r: {
   recovered: number;
   error: string | null;
   report: unknown;
-}) {
+}): ReconciliationRun {
   const report = typeof r.report === 'string' ? (JSON.parse(r.report) as { lines?: string[] }) : (r.report as { lines?: string[] } | null);
   return {
     id: r.id,
-    trigger: r.trigger,
+    trigger: r.trigger as ReconciliationRun['trigger'],
     since: r.since.toISOString(),
     until: r.until.toISOString(),
     startedAt: r.started_at.toISOString(),
     finishedAt: r.finished_at?.toISOString() ?? null,
-    status: r.status,
+    status: r.status as ReconciliationRun['status'],
     recovered: r.recovered,
     error: r.error,
-    /** What it recovered, one line each (the first 50). */
     lines: (report?.lines ?? []).slice(0, 50),
   };
 }
@@ -109,7 +95,10 @@ async function lastRuns(db: Kysely<Database>) {
   return { last: last ? runView(last) : null, lastSuccessful: lastOk ? runView(lastOk) : null };
 }
 
-export async function webhookHealth(deps: Pick<AppDeps, 'db' | 'stripe' | 'config' | 'clock'>, opts: { endpoint?: boolean } = {}) {
+export async function webhookHealth(
+  deps: Pick<AppDeps, 'db' | 'stripe' | 'config' | 'clock'>,
+  opts: { endpoint?: boolean } = {},
+): Promise<WebhookHealth> {
   const { db, config } = deps;
   const now = deps.clock();
   const dayAgo = new Date(now.getTime() - 24 * HOUR_MS);
@@ -163,7 +152,6 @@ export async function webhookHealth(deps: Pick<AppDeps, 'db' | 'stripe' | 'confi
       lastEventType: last?.type ?? null,
       lastEventAgeSeconds: silentMs === null ? null : Math.max(0, Math.floor(silentMs / 1000)),
       eventsLastHour: counts.get(0) ?? 0,
-      /** The last 24 hours, oldest first; each hour starts at `hour`. */
       eventsPerHour,
       notApplied: {
         count: notAppliedCount.n,
@@ -192,4 +180,4 @@ export async function webhookHealth(deps: Pick<AppDeps, 'db' | 'stripe' | 'confi
   };
 }
 
-export type WebhookHealth = Awaited<ReturnType<typeof webhookHealth>>;
+export type { WebhookHealth };

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
+import type { PaceReport } from '../../common/api.js';
 import type { Database } from '../../db/schema.js';
-import { type Pace, type PaceReference, cumulativeCurve, type CurvePoint, type DayAmount, projectPace } from './pace.js';
+import { type PaceReference, cumulativeCurve, type DayAmount, projectPace } from './pace.js';
 import type { CampaignWithTotals } from './repository.js';
 
 /**
@@ -41,12 +42,6 @@ export function previousCampaign(db: Kysely<Database>, c: { id: number; starts_a
     .orderBy('p.id', 'desc')
     .limit(1)
     .executeTakeFirst();
-}
-
-export interface PaceReport extends Pace {
-  currency: string;
-  /** This campaign's cumulative curve and the previous one's (null: the default curve). */
-  curves: { current: CurvePoint[]; reference: (CurvePoint & { share: number })[] | null };
 }
 
 /** GET /api/admin/campaigns/:slug/pace: the projection with both curves for the chart. */

@@ -1,6 +1,6 @@
-import type { CampaignStatus, OrgSettings, Progress } from '../../common/api.js';
+import type { CampaignStatus, OrgSettings, Progress, ReconciliationRun, WebhookHealth } from '../../common/api.js';
 
-export type { CampaignStatus, OrgSettings };
+export type { CampaignStatus, OrgSettings, ReconciliationRun, WebhookHealth };
 
 /** The admin campaign: the public progress fields (common/api.ts) plus the admin's. */
 export interface AdminCampaign extends Progress {
@@ -109,48 +109,6 @@ export interface BalanceLine {
   net: number;
   created: string;
   payout: { id: string; status: string | null; arrivalDate: string | null } | null;
-}
-
-export interface ReconciliationRun {
-  id: number;
-  trigger: 'schedule' | 'cli';
-  since: string;
-  until: string;
-  startedAt: string;
-  finishedAt: string | null;
-  status: 'running' | 'ok' | 'failed';
-  recovered: number;
-  error: string | null;
-  lines: string[];
-}
-
-/** GET /api/admin/health */
-export interface WebhookHealth {
-  now: string;
-  webhooks: {
-    lastEventAt: string | null;
-    lastEventType: string | null;
-    lastEventAgeSeconds: number | null;
-    eventsLastHour: number;
-    eventsPerHour: { hour: string; count: number }[];
-    notApplied: {
-      count: number;
-      events: { id: string; type: string; status: string; reason: string | null; attempts: number; receivedAt: string }[];
-    };
-  };
-  endpoint: {
-    url: string;
-    pinnedVersion: string;
-    found: boolean;
-    id?: string;
-    apiVersion?: string | null;
-    status?: string;
-    matchesPinned?: boolean;
-    missingEvents?: string[];
-    error?: string;
-  } | null;
-  reconciliation: { last: ReconciliationRun | null; lastSuccessful: ReconciliationRun | null };
-  silence: { thresholdMinutes: number; checkoutsSinceLastEvent: number; warning: string | null };
 }
 
 export interface DonationDetail extends Donation {
