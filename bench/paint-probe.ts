@@ -5,8 +5,7 @@
  *
  *   npx tsx bench/paint-probe.ts [loads=3]
  */
-import { seedCampaign, startApp } from './servers.js';
-import { startHostPages } from './widget.js';
+import { startPaintServers } from './paint-server.js';
 
 interface Ev {
   name: string;
@@ -35,31 +34,9 @@ async function main() {
   const loads = Number(process.argv[2] ?? 3);
   const trace = process.argv[3] !== 'light';
   const { chromium } = await import('playwright-core');
-  const t0 = performance.timeOrigin;
-  const dc = await import('node:diagnostics_channel');
-  dc.subscribe('net.server.socket', (m) => {
-    const sock = (m as { socket: import('node:net').Socket }).socket;
-    if (!trace) console.log(`  socket accepted on :${sock.localPort} at ${((t0 + performance.now()) % 100000).toFixed(0)}`);
-  });
-  const { monitorEventLoopDelay } = await import('node:perf_hooks');
-  const lag = monitorEventLoopDelay({ resolution: 5 });
-  lag.enable();
-  setInterval(() => {
-    if (!trace && lag.max > 30e6)
-      console.log(`  event loop lag max ${(lag.max / 1e6).toFixed(0)} ms before ${((t0 + performance.now()) % 100000).toFixed(0)}`);
-    lag.reset();
-  }, 50).unref();
-  const app = await startApp('pglite', async (req, appFetch) => {
-    const a = performance.now();
-    const res = await appFetch(req);
-    if (!trace && new URL(req.url).pathname === '/embed.js') {
-      const b = performance.now();
-      console.log(`  server /embed.js: ${(b - a).toFixed(1)} ms in the app (at ${((t0 + a) % 100000).toFixed(0)})`);
-    }
-    return res;
-  });
-  await seedCampaign(app.ctx, 'bench-widget', 40);
-  const host = await startHostPages(app.url);
+  // The servers in a process of their own, as in bench/widget.ts.
+  const servers = await startPaintServers();
+  const host = { url: servers.hostUrl };
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'],
@@ -132,8 +109,7 @@ async function main() {
     }
   } finally {
     await browser.close();
-    await host.stop();
-    await app.stop();
+    await servers.stop();
   }
 }
 

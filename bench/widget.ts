@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { median } from './load.js';
 import type { Section } from './run.js';
-import { HEADLINE, seedCampaign, startApp, startBare } from './servers.js';
+import { HEADLINE, startBare } from './servers.js';
 
 /**
  * SPEC §8: the widget's size (min+gzip) against its budget, and the time to first banner paint
@@ -172,22 +172,13 @@ export async function widgetSection(): Promise<Section> {
 
 async function measurePaint(section: Section): Promise<void> {
   const { chromium } = await import('playwright-core');
-  let served = 'the app (/embed.js)';
+  const { startPaintServers } = await import('./paint-server.js');
   const stops: (() => Promise<void>)[] = [];
   try {
-    const app = await startApp(process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite', async (req, appFetch) => {
-      const res = await appFetch(req);
-      // Until server/site/routes.ts serves /embed.js, hand out the built file the same way.
-      if (res.status === 404 && new URL(req.url).pathname === '/embed.js') {
-        served = 'the bench (the app does not serve /embed.js yet)';
-        return new Response(readFileSync(EMBED), { headers: { 'content-type': 'text/javascript; charset=utf-8' } });
-      }
-      return res;
-    });
-    stops.unshift(app.stop);
-    await seedCampaign(app.ctx, 'bench-widget', 40);
-    const host = await startHostPages(app.url);
-    stops.unshift(host.stop);
+    // The app and the host pages run in a process of their own, as a real server would.
+    const servers = await startPaintServers();
+    stops.unshift(servers.stop);
+    const host = { url: servers.hostUrl };
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     stops.unshift(() => browser.close());
 
@@ -223,7 +214,7 @@ async function measurePaint(section: Section): Promise<void> {
       baselineLabel: 'inline <div>',
       better: 'lower',
     });
-    section.notes.push(`embed.js served by ${served}.`);
+    section.notes.push('the app and the host pages are served by a child process (bench/paint-server.ts).');
     section.details = { ...(section.details as object), paintMs: times };
   } finally {
     for (const stop of stops) await stop();
