@@ -1,6 +1,6 @@
 /**
  * The widget bench's servers in a process of their own: the real app (with an open campaign
- * seeded through the webhook path) and the host pages' server. In production the Groundswell
+ * seeded through the webhook path), the host pages' server and the smallest script's server. In production the Groundswell
  * server is its own process; were it in the bench's process, the Playwright driver's work would
  * stall its event loop while Chromium waits for `embed.js`, a delay only the widget page pays.
  *
@@ -18,14 +18,16 @@ export interface PaintServers {
 
 async function child(): Promise<void> {
   const { seedCampaign, startApp } = await import('./servers.js');
-  const { startHostPages } = await import('./widget.js');
+  const { startFloorScript, startHostPages } = await import('./widget.js');
   const app = await startApp(process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite');
   await seedCampaign(app.ctx, 'bench-widget', 40);
-  const host = await startHostPages(app.url);
+  const floor = await startFloorScript();
+  const host = await startHostPages(app.url, floor.url);
   process.stdout.write(`${JSON.stringify({ app: app.url, host: host.url })}\n`);
   process.stdin.resume();
   process.stdin.once('end', async () => {
     await host.stop();
+    await floor.stop();
     await app.stop();
     process.exit(0);
   });
