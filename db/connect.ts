@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
+import { type PreparingPool, preparingPool } from './prepared.js';
 import type { Database } from './schema.js';
 
 /** int8/bigint columns hold money in minor units and counts: parse them to numbers, refusing
@@ -22,10 +23,19 @@ export interface DatabaseHandle {
   pool?: pg.Pool;
   /** The PGlite instance when embedded. */
   pglite?: PGlite;
+  /** Plan reuse counters when statements are prepared (PostgreSQL, db/prepared.ts). */
+  prepared?: PreparingPool['stats'];
   close(): Promise<void>;
 }
 
-export async function connect(opts: { databaseUrl?: string; dataDir: string; inMemory?: boolean }): Promise<DatabaseHandle> {
+export async function connect(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  inMemory?: boolean;
+  /** Named prepared statements for repeated queries on PostgreSQL (db/prepared.ts); default on.
+   * Off behind PgBouncer in transaction mode (DATABASE_PREPARED_STATEMENTS=off). */
+  preparedStatements?: boolean;
+}): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
     // A dropped connection (database restart, failover) must not crash the process: the failing
@@ -33,8 +43,9 @@ export async function connect(opts: { databaseUrl?: string; dataDir: string; inM
     // listens for errors on idle clients, so give every client a listener of its own too.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, kind: 'postgres', pool, close: () => db.destroy() };
+    const preparing = opts.preparedStatements === false ? undefined : preparingPool(pool);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparing ?? pool }) });
+    return { db, kind: 'postgres', pool, ...(preparing && { prepared: preparing.stats }), close: () => db.destroy() };
   }
   let dir: string | undefined;
   let unlock = () => {};

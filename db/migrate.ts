@@ -61,7 +61,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { loadConfig } = await import('../server/config.js');
   const { connect } = await import('./connect.js');
   const config = loadConfig();
-  const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, preparedStatements: false });
   await migrateToLatest(handle.db);
   await handle.close();
   console.log('migrations: up to date');

@@ -27,6 +27,15 @@ const schema = z.object({
       .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
       .optional(),
   ),
+  // Named prepared statements on PostgreSQL (db/prepared.ts); off behind PgBouncer in
+  // transaction mode, which moves a session's statements between server connections.
+  DATABASE_PREPARED_STATEMENTS: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['on', 'off', ''], { error: 'must be on or off' }))
+    .default('')
+    .transform((v) => v !== 'off'),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   STRIPE_SECRET_KEY: optionalString.pipe(
     z
@@ -122,6 +131,8 @@ export interface Config {
   port: number;
   publicUrl: string;
   databaseUrl: string | undefined;
+  /** Repeated queries as named prepared statements on PostgreSQL (DATABASE_PREPARED_STATEMENTS). */
+  databasePreparedStatements: boolean;
   dataDir: string;
   stripeSecretKey: string | undefined;
   /** The current webhook signing secret (the first of STRIPE_WEBHOOK_SECRET). */
@@ -238,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     publicUrl,
     databaseUrl: e.DATABASE_URL,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS,
     dataDir: e.DATA_DIR,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET?.[0],

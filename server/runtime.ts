@@ -49,7 +49,9 @@ export async function createRuntime(configIn: Config, opts: RuntimeOptions = {})
   const log = opts.log ?? createLogger(config.logLevel);
   const clock = opts.clock ?? (() => new Date());
 
-  const database = opts.database ?? (await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const database =
+    opts.database ??
+    (await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, preparedStatements: config.databasePreparedStatements }));
   const ownsDatabase = !opts.database;
   try {
     if (ownsDatabase) await migrateToLatest(database.db);

@@ -204,7 +204,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
-  const handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((err: Error) =>
+  const handle = await connect({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    preparedStatements: config.databasePreparedStatements,
+  }).catch((err: Error) =>
     err instanceof DatabaseInUseError
       ? fail(`${err.message}\n(npm run admin needs the server stopped when it runs on the embedded database.)`)
       : Promise.reject(err),

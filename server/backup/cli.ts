@@ -42,7 +42,7 @@ export async function runBackupCli(argv: string[], ctx: { config: Config; io: Ba
 
   let handle: Awaited<ReturnType<typeof connect>>;
   try {
-    handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    handle = await connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, preparedStatements: false });
   } catch (err) {
     if (err instanceof DatabaseInUseError) {
       io.err(

@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, type Transaction, sql } from 'kysely';
 import type Stripe from 'stripe';
+import { isStalePlan } from '../../db/prepared.js';
 import type { Database, EventOutcome, Gift, GiftStatus, PaymentKind } from '../../db/schema.js';
 import type { Locale } from '../../common/i18n.js';
 import { PROGRESS_CHANNEL } from '../live/bus.js';
@@ -1386,7 +1387,9 @@ export async function withLedger<T>(db: Kysely<Database>, deps: LedgerDeps, fn: 
       return result;
     } catch (err) {
       const code = err instanceof Error && 'code' in err ? String(err.code) : '';
-      if (attempt < 4 && RETRYABLE.has(code)) continue;
+      // A prepared statement whose result columns changed (a migration added a column under a
+      // `select *`): the transaction rolled back; the retry prepares it anew (db/prepared.ts).
+      if (attempt < 4 && (RETRYABLE.has(code) || isStalePlan(err))) continue;
       throw err;
     }
   }

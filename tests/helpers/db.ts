@@ -18,7 +18,7 @@ export interface TestDatabase extends DatabaseHandle {
 
 /** A fresh, migrated database per call: in-memory PGlite, or a new PostgreSQL database that
  * drop() removes, so runs never share state. */
-export async function createTestDatabase(kind: DbKind): Promise<TestDatabase> {
+export async function createTestDatabase(kind: DbKind, opts: { preparedStatements?: boolean } = {}): Promise<TestDatabase> {
   if (kind === 'pglite') {
     const handle = await connect({ dataDir: '', inMemory: true });
     await migrateToLatest(handle.db);
@@ -34,7 +34,9 @@ export async function createTestDatabase(kind: DbKind): Promise<TestDatabase> {
   const u = new URL(adminUrl);
   u.pathname = `/${name}`;
   const url = u.toString();
-  const handle = await connect({ databaseUrl: url, dataDir: '' });
+  // DATABASE_PREPARED_STATEMENTS=off runs a suite or bench without plan reuse (db/prepared.ts).
+  const preparedStatements = opts.preparedStatements ?? process.env.DATABASE_PREPARED_STATEMENTS?.trim().toLowerCase() !== 'off';
+  const handle = await connect({ databaseUrl: url, dataDir: '', preparedStatements });
   await migrateToLatest(handle.db);
   return {
     ...handle,
