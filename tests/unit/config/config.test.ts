@@ -66,6 +66,13 @@ describe('configuration', () => {
     expect(c).toMatchObject({ smtpUrl: 'smtps://u:p@smtp.example.org:465', mailFrom: '"Riverside Ledger" <no-reply@give.example.org>' });
   });
 
+  it('prepares statements on PostgreSQL unless DATABASE_PREPARED_STATEMENTS=off (PgBouncer in transaction mode)', () => {
+    expect(loadConfig({}).databasePreparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_PREPARED_STATEMENTS: 'on' }).databasePreparedStatements).toBe(true);
+    expect(loadConfig({ DATABASE_PREPARED_STATEMENTS: ' OFF ' }).databasePreparedStatements).toBe(false);
+    expect(() => loadConfig({ DATABASE_PREPARED_STATEMENTS: 'no' })).toThrow(/DATABASE_PREPARED_STATEMENTS must be on or off/);
+  });
+
   it('never echoes the SMTP password in a configuration error', () => {
     expect(() => loadConfig({ SMTP_URL: 'smtpx://user:hunter2@mail' })).toThrow(/SMTP_URL/);
     expect(() => loadConfig({ SMTP_URL: 'smtpx://user:hunter2@mail' })).not.toThrow(/hunter2/);
