@@ -28,7 +28,7 @@ import type pg from 'pg';
 export const PREPARE_AFTER = 2;
 export const PER_CONNECTION = 100;
 const MAX_PARAMS = 256;
-const MAX_TEXTS = 5000;
+const MAX_TEXTS = 2000;
 const DML = /^\s*(select|insert|update|delete|with)\b/i;
 
 /** The error PostgreSQL gives when a prepared statement's result columns changed since it was
@@ -109,7 +109,11 @@ export function preparingPool(pool: pg.Pool): PreparingPool {
     }
     const { name, entry } = named;
     const known = conn.names.has(name);
-    if (!known && !(await makeRoom(client, conn))) {
+    if (known) {
+      // Most recently used now: a statement queued meanwhile on this connection cannot evict it.
+      conn.names.delete(name);
+      conn.names.set(name, true);
+    } else if (!(await makeRoom(client, conn))) {
       stats.unprepared++;
       return client.query(text, values as unknown[]);
     }
