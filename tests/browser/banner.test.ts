@@ -54,6 +54,8 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
         ${tag('data-campaign="year-end" data-placement="bottom"')}
         ${tag('data-campaign="spring-drive" data-placement="inline"')}
         </body></html>`,
+      '/div': `<!doctype html><html><body><p>Before.</p><div id="mount" data-groundswell-campaign="year-end" data-accent="#0b6e4f"></div><p>After.</p>
+        <script src="${app.base}/embed.js" async></script></body></html>`,
       '/missing': `<!doctype html><html><body><p id="para">Nothing to see.</p>${tag('data-campaign="no-such-campaign"')}</body></html>`,
     });
     browser = await launch();
@@ -226,6 +228,33 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     // The same elements, attributes and words (the dialog sits beside .gs, outside what is compared).
     expect(after.html).toBe(before.html);
     expect(errors).toEqual([]);
+  });
+
+  it('paints an inline <div> mount the same way, before the live code, which takes it over', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    ctx.setDefaultTimeout(UI_WAIT_MS);
+    const page = await ctx.newPage();
+    pages.push(page);
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await page.route(/\/embed-app\.js/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${host.base}/div`);
+    const banner = page.locator('#mount groundswell-banner');
+    await expect.poll(() => banner.evaluate((el) => el.shadowRoot?.textContent ?? '')).toContain('$12,345 raised of $50,000 goal');
+    const accent = () => banner.evaluate((el) => getComputedStyle(el.shadowRoot!.querySelector('.gs-btn')!).backgroundColor);
+    expect(await accent()).toBe('rgb(11, 110, 79)');
+    expect(await banner.getAttribute('data-placement')).toBe('inline');
+    release();
+    // Live: the donate dialog opens (its code comes through embed-app.js).
+    await page.getByRole('button', { name: 'Donate' }).click();
+    await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(true);
+    expect(await banner.evaluate((el) => el.shadowRoot!.querySelectorAll('.gs-root').length)).toBe(1);
+    expect(await accent()).toBe('rgb(11, 110, 79)');
   });
 
   it('reserves its height before the data arrives (no second shift of the host page)', async () => {

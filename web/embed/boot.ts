@@ -70,23 +70,53 @@ function readyMarkup(campaign: string, locale: string | undefined): { html: stri
   return html ? { html, variant: variant?.id ?? null } : null;
 }
 
-function paint(boot: Handover, script: HTMLScriptElement, api: string): void {
+/** The banner the script tag asks for, painted where it asks (top, bottom, or where the tag is). */
+function paintScript(boot: Handover, script: HTMLScriptElement, api: string): void {
   const campaign = script.getAttribute('data-campaign');
-  if (!campaign || script.hasAttribute(DONE) || api !== boot.api) return;
+  if (!campaign || script.hasAttribute(DONE)) return;
   const raw = script.getAttribute('data-placement');
   const placement: Placement = raw === 'bottom' || raw === 'inline' ? raw : 'top';
   if (placement !== 'inline' && !document.body) return; // retried on DOMContentLoaded
+  paint(boot, script, null, campaign, placement, api, (host) => {
+    if (placement === 'inline') script.after(host);
+    else if (placement === 'top') document.body.prepend(host);
+    else document.body.append(host);
+  });
+}
+
+/** Every inline <div data-groundswell-campaign> already in the page. */
+function paintDivs(boot: Handover, script: HTMLScriptElement | null, api: string): void {
+  for (const el of document.querySelectorAll<HTMLElement>(`[data-groundswell-campaign]:not([${DONE}])`)) {
+    const campaign = el.getAttribute('data-groundswell-campaign');
+    if (campaign) paint(boot, el, script, campaign, 'inline', api, (host) => el.append(host));
+  }
+}
+
+/**
+ * Paints one banner from the server's markup, or leaves it (unmarked) to embed-app.js, which
+ * mounts it as before: once it has taken over (a script in <head> waits for the body), for
+ * another server, or when only the live banner can be right.
+ */
+function paint(
+  boot: Handover,
+  el: HTMLElement,
+  fallback: HTMLElement | null,
+  campaign: string,
+  placement: Placement,
+  api: string,
+  place: (host: HTMLElement) => void,
+): void {
+  if (boot.taken || api !== boot.api) return;
   const p = folded[campaign];
   // Dismissed, or seen often enough lately: no element at all (embed-app.js agrees: it is marked done).
   if (isDismissed(campaign) || (p && placement !== 'inline' && isCapped(campaign, p.frequency))) {
-    script.setAttribute(DONE, '');
+    el.setAttribute(DONE, '');
     return;
   }
-  const opts = { ...options(script, null, api), campaign, placement, initial: p };
+  const opts = { ...options(el, fallback, api), campaign, placement, initial: p };
   const ready = p && readyMarkup(campaign, opts.locale);
-  if (!ready) return; // embed-app.js mounts it as before
-  script.setAttribute(DONE, '');
-  const accent = opts.accent;
+  if (!ready) return;
+  el.setAttribute(DONE, '');
   const host = document.createElement('groundswell-banner');
   host.setAttribute('data-placement', placement);
   host.setAttribute('data-campaign', campaign);
@@ -95,21 +125,14 @@ function paint(boot: Handover, script: HTMLScriptElement, api: string): void {
   const view = document.createElement('div');
   view.innerHTML = ready.html;
   // Styles come as data (a strict CSP may forbid style attributes) and go in through the CSSOM.
-  for (const el of view.querySelectorAll<HTMLElement>('[data-gs-style]')) {
-    el.style.cssText = el.getAttribute('data-gs-style') ?? '';
-    el.removeAttribute('data-gs-style');
+  for (const e of view.querySelectorAll<HTMLElement>('[data-gs-style]')) {
+    e.style.cssText = e.getAttribute('data-gs-style') ?? '';
+    e.removeAttribute('data-gs-style');
   }
-  if (accent) (view.firstElementChild as HTMLElement | null)?.style.setProperty('--gs-accent', accent);
+  if (opts.accent) (view.firstElementChild as HTMLElement | null)?.style.setProperty('--gs-accent', opts.accent);
   shadow.append(view);
-  if (placement === 'inline') script.after(host);
-  else if (placement === 'top') document.body.prepend(host);
-  else document.body.append(host);
-  const painted: Painted = {
-    host,
-    view,
-    opts,
-    cleanup: placement === 'bottom' ? reserveBottom(host) : undefined,
-  };
+  place(host);
+  const painted: Painted = { host, view, opts, cleanup: placement === 'bottom' ? reserveBottom(host) : undefined };
   view.addEventListener('click', (e) => {
     const b = (e.target as Element | null)?.closest?.('button');
     if (b) painted.intent = b.classList.contains('x') ? 'close' : 'donate';
@@ -145,7 +168,8 @@ function start(boot: Handover): GroundswellGlobal {
       const api = apiBase(script);
       const run = () => {
         try {
-          if (script) paint(boot, script, api);
+          if (script) paintScript(boot, script, api);
+          paintDivs(boot, script, api);
         } catch (err) {
           warn(err);
         }
