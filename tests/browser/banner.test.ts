@@ -197,13 +197,16 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
             : '';
       return walk(el.shadowRoot!.querySelector('.gs')!);
     };
-    const before = await banner.evaluate((el, c) => ({
-      text: el.shadowRoot!.textContent,
-      html: new Function(`return ${c}`)()(el) as string,
-      height: el.getBoundingClientRect().height,
-      roots: el.shadowRoot!.querySelectorAll('.gs-root').length,
-      bg: getComputedStyle(el.shadowRoot!.querySelector('.gs-btn')!).backgroundColor,
-    }), canon.toString());
+    const before = await banner.evaluate(
+      (el, c) => ({
+        text: el.shadowRoot!.textContent,
+        html: new Function(`return ${c}`)()(el) as string,
+        height: el.getBoundingClientRect().height,
+        roots: el.shadowRoot!.querySelectorAll('.gs-root').length,
+        bg: getComputedStyle(el.shadowRoot!.querySelector('.gs-btn')!).backgroundColor,
+      }),
+      canon.toString(),
+    );
     expect(before.text).toContain('Urgent End Of Year Fundraising Campaign');
     expect(before.text).toContain('2 donors');
     expect(before.text).toMatch(/30 days left/);

@@ -131,7 +131,18 @@ describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress
     ] as const) {
       await c.db
         .insertInto('campaign_variants')
-        .values({ campaign_id: open.id, public_id: id, name: id, weight: 1, control: false, status: 'active', headline, locale, created_at: now, updated_at: now })
+        .values({
+          campaign_id: open.id,
+          public_id: id,
+          name: id,
+          weight: 1,
+          control: false,
+          status: 'active',
+          headline,
+          locale,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     }
     await give(c, open, 100); // a new answer (the progress cache follows the bus)
