@@ -66,6 +66,8 @@ export interface GroupStats {
   largest: number;
   /** Groups rolled back because one of their events failed (then applied without it). */
   isolations: number;
+  /** Groups whose events ran side by side (their payments written in one statement). */
+  together: number;
   /** Groups whose events failed side by side and ran again one after the other. */
   sequential: number;
 }
@@ -75,7 +77,7 @@ export class GroupCommitter {
   private running = 0;
   /** Groups running now and the events in them (tests wait on it). */
   readonly inFlight = { groups: 0, events: 0 };
-  readonly stats: GroupStats = { groups: 0, events: 0, largest: 0, isolations: 0, sequential: 0 };
+  readonly stats: GroupStats = { groups: 0, events: 0, largest: 0, isolations: 0, together: 0, sequential: 0 };
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -148,15 +150,17 @@ export class GroupCommitter {
    * other: which event failed, if one did, is only known then. */
   private async applyGroupOrIsolate(jobs: Job[]): Promise<JobResult[]> {
     try {
-      return await this.applyGroup(jobs, true);
+      const { results, together } = await this.applyGroup(jobs, true);
+      if (together) this.stats.together++;
+      return results;
     } catch (err) {
       if (!(err instanceof TogetherFailed)) throw err;
       this.stats.sequential++;
-      return this.applyGroup(jobs, false);
+      return (await this.applyGroup(jobs, false)).results;
     }
   }
 
-  private applyGroup(jobs: Job[], together: boolean): Promise<JobResult[]> {
+  private applyGroup(jobs: Job[], together: boolean): Promise<{ results: JobResult[]; together: boolean }> {
     return withLedger(this.db, this.deps, async (ledger) => {
       // The events claimed and the Stripe ids of every claimed one locked, in sorted order, in
       // one statement (see lockIdsOf).
@@ -200,11 +204,11 @@ export class GroupCommitter {
           if (r.status === 'rejected') throw new TogetherFailed(r.reason);
           out.push(r.value);
         }
-        return out;
+        return { results: out, together: true };
       }
       const out: JobResult[] = [];
       for (const [i, job] of jobs.entries()) out.push(await one(job, i));
-      return out;
+      return { results: out, together: false };
     });
   }
 }
