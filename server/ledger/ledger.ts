@@ -664,7 +664,9 @@ export class Ledger {
       lookups.map((by, n) => sql`(select ${n}::int as lookup, q.* from (${findGiftQuery(by)}) q)`),
       sql` union all `,
     );
-    const { rows } = await sql<FoundGiftRow & { lookup: number }>`${union}`.execute(this.trx);
+    // A statement that starts with `select` (not a parenthesis): db/prepared.ts prepares it, one
+    // plan per group size instead of planning every lookup's subquery for every group.
+    const { rows } = await sql<FoundGiftRow & { lookup: number }>`select * from (${union}) as found`.execute(this.trx);
     const byLookup = lookups.map(() => [] as FoundGiftRow[]);
     const owner = new Map<string, number>();
     for (const { lookup, ...row } of rows) {
