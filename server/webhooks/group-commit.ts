@@ -12,6 +12,12 @@ import { type Applied, type ApplyContext, type HandledEvent, applyEvent, groupGi
  * committed, so nothing is acknowledged before it is durable; a transaction that fails to commit
  * answers every event in it as failed (Stripe retries).
  *
+ * When no event of a group can see another's writes (their gift lookups were read ahead,
+ * Ledger.prefindGifts), the events run side by side and their paid checkouts' payments are
+ * written in one statement (Ledger.together): about 6 round trips for a group of 8 instead of
+ * 13. If anything fails side by side, the group is rolled back and runs again one event after
+ * the other, which names the failing event.
+ *
  * One bad event never fails the others: when an event's own work throws, the transaction is
  * rolled back, the other events are applied again without it, and it is applied alone (where
  * the error is recorded against it, as before batching). A rollback per bad event costs less

@@ -111,6 +111,9 @@ describe.each(testDatabaseKinds())('webhook group commit on %s', (kind) => {
     const paid = (g: { id: string; amount: number; campaignSlug: string; email: string | null }, over: object = {}, o = {}) =>
       event('checkout.session.completed', { ...checkoutSession(g, { paymentIntent: sid('pi'), ...o }), ...over }, T);
     const g = await Promise.all(Array.from({ length: 10 }, (_, i) => gift(i, i === 2 ? null : mail(i))));
+    // A gift of another campaign in the same group.
+    const other = await makeCampaign(ctx.db, { slug: `other-${tag}-${kind}` });
+    const gOther = { ...(await makeGift(ctx.db, other, { amount: 4321, email: mail(10) })), email: mail(10), campaignSlug: other.slug };
     const pi7 = sid('pi');
     const early = paid(g[8]!);
     const again = paid(g[9]!);
@@ -130,9 +133,10 @@ describe.each(testDatabaseKinds())('webhook group commit on %s', (kind) => {
       event('checkout.session.completed', checkoutSession(g[7]!, { paymentIntent: pi7 }), T),
       event('checkout.session.async_payment_succeeded', early.data.object, T + 5),
       event('customer.created', { id: sid('cus'), object: 'customer' }, T),
+      paid(gOther),
       again,
     ];
-    return { c, before, group, tag };
+    return { c, other, before, group, tag };
   }
 
   /** What a campaign's events left, without ids that differ between two runs. */
@@ -227,6 +231,14 @@ describe.each(testDatabaseKinds())('webhook group commit on %s', (kind) => {
       mixed.group.map((e) => e.id),
     );
     expect(got).toEqual(want);
+    const otherTotals = (id: number) =>
+      ctx.db
+        .selectFrom('campaign_totals')
+        .where('campaign_id', '=', id)
+        .select(['raised', 'donations', 'donors'])
+        .executeTakeFirstOrThrow();
+    expect(await otherTotals(mixed.other.id)).toEqual({ raised: 4321, donations: 1, donors: 1 });
+    expect(await otherTotals(alone.other.id)).toEqual({ raised: 4321, donations: 1, donors: 1 });
     // And what that is: g0, g1, g2 (payer's e-mail), g7 (less its refund), g8 (recorded before, once) count.
     const amount = (i: number) => 1000 + 100 * i;
     expect(got.totals).toEqual({
