@@ -263,6 +263,29 @@ describe.each(testDatabaseKinds())('webhook group commit on %s', (kind) => {
     expect(got.mails.filter((m) => m.kind === 'receipt.correction')).toHaveLength(1);
   });
 
+  it('fails alone an event that throws side by side while the others wait to write their payments', async () => {
+    const c = await makeCampaign(ctx.db, { slug: `throws-${kind}` });
+    const good = await paidEvents(c.slug, c, 5);
+    const g = await makeGift(ctx.db, c, { amount: 800 });
+    // A session "created" at no representable time: the handler throws before its payment is
+    // queued, while the others already wait for theirs.
+    const bad = event(
+      'checkout.session.completed',
+      { ...checkoutSession({ id: g.id, amount: 800, campaignSlug: c.slug }, { paymentIntent: sid('pi') }), created: 1e15 },
+      T,
+    );
+    const committer = new GroupCommitter(ctx.db, { bus: ctx.bus, log: { info() {}, warn() {} } }, { lanes: 1, maxGroup: 32 });
+    const first = committer.submit(job(good[0]!.e));
+    const rest = [good[1]!, good[2]!].map((x) => committer.submit(job(x.e)));
+    const badResult = committer.submit(job(bad));
+    const after = [good[3]!, good[4]!].map((x) => committer.submit(job(x.e)));
+    for (const r of await Promise.all([first, ...rest, ...after])) expect(r).toMatchObject({ outcome: 'processed' });
+    expect(await badResult).toMatchObject({ error: expect.any(RangeError) });
+    expect(committer.stats).toMatchObject({ isolations: 1, sequential: 1 });
+    expect(await totals(c.id)).toEqual({ raised: good.reduce((s, x) => s + x.amount, 0), donations: 5, donors: 5 });
+    expect(await ctx.db.selectFrom('payments').where('gift_id', '=', g.id).select('id').execute()).toEqual([]);
+  });
+
   it('applies two events about one payment in one group once (their lookups are not read ahead)', async () => {
     const c = await makeCampaign(ctx.db, { slug: `same-${kind}` });
     const [filler, a] = await paidEvents(c.slug, c, 2);
