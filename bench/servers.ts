@@ -82,7 +82,9 @@ export async function seedCampaign(ctx: AppContext, slug: string, paid: number):
     message: 'Every gift before December 31 is matched by the Friends of the Library, up to $5,000.',
     goal: 2_500_000,
     startsAt: new Date(now - 7 * 86_400_000),
-    endsAt: new Date(now + 30 * 86_400_000),
+    // Mid-day: the app's clock is frozen at its start (tests/helpers/app.ts), so an end exactly 30
+    // days from now would count 31 days left on the server and 30 in the browser a moment later.
+    endsAt: new Date(now + 30 * 86_400_000 + 43_200_000),
     match: { ratio: { ppm: 1_000_000 }, cap: 500_000 },
   });
   for (let i = 0; i < paid; i++) {

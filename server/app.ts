@@ -51,6 +51,7 @@ export function createApp(deps: AppDeps) {
     '/api/checkout-sessions/*',
     '/api/digest/*',
     '/embed.js',
+    '/embed-app.js',
     '/embed-donate.js',
     ...EMBED_CATALOGS.map((f) => `/${f}`),
     '/healthz',

@@ -11,19 +11,25 @@ import es from './lib/messages/es.js';
 import fr from './lib/messages/fr.js';
 
 /**
- * BUILD 1 of 2 — the embed, in two scripts (issue 12: the first paint carries only the banner):
+ * BUILD 1 of 2 — the embed, in three scripts (issue 12: the first paint carries only the banner),
+ * each one IIFE file, built in this order because each names the one before by content hash
+ * (?v=), so a new script is never mixed with an old one from a cache:
  *  - `vite build --config web/vite.embed.config.ts --mode donate` → dist/web/embed-donate.js:
- *    the donate dialog (form, money rules), loaded by embed.js when a reader reaches for Donate.
- *    Its React is embed.js's Preact, read from window.Groundswell.runtime (output.globals).
- *  - then `vite build --config web/vite.embed.config.ts` → dist/web/embed.js: the banner, one
- *    IIFE file, nothing else loaded before first paint; it names the dialog script by content
- *    hash (?v=) so a new dialog is never mixed with an old banner from a cache.
+ *    the donate dialog (form, money rules), loaded when a reader reaches for Donate. Its React
+ *    is embed-app.js's Preact, read from window.Groundswell.runtime (output.globals).
+ *  - `vite build --config web/vite.embed.config.ts --mode app` → dist/web/embed-app.js: the live
+ *    banner (Preact), loaded by embed.js after its first paint; it takes that banner over.
+ *  - `vite build --config web/vite.embed.config.ts` → dist/web/embed.js, the one script tag:
+ *    small, no framework; it paints the banner the server folded in ready-made
+ *    (server/site/embed-fold.ts), then loads embed-app.js.
  * The components are written against the React API; here they run on Preact (preact/compat) to
  * stay inside the size budget (tests/unit/web/embed-size.test.ts). The pages and the admin keep
  * real React (web/vite.config.ts). Runs after the pages build, which empties dist/web.
  */
 const r = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const DONATE_FILE = r('../dist/web/embed-donate.js');
+const APP_FILE = r('../dist/web/embed-app.js');
+const hashOf = (file: string) => (existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12) : 'dev');
 
 /**
  * The catalogs beyond English, as embed-<lang>.json next to the scripts: only the banner's and the
@@ -69,8 +75,8 @@ const preact = [
 
 export default defineConfig(({ mode }) => {
   const donate = mode === 'donate';
-  const version =
-    !donate && existsSync(DONATE_FILE) ? createHash('sha256').update(readFileSync(DONATE_FILE)).digest('hex').slice(0, 12) : 'dev';
+  const app = mode === 'app';
+  const boot = !donate && !app;
   const i18n = createHash('sha256');
   for (const lang of Object.keys(CATALOGS) as (keyof typeof CATALOGS)[]) i18n.update(catalogJson(lang));
   return {
@@ -79,8 +85,9 @@ export default defineConfig(({ mode }) => {
     logLevel: 'warn',
     define: {
       'process.env.NODE_ENV': JSON.stringify('production'),
-      __GS_DONATE_VERSION__: JSON.stringify(version),
+      __GS_DONATE_VERSION__: JSON.stringify(app ? hashOf(DONATE_FILE) : 'dev'),
       __GS_I18N_VERSION__: JSON.stringify(i18n.digest('hex').slice(0, 12)),
+      __GS_APP_VERSION__: JSON.stringify(boot ? hashOf(APP_FILE) : 'dev'),
     },
     plugins: donate ? [emitCatalogs, compactCss] : [compactCss],
     // es2020 has no class fields: plain assignments in the constructor rather than a
@@ -96,10 +103,10 @@ export default defineConfig(({ mode }) => {
       sourcemap: false,
       copyPublicDir: false,
       lib: {
-        entry: r(donate ? 'embed/donate.tsx' : 'embed/index.tsx'),
+        entry: r(donate ? 'embed/donate.tsx' : app ? 'embed/app.tsx' : 'embed/boot.ts'),
         formats: ['iife'],
-        name: donate ? 'GroundswellDonate' : 'GroundswellEmbed',
-        fileName: () => (donate ? 'embed-donate.js' : 'embed.js'),
+        name: donate ? 'GroundswellDonate' : app ? 'GroundswellApp' : 'GroundswellEmbed',
+        fileName: () => (donate ? 'embed-donate.js' : app ? 'embed-app.js' : 'embed.js'),
       },
       rollupOptions: {
         transform: { assumptions: { setPublicClassFields: true }, typescript: { removeClassFieldsWithoutInitializer: true } },
@@ -109,9 +116,10 @@ export default defineConfig(({ mode }) => {
               output: { globals: { react: 'Groundswell.runtime', 'react/jsx-runtime': 'Groundswell.runtime' } },
             }
           : // V8's explicit compile hint (Chrome 136+; a plain comment elsewhere): nearly every
-            // function of embed.js runs before the first paint, so V8 compiles them all while the
-            // file streams in, on a background thread, instead of one by one on the page's main
-            // thread as each is first called (issue 12: 31 → 12 ms median on the bench page).
+            // function of embed.js (and of embed-app.js, as it takes over) runs at once, so V8
+            // compiles them all while the file streams in, on a background thread, instead of one
+            // by one on the page's main thread as each is first called (issue 12: 31 → 12 ms
+            // median on the bench page, when embed.js was one file).
             // After minification, which would drop it, and first in the file, where V8 looks.
             { output: { postBanner: '//# allFunctionsCalledOnLoad' } }),
       },

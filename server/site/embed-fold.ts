@@ -5,6 +5,7 @@ import type { Database } from '../../db/schema.js';
 import { PROGRESS_CACHE_CONTROL } from '../campaigns/fast-read.js';
 import type { CachedProgress, ProgressCache } from '../campaigns/progress-cache.js';
 import { daysLeft, firstPaintFigures } from './embed-figures.js';
+import { type BannerMarkup, bannerMarkup } from './embed-markup.js';
 
 /**
  * embed.js as served: the built file with the progress of the campaigns open right now folded
@@ -16,6 +17,9 @@ import { daysLeft, firstPaintFigures } from './embed-figures.js';
  * - Beside it, in place of `'__GS_FIGURES__'`, the numbers of those campaigns already formatted
  *   for the common reader tags (embed-figures.ts), so the first render needs no Intl: a fresh
  *   renderer's first Intl call costs tens of milliseconds of ICU start-up.
+ * - And in place of `'__GS_MARKUP__'`, each one's banner as its first paint shows it, rendered
+ *   here by the banner's own component (embed-markup.tsx): embed.js puts it on the page at once
+ *   and embed-app.js, loaded after that paint, takes it over.
  * - Only while few campaigns are open (at most MAX_FOLDED) and only as many as keep the served
  *   file inside the embed's 16 KiB gzip budget: the newest open campaigns first.
  * - Caching follows the progress endpoint (max-age=5, stale-while-revalidate=30): a copy is
@@ -32,6 +36,7 @@ export const EMBED_BUDGET_GZIP = 16 * 1024;
 const OPEN_TTL_MS = 5_000;
 const PLACEHOLDER = /(["'`])__GS_FOLDED__\1/;
 const FIGURES = /(["'`])__GS_FIGURES__\1/;
+const MARKUP = /(["'`])__GS_MARKUP__\1/;
 
 export interface ServedFile {
   body: Buffer;
@@ -72,6 +77,7 @@ export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, cl
     if (!at) return null;
     // Found in the code as built, before any campaign's words (which could hold the same text) go in.
     const fig = FIGURES.exec(code);
+    const mk = MARKUP.exec(code);
     const fill = (values: [RegExpExecArray, string][]) => {
       let out = code;
       for (const [m, v] of values.sort((x, y) => y[0].index - x[0].index))
@@ -84,15 +90,29 @@ export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, cl
         .map(([slug, e]) => `${JSON.stringify(slug)}:${e.body}`)
         .join(',')}}`;
       const progress = entries.slice(0, n).map(([, e]) => e.progress);
-      // The figures only as far as they fit beside these campaigns (all, the newest's, none): a
-      // campaign left out costs its reader a request before the banner paints, a figure only
-      // Intl's start-up.
-      const tries = fig
-        ? [...new Set([progress, progress.slice(0, 1), []].map((ps) => JSON.stringify(firstPaintFigures(ps, now))))]
-        : [null];
-      for (const figures of tries) {
+      // The figures and the markup only as far as they fit beside these campaigns (all, the
+      // newest's, none): a campaign left out costs its reader a request before the banner paints,
+      // a figure only Intl's start-up, a markup the wait for embed-app.js.
+      const markupOf = (ps: typeof progress) => {
+        const out: Record<string, BannerMarkup> = {};
+        for (const p of ps) {
+          const m = bannerMarkup(p, now);
+          if (m) out[p.slug] = m;
+        }
+        return JSON.stringify(out);
+      };
+      const tries = [
+        ...new Map(
+          [progress, progress.slice(0, 1), []].map((ps) => {
+            const t = [fig ? JSON.stringify(firstPaintFigures(ps, now)) : null, mk ? markupOf(ps) : null] as const;
+            return [JSON.stringify(t), t];
+          }),
+        ).values(),
+      ];
+      for (const [figures, markup] of tries) {
         const parts: [RegExpExecArray, string][] = [[at, json]];
         if (fig && figures !== null) parts.push([fig, figures]);
+        if (mk && markup !== null) parts.push([mk, markup]);
         const body = Buffer.from(fill(parts));
         const gzip = gzipSync(body, { level: 9 });
         if (gzip.length > EMBED_BUDGET_GZIP) continue;
@@ -123,7 +143,7 @@ export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, cl
     }
     if (!entries.length) return null;
     const now = clock().getTime();
-    // The figures count days left: a new day count is a new file, as a new answer is.
+    // The figures and the markup count days left: a new day count is a new file, as a new answer is.
     const key = `${built.etag}|${entries.map(([s, e]) => `${s}=${e.etag}/${daysLeft(e.progress, now)}`).join('|')}`;
     if (last?.key !== key) last = { key, file: build(built, entries, now) };
     return last.file;

@@ -120,9 +120,10 @@ export function siteRoutes(deps: AppDeps, opts: { distDir?: string; progress?: P
 
   // The widget: any origin may load it; five minutes of caching bounds how long a fix takes to spread
   // (five seconds, like the progress endpoint, while it carries progress: embed-fold.ts).
-  // embed-donate.js is its dialog, loaded on first use; embed-<lang>.json its catalogs beyond
-  // English, fetched for readers of that language; embed.js names both with ?v=<content hash>.
-  for (const file of ['embed.js', 'embed-donate.js', ...EMBED_CATALOGS]) {
+  // embed-app.js is the live banner, loaded by embed.js after its first paint; embed-donate.js its
+  // dialog, loaded on first use; embed-<lang>.json its catalogs beyond English, fetched for readers
+  // of that language; each is named by the script before it with ?v=<content hash>.
+  for (const file of ['embed.js', 'embed-app.js', 'embed-donate.js', ...EMBED_CATALOGS]) {
     app.get(`/${file}`, async (c) => {
       const f = await dist.get(file);
       const headers = {

@@ -54,6 +54,8 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
         ${tag('data-campaign="year-end" data-placement="bottom"')}
         ${tag('data-campaign="spring-drive" data-placement="inline"')}
         </body></html>`,
+      '/div': `<!doctype html><html><body><p>Before.</p><div id="mount" data-groundswell-campaign="year-end" data-accent="#0b6e4f"></div><p>After.</p>
+        <script src="${app.base}/embed.js" async></script></body></html>`,
       '/missing': `<!doctype html><html><body><p id="para">Nothing to see.</p>${tag('data-campaign="no-such-campaign"')}</body></html>`,
     });
     browser = await launch();
@@ -157,6 +159,102 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(asked).not.toContain('/api/campaigns/year-end');
     // It follows the live stream from there (which starts with the current state).
     await expect.poll(() => asked.includes('/api/campaigns/year-end/stream')).toBe(true);
+  });
+
+  it('paints the server-rendered banner before its live code arrives, which then takes it over in place', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    ctx.setDefaultTimeout(UI_WAIT_MS);
+    const page = await ctx.newPage();
+    pages.push(page);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // embed-app.js is held back until the test lets it go.
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let asked = 0;
+    await page.route(/\/embed-app\.js/, async (route) => {
+      asked++;
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${host.base}/`);
+    const banner = page.locator('groundswell-banner');
+    const meter = page.getByRole('progressbar');
+    await expect.poll(() => meter.getAttribute('aria-valuetext')).toBe('$12,345 raised of $50,000 goal, 24%');
+    // The banner's elements, attributes in name order (React and Preact order them differently).
+    const canon = (el: Element) => {
+      const walk = (n: Node): string =>
+        n.nodeType === 3
+          ? (n.textContent ?? '')
+          : n instanceof Element
+            ? `<${n.localName}${[...n.attributes]
+                .filter((a) => a.name !== 'style' && a.name !== 'aria-busy')
+                .map((a) => ` ${a.name}="${a.value}"`)
+                .sort()
+                .join('')}>${[...n.childNodes].map(walk).join('')}</${n.localName}>`
+            : '';
+      return walk(el.shadowRoot!.querySelector('.gs')!);
+    };
+    const before = await banner.evaluate((el, c) => ({
+      text: el.shadowRoot!.textContent,
+      html: new Function(`return ${c}`)()(el) as string,
+      height: el.getBoundingClientRect().height,
+      roots: el.shadowRoot!.querySelectorAll('.gs-root').length,
+      bg: getComputedStyle(el.shadowRoot!.querySelector('.gs-btn')!).backgroundColor,
+    }), canon.toString());
+    expect(before.text).toContain('Urgent End Of Year Fundraising Campaign');
+    expect(before.text).toContain('2 donors');
+    expect(before.text).toMatch(/30 days left/);
+    expect(before).toMatchObject({ height: 120, roots: 1, bg: 'rgb(179, 38, 30)' });
+    // Asked for only after that paint, and still on its way: the reader clicks Donate meanwhile.
+    await expect.poll(() => asked).toBe(1);
+    await page.getByRole('button', { name: 'Donate' }).click();
+    release();
+    // The live banner renders the same markup, in place of the painted one; the click is not lost.
+    const dialog = page.getByRole('dialog', { name: 'Support The Riverside Ledger' });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    const after = await banner.evaluate(
+      (el, c) => ({
+        html: new Function(`return ${c}`)()(el) as string,
+        roots: el.shadowRoot!.querySelectorAll('.gs-root').length,
+        height: el.getBoundingClientRect().height,
+      }),
+      canon.toString(),
+    );
+    expect(after.roots).toBe(1);
+    expect(after.height).toBe(120);
+    // The same elements, attributes and words (the dialog sits beside .gs, outside what is compared).
+    expect(after.html).toBe(before.html);
+    expect(errors).toEqual([]);
+  });
+
+  it('paints an inline <div> mount the same way, before the live code, which takes it over', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    ctx.setDefaultTimeout(UI_WAIT_MS);
+    const page = await ctx.newPage();
+    pages.push(page);
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    await page.route(/\/embed-app\.js/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${host.base}/div`);
+    const banner = page.locator('#mount groundswell-banner');
+    await expect.poll(() => banner.evaluate((el) => el.shadowRoot?.textContent ?? '')).toContain('$12,345 raised of $50,000 goal');
+    const accent = () => banner.evaluate((el) => getComputedStyle(el.shadowRoot!.querySelector('.gs-btn')!).backgroundColor);
+    expect(await accent()).toBe('rgb(11, 110, 79)');
+    expect(await banner.getAttribute('data-placement')).toBe('inline');
+    release();
+    // Live: the donate dialog opens (its code comes through embed-app.js).
+    await page.getByRole('button', { name: 'Donate' }).click();
+    await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(true);
+    expect(await banner.evaluate((el) => el.shadowRoot!.querySelectorAll('.gs-root').length)).toBe(1);
+    expect(await accent()).toBe('rgb(11, 110, 79)');
   });
 
   it('reserves its height before the data arrives (no second shift of the host page)', async () => {
@@ -371,12 +469,15 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     await page.goto(`${host.base}/`);
     const donate = page.getByRole('button', { name: 'Donate' });
     await donate.waitFor();
-    expect(scripts).toEqual(['/embed.js']);
+    // embed.js paints; the live banner (embed-app.js, named by its content hash) follows; the dialog's code waits.
+    await expect.poll(() => scripts.length).toBe(2);
+    expect(scripts[0]).toBe('/embed.js');
+    expect(scripts[1]).toMatch(/^\/embed-app\.js\?v=[0-9a-f]{12}$/);
     await donate.click();
     const dialog = page.getByRole('dialog', { name: 'Support The Riverside Ledger' });
     await expect.poll(() => dialog.isVisible()).toBe(true);
-    expect(scripts).toHaveLength(2);
-    expect(scripts[1]).toMatch(/^\/embed-donate\.js\?v=[0-9a-f]{12}$/);
+    expect(scripts).toHaveLength(3);
+    expect(scripts[2]).toMatch(/^\/embed-donate\.js\?v=[0-9a-f]{12}$/);
     // The form inside is the real one: its amounts and the fee choice answer.
     await dialog.getByLabel('Other amount (USD)').fill('40');
     expect(await dialog.getByRole('button', { name: /^Donate/ }).textContent()).toBe('Donate $40.00');
@@ -384,7 +485,7 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     await expect.poll(() => dialog.isVisible()).toBe(false);
     await donate.click();
     await expect.poll(() => dialog.isVisible()).toBe(true);
-    expect(scripts).toHaveLength(2);
+    expect(scripts).toHaveLength(3);
     expect(errors).toEqual([]);
   });
 

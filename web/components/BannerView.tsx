@@ -43,6 +43,8 @@ export interface BannerOptions {
 
 /** Campaigns whose banner was counted in this page view (impression beacon, frequency count). */
 const shown = new Set<string>();
+/** A banner embed.js painted has been counted there (web/embed/boot.ts). */
+export const countedBefore = (campaign: string) => shown.add(campaign);
 const opened = new Set<string>();
 
 /**
@@ -52,7 +54,12 @@ const opened = new Set<string>();
  * or the campaign could not be loaded: nothing is better than a broken box on someone else's page).
  */
 export function BannerView(
-  props: BannerOptions & { onHide?: (why: 'dismissed' | 'unavailable' | 'capped') => void; initial?: CampaignProgress },
+  props: BannerOptions & {
+    onHide?: (why: 'dismissed' | 'unavailable' | 'capped') => void;
+    initial?: CampaignProgress;
+    /** The time it renders at (the server's clock when the server renders it: embed-markup.tsx). */
+    now?: number;
+  },
 ) {
   const { api, campaign, locale, live = true, placement = 'inline' } = props;
   const L = useMemo(() => resolveLang([locale, ...browserLanguages()]), [locale]);
@@ -123,7 +130,7 @@ export function BannerView(
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api, campaign, live, hidden]);
 
-  const now = Date.now();
+  const now = props.now ?? Date.now();
   const status = p ? liveStatus(p, now) : null;
   const ended = status === 'ended' || status === 'archived';
   // SPEC §13: a reader back from /thanks is thanked, not asked again; an ended campaign shows

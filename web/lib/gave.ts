@@ -13,7 +13,12 @@ export const MARKER = 'groundswell-gave';
 const THANKS_DAYS = 30;
 const key = (slug: string) => `gave:${slug}`;
 
-const seen = new Set<string>();
+let seen = new Set<string>();
+/** The slugs this page view was thanked for, shared from embed.js to embed-app.js like the store's state. */
+export const gaveSeen = (): Set<string> => seen;
+export function adoptGaveSeen(s: Set<string> | undefined): void {
+  if (s instanceof Set) seen = s;
+}
 
 /** Reads and removes the marker from the address (once per page load). */
 export function takeMarker(): void {

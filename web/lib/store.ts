@@ -10,27 +10,40 @@
  * banner then merely forgets.
  */
 const PREFIX = 'groundswell:';
-let required = false;
-let granted = false;
-/** What this page view learnt: written on consent, read back meanwhile. */
-const pending = new Map<string, string | null>();
+/**
+ * This page view's storage state. embed.js (the first paint) and embed-app.js (the banner that
+ * takes over) are two bundles with a module each: the second adopts the first's state
+ * (adoptStoreState), so consent and what waits for it are one, whichever script is asked.
+ */
+export interface StoreState {
+  required: boolean;
+  granted: boolean;
+  /** What this page view learnt: written on consent, read back meanwhile. */
+  pending: Map<string, string | null>;
+}
+let st: StoreState = { required: false, granted: false, pending: new Map() };
+
+export const storeState = (): StoreState => st;
+export function adoptStoreState(state: StoreState | undefined): void {
+  if (state && state.pending instanceof Map) st = state;
+}
 
 export function requireConsent(): void {
-  required = true;
+  st.required = true;
 }
 
 export function storageAllowed(): boolean {
-  return !required || granted;
+  return !st.required || st.granted;
 }
 
 export function setConsent(yes: boolean): void {
-  granted = yes;
+  st.granted = yes;
   if (yes) {
-    for (const [k, v] of pending) write(k, v);
-    pending.clear();
+    for (const [k, v] of st.pending) write(k, v);
+    st.pending.clear();
     return;
   }
-  if (!required) return;
+  if (!st.required) return;
   try {
     const ls = window.localStorage;
     for (let i = ls.length - 1; i >= 0; i--) {
@@ -52,7 +65,7 @@ function write(key: string, value: string | null): void {
 }
 
 export function load(key: string): string | null {
-  if (pending.has(key)) return pending.get(key) ?? null;
+  if (st.pending.has(key)) return st.pending.get(key) ?? null;
   if (!storageAllowed()) return null;
   try {
     return window.localStorage.getItem(PREFIX + key);
@@ -63,7 +76,7 @@ export function load(key: string): string | null {
 
 export function save(key: string, value: string | null): void {
   if (storageAllowed()) write(key, value);
-  else pending.set(key, value);
+  else st.pending.set(key, value);
 }
 
 /** A stored "until" time in the future. */

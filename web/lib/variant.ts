@@ -7,7 +7,12 @@ import type { PublicVariant } from '../../common/api.js';
 import type { Locale } from '../../common/i18n.js';
 import { load, save } from './store.js';
 
-const chosen = new Map<string, string>();
+let chosen = new Map<string, string>();
+/** The variants this page view chose, shared from embed.js to embed-app.js like the store's state. */
+export const chosenVariants = (): Map<string, string> => chosen;
+export function adoptChosenVariants(m: Map<string, string> | undefined): void {
+  if (m instanceof Map) chosen = m;
+}
 
 export function pickVariant(
   slug: string,

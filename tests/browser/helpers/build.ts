@@ -9,8 +9,10 @@ export const EMBED_FILE = path.join(DIST, 'embed.js');
 
 /** What `npm run build` writes: the pages, the admin console (when its source exists), the embed. */
 export const EMBED_DONATE_FILE = path.join(DIST, 'embed-donate.js');
+export const EMBED_APP_FILE = path.join(DIST, 'embed-app.js');
 const OUTPUTS = [
   EMBED_FILE,
+  EMBED_APP_FILE,
   EMBED_DONATE_FILE,
   path.join(DIST, 'pages/demo.html'),
   path.join(DIST, 'pages/donate.html'),
@@ -105,10 +107,11 @@ export async function ensureWebBuilt(): Promise<void> {
       // vitest sets NODE_ENV=test, which would give development builds of React.
       const env = { ...process.env, NODE_ENV: 'production' };
       const vite = path.join(ROOT, 'node_modules/vite/bin/vite.js');
-      // The same steps as `npm run build`: the pages, the embed's dialog script, then embed.js.
+      // The same steps as `npm run build`: the pages, the embed's dialog script, its live banner, then embed.js.
       for (const args of [
         ['--config', 'web/vite.config.ts'],
         ['--config', 'web/vite.embed.config.ts', '--mode', 'donate'],
+        ['--config', 'web/vite.embed.config.ts', '--mode', 'app'],
         ['--config', 'web/vite.embed.config.ts'],
       ]) {
         execFileSync(process.execPath, [vite, 'build', ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });

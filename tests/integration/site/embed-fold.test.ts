@@ -8,7 +8,7 @@ import { checkoutSession, event, sid } from '../../helpers/events.js';
 import { makeCampaign, makeGift } from '../../helpers/factories.js';
 import { ensureWebBuilt } from '../../browser/helpers/build.js';
 
-/** The map web/embed/index.tsx parses: the JSON string literal given to the first JSON.parse("{…"). */
+/** The map web/embed/boot.ts parses: the JSON string literal given to the first JSON.parse("{…"). */
 function foldedIn(js: string): Record<string, unknown> | null {
   const at = js.indexOf('JSON.parse("{');
   if (at < 0) return null;
@@ -22,6 +22,13 @@ function foldedIn(js: string): Record<string, unknown> | null {
 function figuresIn(js: string): Record<string, unknown> | null {
   const at = js.indexOf('JSON.parse("{', js.indexOf('JSON.parse("{') + 1);
   return at < 0 ? null : foldedIn(js.slice(at));
+}
+
+/** The banners' markup (server/site/embed-markup.tsx) the third JSON.parse("{…") carries. */
+function markupIn(js: string): Record<string, { d: number; t: Record<string, Record<string, string> | string> }> | null {
+  const second = js.indexOf('JSON.parse("{', js.indexOf('JSON.parse("{') + 1);
+  const at = second < 0 ? -1 : js.indexOf('JSON.parse("{', second + 1);
+  return at < 0 ? null : (foldedIn(js.slice(at)) as ReturnType<typeof markupIn>);
 }
 
 describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress folded in, on %s', (kind) => {
@@ -90,6 +97,51 @@ describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress
     expect(JSON.stringify(now)).toBe(await (await c.app.request('/api/campaigns/winter-appeal')).text());
   });
 
+  it('carries each open campaign’s banner as its first paint shows it, per reader tag and copy variant', async () => {
+    const { ctx: c } = await start();
+    const open = await makeCampaign(c.db, { slug: 'winter-appeal', headline: 'Keep the lights on' });
+    await give(c, open, 2500);
+    const js = await (await c.app.request('/embed.js')).text();
+    const markup = markupIn(js)!;
+    expect(Object.keys(markup)).toEqual(['winter-appeal']);
+    const m = markup['winter-appeal']!;
+    // The days left it counts, by the server's clock (embed.js paints it only if the reader's agrees).
+    const ends = Date.parse((foldedIn(js)!['winter-appeal'] as { endsAt: string }).endsAt);
+    expect(m.d).toBe(Math.ceil((ends - c.clock().getTime()) / 86_400_000));
+    const en = m.t.en as Record<string, string>;
+    expect(Object.keys(en)).toEqual(['']);
+    const html = en['']!;
+    expect(html).toContain('<h2 class="hl" title="Keep the lights on">Keep the lights on</h2>');
+    expect(html).toContain('<strong>$25</strong>');
+    expect(html).toContain('1 donor');
+    expect(html).toContain(`${m.d} days left`);
+    expect(html).toContain('class="gs-btn"');
+    // No style attribute (a strict CSP would refuse it): embed.js sets those styles through the CSSOM.
+    expect(html).not.toMatch(/ style=/);
+    expect(html).toMatch(/data-gs-style="transform:scaleX\(/);
+    // British readers get their own money format; a tag with the same markup names the other.
+    expect(m.t['en-GB']).toEqual(expect.objectContaining({ '': expect.stringContaining('lang="en-GB"') }));
+
+    // With copy variants, one markup per variant an English reader may be given.
+    const now = c.clock();
+    for (const [id, headline, locale] of [
+      ['vBold', 'Bold words', null],
+      ['vSoft', 'Soft words', null],
+      ['vSpanish', 'Palabras', 'es'],
+    ] as const) {
+      await c.db
+        .insertInto('campaign_variants')
+        .values({ campaign_id: open.id, public_id: id, name: id, weight: 1, control: false, status: 'active', headline, locale, created_at: now, updated_at: now })
+        .execute();
+    }
+    await give(c, open, 100); // a new answer (the progress cache follows the bus)
+    const withVariants = markupIn(await (await c.app.request('/embed.js')).text())!['winter-appeal']!;
+    const byVariant = withVariants.t.en as Record<string, string>;
+    expect(Object.keys(byVariant).sort()).toEqual(['vBold', 'vSoft']);
+    expect(byVariant.vBold).toContain('>Bold words</h2>');
+    expect(byVariant.vSoft).toContain('>Soft words</h2>');
+  });
+
   it('is served as built (five minutes of caching) when no campaign is open or too many are', async () => {
     const { ctx: c, clock } = await start();
     const none = await c.app.request('/embed.js');
@@ -111,7 +163,7 @@ describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress
     for (let i = 0; i < MAX_FOLDED; i++) {
       await makeCampaign(c.db, {
         slug: `appeal-${i}`,
-        message: Array.from({ length: 30 }, (_, k) => `${sid('w')}${i * 31 + k}`).join(' '),
+        message: Array.from({ length: 120 }, (_, k) => `${sid('w')}${i * 121 + k}`).join(' '),
       });
     }
     const res = await c.app.request('/embed.js', { headers: { 'accept-encoding': 'gzip' } });

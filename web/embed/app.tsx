@@ -1,62 +1,48 @@
 /**
- * embed.js: one <script> tag on any page of any origin.
- *
- *   <script src="https://give.example.org/embed.js" data-campaign="year-end" async></script>
- *   <div data-groundswell-campaign="year-end"></div>   (inline mounts, any number)
- *
- * Attributes: data-placement="top|bottom|inline" (script only; top by default), data-accent,
- * data-locale, data-dismiss-days, data-consent="required" (store nothing until
- * Groundswell.consent(true)). Built as one IIFE with Preact behind the React API (Plausible-
- * and Umami-style: small, configured by attributes, one global at most, never throws into the
- * host page).
+ * embed-app.js: the live banner (Preact behind the React API), loaded by embed.js (web/embed/
+ * boot.ts) once its first paint is on screen. It adopts embed.js's state (storage and consent,
+ * the "gave" marker, chosen variants, the folded progress), takes every banner embed.js painted
+ * over in place (the same markup, now live), makes again the calls made on window.Groundswell
+ * meanwhile, and from then on is window.Groundswell: scan(), mount(), consent().
  */
 import { Component, type ComponentType, Fragment, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { jsx, jsxs } from 'react/jsx-runtime';
 import { createRoot } from 'react-dom/client';
 import { learnFormatted } from '../../common/formatted.js';
-import { type BannerOptions, BannerView, type Placement } from '../components/BannerView.js';
+import { type BannerOptions, BannerView, countedBefore, type Placement } from '../components/BannerView.js';
 import type { DonatePanelProps } from '../components/DonatePanel.js';
 import { adoptStyles, barCss } from '../components/styles.js';
 import type { Locale } from '../../common/i18n.js';
 import { type CampaignProgress, fetchProgress } from '../lib/api.js';
 import { isDismissed } from '../lib/dismiss.js';
 import { isCapped } from '../lib/frequency.js';
-import { takeMarker } from '../lib/gave.js';
+import { adoptGaveSeen } from '../lib/gave.js';
 import type { Messages } from '../lib/i18n.js';
-import { requireConsent, setConsent } from '../lib/store.js';
+import { adoptStoreState, setConsent } from '../lib/store.js';
+import { adoptChosenVariants } from '../lib/variant.js';
+import { DONE, type GroundswellGlobal, type MountOptions, options, type Painted, apiBase, reserveBottom, warn } from './place.js';
 
 // Captured synchronously: document.currentScript is null once this first run is over.
 const currentScript = document.currentScript as HTMLScriptElement | null;
 
-const DONE = 'data-groundswell-mounted';
+/** What embed.js handed over: its state, the banners it painted, the calls made meanwhile. */
+const boot = window.Groundswell?._boot;
 
 /**
- * The progress of the server's open campaigns as it was when this file was served: the server
- * puts it in place of the placeholder (server/site/embed-fold.ts), so the first paint needs no
- * second request. The live stream sends the current state as soon as it connects.
+ * The progress of the server's open campaigns as it was when embed.js was served: the server
+ * folds it in (server/site/embed-fold.ts), so a banner needs no second request before it shows.
+ * The live stream sends the current state as soon as it connects.
  */
-let folded = new Map<string, CampaignProgress>();
+const folded = new Map<string, CampaignProgress>(Object.entries(boot?.folded ?? {}));
 try {
-  folded = new Map(Object.entries(JSON.parse('__GS_FOLDED__')));
+  adoptStoreState(boot?.store);
+  adoptGaveSeen(boot?.gave);
+  adoptChosenVariants(boot?.variants);
   // Their figures, formatted by the server for the common reader tags: a fresh page's first Intl
-  // call (ICU's start-up) would otherwise cost tens of milliseconds before the banner paints.
-  learnFormatted(JSON.parse('__GS_FIGURES__'));
-} catch {
-  // served as built (no server folding): every banner asks the API
-}
-
-export interface GroundswellGlobal {
-  version: string;
-  /** Mounts every banner described by `script` and every unmounted [data-groundswell-campaign]. */
-  scan(script?: HTMLScriptElement | null): void;
-  /** Programmatic mount (single-page apps): renders a banner inside `el`. */
-  mount(el: Element, opts: Partial<BannerOptions> & { campaign: string }): () => void;
-  /** With data-consent="required": nothing is stored in the host page until this says true. */
-  consent(granted: boolean): void;
-  /** What embed-donate.js builds on: this script's Preact (React API) and JSX runtime. */
-  runtime?: Record<string, unknown>;
-  /** Set by embed-donate.js when it has run. */
-  donatePanel?: ComponentType<DonatePanelProps>;
+  // call (ICU's start-up) would otherwise cost tens of milliseconds before the banner renders.
+  if (boot?.figures) learnFormatted(boot.figures as Parameters<typeof learnFormatted>[0]);
+} catch (err) {
+  warn(err);
 }
 
 /** Content hash of the embed-donate.js this build goes with (web/vite.embed.config.ts). */
@@ -64,47 +50,12 @@ declare const __GS_DONATE_VERSION__: string;
 /** Content hash of the embed-<lang>.json catalogs this build goes with. */
 declare const __GS_I18N_VERSION__: string;
 
-declare global {
-  interface Window {
-    Groundswell?: GroundswellGlobal;
-  }
-}
-
-function warn(...args: unknown[]) {
-  try {
-    console.warn('[groundswell]', ...args);
-  } catch {
-    /* no console */
-  }
-}
-
-/** The Groundswell server is wherever embed.js came from (PUBLIC_URL may carry a path). */
-function apiBase(script: HTMLScriptElement | null): string {
-  const src = script?.src || document.querySelector<HTMLScriptElement>('script[src*="/embed.js"]')?.src || '';
-  try {
-    return new URL('.', new URL(src, location.href)).href.replace(/\/$/, '');
-  } catch {
-    return location.origin;
-  }
-}
-
-function options(el: HTMLElement, fallback: HTMLElement | null, api: string): Omit<MountOptions, 'campaign'> {
-  const attr = (name: string) => el.getAttribute(name) ?? fallback?.getAttribute(name) ?? undefined;
-  const days = Number(attr('data-dismiss-days'));
-  return {
-    api,
-    accent: attr('data-accent'),
-    locale: attr('data-locale'),
-    dismissDays: attr('data-dismiss-days') !== undefined && Number.isFinite(days) && days >= 0 ? days : 7,
-  };
-}
-
 /**
- * The progress folded into this file (rendered at once, in the same task), else the request,
+ * The progress folded into embed.js (rendered at once, in the same task), else the request,
  * sent before the banner renders; BannerView reports its failure.
  */
 function early(api: string, campaign: string): { initial?: CampaignProgress; first?: Promise<CampaignProgress> } {
-  const initial = api === apiBase(currentScript) ? folded.get(campaign) : undefined;
+  const initial = api === (boot?.api ?? apiBase(currentScript)) ? folded.get(campaign) : undefined;
   if (initial) return { initial };
   const first = fetchProgress(api, campaign);
   first.catch(() => {});
@@ -176,13 +127,12 @@ class Guard extends Component<{ children: ReactNode; onError: () => void }, { fa
   }
 }
 
-type MountOptions = Omit<BannerOptions, 'loadDonate'> & { initial?: CampaignProgress };
-
 function render(host: HTMLElement, opts: MountOptions, cleanup?: () => void): () => void {
   host.setAttribute('data-placement', opts.placement ?? 'inline');
   host.setAttribute('data-campaign', opts.campaign);
-  const shadow = host.attachShadow({ mode: 'open' });
-  adoptStyles(shadow, barCss);
+  // A banner embed.js painted already has its shadow root and styles.
+  const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  if (!shadow.adoptedStyleSheets?.length && !shadow.querySelector('style')) adoptStyles(shadow, barCss);
   const mountPoint = document.createElement('div');
   shadow.append(mountPoint);
   const root = createRoot(mountPoint);
@@ -201,28 +151,6 @@ function render(host: HTMLElement, opts: MountOptions, cleanup?: () => void): ()
     </Guard>,
   );
   return remove;
-}
-
-/**
- * A bottom banner is fixed over the page: without room reserved below the content it would
- * cover the end of every article. An empty block at the end of the body keeps its height.
- */
-function reserveBottom(host: HTMLElement): () => void {
-  const spacer = document.createElement('div');
-  spacer.setAttribute('aria-hidden', 'true');
-  spacer.setAttribute('data-groundswell-spacer', '');
-  spacer.style.cssText = 'display:block;height:0;margin:0;padding:0;border:0';
-  host.before(spacer);
-  const fit = () => {
-    spacer.style.height = `${host.offsetHeight}px`;
-  };
-  const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(fit) : undefined;
-  ro?.observe(host);
-  fit();
-  return () => {
-    ro?.disconnect();
-    spacer.remove();
-  };
 }
 
 function mountScript(script: HTMLScriptElement, api: string) {
@@ -278,22 +206,52 @@ const groundswell: GroundswellGlobal = {
   mount(el, opts) {
     const host = document.createElement('groundswell-banner');
     el.append(host);
-    return render(host, { api: opts.api ?? apiBase(currentScript), dismissDays: 7, placement: 'inline', ...opts });
+    return render(host, { api: opts.api ?? boot?.api ?? apiBase(currentScript), dismissDays: 7, placement: 'inline', ...opts });
   },
   consent(granted) {
     setConsent(granted === true);
   },
 };
 
+/** A banner embed.js painted: the live one renders beside it, then the painted one goes, in one
+ * task (no frame shows both or neither); a click the reader made meanwhile is made again. */
+function takeOver(p: Painted): void {
+  countedBefore(p.opts.campaign);
+  try {
+    render(p.host, p.opts, p.cleanup);
+  } finally {
+    p.view.remove();
+  }
+  if (p.intent) p.host.shadowRoot?.querySelector<HTMLElement>(p.intent === 'close' ? '.x' : '.gs-btn')?.click();
+}
+
 try {
-  // A second copy of the script (two tags for two campaigns) reuses the first copy's global.
-  if (currentScript?.getAttribute('data-consent') === 'required') requireConsent();
-  // The one-shot "gave" marker of a reader back from /thanks (lib/gave.ts), read before any banner renders.
-  takeMarker();
-  const existing = window.Groundswell;
-  if (existing && typeof existing.scan === 'function') existing.scan(currentScript);
-  else {
-    groundswell.runtime = { Fragment, jsx, jsxs, useEffect, useId, useRef, useState };
+  groundswell.runtime = { Fragment, jsx, jsxs, useEffect, useId, useRef, useState };
+  const g = window.Groundswell;
+  if (boot && g && !boot.taken) {
+    boot.taken = true;
+    // The same object embed.js put there (a host page may hold it), now with the live methods.
+    g.scan = groundswell.scan;
+    g.mount = groundswell.mount;
+    g.consent = groundswell.consent;
+    g.runtime = groundswell.runtime;
+    for (const p of boot.painted.splice(0)) {
+      try {
+        takeOver(p);
+      } catch (err) {
+        warn(err);
+      }
+    }
+    for (const q of boot.queue.splice(0)) {
+      try {
+        if (q.name === 'scan') groundswell.scan(q.script);
+        else if (!q.cancelled) q.stop = groundswell.mount(q.el, q.opts);
+      } catch (err) {
+        warn(err);
+      }
+    }
+  } else if (!g) {
+    // Loaded on its own (not through embed.js): it is the whole widget.
     window.Groundswell = groundswell;
     groundswell.scan(currentScript);
   }
