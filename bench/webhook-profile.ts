@@ -118,7 +118,7 @@ try {
 
   await replay(file('warmup', gifts.slice(0, 300), app.url), CONCURRENCY, 300_000);
   const f = file('run', gifts.slice(300), app.url);
-  const g0 = { ...(committerOf(app.ctx.db)?.stats ?? { groups: 0, events: 0, largest: 0, isolations: 0 }) };
+  const g0 = { ...(committerOf(app.ctx.db)?.stats ?? { groups: 0, events: 0, largest: 0, isolations: 0, together: 0, sequential: 0 }) };
   const profileTo = process.env.WEBHOOK_CPU_PROFILE;
   const inspector = profileTo ? new Session() : undefined;
   if (inspector) {
@@ -149,7 +149,7 @@ try {
     `node CPU: ${((cpu.user + cpu.system) / 1000 / EVENTS).toFixed(2)} ms/event (user ${(cpu.user / 1000 / EVENTS).toFixed(2)}), ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(0)}% of one core over ${(wall / 1000).toFixed(1)} s`,
   );
   console.log(
-    `groups: ${groups} for ${events} events (mean ${(events / groups).toFixed(1)}, largest ever ${g1.largest}, isolations ${g1.isolations - g0.isolations})`,
+    `groups: ${groups} for ${events} events (mean ${(events / groups).toFixed(1)}, largest ever ${g1.largest}, isolations ${g1.isolations - g0.isolations}, side by side ${g1.together - g0.together}, run again one by one ${g1.sequential - g0.sequential})`,
   );
   let total = 0;
   let totalMs = 0;

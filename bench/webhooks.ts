@@ -264,7 +264,7 @@ async function prepareApp(dir: string, tag: string, seeded: number) {
           .executeTakeFirstOrThrow();
         const recorded = totals.donations - before.donations;
         if (recorded !== total) throw new Error(`ledger counted ${recorded} donations for ${total} events`);
-        const groups = committerOf(app.ctx.db)?.stats ?? { groups: 0, events: 0, largest: 0, isolations: 0 };
+        const groups = committerOf(app.ctx.db)?.stats ?? { groups: 0, events: 0, largest: 0, isolations: 0, together: 0, sequential: 0 };
         return { recorded, groups: { ...groups } };
       },
       close: () => app.stop(),

@@ -92,6 +92,17 @@ interface RawFacts {
   disputes: unknown;
 }
 
+/** The three json columns (RawFacts) of the facts of the PaymentIntents that `pis` (a subquery
+ * of one column) lists. */
+function factsColumns(pis: RawBuilder<unknown>) {
+  return sql`(select json_agg(json_build_object('charge_id', charge_id, 'amount', amount, 'status', status, 'created', created, 'failed_at', failed_at))
+        from stripe_refunds where payment_intent_id in ${pis}) as refunds,
+      (select json_agg(json_build_object('charge_id', charge_id, 'amount_refunded', amount_refunded, 'as_of', as_of))
+        from stripe_charge_refunds where payment_intent_id in ${pis}) as snapshots,
+      (select json_agg(json_build_object('amount', amount, 'status', status))
+        from stripe_disputes where payment_intent_id in ${pis}) as disputes`;
+}
+
 /** The facts of the PaymentIntents `own` and of those that paid invoice `sourceKey`: a CTE `pis`
  * and three json columns (RawFacts) to select after it. */
 function factsSql(own: string[], sourceKey: string) {
@@ -100,18 +111,43 @@ function factsSql(own: string[], sourceKey: string) {
       select unnest(${own}::text[]) as pi
       union select payment_intent_id from stripe_invoice_payments where invoice_id = ${sourceKey}
     )`,
-    columns: sql`(select json_agg(json_build_object('charge_id', charge_id, 'amount', amount, 'status', status, 'created', created, 'failed_at', failed_at))
-        from stripe_refunds where payment_intent_id in (select pi from pis)) as refunds,
-      (select json_agg(json_build_object('charge_id', charge_id, 'amount_refunded', amount_refunded, 'as_of', as_of))
-        from stripe_charge_refunds where payment_intent_id in (select pi from pis)) as snapshots,
-      (select json_agg(json_build_object('amount', amount, 'status', status))
-        from stripe_disputes where payment_intent_id in (select pi from pis)) as disputes`,
+    columns: factsColumns(sql`(select pi from pis)`),
   };
 }
 
 function parseFacts(row: RawFacts): PaymentFacts {
   const list = <T>(x: unknown): T[] => (typeof x === 'string' ? JSON.parse(x) : (x ?? [])) as T[];
   return { refunds: list(row.refunds), snapshots: list(row.snapshots), disputes: list(row.disputes) };
+}
+
+/** A payment about to be written (recordPayment), with what its statement needs. */
+interface PaymentPlan {
+  np: NewPayment;
+  /** attachToGift's work riding on the payment's statement. */
+  attach: { next: ReturnType<typeof attachPlan>['next']; changed: boolean; status: GiftStatus; rank: number } | null;
+  donor: string;
+  currency: string;
+  address: string | null;
+  at: Date;
+}
+
+/** What recordPayment's statement returns. */
+type PaymentRow = RawFacts &
+  Omit<ReceiptSource, 'amount' | 'currency' | 'paid_at' | 'kind' | 'gift_id'> & {
+    id: number | null;
+    in_window: boolean | null;
+    applied_raised: number | null;
+    applied_donation: number | null;
+    receipted: boolean;
+    campaign_currency: string;
+    gift_status: GiftStatus | null;
+  };
+
+/** Tasks running side by side (Ledger.together) and the payments waiting to be written. */
+interface Gathering {
+  total: number;
+  settled: number;
+  waiting: { plan: PaymentPlan; resolve(r: { created: boolean; paymentId: number }): void; reject(err: unknown): void }[];
 }
 
 /** What recomputing a payment's contribution needs to know about it. */
@@ -619,23 +655,27 @@ export class Ledger {
    * one after the other, their rows kept for the findGift call of each lookup that follows.
    * Only for lookups that cannot see each other's writes: the caller passes lookups whose Stripe
    * ids and hints are all different, and if two of them found a same gift, nothing is kept (each
-   * then reads its own, after the other's writes).
+   * then reads its own, after the other's writes). Returns whether the rows were kept: then no
+   * event of the group sees another's writes (they may run together()).
    */
-  async prefindGifts(lookups: GiftLookup[]): Promise<void> {
-    if (lookups.length < 2) return;
+  async prefindGifts(lookups: GiftLookup[]): Promise<boolean> {
+    if (lookups.length < 2) return false;
     const union = sql.join(
       lookups.map((by, n) => sql`(select ${n}::int as lookup, q.* from (${findGiftQuery(by)}) q)`),
       sql` union all `,
     );
-    const { rows } = await sql<FoundGiftRow & { lookup: number }>`${union}`.execute(this.trx);
+    // A statement that starts with `select` (not a parenthesis): db/prepared.ts prepares it, one
+    // plan per group size instead of planning every lookup's subquery for every group.
+    const { rows } = await sql<FoundGiftRow & { lookup: number }>`select * from (${union}) as found`.execute(this.trx);
     const byLookup = lookups.map(() => [] as FoundGiftRow[]);
     const owner = new Map<string, number>();
     for (const { lookup, ...row } of rows) {
-      if ((owner.get(row.id) ?? lookup) !== lookup) return;
+      if ((owner.get(row.id) ?? lookup) !== lookup) return false;
       owner.set(row.id, lookup);
       byLookup[lookup]!.push(row);
     }
     lookups.forEach((by, n) => this.prefound.set(lookupKey(by), byLookup[n]!));
+    return true;
   }
 
   /** Stores the Stripe ids a checkout taught us about a gift (never overwriting one it has).
@@ -745,6 +785,41 @@ export class Ledger {
    * counted_at falls in the half-open window [starts_at, ends_at) (SPEC §5).
    */
   async recordPayment(np: NewPayment): Promise<{ created: boolean; paymentId: number }> {
+    // Handlers running side by side (together): a paid checkout's payment waits for the others'
+    // and all are written in one statement (writePayments).
+    const g = this.gathering;
+    if (g && np.attach) {
+      return new Promise((resolve, reject) => {
+        g.waiting.push({ plan: this.planPayment(np), resolve, reject });
+        this.flushWhenAllWait();
+      });
+    }
+    const plan = this.planPayment(np);
+    return this.afterInsert(plan, await this.insertPaymentQuery(plan).then((r) => r.rows[0]));
+  }
+
+  /** What recordPayment's statement writes besides the NewPayment itself. attachToGift's plan
+   * is applied to the gift object at once, as before the statement. */
+  private planPayment(np: NewPayment): PaymentPlan {
+    let attach: PaymentPlan['attach'] = null;
+    if (np.attach) {
+      const gift = np.gift as Gift;
+      const { next, changed } = attachPlan(gift, np.attach.ids);
+      attach = { next, changed, status: np.attach.status, rank: STATUS_RANK[np.attach.status] };
+      Object.assign(gift, next);
+    }
+    return {
+      np,
+      attach,
+      donor: donorKey(np.gift.email ?? np.payerEmail, np.sourceKey),
+      currency: np.currency.toUpperCase(),
+      address: receiptAddress(np.gift.email ?? np.payerEmail),
+      at: this.clock(),
+    };
+  }
+
+  /** recordPayment's statement for one payment. */
+  private insertPaymentQuery(plan: PaymentPlan) {
     // FOR SHARE: a concurrent edit of the campaign's dates (which recomputes every payment's
     // window) either finishes first or waits for this payment, never misses it. One round trip:
     // the window, the insert and the facts already known about its PaymentIntents (a refund or
@@ -758,42 +833,26 @@ export class Ledger {
     // corrects if they differ: no second round trip to update the row just inserted.
     // attachToGift's update rides on this statement (the gift row is read below as it was, for
     // columns the update does not touch; its new status comes back as gift_status).
+    const { np, donor, currency, address, at } = plan;
     let attach: RawBuilder<unknown> = sql``;
-    if (np.attach) {
-      const gift = np.gift as Gift;
-      const { next, changed } = attachPlan(gift, np.attach.ids);
-      const rank = STATUS_RANK[np.attach.status];
+    if (plan.attach) {
+      const { next, changed, status, rank } = plan.attach;
       const update = this.trx
         .updateTable('gifts')
         .set({
           ...(changed && next),
-          status: sql<GiftStatus>`case when ${statusRank(sql.ref('status'))} < ${rank}::int then ${np.attach.status} else status end`,
+          status: sql<GiftStatus>`case when ${statusRank(sql.ref('status'))} < ${rank}::int then ${status} else status end`,
           updated_at: sql`now()`,
         })
-        .where('id', '=', gift.id)
+        .where('id', '=', np.gift.id)
         // Only the status to move: no write (nor updated_at) when it has nowhere to go, as setGiftStatus.
         .$if(!changed, (q) => q.where(statusRank(sql.ref('status')), '<', rank))
         .returning('status');
       attach = sql`ga as (${update}),`;
-      Object.assign(gift, next);
     }
     const facts = factsSql(np.paymentIntentId ? [np.paymentIntentId] : [], np.sourceKey);
     const countedAt = sql`${np.countedAt.toISOString()}::timestamptz`;
-    const donor = donorKey(np.gift.email ?? np.payerEmail, np.sourceKey);
-    const currency = np.currency.toUpperCase();
-    const address = receiptAddress(np.gift.email ?? np.payerEmail);
-    const at = this.clock();
-    type Row = RawFacts &
-      Omit<ReceiptSource, 'amount' | 'currency' | 'paid_at' | 'kind' | 'gift_id'> & {
-        id: number | null;
-        in_window: boolean | null;
-        applied_raised: number | null;
-        applied_donation: number | null;
-        receipted: boolean;
-        campaign_currency: string;
-        gift_status: GiftStatus | null;
-      };
-    const row = await sql<Row>`
+    return sql<PaymentRow>`
       with ${attach} c as (select id, starts_at, ends_at, currency, title from campaigns where id = ${np.gift.campaign_id} for share),
       ${facts.cte},
       f as (select ${facts.columns}),
@@ -821,12 +880,144 @@ export class Ledger {
       )
       select ins.id, ins.in_window, ins.applied_raised, ins.applied_donation, rs.payment_id is not null as receipted,
         c.currency as campaign_currency, c.title, g.name, g.frequency, g.fee_amount, g.charge_amount, g.dedication_kind, g.dedication_name,
-        f.refunds, f.snapshots, f.disputes, ${np.attach ? sql`(select status from ga)` : sql`null::text`} as gift_status
-      from c cross join f left join ins on true left join rs on true left join gifts g on g.id = ${np.gift.id}::uuid`
-      .execute(this.trx)
-      .then((r) => r.rows[0]);
+        f.refunds, f.snapshots, f.disputes, ${plan.attach ? sql`(select status from ga)` : sql`null::text`} as gift_status
+      from c cross join f left join ins on true left join rs on true left join gifts g on g.id = ${np.gift.id}::uuid`.execute(this.trx);
+  }
+
+  /**
+   * Several paid checkouts' payments (with their gifts' attach) in one statement: the same work
+   * as insertPaymentQuery row by row, its text the same for any number of them (arrays), so it
+   * is prepared once. Each row reads the facts of its own PaymentIntents and its gift as they
+   * were before the statement, as the single statement does. Payments and gifts must be
+   * distinct (the caller runs duplicates one by one).
+   */
+  private insertPaymentsQuery(plans: PaymentPlan[]) {
+    const col = <T>(f: (p: PaymentPlan) => T) => plans.map(f);
+    const a = (p: PaymentPlan) => p.attach;
+    return sql<PaymentRow & { n: number | string }>`
+      with v as (
+        select * from unnest(${col((p) => p.np.gift.id)}::uuid[], ${col((p) => p.np.gift.campaign_id)}::int[], ${col((p) => p.np.sourceKey)}::text[],
+          ${col((p) => p.np.kind)}::text[], ${col((p) => p.np.paymentIntentId)}::text[], ${col((p) => p.currency)}::text[], ${col((p) => p.np.amount)}::int8[],
+          ${col((p) => p.np.paidAt.toISOString())}::timestamptz[], ${col((p) => p.np.countedAt.toISOString())}::timestamptz[], ${col((p) => p.donor)}::text[],
+          ${col((p) => p.address)}::text[], ${col((p) => p.at.toISOString())}::timestamptz[],
+          ${col((p) => a(p) !== null)}::bool[], ${col((p) => a(p)?.changed ?? false)}::bool[],
+          ${col((p) => a(p)?.next.checkout_session_id ?? null)}::text[], ${col((p) => a(p)?.next.payment_intent_id ?? null)}::text[],
+          ${col((p) => a(p)?.next.subscription_id ?? null)}::text[], ${col((p) => a(p)?.next.customer_id ?? null)}::text[],
+          ${col((p) => a(p)?.next.email ?? null)}::text[], ${col((p) => a(p)?.status ?? null)}::text[], ${col((p) => a(p)?.rank ?? null)}::int[])
+          with ordinality as v(gift_id, campaign_id, source_key, kind, pi, currency, amount, paid_at, counted_at, donor, address, at,
+            attach, changed, session_id, payment_intent_id, subscription_id, customer_id, email, to_status, to_rank, n)
+      ),
+      ga as (
+        update gifts as g set
+          checkout_session_id = case when v.changed then v.session_id else g.checkout_session_id end,
+          payment_intent_id = case when v.changed then v.payment_intent_id else g.payment_intent_id end,
+          subscription_id = case when v.changed then v.subscription_id else g.subscription_id end,
+          customer_id = case when v.changed then v.customer_id else g.customer_id end,
+          email = case when v.changed then v.email else g.email end,
+          status = case when ${statusRank(sql.ref('g.status'))} < v.to_rank then v.to_status else g.status end,
+          updated_at = now()
+        from v
+        where g.id = v.gift_id and v.attach and (v.changed or ${statusRank(sql.ref('g.status'))} < v.to_rank)
+        returning g.id, g.status
+      ),
+      c as (select id, starts_at, ends_at, currency, title from campaigns where id in (select campaign_id from v) for share),
+      f as (
+        select v.n, ${factsColumns(sql`(select v.pi where v.pi is not null
+          union select payment_intent_id from stripe_invoice_payments where invoice_id = v.source_key)`)}
+        from v
+      ),
+      w as (
+        select v.n, c.id, v.kind = 'offline' or (v.counted_at >= c.starts_at and v.counted_at < c.ends_at) as in_window,
+          f.refunds is null and f.snapshots is null and f.disputes is null and upper(c.currency) = v.currency as plain
+        from v join c on c.id = v.campaign_id join f on f.n = v.n
+      ),
+      ins as (
+        insert into payments (gift_id, campaign_id, source_key, kind, payment_intent_id, currency, amount, paid_at, counted_at, in_window, donor_key,
+          applied_raised, applied_donation)
+        select v.gift_id, w.id, v.source_key, v.kind, v.pi, v.currency, v.amount, v.paid_at, v.counted_at, w.in_window, v.donor,
+          case when w.plain and w.in_window then v.amount else 0 end,
+          case when w.plain and w.in_window and v.amount > 0 then 1 else 0 end
+        from v join w on w.n = v.n
+        order by v.source_key
+        on conflict (source_key) do nothing
+        returning id, source_key, in_window, applied_raised, applied_donation
+      ),
+      rs as (
+        insert into receipt_statements (payment_id, to_address, amount, refunded, lost, voided, notices, updated_at)
+        select ins.id, v.address, v.amount, 0, 0, false, 0, v.at from ins join v on v.source_key = ins.source_key where v.address is not null
+        on conflict (payment_id) do nothing
+        returning payment_id
+      )
+      select v.n, ins.id, ins.in_window, ins.applied_raised, ins.applied_donation, rs.payment_id is not null as receipted,
+        c.currency as campaign_currency, c.title, g.name, g.frequency, g.fee_amount, g.charge_amount, g.dedication_kind, g.dedication_name,
+        f.refunds, f.snapshots, f.disputes, case when v.attach then ga.status end as gift_status
+      from v join c on c.id = v.campaign_id join f on f.n = v.n left join ins on ins.source_key = v.source_key
+        left join rs on rs.payment_id = ins.id left join gifts g on g.id = v.gift_id left join ga on ga.id = v.gift_id
+      order by v.n`.execute(this.trx);
+  }
+
+  /** Payments waiting together (recordPayment inside together()), in the order they came. */
+  private async writePayments(plans: PaymentPlan[]): Promise<{ created: boolean; paymentId: number }[]> {
+    const out: { created: boolean; paymentId: number }[] = [];
+    const keys = new Set(plans.map((p) => p.np.sourceKey));
+    const gifts = new Set(plans.map((p) => p.np.gift.id));
+    if (plans.length < 2 || keys.size < plans.length || gifts.size < plans.length) {
+      // One statement cannot write the same payment or gift twice: one by one, in order.
+      for (const plan of plans) out.push(await this.afterInsert(plan, await this.insertPaymentQuery(plan).then((r) => r.rows[0])));
+      return out;
+    }
+    const { rows } = await this.insertPaymentsQuery(plans);
+    const byN = new Map(rows.map((r) => [Number(r.n), r]));
+    for (const [i, plan] of plans.entries()) out.push(await this.afterInsert(plan, byN.get(i + 1)));
+    return out;
+  }
+
+  /** Handlers running side by side, for together(). */
+  private gathering: Gathering | null = null;
+
+  /**
+   * Runs tasks side by side in this transaction (group commit; the connection still runs one
+   * statement at a time). The paid checkouts' payments they record wait until every task either
+   * waits on one or is done, then are written in one statement (writePayments): one round trip
+   * for the group instead of one per event. Only for tasks that cannot see each other's writes
+   * (the group's gift lookups were read ahead: prefindGifts returned true). Returns once every
+   * task has settled, so none is still using the transaction when the caller ends it.
+   */
+  async together<T>(tasks: (() => Promise<T>)[]): Promise<PromiseSettledResult<T>[]> {
+    const g: Gathering = { total: tasks.length, settled: 0, waiting: [] };
+    this.gathering = g;
+    try {
+      return await Promise.allSettled(
+        tasks.map(async (task) => {
+          try {
+            return await task();
+          } finally {
+            g.settled++;
+            this.flushWhenAllWait();
+          }
+        }),
+      );
+    } finally {
+      this.gathering = null;
+    }
+  }
+
+  private flushWhenAllWait(): void {
+    const g = this.gathering;
+    if (!g || !g.waiting.length || g.settled + g.waiting.length < g.total) return;
+    const batch = g.waiting.splice(0);
+    this.writePayments(batch.map((w) => w.plan)).then(
+      (results) => batch.forEach((w, i) => w.resolve(results[i]!)),
+      (err: unknown) => batch.forEach((w) => w.reject(err)),
+    );
+  }
+
+  /** After a payment's statement: its receipt queued, its first contribution (or, when it was
+   * recorded before, what this delivery adds to it). */
+  private async afterInsert(plan: PaymentPlan, row: PaymentRow | undefined): Promise<{ created: boolean; paymentId: number }> {
+    const { np, donor, currency, address, at } = plan;
     if (!row) throw new Error(`campaign ${np.gift.campaign_id} not found`);
-    if (np.attach && row.gift_status) (np.gift as Gift).status = row.gift_status;
+    if (plan.attach && row.gift_status) (np.gift as Gift).status = row.gift_status;
     if (row.id !== null) {
       // Every paid payment gets its receipt, counted or not (SPEC §10), queued with the payment
       // itself; contribute() below sends a corrected notice at once if a refund or dispute of

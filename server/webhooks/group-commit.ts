@@ -12,6 +12,12 @@ import { type Applied, type ApplyContext, type HandledEvent, applyEvent, groupGi
  * committed, so nothing is acknowledged before it is durable; a transaction that fails to commit
  * answers every event in it as failed (Stripe retries).
  *
+ * When no event of a group can see another's writes (their gift lookups were read ahead,
+ * Ledger.prefindGifts), the events run side by side and their paid checkouts' payments are
+ * written in one statement (Ledger.together): about 6 round trips for a group of 8 instead of
+ * 13. If anything fails side by side, the group is rolled back and runs again one event after
+ * the other, which names the failing event.
+ *
  * One bad event never fails the others: when an event's own work throws, the transaction is
  * rolled back, the other events are applied again without it, and it is applied alone (where
  * the error is recorded against it, as before batching). A rollback per bad event costs less
@@ -48,6 +54,13 @@ class EventError extends Error {
   }
 }
 
+/** A group run side by side failed: it runs again one event after the other. */
+class TogetherFailed extends Error {
+  constructor(readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 interface Pending {
   job: Job;
   resolve(r: JobResult): void;
@@ -59,6 +72,10 @@ export interface GroupStats {
   largest: number;
   /** Groups rolled back because one of their events failed (then applied without it). */
   isolations: number;
+  /** Groups whose events ran side by side (their payments written in one statement). */
+  together: number;
+  /** Groups whose events failed side by side and ran again one after the other. */
+  sequential: number;
 }
 
 export class GroupCommitter {
@@ -66,7 +83,7 @@ export class GroupCommitter {
   private running = 0;
   /** Groups running now and the events in them (tests wait on it). */
   readonly inFlight = { groups: 0, events: 0 };
-  readonly stats: GroupStats = { groups: 0, events: 0, largest: 0, isolations: 0 };
+  readonly stats: GroupStats = { groups: 0, events: 0, largest: 0, isolations: 0, together: 0, sequential: 0 };
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -110,7 +127,7 @@ export class GroupCommitter {
     this.inFlight.groups++;
     this.inFlight.events += group.length;
     try {
-      results = await this.applyGroup(group.map((p) => p.job));
+      results = await this.applyGroupOrIsolate(group.map((p) => p.job));
     } catch (err) {
       this.inFlight.groups--;
       this.inFlight.events -= group.length;
@@ -135,7 +152,21 @@ export class GroupCommitter {
     group.forEach((p, i) => p.resolve(results[i]!));
   }
 
-  private applyGroup(jobs: Job[]): Promise<JobResult[]> {
+  /** The group with its events side by side (together), or, when that fails, one after the
+   * other: which event failed, if one did, is only known then. */
+  private async applyGroupOrIsolate(jobs: Job[]): Promise<JobResult[]> {
+    try {
+      const { results, together } = await this.applyGroup(jobs, true);
+      if (together) this.stats.together++;
+      return results;
+    } catch (err) {
+      if (!(err instanceof TogetherFailed)) throw err;
+      this.stats.sequential++;
+      return (await this.applyGroup(jobs, false)).results;
+    }
+  }
+
+  private applyGroup(jobs: Job[], together: boolean): Promise<{ results: JobResult[]; together: boolean }> {
     return withLedger(this.db, this.deps, async (ledger) => {
       // The events claimed and the Stripe ids of every claimed one locked, in sorted order, in
       // one statement (see lockIdsOf).
@@ -145,17 +176,12 @@ export class GroupCommitter {
       );
       // The claimed checkouts' gifts read (and locked) in one statement, when no event of the
       // group can change what another's lookup finds (groupGiftLookups).
-      await ledger.prefindGifts(groupGiftLookups(jobs.map((j) => (claimed.has(j.event.id) ? j.prepared : null))));
-      const out: JobResult[] = [];
-      for (const [i, job] of jobs.entries()) {
-        if (!claimed.has(job.event.id)) {
-          out.push({ outcome: 'ignored', detail: 'duplicate event', duplicate: true });
-          continue;
-        }
+      const apart = await ledger.prefindGifts(groupGiftLookups(jobs.map((j) => (claimed.has(j.event.id) ? j.prepared : null))));
+      const one = async (job: Job, i: number): Promise<JobResult> => {
+        if (!claimed.has(job.event.id)) return { outcome: 'ignored', detail: 'duplicate event', duplicate: true };
         if (!job.prepared) {
           await ledger.finishEvent(job.event.id, 'ignored', 'event type not used', null);
-          out.push({ outcome: 'ignored', detail: 'event type not used' });
-          continue;
+          return { outcome: 'ignored', detail: 'event type not used' };
         }
         try {
           const ctx: ApplyContext = {
@@ -169,12 +195,26 @@ export class GroupCommitter {
           if (result.conflict)
             this.deps.log.warn({ eventId: job.event.id, conflict: result.conflict }, 'metadata disagrees with Stripe ids; Stripe ids win');
           await ledger.finishEvent(job.event.id, result.outcome, result.detail ?? null, result.conflict ?? null);
-          out.push(result);
+          return result;
         } catch (err) {
           throw new EventError(i, err);
         }
+      };
+      if (together && apart) {
+        // No event of the group reads what another writes: they run side by side and their
+        // payments are written in one statement (Ledger.together). Any failure rolls the group
+        // back and it runs again one event after the other, which names the failing event.
+        const settled = await ledger.together(jobs.map((job, i) => () => one(job, i)));
+        const out: JobResult[] = [];
+        for (const r of settled) {
+          if (r.status === 'rejected') throw new TogetherFailed(r.reason);
+          out.push(r.value);
+        }
+        return { results: out, together: true };
       }
-      return out;
+      const out: JobResult[] = [];
+      for (const [i, job] of jobs.entries()) out.push(await one(job, i));
+      return { results: out, together: false };
     });
   }
 }
