@@ -105,6 +105,19 @@ async function ensureBuilt(notes: string[]): Promise<boolean> {
   return existsSync(EMBED);
 }
 
+/** A script's min+gzip size, against the 16 KiB budget when it has one. */
+function sizeRow(metric: string, code: Buffer, budget?: number): Section['rows'][number] {
+  const gz = gzipSync(code, { level: 9 }).length;
+  return {
+    metric,
+    unit: 'B',
+    value: gz,
+    ...(budget !== undefined && { baseline: budget, baselineLabel: 'budget 16 KiB' }),
+    better: 'lower',
+    display: `${gz.toLocaleString('en')} B (${code.length.toLocaleString('en')} B raw)`,
+  };
+}
+
 export async function widgetSection(): Promise<Section> {
   const section: Section = {
     id: 'widget',
@@ -120,40 +133,10 @@ export async function widgetSection(): Promise<Section> {
   }
   const js = readFileSync(EMBED);
   const gz = gzipSync(js, { level: 9 }).length;
-  section.rows.push({
-    metric: 'embed.js min+gzip',
-    unit: 'B',
-    value: gz,
-    baseline: BUDGET_BYTES,
-    baselineLabel: 'budget 16 KiB',
-    better: 'lower',
-    display: `${gz.toLocaleString('en')} B (${js.length.toLocaleString('en')} B raw)`,
-  });
+  section.rows.push(sizeRow('embed.js min+gzip', js, BUDGET_BYTES));
   section.details = { rawBytes: js.length, gzipBytes: gz, budgetBytes: BUDGET_BYTES };
-  if (existsSync(EMBED_APP)) {
-    const d = readFileSync(EMBED_APP);
-    const dgz = gzipSync(d, { level: 9 }).length;
-    section.rows.push({
-      metric: 'embed-app.js (after the first paint)',
-      unit: 'B',
-      value: dgz,
-      baseline: BUDGET_BYTES,
-      baselineLabel: 'budget 16 KiB',
-      better: 'lower',
-      display: `${dgz.toLocaleString('en')} B (${d.length.toLocaleString('en')} B raw)`,
-    });
-  }
-  if (existsSync(EMBED_DONATE)) {
-    const d = readFileSync(EMBED_DONATE);
-    const dgz = gzipSync(d, { level: 9 }).length;
-    section.rows.push({
-      metric: 'embed-donate.js (on first Donate)',
-      unit: 'B',
-      value: dgz,
-      better: 'lower',
-      display: `${dgz.toLocaleString('en')} B (${d.length.toLocaleString('en')} B raw)`,
-    });
-  }
+  if (existsSync(EMBED_APP)) section.rows.push(sizeRow('embed-app.js (after the first paint)', readFileSync(EMBED_APP), BUDGET_BYTES));
+  if (existsSync(EMBED_DONATE)) section.rows.push(sizeRow('embed-donate.js (on first Donate)', readFileSync(EMBED_DONATE)));
   try {
     const { adminInitialScripts } = await import('../tests/browser/helpers/build.js');
     const files = adminInitialScripts();
@@ -200,16 +183,7 @@ async function measurePaint(section: Section): Promise<void> {
     stops.unshift(servers.stop);
     // embed.js as the page gets it: with the open campaign's progress, figures and markup folded in.
     const served = Buffer.from(await (await fetch(`${servers.appUrl}/embed.js`)).arrayBuffer());
-    const sgz = gzipSync(served, { level: 9 }).length;
-    section.rows.push({
-      metric: 'embed.js as served (1 campaign folded in)',
-      unit: 'B',
-      value: sgz,
-      baseline: BUDGET_BYTES,
-      baselineLabel: 'budget 16 KiB',
-      better: 'lower',
-      display: `${sgz.toLocaleString('en')} B (${served.length.toLocaleString('en')} B raw)`,
-    });
+    section.rows.push(sizeRow('embed.js as served (1 campaign folded in)', served, BUDGET_BYTES));
     const host = { url: servers.hostUrl };
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     stops.unshift(() => browser.close());
