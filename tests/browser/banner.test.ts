@@ -233,6 +233,20 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     expect(errors).toEqual([]);
   });
 
+  it('keeps a painted banner useful when the live code cannot be loaded: Donate leads to the donate page', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    ctx.setDefaultTimeout(UI_WAIT_MS);
+    const page = await ctx.newPage();
+    pages.push(page);
+    await page.route(/\/embed-app\.js/, (route) => route.abort());
+    await page.goto(`${host.base}/`);
+    const meter = page.getByRole('progressbar');
+    await expect.poll(() => meter.getAttribute('aria-valuetext')).toBe('$12,345 raised of $50,000 goal, 24%');
+    await page.getByRole('button', { name: 'Donate' }).click();
+    await page.waitForURL(`${app.base}/donate/year-end`);
+    expect(new URL(page.url()).pathname).toBe('/donate/year-end');
+  });
+
   it('paints an inline <div> mount the same way, before the live code, which takes it over', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     ctx.setDefaultTimeout(UI_WAIT_MS);

@@ -20,7 +20,7 @@ import type { PublicVariant } from '../../common/api.js';
 import type { Placement } from '../components/BannerView.js';
 import { adoptStyles, barCss } from '../components/styles.js';
 import type { CampaignProgress } from '../lib/api.js';
-import { isDismissed } from '../lib/dismiss.js';
+import { isDismissed, rememberDismissal } from '../lib/dismiss.js';
 import { beacon } from '../lib/beacon.js';
 import { countImpression, isCapped } from '../lib/frequency.js';
 import { gaveSeen, hasGiven, takeMarker } from '../lib/gave.js';
@@ -135,7 +135,9 @@ function paint(
   const painted: Painted = { host, view, opts, cleanup: placement === 'bottom' ? reserveBottom(host) : undefined };
   view.addEventListener('click', (e) => {
     const b = (e.target as Element | null)?.closest?.('button');
-    if (b) painted.intent = b.classList.contains('x') ? 'close' : 'donate';
+    if (!b) return;
+    painted.intent = b.classList.contains('x') ? 'close' : 'donate';
+    if (appFailed) withoutApp(painted);
   });
   boot.painted.push(painted);
   // On screen with its appeal: counted here, as the live banner counts its own (BannerView), so a
@@ -145,6 +147,23 @@ function paint(
 }
 
 let appRequested = false;
+let appFailed = false;
+
+/**
+ * embed-app.js could not be loaded (network, a blocker): the painted banner still works as a
+ * plain one. Donate leads to the campaign's donate page in the top window, close hides it (and
+ * is remembered), as the live banner's would.
+ */
+function withoutApp(p: Painted): void {
+  const intent = p.intent;
+  p.intent = undefined;
+  if (intent === 'donate') window.open(`${p.opts.api}/donate/${encodeURIComponent(p.opts.campaign)}`, '_top');
+  else if (intent === 'close') {
+    rememberDismissal(p.opts.campaign, p.opts.dismissDays ?? 7);
+    p.host.remove();
+    p.cleanup?.();
+  }
+}
 function loadApp(boot: Handover): void {
   if (appRequested) return;
   appRequested = true;
@@ -153,7 +172,11 @@ function loadApp(boot: Handover): void {
   s.async = true;
   // A host page whose CSP names our script by nonce names this one too.
   if (currentScript?.nonce) s.nonce = currentScript.nonce;
-  s.onerror = () => warn(`could not load ${s.src}`);
+  s.onerror = () => {
+    warn(`could not load ${s.src}`);
+    appFailed = true;
+    for (const p of boot.painted) withoutApp(p);
+  };
   document.head.append(s);
 }
 
