@@ -2,6 +2,7 @@ import type { Progress } from '../../common/api.js';
 import { type Figures, recordFormatted } from '../../common/formatted.js';
 import { formatNumber, formatPercent, pickLocale, pluralCategory } from '../../common/i18n.js';
 import { formatMoney } from '../../common/money.js';
+import { daysLeft } from '../../web/components/format.js';
 
 /**
  * The reader tags whose figures embed.js carries ready-made: English as browsers most often send
@@ -11,12 +12,8 @@ import { formatMoney } from '../../common/money.js';
  */
 export const FIGURE_TAGS = ['en', 'en-US', 'en-GB'] as const;
 
-const DAY = 86_400_000;
-
-/** Whole days left as the banner counts them (web/components/format.ts, timeLeft). */
-export function daysLeft(p: Progress, now: number): number {
-  return Math.ceil((Date.parse(p.endsAt) - now) / DAY);
-}
+/** Whole days left as the banner counts them. */
+export { daysLeft };
 
 /**
  * Every number the banner's first render formats for these campaigns (web/components/

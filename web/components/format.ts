@@ -37,13 +37,18 @@ export function donorsText(n: number, t: T, tag?: string): string {
   return t('donors', count(n, tag));
 }
 
+/** Whole days left as the banner counts them (embed.js and the server's folded markup agree on it). */
+export function daysLeft(p: Pick<CampaignProgress, 'endsAt'>, now: number): number {
+  return Math.ceil((Date.parse(p.endsAt) - now) / DAY);
+}
+
 /** Days left in words; calendar-free on purpose: the campaign ends at an instant, not a date. */
 export function timeLeft(p: CampaignProgress, now: number, t: T, tag?: string): string {
   if (p.status === 'ended' || p.status === 'archived') return t('ended');
   if (p.status === 'scheduled') return t('startsIn', count(Math.max(1, Math.ceil((Date.parse(p.startsAt) - now) / DAY)), tag));
-  const ms = Date.parse(p.endsAt) - now;
-  if (ms <= DAY) return t('lastDay');
-  return t('daysLeft', count(Math.ceil(ms / DAY), tag));
+  const days = daysLeft(p, now);
+  if (days <= 1) return t('lastDay');
+  return t('daysLeft', count(days, tag));
 }
 
 /** "Every gift matched 1:1 up to $10,000" */

@@ -18,6 +18,7 @@
  */
 import type { PublicVariant } from '../../common/api.js';
 import type { Placement } from '../components/BannerView.js';
+import { daysLeft } from '../components/format.js';
 import { adoptStyles, barCss } from '../components/styles.js';
 import type { CampaignProgress } from '../lib/api.js';
 import { isDismissed, rememberDismissal } from '../lib/dismiss.js';
@@ -50,8 +51,6 @@ try {
   // served as built (no server folding): embed-app.js renders every banner
 }
 
-const DAY = 86_400_000;
-
 /** The server's markup for this reader, or null when only the live banner can be right. */
 function readyMarkup(campaign: string, locale: string | undefined): { html: string; variant: string | null } | null {
   const p = folded[campaign];
@@ -59,7 +58,7 @@ function readyMarkup(campaign: string, locale: string | undefined): { html: stri
   if (!p || !m || hasGiven(campaign)) return null;
   const now = Date.now();
   // Open by the reader's clock, counting the same days left as the server did.
-  if (p.status !== 'open' || now >= Date.parse(p.endsAt) || Math.ceil((Date.parse(p.endsAt) - now) / DAY) !== m.d) return null;
+  if (p.status !== 'open' || now >= Date.parse(p.endsAt) || daysLeft(p, now) !== m.d) return null;
   const L = resolveLang([locale, ...browserLanguages()]);
   if (L.lang !== 'en') return null;
   const own = m.t[L.tag];
