@@ -188,7 +188,7 @@ async function measurePaint(section: Section): Promise<void> {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     stops.unshift(() => browser.close());
 
-    const load = async (name: 'widget' | 'plain' | 'floor') => {
+    const load = async (name: 'widget' | 'plain' | 'floor' | 'floor-blocking') => {
       const context = await browser.newContext();
       try {
         const page = await context.newPage();
@@ -203,9 +203,9 @@ async function measurePaint(section: Section): Promise<void> {
         await context.close();
       }
     };
-    const kinds = ['widget', 'plain', 'floor'] as const;
+    const kinds = ['widget', 'plain', 'floor', 'floor-blocking'] as const;
     for (const k of kinds) await load(k);
-    const times = { widget: [] as number[], plain: [] as number[], floor: [] as number[] };
+    const times = { widget: [] as number[], plain: [] as number[], floor: [] as number[], 'floor-blocking': [] as number[] };
     for (let i = 0; i < LOADS; i++) for (const k of kinds) times[k].push(await load(k));
     section.rows.push({
       metric: 'first banner paint',
@@ -223,9 +223,18 @@ async function measurePaint(section: Section): Promise<void> {
       baselineLabel: 'inline <div>',
       better: 'lower',
     });
+    section.rows.push({
+      metric: 'first paint, smallest parser-blocking script',
+      unit: 'ms',
+      value: median(times['floor-blocking']),
+      baseline: median(times.plain),
+      baselineLabel: 'inline <div>',
+      better: 'lower',
+    });
     section.notes.push(
       'the app and the host pages are served by a child process (bench/paint-server.ts); each page reports its paint on the console.',
       'smallest possible script: a 0.3 KB script from another local server that puts the same headline in a shadow root, i.e. what any external <script async> costs here before its banner can paint.',
+      'smallest parser-blocking script: the same script without async, so the page waits for it before it paints anything (not what the snippet does: a slow server would hold the host page).',
     );
     section.details = { ...(section.details as object), paintMs: times };
   } finally {
@@ -263,13 +272,17 @@ export function startFloorScript() {
 
 /** The pages compared, on a server of their own: the README's snippet loading `embed.js` from
  * the app at `appUrl` (/widget.html), the banner's text as a plain <div> (/plain.html) and, with
- * `floorUrl`, the smallest script doing the same from another server (/floor.html). */
+ * `floorUrl`, the smallest script doing the same from another server (/floor.html), also as a
+ * parser-blocking script (/floor-blocking.html). */
 export function startHostPages(appUrl: string, floorUrl?: string) {
   const pages: Record<string, string> = {
     '/widget.html': hostPage(`<script src="${appUrl}/embed.js" data-campaign="bench-widget" async></script>`),
     '/plain.html': hostPage(staticBanner()),
   };
-  if (floorUrl) pages['/floor.html'] = hostPage(`<script src="${floorUrl}/floor.js" async></script>`);
+  if (floorUrl) {
+    pages['/floor.html'] = hostPage(`<script src="${floorUrl}/floor.js" async></script>`);
+    pages['/floor-blocking.html'] = hostPage(`<script src="${floorUrl}/floor.js"></script>`);
+  }
   return startBare((req, res) => {
     const page = pages[req.url ?? ''];
     res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
