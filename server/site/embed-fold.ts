@@ -26,11 +26,21 @@ import { type BannerMarkup, bannerMarkup } from './embed-markup.js';
  *   never older than an answer of the endpoint could be, and the ETag (code + folded answers)
  *   makes a revalidation a 304 while nothing changed. The banner follows the live stream, which
  *   sends the current state as soon as it connects.
+ * - A new file costs a few milliseconds of CPU per campaign (its banner rendered per reader tag
+ *   and variant, then gzip), and every gift makes one. So a campaign's markup is rendered again
+ *   only when its own answer or day count changes, and new files are rationed: REBUILD_BURST at
+ *   once, then REBUILDS_PER_SECOND. In a storm of gifts (December 31) the file served is then at
+ *   most about half a second behind the endpoint, instead of every request for embed.js
+ *   rebuilding it and holding the event loop that the webhooks need. Nothing else changes: a
+ *   file's ETag is always its own body's.
  * Anything else (no placeholder, nothing open, the database unavailable) serves the built file
  * as it is; the banner then asks the API, as before.
  */
 
 export const MAX_FOLDED = 8;
+/** New files at once, then per second (see above). */
+export const REBUILD_BURST = 10;
+export const REBUILDS_PER_SECOND = 2;
 export const EMBED_BUDGET_GZIP = 16 * 1024;
 /** How long the list of open campaigns is reused: the progress cache's own TTL. */
 const OPEN_TTL_MS = 5_000;
@@ -45,9 +55,36 @@ export interface ServedFile {
   cacheControl?: string;
 }
 
-export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, clock: () => Date) {
+export function createEmbedFolder(
+  db: Kysely<Database>,
+  cache: ProgressCache,
+  clock: () => Date,
+  /** Monotonic milliseconds for rationing rebuilds (CPU time, not the campaigns' calendar). */
+  monotonic: () => number = () => performance.now(),
+) {
   let open: { at: number; slugs: Promise<string[]> } | undefined;
   let last: { key: string; file: ServedFile | null } | undefined;
+  // Rebuilds left (token bucket) and when it was last topped up.
+  let tokens = REBUILD_BURST;
+  let toppedAt = monotonic();
+  const mayRebuild = () => {
+    const t = monotonic();
+    tokens = Math.min(REBUILD_BURST, tokens + ((t - toppedAt) / 1000) * REBUILDS_PER_SECOND);
+    toppedAt = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+  // Each campaign's markup, kept while its answer (ETag) and day count stay the same.
+  let markups = new Map<string, { key: string; markup: BannerMarkup | null }>();
+  const markupFor = (p: CachedProgress['progress'], etag: string, now: number) => {
+    const key = `${etag}|${daysLeft(p, now)}|${now >= Date.parse(p.endsAt) || now < Date.parse(p.startsAt)}`;
+    const hit = markups.get(p.slug);
+    if (hit?.key === key) return hit.markup;
+    const markup = bannerMarkup(p, now);
+    markups.set(p.slug, { key, markup });
+    return markup;
+  };
 
   const openSlugs = (): Promise<string[]> => {
     const now = clock();
@@ -89,27 +126,32 @@ export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, cl
         .slice(0, n)
         .map(([slug, e]) => `${JSON.stringify(slug)}:${e.body}`)
         .join(',')}}`;
-      const progress = entries.slice(0, n).map(([, e]) => e.progress);
+      const shown = entries.slice(0, n);
       // The figures and the markup only as far as they fit beside these campaigns (all, the
       // newest's, none): a campaign left out costs its reader a request before the banner paints,
-      // a figure only Intl's start-up, a markup the wait for embed-app.js.
-      const markupOf = (ps: typeof progress) => {
+      // a figure only Intl's start-up, a markup the wait for embed-app.js. Each only when needed.
+      const markupOf = (es: typeof shown) => {
         const out: Record<string, BannerMarkup> = {};
-        for (const p of ps) {
-          const m = bannerMarkup(p, now);
-          if (m) out[p.slug] = m;
+        for (const [, e] of es) {
+          const m = markupFor(e.progress, e.etag, now);
+          if (m) out[e.progress.slug] = m;
         }
         return JSON.stringify(out);
       };
-      const tries = [
-        ...new Map(
-          [progress, progress.slice(0, 1), []].map((ps) => {
-            const t = [fig ? JSON.stringify(firstPaintFigures(ps, now)) : null, mk ? markupOf(ps) : null] as const;
-            return [JSON.stringify(t), t];
-          }),
-        ).values(),
-      ];
-      for (const [figures, markup] of tries) {
+      const tried = new Set<string>();
+      for (const es of [shown, shown.slice(0, 1), []]) {
+        const figures = fig
+          ? JSON.stringify(
+              firstPaintFigures(
+                es.map(([, e]) => e.progress),
+                now,
+              ),
+            )
+          : null;
+        const markup = mk ? markupOf(es) : null;
+        const t = JSON.stringify([figures, markup]);
+        if (tried.has(t)) continue;
+        tried.add(t);
         const parts: [RegExpExecArray, string][] = [[at, json]];
         if (fig && figures !== null) parts.push([fig, figures]);
         if (mk && markup !== null) parts.push([mk, markup]);
@@ -145,7 +187,11 @@ export function createEmbedFolder(db: Kysely<Database>, cache: ProgressCache, cl
     const now = clock().getTime();
     // The figures and the markup count days left: a new day count is a new file, as a new answer is.
     const key = `${built.etag}|${entries.map(([s, e]) => `${s}=${e.etag}/${daysLeft(e.progress, now)}`).join('|')}`;
-    if (last?.key !== key) last = { key, file: build(built, entries, now) };
+    if (last?.key !== key && (!last || mayRebuild())) {
+      last = { key, file: build(built, entries, now) };
+      // Only the campaigns of this file keep their markup.
+      markups = new Map([...markups].filter(([slug]) => entries.some(([s]) => s === slug)));
+    }
     return last.file;
   };
 }

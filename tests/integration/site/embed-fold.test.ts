@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRESS_CACHE_CONTROL } from '../../../server/campaigns/fast-read.js';
-import { EMBED_BUDGET_GZIP, MAX_FOLDED } from '../../../server/site/embed-fold.js';
+import { EMBED_BUDGET_GZIP, MAX_FOLDED, REBUILD_BURST, REBUILDS_PER_SECOND } from '../../../server/site/embed-fold.js';
 import { type TestContext, createTestContext, fakeClock } from '../../helpers/app.js';
 import { testDatabaseKinds } from '../../helpers/db.js';
 import { checkoutSession, event, sid } from '../../helpers/events.js';
@@ -151,6 +151,31 @@ describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress
     expect(Object.keys(byVariant).sort()).toEqual(['vBold', 'vSoft']);
     expect(byVariant.vBold).toContain('>Bold words</h2>');
     expect(byVariant.vSoft).toContain('>Soft words</h2>');
+  });
+
+  it('in a storm of gifts, makes a new file a few times a second, and catches up within half a second', async () => {
+    const { ctx: c } = await start();
+    const open = await makeCampaign(c.db, { slug: 'year-end' });
+    await makeCampaign(c.db, { slug: 'spring-drive' });
+    const etags = new Set<string>();
+    const gifts = 3 * REBUILD_BURST;
+    const began = performance.now();
+    for (let i = 0; i < gifts; i++) {
+      await give(c, open, 100);
+      const res = await c.app.request('/embed.js');
+      etags.add(res.headers.get('etag')!);
+      // Whatever file is served, it is whole and its ETag is its own body's.
+      const folded = foldedIn(await res.text())!;
+      expect(Object.keys(folded).sort()).toEqual(['spring-drive', 'year-end']);
+    }
+    const seconds = (performance.now() - began) / 1000;
+    // Every gift changed the answer; new files were rationed all the same.
+    expect(etags.size).toBeLessThanOrEqual(REBUILD_BURST + Math.ceil(seconds * REBUILDS_PER_SECOND) + 1);
+    // Once a rebuild is allowed again, the file carries the last gift.
+    await new Promise((r) => setTimeout(r, 1000 / REBUILDS_PER_SECOND + 50));
+    const now = foldedIn(await (await c.app.request('/embed.js')).text())!['year-end'];
+    expect(now).toMatchObject({ total: 100 * gifts, donors: gifts });
+    expect(JSON.stringify(now)).toBe(await (await c.app.request('/api/campaigns/year-end')).text());
   });
 
   it('is served as built (five minutes of caching) when no campaign is open or too many are', async () => {
