@@ -63,7 +63,7 @@ export function createEmbedFolder(
   monotonic: () => number = () => performance.now(),
 ) {
   let open: { at: number; slugs: Promise<string[]> } | undefined;
-  let last: { key: string; file: ServedFile | null } | undefined;
+  let last: { key: string; built: string; file: ServedFile | null } | undefined;
   // Rebuilds left (token bucket) and when it was last topped up.
   let tokens = REBUILD_BURST;
   let toppedAt = monotonic();
@@ -71,9 +71,7 @@ export function createEmbedFolder(
     const t = monotonic();
     tokens = Math.min(REBUILD_BURST, tokens + ((t - toppedAt) / 1000) * REBUILDS_PER_SECOND);
     toppedAt = t;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
+    return tokens >= 1;
   };
   // Each campaign's markup, kept while its answer (ETag) and day count stay the same.
   let markups = new Map<string, { key: string; markup: BannerMarkup | null }>();
@@ -167,6 +165,10 @@ export function createEmbedFolder(
 
   /** The file to send for the built embed.js: with progress folded in, or null for as built. */
   return async function fold(built: { body: Buffer; etag: string }): Promise<ServedFile | null> {
+    // While no new file may be made, the last one is served without asking the progress cache:
+    // a storm keeps dropping its entries, so every ask would be database loads competing with
+    // the webhooks for connections.
+    if (last?.built === built.etag && !mayRebuild()) return last.file;
     let entries: [string, CachedProgress][];
     try {
       const slugs = await openSlugs();
@@ -187,8 +189,9 @@ export function createEmbedFolder(
     const now = clock().getTime();
     // The figures and the markup count days left: a new day count is a new file, as a new answer is.
     const key = `${built.etag}|${entries.map(([s, e]) => `${s}=${e.etag}/${daysLeft(e.progress, now)}`).join('|')}`;
-    if (last?.key !== key && (!last || mayRebuild())) {
-      last = { key, file: build(built, entries, now) };
+    if (last?.key !== key && (last?.built !== built.etag || mayRebuild())) {
+      if (tokens >= 1) tokens -= 1;
+      last = { key, built: built.etag, file: build(built, entries, now) };
       // Only the campaigns of this file keep their markup.
       markups = new Map([...markups].filter(([slug]) => entries.some(([s]) => s === slug)));
     }

@@ -1,12 +1,15 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRESS_CACHE_CONTROL } from '../../../server/campaigns/fast-read.js';
-import { EMBED_BUDGET_GZIP, MAX_FOLDED, REBUILD_BURST, REBUILDS_PER_SECOND } from '../../../server/site/embed-fold.js';
+import { ProgressCache } from '../../../server/campaigns/progress-cache.js';
+import { createEmbedFolder, EMBED_BUDGET_GZIP, MAX_FOLDED, REBUILD_BURST, REBUILDS_PER_SECOND } from '../../../server/site/embed-fold.js';
 import { type TestContext, createTestContext, fakeClock } from '../../helpers/app.js';
 import { testDatabaseKinds } from '../../helpers/db.js';
 import { checkoutSession, event, sid } from '../../helpers/events.js';
 import { makeCampaign, makeGift } from '../../helpers/factories.js';
-import { ensureWebBuilt } from '../../browser/helpers/build.js';
+import { DIST, ensureWebBuilt } from '../../browser/helpers/build.js';
 
 /** The map web/embed/boot.ts parses: the JSON string literal given to the first JSON.parse("{…"). */
 function foldedIn(js: string): Record<string, unknown> | null {
@@ -176,6 +179,39 @@ describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress
     const now = foldedIn(await (await c.app.request('/embed.js')).text())!['year-end'];
     expect(now).toMatchObject({ total: 100 * gifts, donors: gifts });
     expect(JSON.stringify(now)).toBe(await (await c.app.request('/api/campaigns/year-end')).text());
+  });
+
+  it('asks the progress cache nothing while no new file may be made', async () => {
+    const { ctx: c } = await start();
+    const open = await makeCampaign(c.db, { slug: 'year-end' });
+    const cache = new ProgressCache(c.db, c.bus, c.clock);
+    let asked = 0;
+    const counting = { get: (slug: string) => (asked++, cache.get(slug)) } as unknown as ProgressCache;
+    let t = 0;
+    const fold = createEmbedFolder(c.db, counting, c.clock, () => t);
+    const built = { body: readFileSync(path.join(DIST, 'embed.js')), etag: '"as-built"' };
+    const totalIn = (file: Awaited<ReturnType<typeof fold>>) =>
+      (foldedIn(file!.body.toString('utf8'))!['year-end'] as { total: number }).total;
+    try {
+      for (let i = 1; i <= REBUILD_BURST; i++) {
+        await give(c, open, 100);
+        expect(totalIn(await fold(built))).toBe(100 * i);
+      }
+      // The allowance is spent: more gifts, the same file, and not one load of progress.
+      const spent = await fold(built);
+      const before = asked;
+      await give(c, open, 100);
+      expect(await fold(built)).toBe(spent);
+      expect(asked).toBe(before);
+      // Half a second later, the file carries every gift.
+      t += 1000 / REBUILDS_PER_SECOND;
+      expect(totalIn(await fold(built))).toBe(100 * (REBUILD_BURST + 1));
+      // A new build of the code is served at once, whatever the allowance.
+      const rebuilt = await fold({ ...built, etag: '"new-build"' });
+      expect(rebuilt).not.toBe(spent);
+    } finally {
+      cache.close();
+    }
   });
 
   it('is served as built (five minutes of caching) when no campaign is open or too many are', async () => {
