@@ -26,8 +26,16 @@ export class ProgressCache {
   private bySlug = new Map<string, CachedProgress>();
   private inflight = new Map<string, Promise<CachedProgress>>();
   private unsubscribe: () => void;
-  /** Bumped by every invalidation: a load that started before it must not store its result. */
-  private generation = 0;
+  /**
+   * Invalidations are numbered: a load that started before one that concerns its campaign (or
+   * every campaign) must not store its result. Per campaign, so a storm of gifts to one campaign
+   * does not make every other campaign's loads start over (each is a handful of queries).
+   */
+  private seq = 0;
+  private allAt = 0;
+  private campaignAt = new Map<number, number>();
+  /** The campaign each slug loaded as: which in-flight loads an invalidation concerns. */
+  private idBySlug = new Map<string, number>();
 
   constructor(
     private db: Kysely<Database>,
@@ -46,10 +54,20 @@ export class ProgressCache {
   }
 
   invalidate(campaignId: number) {
-    this.generation++;
-    this.inflight.clear();
-    if (campaignId === 0) return this.bySlug.clear();
+    const at = ++this.seq;
+    if (campaignId === 0) {
+      this.allAt = at;
+      this.inflight.clear();
+      return this.bySlug.clear();
+    }
+    this.campaignAt.set(campaignId, at);
     for (const [slug, entry] of this.bySlug) if (entry.campaignId === campaignId) this.bySlug.delete(slug);
+    // A reader asking after this must not join a load that began before it (read-your-writes);
+    // a slug never loaded yet could be this campaign's too.
+    for (const slug of [...this.inflight.keys()]) {
+      const id = this.idBySlug.get(slug);
+      if (id === undefined || id === campaignId) this.inflight.delete(slug);
+    }
   }
 
   /** The entry if it is loaded and fresh, without waiting: what the fast read path serves. */
@@ -73,7 +91,7 @@ export class ProgressCache {
   }
 
   private async load(slug: string): Promise<CachedProgress> {
-    const generation = this.generation;
+    const started = this.seq;
     const now = this.clock();
     const [c, tax] = await Promise.all([getCampaign(this.db, slug), this.opts.tax?.()]);
     const [extras, variants, copy] = await Promise.all([
@@ -91,7 +109,8 @@ export class ProgressCache {
     const body = JSON.stringify(progress);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 20)}"`;
     const entry = { campaignId: c.id, progress, body, etag, loadedAt: this.clock().getTime() };
-    if (generation === this.generation) this.bySlug.set(slug, entry);
+    this.idBySlug.set(slug, c.id);
+    if (this.allAt <= started && (this.campaignAt.get(c.id) ?? 0) <= started) this.bySlug.set(slug, entry);
     return entry;
   }
 
