@@ -54,14 +54,22 @@ interface Built {
   etag: string;
 }
 
-/** Built files read once per change on disk (a rebuild is picked up without a restart). */
+/** Built files read once per change on disk (a rebuild is picked up without a restart). How
+ * long one is served without looking at the disk again: a new build (npm run build while the
+ * server runs) is served within this. Saves a stat per request for embed.js. */
+const RECHECK_MS = 1_000;
+
 class DistCache {
-  private files = new Map<string, Built>();
+  private files = new Map<string, Built & { checkedAt: number }>();
   constructor(private dir: string) {}
 
   async get(rel: string): Promise<Built | null> {
     const file = path.resolve(this.dir, rel);
     if (!file.startsWith(this.dir + path.sep)) return null;
+    const now = performance.now();
+    const known = this.files.get(file);
+    // Only files that exist are remembered: a request for any name must not grow this map.
+    if (known && now - known.checkedAt < RECHECK_MS) return known;
     let st;
     try {
       st = await stat(file);
@@ -69,10 +77,13 @@ class DistCache {
       return null;
     }
     if (!st.isFile()) return null;
-    const hit = this.files.get(file);
-    if (hit && hit.mtimeMs === st.mtimeMs) return hit;
+    if (known && known.mtimeMs === st.mtimeMs) {
+      known.checkedAt = now;
+      return known;
+    }
     const body = await readFile(file);
-    const built: Built = {
+    const built = {
+      checkedAt: now,
       mtimeMs: st.mtimeMs,
       body,
       gzip: gzipSync(body, { level: 9 }),

@@ -1,4 +1,8 @@
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { siteRoutes } from '../../../server/site/routes.js';
 import { type TestContext, createTestContext, fakeClock } from '../../helpers/app.js';
 import { testDatabaseKinds } from '../../helpers/db.js';
 import { makeCampaign } from '../../helpers/factories.js';
@@ -29,6 +33,31 @@ describe.each(testDatabaseKinds())('site routes on %s', (kind) => {
     const plain = await ctx.app.request('/embed.js');
     // V8 compiles every function while the file downloads (web/vite.embed.config.ts).
     expect(await plain.text()).toMatch(/^\/\/# allFunctionsCalledOnLoad\n\(function\(\)\{/);
+  });
+
+  it('serves a new build of a file within about a second, without a restart', async () => {
+    const dist = await mkdtemp(path.join(tmpdir(), 'gs-dist-'));
+    try {
+      const file = path.join(dist, 'embed-app.js');
+      await writeFile(file, 'console.log("first build");');
+      const site = siteRoutes(ctx.app.deps, { distDir: dist });
+      const read = async () => (await site.request('/embed-app.js')).text();
+      expect(await read()).toBe('console.log("first build");');
+      await writeFile(file, 'console.log("second build");');
+      const later = new Date(Date.now() + 60_000);
+      await utimes(file, later, later);
+      const began = performance.now();
+      let body = await read();
+      while (body.includes('first') && performance.now() - began < 5_000) {
+        await new Promise((r) => setTimeout(r, 50));
+        body = await read();
+      }
+      expect(body).toBe('console.log("second build");');
+      // About a second (RECHECK_MS), with room for a busy machine.
+      expect(performance.now() - began).toBeLessThan(2_500);
+    } finally {
+      await rm(dist, { recursive: true, force: true });
+    }
   });
 
   it('serves the widget catalogs beyond English as embed-<lang>.json to any origin (issue 14)', async () => {
