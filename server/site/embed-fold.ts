@@ -75,8 +75,10 @@ export function createEmbedFolder(
   };
   // Each campaign's markup, kept while its answer (ETag) and day count stay the same.
   let markups = new Map<string, { key: string; markup: BannerMarkup | null }>();
+  const markupKey = (p: CachedProgress['progress'], etag: string, now: number) =>
+    `${etag}|${daysLeft(p, now)}|${now >= Date.parse(p.endsAt) || now < Date.parse(p.startsAt)}`;
   const markupFor = (p: CachedProgress['progress'], etag: string, now: number) => {
-    const key = `${etag}|${daysLeft(p, now)}|${now >= Date.parse(p.endsAt) || now < Date.parse(p.startsAt)}`;
+    const key = markupKey(p, etag, now);
     const hit = markups.get(p.slug);
     if (hit?.key === key) return hit.markup;
     const markup = bannerMarkup(p, now);
@@ -163,38 +165,47 @@ export function createEmbedFolder(
     return null;
   };
 
+  /** True while one request makes the next file: the others are served the last one meanwhile. */
+  let making = false;
+
   /** The file to send for the built embed.js: with progress folded in, or null for as built. */
   return async function fold(built: { body: Buffer; etag: string }): Promise<ServedFile | null> {
-    // While no new file may be made, the last one is served without asking the progress cache:
-    // a storm keeps dropping its entries, so every ask would be database loads competing with
-    // the webhooks for connections.
-    if (last?.built === built.etag && !mayRebuild()) return last.file;
-    let entries: [string, CachedProgress][];
+    // While another request is making the next file, or no new file may be made, the last one is
+    // served without asking the progress cache: a storm keeps dropping its entries, so every ask
+    // would be database loads competing with the webhooks for connections.
+    if (last?.built === built.etag && (making || !mayRebuild())) return last.file;
+    making = true;
     try {
       const slugs = await openSlugs();
       if (!slugs.length || slugs.length > MAX_FOLDED) return null;
-      const loaded = await Promise.all(
-        slugs.map((s) =>
-          cache.get(s).then(
-            (e) => [s, e] as [string, CachedProgress],
-            () => null,
-          ),
-        ),
-      );
-      entries = loaded.filter((e): e is [string, CachedProgress] => e !== null && e[1].progress.status === 'open');
+      // One campaign at a time: a new file never takes more of the pool than one campaign's load.
+      const entries: [string, CachedProgress][] = [];
+      for (const s of slugs) {
+        const e = await cache.get(s).catch(() => null);
+        if (e && e.progress.status === 'open') entries.push([s, e]);
+      }
+      if (!entries.length) return null;
+      const now = clock().getTime();
+      // The figures and the markup count days left: a new day count is a new file, as a new answer is.
+      const key = `${built.etag}|${entries.map(([s, e]) => `${s}=${e.etag}/${daysLeft(e.progress, now)}`).join('|')}`;
+      if (last?.key !== key && (last?.built !== built.etag || mayRebuild())) {
+        if (tokens >= 1) tokens -= 1;
+        // Each changed campaign's banner in a turn of the event loop of its own (a few ms each),
+        // so webhooks and other requests are answered in between.
+        for (const [, e] of entries) {
+          if (markups.get(e.progress.slug)?.key === markupKey(e.progress, e.etag, now)) continue;
+          markupFor(e.progress, e.etag, now);
+          await new Promise((r) => setImmediate(r));
+        }
+        last = { key, built: built.etag, file: build(built, entries, now) };
+        // Only the campaigns of this file keep their markup.
+        markups = new Map([...markups].filter(([slug]) => entries.some(([s]) => s === slug)));
+      }
+      return last.file;
     } catch {
       return null;
+    } finally {
+      making = false;
     }
-    if (!entries.length) return null;
-    const now = clock().getTime();
-    // The figures and the markup count days left: a new day count is a new file, as a new answer is.
-    const key = `${built.etag}|${entries.map(([s, e]) => `${s}=${e.etag}/${daysLeft(e.progress, now)}`).join('|')}`;
-    if (last?.key !== key && (last?.built !== built.etag || mayRebuild())) {
-      if (tokens >= 1) tokens -= 1;
-      last = { key, built: built.etag, file: build(built, entries, now) };
-      // Only the campaigns of this file keep their markup.
-      markups = new Map([...markups].filter(([slug]) => entries.some(([s]) => s === slug)));
-    }
-    return last.file;
   };
 }

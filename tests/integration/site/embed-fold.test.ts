@@ -214,6 +214,44 @@ describe.each(testDatabaseKinds())('embed.js with the open campaigns’ progress
     }
   });
 
+  it('serves the last file to other readers while one request makes the next', async () => {
+    const { ctx: c } = await start();
+    const open = await makeCampaign(c.db, { slug: 'year-end' });
+    const cache = new ProgressCache(c.db, c.bus, c.clock);
+    let asked = 0;
+    let gate: Promise<void> | undefined;
+    const slow = {
+      get: async (slug: string) => {
+        asked++;
+        await gate;
+        return cache.get(slug);
+      },
+    } as unknown as ProgressCache;
+    const fold = createEmbedFolder(c.db, slow, c.clock);
+    const built = { body: readFileSync(path.join(DIST, 'embed.js')), etag: '"as-built"' };
+    const totalIn = (file: Awaited<ReturnType<typeof fold>>) =>
+      (foldedIn(file!.body.toString('utf8'))!['year-end'] as { total: number }).total;
+    try {
+      await give(c, open, 700);
+      const first = await fold(built);
+      expect(totalIn(first)).toBe(700);
+      await give(c, open, 300);
+      let release = () => {};
+      gate = new Promise((r) => {
+        release = r;
+      });
+      const making = fold(built);
+      // Another reader meanwhile: the last file at once.
+      expect(await fold(built)).toBe(first);
+      release();
+      expect(totalIn(await making)).toBe(1000);
+      // Asked once for each file made, never for the reader served meanwhile.
+      expect(asked).toBe(2);
+    } finally {
+      cache.close();
+    }
+  });
+
   it('is served as built (five minutes of caching) when no campaign is open or too many are', async () => {
     const { ctx: c, clock } = await start();
     const none = await c.app.request('/embed.js');
