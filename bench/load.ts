@@ -38,6 +38,20 @@ export interface ReplayResult extends LoadResult {
   statuses: Record<string, number>;
 }
 
+/** Signed webhook requests for a replay file. */
+export function signedRequests(events: object[], sign: (payload: string) => string): ReplayFile['requests'] {
+  return events.map((e) => {
+    // Stripe sends pretty-printed JSON; the signature covers these exact bytes.
+    const body = JSON.stringify(e, null, 2);
+    return {
+      method: 'POST',
+      path: '/webhooks/stripe',
+      headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) },
+      body,
+    };
+  });
+}
+
 /** Is an executable on PATH? */
 export function which(cmd: string): string | undefined {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });

@@ -20,13 +20,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { sql } from 'kysely';
 import { ProgressCache } from '../server/campaigns/progress-cache.js';
 import { serveApp } from '../server/lib/serve.js';
 import { createTestContext, signPayload } from '../tests/helpers/app.js';
 import { checkoutSession, event, sid } from '../tests/helpers/events.js';
 import { makeCampaign } from '../tests/helpers/factories.js';
-import { type LoadResult, type ReplayFile, type ReplayResult, loadGet, replay } from './load.js';
+import { type LoadResult, type ReplayFile, type ReplayResult, loadGet, replay, signedRequests } from './load.js';
+import { insertPendingGifts } from './servers.js';
 
 if (!process.env.TEST_DATABASE_URL) {
   console.error('set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres');
@@ -155,24 +155,10 @@ try {
     amount: 1000 + 500 * (i % 9),
     email: `donor-${i}@example.org`,
   }));
-  for (let i = 0; i < gifts.length; i += 1000)
-    await ctx.db
-      .insertInto('gifts')
-      .values(
-        gifts.slice(i, i + 1000).map((g) => ({
-          id: g.id,
-          campaign_id: g.campaign.id,
-          source: 'stripe',
-          frequency: 'once',
-          currency: 'USD',
-          amount: g.amount,
-          charge_amount: g.amount,
-          status: 'created',
-          email: g.email,
-        })),
-      )
-      .execute();
-  await sql`analyze`.execute(ctx.db);
+  await insertPendingGifts(
+    ctx.db,
+    gifts.map((g) => ({ ...g, campaignId: g.campaign.id })),
+  );
   let used = 0;
   let files = 0;
   const storm = (count: number): Promise<ReplayResult> => {
@@ -180,23 +166,16 @@ try {
     used += count;
     if (list.length < count) throw new Error('out of pending gifts');
     const created = Math.floor(Date.now() / 1000);
-    const requests = list.map((g) => {
-      const body = JSON.stringify(
+    const requests = signedRequests(
+      list.map((g) =>
         event(
           'checkout.session.completed',
           checkoutSession({ ...g, campaignSlug: g.campaign.slug }, { paymentIntent: sid('pi') }),
           created,
         ),
-        null,
-        2,
-      );
-      return {
-        method: 'POST',
-        path: '/webhooks/stripe',
-        headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body) },
-        body,
-      };
-    });
+      ),
+      signPayload,
+    );
     const file = path.join(dir, `storm-${files++}.json`);
     writeFileSync(file, JSON.stringify({ base, requests } satisfies ReplayFile));
     return replay(file, IN_FLIGHT, 600_000);

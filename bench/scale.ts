@@ -30,9 +30,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
-import { type ReplayFile, median, replay } from './load.js';
+import { type ReplayFile, median, replay, signedRequests } from './load.js';
 import type { Row, Section } from './run.js';
-import { type AppContext, startApp } from './servers.js';
+import { type AppContext, insertPendingGifts, startApp } from './servers.js';
 
 const ROUNDS = 3;
 const READ_ROUNDS = 7;
@@ -167,24 +167,10 @@ async function prepare(n: number, dir: string): Promise<Sized> {
       amount: 1000 + 500 * (i % 9),
       email: `late-${i}@example.org`,
     }));
-    for (let i = 0; i < pending.length; i += 1000)
-      await db
-        .insertInto('gifts')
-        .values(
-          pending.slice(i, i + 1000).map((g) => ({
-            id: g.id,
-            campaign_id: campaign.id,
-            source: 'stripe',
-            frequency: 'once',
-            currency: 'USD',
-            amount: g.amount,
-            charge_amount: g.amount,
-            status: 'created',
-            email: g.email,
-          })),
-        )
-        .execute();
-    await sql`analyze`.execute(db);
+    await insertPendingGifts(
+      db,
+      pending.map((g) => ({ ...g, campaignId: campaign.id })),
+    );
     return { n, app, campaignId: campaign.id, cookie, deepCursor, pending, dir };
   } catch (err) {
     await app.stop();
@@ -245,19 +231,12 @@ async function webhooks(s: Sized, round: number): Promise<number> {
   const { checkoutSession, event, sid } = await import('../tests/helpers/events.js');
   const list = s.pending.slice(round * EVENTS_PER_ROUND, (round + 1) * EVENTS_PER_ROUND);
   const created = Math.floor(Date.now() / 1000);
-  const requests = list.map((g) => {
-    const body = JSON.stringify(
+  const requests = signedRequests(
+    list.map((g) =>
       event('checkout.session.completed', checkoutSession({ ...g, campaignSlug: SLUG }, { paymentIntent: sid('pi') }), created),
-      null,
-      2,
-    );
-    return {
-      method: 'POST',
-      path: '/webhooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body) },
-      body,
-    };
-  });
+    ),
+    signPayload,
+  );
   const file = path.join(s.dir, `scale-${s.n}-${round}.json`);
   writeFileSync(file, JSON.stringify({ base: s.app.url, requests } satisfies ReplayFile));
   const r = await replay(file, WEBHOOK_CONCURRENCY, 300_000);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { serveApp } from '../server/lib/serve.js';
 import type { DbKind } from '../tests/helpers/db.js';
+import { sql } from 'kysely';
 
 /** The servers the sections load: the real app on a real socket, and plain node:http baselines.
  * All listen on 127.0.0.1 (port 0: a free port) and close every connection on stop, so an open
@@ -68,6 +69,32 @@ export async function startBare(handle: (req: IncomingMessage, res: ServerRespon
 }
 
 export const HEADLINE = 'Keep the river library open through the winter';
+
+/** Checkouts a donor started (gifts `created`, one-time, USD), in batches of 1,000, then ANALYZE:
+ * what the webhook benches' `checkout.session.completed` events will pay. */
+export async function insertPendingGifts(
+  db: AppContext['db'],
+  gifts: readonly { id: string; campaignId: number; amount: number; email: string }[],
+): Promise<void> {
+  for (let i = 0; i < gifts.length; i += 1000)
+    await db
+      .insertInto('gifts')
+      .values(
+        gifts.slice(i, i + 1000).map((g) => ({
+          id: g.id,
+          campaign_id: g.campaignId,
+          source: 'stripe',
+          frequency: 'once',
+          currency: 'USD',
+          amount: g.amount,
+          charge_amount: g.amount,
+          status: 'created',
+          email: g.email,
+        })),
+      )
+      .execute();
+  await sql`analyze`.execute(db);
+}
 
 /** A campaign open now, with `paid` gifts paid through the real webhook path (so totals, donors
  * and the progress JSON look like a live campaign's). */

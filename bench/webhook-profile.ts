@@ -15,10 +15,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
 import pg from 'pg';
-import { type ReplayFile, replay } from './load.js';
-import { startApp, startBare } from './servers.js';
+import { type ReplayFile, replay, signedRequests } from './load.js';
+import { insertPendingGifts, startApp, startBare } from './servers.js';
 
 const EVENTS = Number(process.argv[2] ?? 1500);
 const CONCURRENCY = 16;
@@ -67,39 +66,18 @@ try {
     amount: 1000 + 500 * (i % 9),
     email: `donor-${i}@example.org`,
   }));
-  for (let i = 0; i < gifts.length; i += 1000)
-    await app.ctx.db
-      .insertInto('gifts')
-      .values(
-        gifts.slice(i, i + 1000).map((g) => ({
-          id: g.id,
-          campaign_id: campaign.id,
-          source: 'stripe',
-          frequency: 'once',
-          currency: 'USD',
-          amount: g.amount,
-          charge_amount: g.amount,
-          status: 'created',
-          email: g.email,
-        })),
-      )
-      .execute();
-  await sql`analyze`.execute(app.ctx.db);
+  await insertPendingGifts(
+    app.ctx.db,
+    gifts.map((g) => ({ ...g, campaignId: campaign.id })),
+  );
   const file = (name: string, list: typeof gifts, base: string) => {
     const created = Math.floor(Date.now() / 1000);
-    const requests = list.map((g) => {
-      const body = JSON.stringify(
+    const requests = signedRequests(
+      list.map((g) =>
         event('checkout.session.completed', checkoutSession({ ...g, campaignSlug: campaign.slug }, { paymentIntent: sid('pi') }), created),
-        null,
-        2,
-      );
-      return {
-        method: 'POST',
-        path: '/webhooks/stripe',
-        headers: { 'content-type': 'application/json', 'stripe-signature': signPayload(body) },
-        body,
-      };
-    });
+      ),
+      signPayload,
+    );
     const f = path.join(dir, `${name}.json`);
     writeFileSync(f, JSON.stringify({ base, requests } satisfies ReplayFile));
     return f;

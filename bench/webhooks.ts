@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { type ReplayFile, type ReplayResult, median, replay, which } from './load.js';
+import { type ReplayFile, type ReplayResult, median, replay, signedRequests, which } from './load.js';
 import type { Section } from './run.js';
-import { type AppContext, startApp, startBare } from './servers.js';
+import { type AppContext, insertPendingGifts, startApp, startBare } from './servers.js';
 import type { GroupStats } from '../server/webhooks/group-commit.js';
 
 /**
@@ -170,19 +170,6 @@ export async function webhookSection(): Promise<Section> {
 
 const fmtCount = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
 
-function signedRequests(events: object[], sign: (payload: string) => string): ReplayFile['requests'] {
-  return events.map((e) => {
-    // Stripe sends pretty-printed JSON; the signature covers these exact bytes.
-    const body = JSON.stringify(e, null, 2);
-    return {
-      method: 'POST',
-      path: '/webhooks/stripe',
-      headers: { 'content-type': 'application/json', 'stripe-signature': sign(body) },
-      body,
-    };
-  });
-}
-
 /** The app on a fresh database (holding `seeded` paid gifts), with pending gifts for the warmup
  * and every round; each round's events are signed just before they are sent. */
 async function prepareApp(dir: string, tag: string, seeded: number) {
@@ -210,25 +197,10 @@ async function prepareApp(dir: string, tag: string, seeded: number) {
       amount: 1000 + 500 * (i % 9),
       email: `donor-${i}@example.org`,
     }));
-    for (let i = 0; i < gifts.length; i += 1000) {
-      await app.ctx.db
-        .insertInto('gifts')
-        .values(
-          gifts.slice(i, i + 1000).map((g) => ({
-            id: g.id,
-            campaign_id: campaign.id,
-            source: 'stripe',
-            frequency: 'once',
-            currency: 'USD',
-            amount: g.amount,
-            charge_amount: g.amount,
-            status: 'created',
-            email: g.email,
-          })),
-        )
-        .execute();
-    }
-    await sql`analyze`.execute(app.ctx.db);
+    await insertPendingGifts(
+      app.ctx.db,
+      gifts.map((g) => ({ ...g, campaignId: campaign.id })),
+    );
     const send = async (name: string, list: typeof gifts, base = app.url) => {
       const created = Math.floor(Date.now() / 1000);
       const events = list.map((g) =>
