@@ -75,10 +75,8 @@ export function createEmbedFolder(
   };
   // Each campaign's markup, kept while its answer (ETag) and day count stay the same.
   let markups = new Map<string, { key: string; markup: BannerMarkup | null }>();
-  const markupKey = (p: CachedProgress['progress'], etag: string, now: number) =>
-    `${etag}|${daysLeft(p, now)}|${now >= Date.parse(p.endsAt) || now < Date.parse(p.startsAt)}`;
   const markupFor = (p: CachedProgress['progress'], etag: string, now: number) => {
-    const key = markupKey(p, etag, now);
+    const key = `${etag}|${daysLeft(p, now)}|${now >= Date.parse(p.endsAt) || now < Date.parse(p.startsAt)}`;
     const hit = markups.get(p.slug);
     if (hit?.key === key) return hit.markup;
     const markup = bannerMarkup(p, now);
@@ -193,9 +191,9 @@ export function createEmbedFolder(
         // Each changed campaign's banner in a turn of the event loop of its own (a few ms each),
         // so webhooks and other requests are answered in between.
         for (const [, e] of entries) {
-          if (markups.get(e.progress.slug)?.key === markupKey(e.progress, e.etag, now)) continue;
+          const had = markups.get(e.progress.slug);
           markupFor(e.progress, e.etag, now);
-          await new Promise((r) => setImmediate(r));
+          if (markups.get(e.progress.slug) !== had) await new Promise((r) => setImmediate(r));
         }
         last = { key, built: built.etag, file: build(built, entries, now) };
         // Only the campaigns of this file keep their markup.

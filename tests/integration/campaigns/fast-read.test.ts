@@ -235,7 +235,6 @@ describe.each(testDatabaseKinds())('fast reads follow changes on %s', (kind) => 
     // One at once, then at most one per gap (a reader needs no more; 3,000 viewers in a storm
     // took the webhooks from 695 to 69 events/s without it).
     expect(updates).toBeLessThanOrEqual(Math.ceil(elapsed / MIN_UPDATE_GAP_MS) + 1);
-    expect(updates).toBeLessThan(gifts);
     await r.close();
   });
 
