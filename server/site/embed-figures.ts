@@ -5,12 +5,15 @@ import { formatMoney } from '../../common/money.js';
 import { daysLeft } from '../../web/components/format.js';
 
 /**
- * The reader tags whose figures embed.js carries ready-made: English as browsers most often send
- * it, and bare (every reader of a language we do not speak). Readers of our other languages see
- * a placeholder first anyway, while their catalog loads (BannerView warms Intl up meanwhile);
- * any other tag ("en-AU") formats with Intl as before.
+ * The reader tags whose figures (and banner markup, embed-markup.tsx) embed.js carries
+ * ready-made: English as browsers send it in the US, the UK, Australia, Canada, India, New
+ * Zealand, Ireland and South Africa, and bare (every reader of a language we do not speak). A
+ * tag whose text is the same as another's costs only its name. Readers of our other languages see
+ * a placeholder first anyway, while their catalog loads (BannerView warms Intl up meanwhile); any
+ * other tag ("en-SG") formats with Intl and waits for the live banner, as before. Node's ICU must
+ * format these as Chromium's does (tests/browser/figures-icu.test.ts).
  */
-export const FIGURE_TAGS = ['en', 'en-US', 'en-GB'] as const;
+export const FIGURE_TAGS = ['en', 'en-US', 'en-GB', 'en-AU', 'en-CA', 'en-IN', 'en-NZ', 'en-IE', 'en-ZA'] as const;
 
 /** Whole days left as the banner counts them. */
 export { daysLeft };

@@ -161,77 +161,87 @@ describe.skipIf(!hasChromium)('embedded banner on another origin (Chromium)', ()
     await expect.poll(() => asked.includes('/api/campaigns/year-end/stream')).toBe(true);
   });
 
-  it('paints the server-rendered banner before its live code arrives, which then takes it over in place', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    ctx.setDefaultTimeout(UI_WAIT_MS);
-    const page = await ctx.newPage();
-    pages.push(page);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    // embed-app.js is held back until the test lets it go.
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    let asked = 0;
-    await page.route(/\/embed-app\.js/, async (route) => {
-      asked++;
-      await held;
-      await route.continue();
-    });
-    await page.goto(`${host.base}/`);
-    const banner = page.locator('groundswell-banner');
-    const meter = page.getByRole('progressbar');
-    await expect.poll(() => meter.getAttribute('aria-valuetext')).toBe('$12,345 raised of $50,000 goal, 24%');
-    // The banner's elements, attributes in name order (React and Preact order them differently).
-    const canon = (el: Element) => {
-      const walk = (n: Node): string =>
-        n.nodeType === 3
-          ? (n.textContent ?? '')
-          : n instanceof Element
-            ? `<${n.localName}${[...n.attributes]
-                .filter((a) => a.name !== 'style' && a.name !== 'aria-busy')
-                .map((a) => ` ${a.name}="${a.value}"`)
-                .sort()
-                .join('')}>${[...n.childNodes].map(walk).join('')}</${n.localName}>`
-            : '';
-      return walk(el.shadowRoot!.querySelector('.gs')!);
-    };
-    const before = await banner.evaluate(
-      (el, c) => ({
-        text: el.shadowRoot!.textContent,
-        html: new Function(`return ${c}`)()(el) as string,
-        height: el.getBoundingClientRect().height,
-        roots: el.shadowRoot!.querySelectorAll('.gs-root').length,
-        bg: getComputedStyle(el.shadowRoot!.querySelector('.gs-btn')!).backgroundColor,
-      }),
-      canon.toString(),
-    );
-    expect(before.text).toContain('Urgent End Of Year Fundraising Campaign');
-    expect(before.text).toContain('2 donors');
-    expect(before.text).toMatch(/30 days left/);
-    expect(before).toMatchObject({ height: 120, roots: 1, bg: 'rgb(179, 38, 30)' });
-    // Asked for only after that paint, and still on its way: the reader clicks Donate meanwhile.
-    await expect.poll(() => asked).toBe(1);
-    await page.getByRole('button', { name: 'Donate' }).click();
-    release();
-    // The live banner renders the same markup, in place of the painted one; the click is not lost.
-    const dialog = page.getByRole('dialog', { name: 'Support The Riverside Ledger' });
-    await expect.poll(() => dialog.isVisible()).toBe(true);
-    const after = await banner.evaluate(
-      (el, c) => ({
-        html: new Function(`return ${c}`)()(el) as string,
-        roots: el.shadowRoot!.querySelectorAll('.gs-root').length,
-        height: el.getBoundingClientRect().height,
-      }),
-      canon.toString(),
-    );
-    expect(after.roots).toBe(1);
-    expect(after.height).toBe(120);
-    // The same elements, attributes and words (the dialog sits beside .gs, outside what is compared).
-    expect(after.html).toBe(before.html);
-    expect(errors).toEqual([]);
-  });
+  it.each([
+    { locale: 'en-US', meter: /^\$12,345 raised of \$50,000 goal, 24%$/ },
+    // A reader tag whose money reads otherwise: its own markup, its own lang.
+    { locale: 'en-AU', meter: /^USD\s12,345 raised of USD\s50,000 goal, 24%$/ },
+  ])(
+    'paints the server-rendered banner before its live code arrives, which then takes it over in place ($locale)',
+    async ({ locale, meter: meterText }) => {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
+      ctx.setDefaultTimeout(UI_WAIT_MS);
+      const page = await ctx.newPage();
+      pages.push(page);
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      // embed-app.js is held back until the test lets it go.
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let asked = 0;
+      await page.route(/\/embed-app\.js/, async (route) => {
+        asked++;
+        await held;
+        await route.continue();
+      });
+      await page.goto(`${host.base}/`);
+      const banner = page.locator('groundswell-banner');
+      const meter = page.getByRole('progressbar');
+      await expect.poll(() => meter.getAttribute('aria-valuetext')).toMatch(meterText);
+      // The banner's elements, attributes in name order (React and Preact order them differently).
+      const canon = (el: Element) => {
+        const walk = (n: Node): string =>
+          n.nodeType === 3
+            ? (n.textContent ?? '')
+            : n instanceof Element
+              ? `<${n.localName}${[...n.attributes]
+                  .filter((a) => a.name !== 'style' && a.name !== 'aria-busy')
+                  .map((a) => ` ${a.name}="${a.value}"`)
+                  .sort()
+                  .join('')}>${[...n.childNodes].map(walk).join('')}</${n.localName}>`
+              : '';
+        return walk(el.shadowRoot!.querySelector('.gs')!);
+      };
+      const before = await banner.evaluate(
+        (el, c) => ({
+          text: el.shadowRoot!.textContent,
+          html: new Function(`return ${c}`)()(el) as string,
+          height: el.getBoundingClientRect().height,
+          roots: el.shadowRoot!.querySelectorAll('.gs-root').length,
+          lang: el.shadowRoot!.querySelector('.gs-root')!.getAttribute('lang'),
+          bg: getComputedStyle(el.shadowRoot!.querySelector('.gs-btn')!).backgroundColor,
+        }),
+        canon.toString(),
+      );
+      expect(before.text).toContain('Urgent End Of Year Fundraising Campaign');
+      expect(before.text).toContain('2 donors');
+      expect(before.text).toMatch(/30 days left/);
+      expect(before).toMatchObject({ height: 120, roots: 1, lang: locale, bg: 'rgb(179, 38, 30)' });
+      // Asked for only after that paint, and still on its way: the reader clicks Donate meanwhile.
+      await expect.poll(() => asked).toBe(1);
+      await page.getByRole('button', { name: 'Donate' }).click();
+      release();
+      // The live banner renders the same markup, in place of the painted one; the click is not lost.
+      const dialog = page.getByRole('dialog', { name: 'Support The Riverside Ledger' });
+      await expect.poll(() => dialog.isVisible()).toBe(true);
+      const after = await banner.evaluate(
+        (el, c) => ({
+          html: new Function(`return ${c}`)()(el) as string,
+          roots: el.shadowRoot!.querySelectorAll('.gs-root').length,
+          lang: el.shadowRoot!.querySelector('.gs-root')!.getAttribute('lang'),
+          height: el.getBoundingClientRect().height,
+        }),
+        canon.toString(),
+      );
+      expect(after.roots).toBe(1);
+      expect(after.lang).toBe(locale);
+      expect(after.height).toBe(120);
+      // The same elements, attributes and words (the dialog sits beside .gs, outside what is compared).
+      expect(after.html).toBe(before.html);
+      expect(errors).toEqual([]);
+    },
+  );
 
   it('keeps a painted banner useful when the live code cannot be loaded: Donate leads to the donate page', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -52,7 +52,7 @@ try {
 }
 
 /** The server's markup for this reader, or null when only the live banner can be right. */
-function readyMarkup(campaign: string, locale: string | undefined): { html: string; variant: string | null } | null {
+function readyMarkup(campaign: string, locale: string | undefined): { html: string; variant: string | null; tag: string } | null {
   const p = folded[campaign];
   const m = markup[campaign];
   if (!p || !m || hasGiven(campaign)) return null;
@@ -66,7 +66,7 @@ function readyMarkup(campaign: string, locale: string | undefined): { html: stri
   if (!byVariant || typeof byVariant !== 'object') return null;
   const variant: PublicVariant | null = pickVariant(campaign, p.variants, L.lang);
   const html = byVariant[variant?.id ?? ''];
-  return html ? { html, variant: variant?.id ?? null } : null;
+  return html ? { html, variant: variant?.id ?? null, tag: L.tag } : null;
 }
 
 /** The banner the script tag asks for, painted where it asks (top, bottom, or where the tag is). */
@@ -128,7 +128,10 @@ function paint(
     e.style.cssText = e.getAttribute('data-gs-style') ?? '';
     e.removeAttribute('data-gs-style');
   }
-  if (opts.accent) (view.firstElementChild as HTMLElement | null)?.style.setProperty('--gs-accent', opts.accent);
+  const root = view.firstElementChild as HTMLElement | null;
+  // The server's markup is shared by the tags that read the same; the root names this reader's.
+  root?.setAttribute('lang', ready.tag);
+  if (opts.accent) root?.style.setProperty('--gs-accent', opts.accent);
   shadow.append(view);
   place(host);
   const painted: Painted = { host, view, opts, cleanup: placement === 'bottom' ? reserveBottom(host) : undefined };
